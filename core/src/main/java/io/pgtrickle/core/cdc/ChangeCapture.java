@@ -1,0 +1,330 @@
+package io.pgtrickle.core.cdc;
+
+import io.pgtrickle.core.sql.Ident;
+import io.pgtrickle.core.sql.ResolvedQuery.SourceKind;
+import io.pgtrickle.core.sql.Sql;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Trigger-based change capture: one change buffer per source table, filled by statement-level
+ * AFTER triggers with transition tables (one INSERT ... SELECT per DML statement).
+ *
+ * <p>A buffer row is a Z-set entry: the row image of the captured columns with action
+ * {@code I} (+1) or {@code D} (-1); an UPDATE is written as its deletions and insertions. Each
+ * row records the writer's {@code pg_current_xact_id()}, which the refresh compares with its
+ * snapshot frontiers. Two marker actions carry no row: {@code T} (the source was truncated) and
+ * {@code P} (capture was switched off, so the buffer is incomplete). Both make the next refresh of
+ * every dependent a full one.
+ *
+ * <p>All methods run inside the caller's transaction: creating or dropping a stream table and
+ * its capture is one atomic change.
+ */
+public final class ChangeCapture {
+
+    /** Buffer bookkeeping columns; user columns never start with __pgt_ (the analyser rejects it). */
+    static final String XID = "__pgt_xid";
+    static final String ACTION = "__pgt_action";
+    static final String CHANGE_ID = "__pgt_change_id";
+
+    /** Installs capture on a source, or widens an existing installation to more columns. */
+    public void ensureCapture(Connection conn, long relid, SourceKind kind, Set<String> columns) throws SQLException {
+        Tracking existing = tracking(conn, relid);
+        List<SourceColumn> sourceColumns = sourceColumns(conn, relid);
+        if (existing == null) {
+            String stable = stableName(conn, relid);
+            Ident buffer = new Ident("changes_" + stable);
+            List<SourceColumn> captured = select(sourceColumns, columns);
+            createBuffer(conn, buffer, captured);
+            writeFunction(conn, stable, buffer, captured);
+            createTriggers(conn, relid, kind, stable);
+            try (PreparedStatement ps = conn.prepareStatement("""
+                    INSERT INTO pgtrickle.pgt_change_tracking (source_relid, source_stable_name, buffer_table, captured_columns)
+                    VALUES (?, ?, ?, ?)""")) {
+                ps.setLong(1, relid);
+                ps.setString(2, stable);
+                ps.setString(3, "pgtrickle_changes." + buffer.quoted());
+                ps.setArray(4, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
+                ps.executeUpdate();
+            }
+            return;
+        }
+        Set<String> wanted = new LinkedHashSet<>(existing.columns());
+        wanted.addAll(columns);
+        List<SourceColumn> captured = select(sourceColumns, wanted);
+        if (captured.size() == existing.columns().size()) {
+            return;
+        }
+        Ident buffer = new Ident("changes_" + existing.stableName());
+        try (Statement st = conn.createStatement()) {
+            for (SourceColumn c : captured) {
+                if (!existing.columns().contains(c.name())) {
+                    st.execute("ALTER TABLE pgtrickle_changes." + buffer.quoted() + " ADD COLUMN "
+                            + Sql.quoteIdent(c.name()) + " " + c.type());
+                }
+            }
+        }
+        writeFunction(conn, existing.stableName(), buffer, captured);
+        try (PreparedStatement ps = conn.prepareStatement(
+                "UPDATE pgtrickle.pgt_change_tracking SET captured_columns = ? WHERE source_relid = ?")) {
+            ps.setArray(1, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
+            ps.setLong(2, relid);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Removes capture from a source that no stream table reads any more. */
+    public void dropCaptureIfUnused(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return;
+                }
+            }
+        }
+        Tracking t = tracking(conn, relid);
+        if (t == null) {
+            return;
+        }
+        try (Statement st = conn.createStatement()) {
+            // The source itself may be gone already (dropped with CASCADE); its triggers went with it.
+            for (long target : relationExists(conn, relid) ? triggerTargets(conn, relid) : List.<Long>of()) {
+                for (String trigger : List.of("ins", "upd", "del", "trunc")) {
+                    st.execute("DROP TRIGGER IF EXISTS " + Sql.quoteIdent("pgt_capture_" + trigger + "_" + t.stableName())
+                            + " ON " + regclassText(conn, target));
+                }
+            }
+            st.execute("DROP FUNCTION IF EXISTS pgtrickle_changes." + Sql.quoteIdent("capture_" + t.stableName()) + "()");
+            st.execute("DROP TABLE IF EXISTS pgtrickle_changes." + Sql.quoteIdent("changes_" + t.stableName()));
+        }
+        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?")) {
+            ps.setLong(1, relid);
+            ps.executeUpdate();
+        }
+    }
+
+    record Tracking(String stableName, List<String> columns) {
+    }
+
+    record SourceColumn(String name, String type, boolean inPrimaryKey) {
+    }
+
+    private static Tracking tracking(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT source_stable_name, captured_columns FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Array a = rs.getArray(2);
+                return new Tracking(rs.getString(1), List.of((String[]) a.getArray()));
+            }
+        }
+    }
+
+    /** Columns of the source in attribute order, with the primary key's columns always included. */
+    private static List<SourceColumn> sourceColumns(Connection conn, long relid) throws SQLException {
+        List<SourceColumn> out = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+                       coalesce(a.attnum = ANY (i.indkey), false) AS in_pk
+                  FROM pg_attribute a
+                  LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+                 ORDER BY a.attnum""")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The wanted columns plus the primary key (row identity of the later delta), in attribute order. */
+    private static List<SourceColumn> select(List<SourceColumn> all, Set<String> wanted) {
+        return all.stream().filter(c -> c.inPrimaryKey() || wanted.contains(c.name())).toList();
+    }
+
+    private static void createBuffer(Connection conn, Ident buffer, List<SourceColumn> columns) throws SQLException {
+        StringBuilder ddl = new StringBuilder("CREATE TABLE pgtrickle_changes.").append(buffer.quoted()).append(" (\n")
+                .append("    ").append(CHANGE_ID).append(" bigint GENERATED ALWAYS AS IDENTITY,\n")
+                .append("    ").append(XID).append(" xid8 NOT NULL DEFAULT pg_current_xact_id(),\n")
+                .append("    ").append(ACTION).append(" \"char\" NOT NULL");
+        for (SourceColumn c : columns) {
+            ddl.append(",\n    ").append(Sql.quoteIdent(c.name())).append(' ').append(c.type());
+        }
+        ddl.append(')');
+        try (Statement st = conn.createStatement()) {
+            st.execute(ddl.toString());
+            st.execute("ALTER TABLE pgtrickle_changes." + buffer.quoted() + " DISABLE ROW LEVEL SECURITY");
+        }
+    }
+
+    /**
+     * The capture function. SECURITY DEFINER with a pinned search path: it runs with the rights of
+     * whoever installed pg_trickle, so users who may write a source need no rights on the buffer.
+     */
+    private static void writeFunction(Connection conn, String stable, Ident buffer, List<SourceColumn> columns)
+            throws SQLException {
+        String buf = "pgtrickle_changes." + buffer.quoted();
+        String cols = columns.stream().map(c -> Sql.quoteIdent(c.name())).reduce((a, b) -> a + ", " + b).orElse("");
+        String insertCols = cols.isEmpty() ? ACTION : ACTION + ", " + cols;
+        String select = cols.isEmpty() ? "" : ", " + cols;
+        String lostFlag = Sql.literal("pg_trickle.capture_lost_" + stable);
+        String body = """
+                BEGIN
+                    IF NOT pgtrickle._capture_enabled() THEN
+                        -- Capture is off: record once per transaction that this buffer is incomplete.
+                        IF current_setting(%1$s, true) IS DISTINCT FROM 'on' THEN
+                            INSERT INTO %2$s (%4$s) VALUES ('P');
+                            PERFORM set_config(%1$s, 'on', true);
+                        END IF;
+                        RETURN NULL;
+                    END IF;
+                    IF TG_OP = 'INSERT' THEN
+                        INSERT INTO %2$s (%3$s) SELECT 'I'%5$s FROM __pgt_new;
+                    ELSIF TG_OP = 'UPDATE' THEN
+                        INSERT INTO %2$s (%3$s)
+                            SELECT 'D'%5$s FROM __pgt_old UNION ALL SELECT 'I'%5$s FROM __pgt_new;
+                    ELSIF TG_OP = 'DELETE' THEN
+                        INSERT INTO %2$s (%3$s) SELECT 'D'%5$s FROM __pgt_old;
+                    ELSIF TG_OP = 'TRUNCATE' THEN
+                        INSERT INTO %2$s (%4$s) VALUES ('T');
+                    END IF;
+                    RETURN NULL;
+                END
+                """.formatted(lostFlag, buf, insertCols, ACTION, select);
+        try (Statement st = conn.createStatement()) {
+            st.execute("CREATE OR REPLACE FUNCTION pgtrickle_changes." + Sql.quoteIdent("capture_" + stable) + "()\n"
+                    + "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS "
+                    + dollarQuote(body));
+        }
+    }
+
+    private static void createTriggers(Connection conn, long relid, SourceKind kind, String stable) throws SQLException {
+        String function = "pgtrickle_changes." + Sql.quoteIdent("capture_" + stable) + "()";
+        try (Statement st = conn.createStatement()) {
+            for (long target : triggerTargets(conn, relid)) {
+                String table = regclassText(conn, target);
+                st.execute("CREATE TRIGGER " + Sql.quoteIdent("pgt_capture_ins_" + stable) + " AFTER INSERT ON " + table
+                        + " REFERENCING NEW TABLE AS __pgt_new FOR EACH STATEMENT EXECUTE FUNCTION " + function);
+                st.execute("CREATE TRIGGER " + Sql.quoteIdent("pgt_capture_upd_" + stable) + " AFTER UPDATE ON " + table
+                        + " REFERENCING OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new FOR EACH STATEMENT EXECUTE FUNCTION "
+                        + function);
+                st.execute("CREATE TRIGGER " + Sql.quoteIdent("pgt_capture_del_" + stable) + " AFTER DELETE ON " + table
+                        + " REFERENCING OLD TABLE AS __pgt_old FOR EACH STATEMENT EXECUTE FUNCTION " + function);
+                st.execute("CREATE TRIGGER " + Sql.quoteIdent("pgt_capture_trunc_" + stable) + " AFTER TRUNCATE ON " + table
+                        + " FOR EACH STATEMENT EXECUTE FUNCTION " + function);
+            }
+        }
+    }
+
+    /**
+     * The source and, for a partitioned table, every leaf partition: statement triggers fire only
+     * on the table a statement names, so DML aimed at a partition directly needs its own triggers.
+     */
+    static List<Long> triggerTargets(Connection conn, long relid) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT relid::oid FROM pg_partition_tree(?::oid::regclass) t
+                  JOIN pg_class c ON c.oid = t.relid
+                 WHERE t.relid::oid = ?::oid OR (t.isleaf AND c.relkind = 'r')
+                UNION
+                SELECT c.oid FROM pg_class c WHERE c.oid = ?::oid""")) {
+            ps.setLong(1, relid);
+            ps.setLong(2, relid);
+            ps.setLong(3, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean relationExists(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?)")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private static String regclassText(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                        + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("relation " + relid + " does not exist", "42P01");
+                }
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /**
+     * A 16-hex name derived from "schema.table", stable across dump and restore (unlike the OID);
+     * falls back to adding the OID if another source already holds it (a dropped and recreated table).
+     */
+    static String stableName(Connection conn, long relid) throws SQLException {
+        String qualified;
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                qualified = rs.getString(1);
+            }
+        }
+        String candidate = sha256Hex(qualified).substring(0, 16);
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking WHERE source_stable_name = ?)")) {
+            ps.setString(1, candidate);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1) ? candidate + "_" + relid : candidate;
+            }
+        }
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    /** A dollar quote whose tag does not occur in the body. */
+    static String dollarQuote(String body) {
+        String tag = "$pgt$";
+        int n = 0;
+        while (body.contains(tag)) {
+            tag = "$pgt" + (++n) + "$";
+        }
+        return tag + body + tag;
+    }
+}

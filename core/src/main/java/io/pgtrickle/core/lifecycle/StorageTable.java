@@ -1,0 +1,63 @@
+package io.pgtrickle.core.lifecycle;
+
+import io.pgtrickle.core.refresh.FullRefreshSql;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
+import io.pgtrickle.core.sql.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The real table that holds a stream table's rows: the query's columns plus {@code __pgt_row_id}. */
+final class StorageTable {
+    private StorageTable() {
+    }
+
+    /** Creates the table and its DML guard; returns its OID. */
+    static long create(Connection conn, QualifiedName name, List<OutputColumn> columns) throws SQLException {
+        String cols = columns.stream()
+                .map(c -> "    " + Sql.quoteIdent(c.name()) + " " + c.type() + (c.collation() == null ? "" : " COLLATE " + c.collation()))
+                .collect(Collectors.joining(",\n"));
+        try (Statement st = conn.createStatement()) {
+            st.execute("CREATE TABLE " + name.quoted() + " (\n" + cols + ",\n    " + FullRefreshSql.ROW_ID
+                    + " bigint NOT NULL PRIMARY KEY\n)");
+            // One statement-level guard: it costs nothing per row on the engine's own writes.
+            st.execute("CREATE TRIGGER pgt_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION pgtrickle._guard_storage()");
+            st.execute("COMMENT ON TABLE " + name.quoted() + " IS "
+                    + Sql.literal("pg_trickle stream table: maintained by pg_trickle, do not write to it"));
+        }
+        try (PreparedStatement ps = conn.prepareStatement("SELECT ?::regclass::oid")) {
+            ps.setString(1, name.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** Columns of an existing storage table, to decide whether a new query can keep it. */
+    static List<String> columnSignature(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> '__pgt_row_id'
+                 ORDER BY a.attnum""")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<String> out = new java.util.ArrayList<>();
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+                return out;
+            }
+        }
+    }
+
+    static List<String> columnSignature(List<OutputColumn> columns) {
+        return columns.stream().map(c -> c.name() + " " + c.type()).toList();
+    }
+}

@@ -1,0 +1,336 @@
+package io.pgtrickle.core.lifecycle;
+
+import io.pgtrickle.core.api.AlterOptions;
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.CreateResult;
+import io.pgtrickle.core.api.CreateResult.Outcome;
+import io.pgtrickle.core.api.ErrorCode;
+import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.api.StreamTableInfo;
+import io.pgtrickle.core.catalog.StreamTableCatalog;
+import io.pgtrickle.core.cdc.ChangeCapture;
+import io.pgtrickle.core.refresh.FullRefreshSql;
+import io.pgtrickle.core.schedule.Schedule;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.QueryAnalyzer;
+import io.pgtrickle.core.sql.ResolvedQuery;
+import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
+import io.pgtrickle.core.sql.ResolvedQuery.SourceRelation;
+import io.pgtrickle.core.sql.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Creates stream tables, and replaces their definitions, inside the caller's transaction:
+ * any failure rolls back the storage table, triggers, buffers and catalog rows together.
+ */
+public final class StreamTableCreator {
+    /** What to do when the name is taken by a stream table already. */
+    public enum OnExists { FAIL, KEEP, REPLACE }
+
+    private final QueryAnalyzer analyzer = new QueryAnalyzer();
+    private final ChangeCapture capture = new ChangeCapture();
+    private final StreamTableCatalog catalog = new StreamTableCatalog();
+    private final StreamTableAlterer alterer = new StreamTableAlterer();
+
+    public CreateResult create(Connection conn, CreateOptions o, OnExists onExists) throws SQLException {
+        QualifiedName name = QualifiedName.parse(o.name());
+        Schedule schedule = Schedule.parse(o.schedule());
+        QualifiedName qualified = name.withSchema(targetSchema(conn, name));
+        Optional<StreamTableInfo> existing = catalog.find(conn, qualified);
+        if (existing.isPresent()) {
+            return switch (onExists) {
+                case FAIL -> throw new PgtException(ErrorCode.ALREADY_EXISTS,
+                        "stream table " + qualified.display() + " already exists",
+                        "Use create_or_replace to change it, or create_if_not_exists to keep it.");
+                case KEEP -> new CreateResult(existing.get(), Outcome.UNCHANGED,
+                        List.of("stream table " + qualified.display() + " already exists; left unchanged"));
+                case REPLACE -> replace(conn, existing.get(), o, schedule);
+            };
+        }
+        requireNameFree(conn, qualified);
+        ResolvedQuery query = analyzer.analyze(conn, o.query());
+        ModeResolution mode = ModeResolution.resolve(o.refreshMode(), query);
+        lockSources(conn, query.sources());
+        long relid = StorageTable.create(conn, qualified, query.columns());
+        FullRefreshSql full = FullRefreshSql.compile(qualified, query.canonicalQuery(), query.columns());
+        long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, mode.mode(), full);
+        writeDependencies(conn, id, query.sources());
+        if (o.initialize()) {
+            initialRefresh(conn, id);
+        }
+        return new CreateResult(catalog.byId(conn, id), Outcome.CREATED, mode.notices());
+    }
+
+    /** create_or_replace on an existing stream table: no-op, alter, or a new query with a full refresh. */
+    private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule) throws SQLException {
+        ResolvedQuery query = analyzer.analyze(conn, o.query());
+        ModeResolution mode = ModeResolution.resolve(o.refreshMode(), query);
+        List<String> notices = new ArrayList<>(mode.notices());
+        boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && mode.mode() == st.refreshMode();
+        if (query.canonicalQuery().equals(st.definingQuery())) {
+            if (sameConfig) {
+                notices.add("stream table " + st.qualifiedName() + " already has this definition; nothing changed");
+                return new CreateResult(st, Outcome.UNCHANGED, notices);
+            }
+            alterer.alter(conn, st, new AlterOptions(o.schedule(), o.refreshMode(), null));
+            return new CreateResult(catalog.byId(conn, st.id()), Outcome.ALTERED, notices);
+        }
+        QualifiedName qualified = QualifiedName.of(st.schema(), st.name());
+        Set<Long> newStInputs = new HashSet<>();
+        for (SourceRelation s : query.sources()) {
+            if (s.kind() == ResolvedQuery.SourceKind.STREAM_TABLE) {
+                newStInputs.add(streamTableIdOf(conn, s.relid()));
+            }
+        }
+        Map<Long, List<Long>> edges = catalog.upstreamEdges(conn);
+        CycleCheck.check(st.id(), newStInputs, edges, id -> displayName(conn, id));
+        lockSources(conn, query.sources());
+        long relid = catalog.relid(conn, st.id());
+        if (!StorageTable.columnSignature(conn, relid).equals(StorageTable.columnSignature(query.columns()))) {
+            List<StreamTableInfo> readers = catalog.downstream(conn, st.id());
+            if (!readers.isEmpty()) {
+                throw new PgtException(ErrorCode.DEPENDENT_OBJECTS_EXIST,
+                        "cannot change the columns of " + st.qualifiedName() + ": stream tables "
+                                + readers.stream().map(StreamTableInfo::qualifiedName).collect(Collectors.joining(", "))
+                                + " read it",
+                        "Keep the output columns and their types, or drop the reading stream tables first.");
+            }
+            capture.dropCaptureIfUnused(conn, relid);
+            try (Statement s = conn.createStatement()) {
+                s.execute("DROP TABLE " + qualified.quoted());
+            }
+            relid = StorageTable.create(conn, qualified, query.columns());
+            notices.add("the output columns changed: " + st.qualifiedName() + " was rebuilt as a new table");
+        }
+        FullRefreshSql full = FullRefreshSql.compile(qualified, query.canonicalQuery(), query.columns());
+        List<Long> oldSources = sourceRelids(conn, st.id());
+        try (PreparedStatement ps = conn.prepareStatement("""
+                UPDATE pgtrickle.pgt_stream_tables
+                   SET defining_query = ?, original_query = ?, pgt_relid = ?, schedule = ?, refresh_mode = ?,
+                       requested_refresh_mode = ?, full_sql = ?, full_apply_sql = ?,
+                       functions_used = ?, needs_reinit = true, reinit_reason = 'the defining query changed',
+                       updated_at = now(), columns = """ + COLUMNS_JSON + """
+                 WHERE pgt_id = ?""")) {
+            ps.setString(1, query.canonicalQuery());
+            ps.setString(2, o.query());
+            ps.setLong(3, relid);
+            ps.setString(4, schedule.catalogText());
+            ps.setString(5, mode.mode().name());
+            ps.setString(6, o.refreshMode().name());
+            ps.setString(7, full.selectSql());
+            ps.setString(8, full.applySql());
+            ps.setArray(9, conn.createArrayOf("text", query.functionsUsed().toArray()));
+            int next = bindColumns(conn, ps, 10, query.columns());
+            ps.setLong(next, st.id());
+            ps.executeUpdate();
+        }
+        for (String table : List.of("pgt_dependencies", "pgt_source_frontiers")) {
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM pgtrickle." + table + " WHERE pgt_id = ?")) {
+                ps.setLong(1, st.id());
+                ps.executeUpdate();
+            }
+        }
+        writeDependencies(conn, st.id(), query.sources());
+        for (long old : oldSources) {
+            capture.dropCaptureIfUnused(conn, old);
+        }
+        initialRefresh(conn, st.id());
+        return new CreateResult(catalog.byId(conn, st.id()), Outcome.REPLACED, notices);
+    }
+
+    private void writeDependencies(Connection conn, long id, List<SourceRelation> sources) throws SQLException {
+        try (PreparedStatement dep = conn.prepareStatement("""
+                INSERT INTO pgtrickle.pgt_dependencies
+                    (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""");
+             PreparedStatement frontier = conn.prepareStatement(
+                     "INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid) VALUES (?, ?)")) {
+            for (SourceRelation s : sources) {
+                dep.setLong(1, id);
+                dep.setLong(2, s.relid());
+                dep.setString(3, s.kind().catalogType());
+                dep.setString(4, s.schema());
+                dep.setString(5, s.name());
+                dep.setArray(6, conn.createArrayOf("text", s.columnsUsed().toArray()));
+                dep.setString(7, s.kind().capturable() ? "TRIGGER" : "NONE");
+                dep.executeUpdate();
+                if (s.kind().capturable()) {
+                    capture.ensureCapture(conn, s.relid(), s.kind(), Set.copyOf(s.columnsUsed()));
+                    frontier.setLong(1, id);
+                    frontier.setLong(2, s.relid());
+                    frontier.executeUpdate();
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs the first FULL refresh in this (READ COMMITTED) transaction. The sources are locked
+     * against writers, so every statement from here on sees the same source state and the
+     * frontier taken by the refresh matches what it read.
+     */
+    private static void initialRefresh(Connection conn, long id) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT * FROM pgtrickle._refresh(?, 'INITIAL', true)")) {
+            ps.setLong(1, id);
+            ps.executeQuery().close();
+        }
+    }
+
+    /**
+     * SHARE ROW EXCLUSIVE waits for writers in flight and blocks new ones until commit: changes
+     * made before are read by the initial refresh, changes after are captured by the new triggers.
+     */
+    private static void lockSources(Connection conn, List<SourceRelation> sources) throws SQLException {
+        String tables = sources.stream().filter(s -> s.kind().capturable())
+                .map(s -> s.qualifiedName().quoted()).collect(Collectors.joining(", "));
+        if (!tables.isEmpty()) {
+            try (Statement st = conn.createStatement()) {
+                st.execute("LOCK TABLE " + tables + " IN SHARE ROW EXCLUSIVE MODE");
+            }
+        }
+    }
+
+    private static long insertCatalogRow(Connection conn, QualifiedName name, long relid, ResolvedQuery query,
+                                         CreateOptions o, Schedule schedule, RefreshMode mode, FullRefreshSql full)
+            throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("""
+                INSERT INTO pgtrickle.pgt_stream_tables
+                    (pgt_relid, pgt_schema, pgt_name, defining_query, original_query, schedule, refresh_mode,
+                     requested_refresh_mode, columns, full_sql, full_apply_sql, functions_used, has_keyless_source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, """ + COLUMNS_JSON + """
+                        , ?, ?, ?, ?)
+                RETURNING pgt_id""")) {
+            ps.setLong(1, relid);
+            ps.setString(2, name.schema().text());
+            ps.setString(3, name.name().text());
+            ps.setString(4, query.canonicalQuery());
+            ps.setString(5, o.query());
+            ps.setString(6, schedule.catalogText());
+            ps.setString(7, mode.name());
+            ps.setString(8, o.refreshMode().name());
+            int next = bindColumns(conn, ps, 9, query.columns());
+            ps.setString(next, full.selectSql());
+            ps.setString(next + 1, full.applySql());
+            ps.setArray(next + 2, conn.createArrayOf("text", query.functionsUsed().toArray()));
+            ps.setBoolean(next + 3, hasKeylessSource(conn, query.sources()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static boolean hasKeylessSource(Connection conn, List<SourceRelation> sources) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary)")) {
+            for (SourceRelation s : sources) {
+                if (s.kind() == ResolvedQuery.SourceKind.TABLE || s.kind() == ResolvedQuery.SourceKind.PARTITIONED_TABLE) {
+                    ps.setLong(1, s.relid());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The catalog's {@code columns} jsonb, built by PostgreSQL from two parallel arrays. */
+    static final String COLUMNS_JSON = """
+            (SELECT jsonb_agg(jsonb_build_object('name', n, 'type', t) ORDER BY i)
+               FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS c(n, t, i))""";
+
+    static int bindColumns(Connection conn, PreparedStatement ps, int index, List<OutputColumn> columns) throws SQLException {
+        ps.setArray(index, conn.createArrayOf("text", columns.stream().map(OutputColumn::name).toArray()));
+        ps.setArray(index + 1, conn.createArrayOf("text", columns.stream().map(OutputColumn::type).toArray()));
+        return index + 2;
+    }
+
+    /** The schema a new stream table goes to: the given one, or the first existing schema of the search path. */
+    private static String targetSchema(Connection conn, QualifiedName name) throws SQLException {
+        if (name.schema() != null) {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)")) {
+                ps.setString(1, name.schema().text());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        throw new PgtException(ErrorCode.UNDEFINED_TABLE, "3F000",
+                                "schema " + Sql.displayIdent(name.schema().text()) + " does not exist",
+                                "Create it first: CREATE SCHEMA " + name.schema().quoted() + ";", null);
+                    }
+                }
+            }
+            return name.schema().text();
+        }
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+            rs.next();
+            String schema = rs.getString(1);
+            if (schema == null) {
+                throw new PgtException(ErrorCode.INVALID_NAME, "3F000",
+                        "no schema to create " + name.display() + " in: the search path names no existing schema",
+                        "Qualify the name, e.g. public." + name.display() + ".", null);
+            }
+            return schema;
+        }
+    }
+
+    private static void requireNameFree(Connection conn, QualifiedName name) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, name.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    throw new PgtException(ErrorCode.ALREADY_EXISTS,
+                            "relation " + name.display() + " already exists and is not a stream table",
+                            "Choose another name, or drop the existing relation first.");
+                }
+            }
+        }
+    }
+
+    private static long streamTableIdOf(Connection conn, long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_relid = ?")) {
+            ps.setLong(1, relid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static List<Long> sourceRelids(Connection conn, long id) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private String displayName(Connection conn, long id) {
+        try {
+            return catalog.byId(conn, id).qualifiedName();
+        } catch (SQLException e) {
+            return "#" + id;
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.pgtrickle.core.sql;
+
+import io.pgtrickle.core.api.ErrorCode;
+import io.pgtrickle.core.api.PgtException;
+
+/**
+ * Lexical checks on a defining query before PostgreSQL sees it: exactly one statement, trailing
+ * semicolons removed. The query is later embedded in other statements, so a second statement
+ * hidden after a semicolon must never reach the server.
+ */
+public final class QueryText {
+    private QueryText() {
+    }
+
+    /** The query without trailing semicolons and whitespace; rejects empty input and several statements. */
+    public static String normalise(String query) {
+        if (query == null || query.isBlank()) {
+            throw new PgtException(ErrorCode.QUERY_INVALID, "the defining query is empty",
+                    "Give a SELECT statement, e.g. 'SELECT id, total FROM orders'.");
+        }
+        if (query.indexOf('\0') >= 0) {
+            throw new PgtException(ErrorCode.QUERY_INVALID, "the defining query contains a NUL character", null);
+        }
+        int end = query.length();
+        int semicolon = firstTopLevelSemicolon(query);
+        if (semicolon >= 0) {
+            if (!onlySemicolonsAndSpaceAfter(query, semicolon)) {
+                throw new PgtException(ErrorCode.QUERY_INVALID,
+                        "the defining query contains more than one statement (at position " + (semicolon + 1) + ")",
+                        "A stream table is defined by a single SELECT; remove everything after the ';'.");
+            }
+            end = semicolon;
+        }
+        String trimmed = query.substring(0, end).strip();
+        if (trimmed.isEmpty()) {
+            throw new PgtException(ErrorCode.QUERY_INVALID, "the defining query is empty", null);
+        }
+        return trimmed;
+    }
+
+    private static boolean onlySemicolonsAndSpaceAfter(String q, int from) {
+        for (int i = from; i < q.length(); i++) {
+            char c = q.charAt(i);
+            if (c != ';' && !Character.isWhitespace(c)) {
+                // Comments after the last statement are harmless; anything else is another statement.
+                if (q.startsWith("--", i)) {
+                    int nl = q.indexOf('\n', i);
+                    if (nl < 0) {
+                        return true;
+                    }
+                    i = nl;
+                    continue;
+                }
+                if (q.startsWith("/*", i)) {
+                    int close = skipBlockComment(q, i);
+                    if (close < 0) {
+                        return true;
+                    }
+                    i = close - 1;
+                    continue;
+                }
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Index of the first ';' outside literals, quoted identifiers, dollar quotes and comments, or -1. */
+    static int firstTopLevelSemicolon(String q) {
+        int i = 0;
+        int n = q.length();
+        while (i < n) {
+            char c = q.charAt(i);
+            if (c == ';') {
+                return i;
+            } else if (c == '\'') {
+                i = skipQuoted(q, i, '\'');
+            } else if (c == '"') {
+                i = skipQuoted(q, i, '"');
+            } else if (c == '-' && q.startsWith("--", i)) {
+                int nl = q.indexOf('\n', i);
+                i = nl < 0 ? n : nl + 1;
+            } else if (c == '/' && q.startsWith("/*", i)) {
+                int close = skipBlockComment(q, i);
+                i = close < 0 ? n : close;
+            } else if (c == '$') {
+                int tagEnd = dollarTagEnd(q, i);
+                if (tagEnd > 0) {
+                    String tag = q.substring(i, tagEnd + 1);
+                    int close = q.indexOf(tag, tagEnd + 1);
+                    i = close < 0 ? n : close + tag.length();
+                } else {
+                    i++;
+                }
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    private static int skipQuoted(String q, int start, char quote) {
+        int i = start + 1;
+        // E'...' strings may escape a quote with a backslash.
+        boolean escapes = quote == '\'' && start > 0 && (q.charAt(start - 1) == 'E' || q.charAt(start - 1) == 'e');
+        while (i < q.length()) {
+            char c = q.charAt(i);
+            if (escapes && c == '\\') {
+                i += 2;
+                continue;
+            }
+            if (c == quote) {
+                if (i + 1 < q.length() && q.charAt(i + 1) == quote) {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i++;
+        }
+        return q.length();
+    }
+
+    /** Nested block comments, as PostgreSQL allows; returns the index after the closing delimiter or -1. */
+    private static int skipBlockComment(String q, int start) {
+        int depth = 0;
+        int i = start;
+        while (i < q.length() - 1) {
+            if (q.startsWith("/*", i)) {
+                depth++;
+                i += 2;
+            } else if (q.startsWith("*/", i)) {
+                depth--;
+                i += 2;
+                if (depth == 0) {
+                    return i;
+                }
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** For "$tag$" starting at i, the index of the closing '$' of the opening tag, else -1. */
+    private static int dollarTagEnd(String q, int i) {
+        if (i > 0 && (Character.isLetterOrDigit(q.charAt(i - 1)) || q.charAt(i - 1) == '_')) {
+            return -1; // part of an identifier such as a$b
+        }
+        int j = i + 1;
+        while (j < q.length() && (Character.isLetterOrDigit(q.charAt(j)) || q.charAt(j) == '_')) {
+            if (j == i + 1 && Character.isDigit(q.charAt(j))) {
+                return -1; // $1 is a parameter, not a dollar quote
+            }
+            j++;
+        }
+        return j < q.length() && q.charAt(j) == '$' ? j : -1;
+    }
+
+    /** "line L, column C" of a 1-based character position, with the line and a caret under it. */
+    public static String describePosition(String query, int position) {
+        int idx = Math.max(0, Math.min(query.length(), position - 1));
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < idx; i++) {
+            if (query.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        int lineEnd = query.indexOf('\n', lineStart);
+        String text = query.substring(lineStart, lineEnd < 0 ? query.length() : lineEnd);
+        int column = idx - lineStart + 1;
+        return "at line " + line + ", column " + column + ":\n  " + text + "\n  " + " ".repeat(column - 1) + "^";
+    }
+}
