@@ -18,11 +18,11 @@ public final class Refresher {
      *
      * @param waitForLock false: skip (empty result) when another session is refreshing it
      */
-    public static Optional<RefreshResult> refresh(Connection conn, StreamTableInfo st, String initiatedBy,
+    public static Optional<RefreshResult> refresh(Connection conn, long streamTableId, String initiatedBy,
                                                   boolean forceFull, boolean waitForLock) throws SQLException {
         Long refreshId;
         try (PreparedStatement ps = conn.prepareStatement("CALL pgtrickle._refresh_procedure(?, ?, ?, ?, NULL)")) {
-            ps.setLong(1, st.id());
+            ps.setLong(1, streamTableId);
             ps.setString(2, initiatedBy);
             ps.setBoolean(3, forceFull);
             ps.setBoolean(4, waitForLock);
@@ -31,6 +31,14 @@ public final class Refresher {
                 long id = rs.getLong(1);
                 refreshId = rs.wasNull() ? null : id;
             }
+        } catch (SQLException e) {
+            if ("2D000".equals(e.getSQLState())) {
+                throw new PgtException(ErrorCode.INVALID_STATE, "25001",
+                        "a refresh cannot run inside a READ COMMITTED transaction block",
+                        "Refresh outside a transaction block (autocommit), or start the transaction with "
+                                + "BEGIN ISOLATION LEVEL REPEATABLE READ to refresh as part of it.", e);
+            }
+            throw e;
         }
         if (refreshId == null) {
             return Optional.empty();

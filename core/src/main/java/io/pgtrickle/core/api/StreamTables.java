@@ -108,7 +108,7 @@ public final class StreamTables {
         return withConnection("refreshing stream table " + name, conn -> {
             CatalogInstaller.requireInstalled(conn);
             StreamTableInfo st = catalog.require(conn, QualifiedName.parse(name));
-            return Refresher.refresh(conn, st, "MANUAL", forceFull, true)
+            return Refresher.refresh(conn, st.id(), "MANUAL", forceFull, true)
                     .orElseGet(() -> RefreshResult.skipped(st.qualifiedName(), "MANUAL"));
         });
     }

@@ -33,8 +33,8 @@ public final class StreamTableCatalog {
     public Optional<StreamTableInfo> find(Connection conn, QualifiedName name) throws SQLException {
         String sql = name.schema() != null
                 ? SELECT_ST + " WHERE pgt_schema = ? AND pgt_name = ?"
-                : SELECT_ST + """
-                         s JOIN unnest(current_schemas(false)) WITH ORDINALITY AS p(nsp, ord) ON p.nsp = s.pgt_schema
+                : SELECT_ST + " s JOIN " + """
+                         unnest(current_schemas(false)) WITH ORDINALITY AS p(nsp, ord) ON p.nsp = s.pgt_schema
                          WHERE s.pgt_name = ? ORDER BY p.ord LIMIT 1""";
         try (PreparedStatement ps = conn.prepareStatement(sql)) {
             int i = 1;

@@ -156,7 +156,7 @@ $$;
 -- population) locks on every source so that no snapshot taken now can differ.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
-    OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text)
+    OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     st        pgtrickle.pgt_stream_tables%ROWTYPE;
@@ -223,7 +223,8 @@ BEGIN
          delta_row_count, refresh_reason, status, initiated_by)
     SELECT p_pgt_id, coalesce(s.data_timestamp, now()), v_start, clock_timestamp(), action, rows_inserted, rows_deleted,
            v_pending.change_rows, reason, 'COMPLETED', p_initiated_by
-      FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = p_pgt_id;
+      FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = p_pgt_id
+    RETURNING pgt_refresh_history.refresh_id INTO history_id;
 END
 $$;
 
@@ -307,7 +308,7 @@ $$;
 -- consumed change rows. Called inside a REPEATABLE READ or SERIALIZABLE transaction it refreshes
 -- in place, as part of the caller's transaction.
 CREATE OR REPLACE PROCEDURE pgtrickle._refresh_procedure(
-    p_pgt_id bigint, p_initiated_by text, p_force_full boolean, p_wait boolean)
+    p_pgt_id bigint, p_initiated_by text, p_force_full boolean, p_wait boolean, INOUT p_refresh_id bigint DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     -- Session-level advisory lock key: 'PGTR' in the high word, the stream table id below.
@@ -320,15 +321,12 @@ DECLARE
 BEGIN
     IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
         PERFORM pg_advisory_xact_lock(v_key);
-        PERFORM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
+        SELECT history_id INTO p_refresh_id FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
         RETURN;
     END IF;
-    IF transaction_timestamp() <> statement_timestamp() THEN
-        RAISE EXCEPTION 'refresh_stream_table cannot run inside a READ COMMITTED transaction block'
-            USING ERRCODE = '25001',
-                  HINT = 'Call it outside a transaction block, or start the transaction with '
-                      || 'BEGIN ISOLATION LEVEL REPEATABLE READ to refresh as part of it.';
-    END IF;
+    -- Inside a READ COMMITTED transaction block this COMMIT fails with SQLSTATE 2D000 (invalid
+    -- transaction termination) before any lock is taken; the Java API turns that into advice.
+    COMMIT;
     IF p_wait THEN
         PERFORM pg_advisory_lock(v_key);
     ELSIF NOT pg_try_advisory_lock(v_key) THEN
@@ -339,7 +337,7 @@ BEGIN
     COMMIT;
     SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
     BEGIN
-        PERFORM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
+        SELECT history_id INTO p_refresh_id FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                 v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
@@ -361,8 +359,10 @@ $$;
 
 CREATE OR REPLACE PROCEDURE pgtrickle.refresh_stream_table(name text, force_full boolean DEFAULT false)
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_refresh_id bigint;
 BEGIN
-    CALL pgtrickle._refresh_procedure(pgtrickle._resolve(name), 'MANUAL', force_full, true);
+    CALL pgtrickle._refresh_procedure(pgtrickle._resolve(name), 'MANUAL', force_full, true, v_refresh_id);
 END
 $$;
 
@@ -392,4 +392,18 @@ BEGIN
     RETURN EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                     WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = p_type);
 END
+$$;
+
+-- Whether scheduled refreshes run: pg_trickle.enabled as this session sees it, with a database-level
+-- setting (ALTER DATABASE ... SET) taking effect without reconnecting the long-lived scheduler session.
+CREATE OR REPLACE FUNCTION pgtrickle._scheduler_enabled()
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT CASE lower(coalesce(
+               (SELECT split_part(cfg, '=', 2)
+                  FROM pg_db_role_setting s, unnest(s.setconfig) AS cfg
+                 WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND s.setrole = 0 AND split_part(cfg, '=', 1) = 'pg_trickle.enabled'),
+               current_setting('pg_trickle.enabled', true), 'on'))
+           WHEN 'off' THEN false WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false
+           ELSE true END
 $$;

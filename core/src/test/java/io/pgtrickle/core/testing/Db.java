@@ -1,0 +1,101 @@
+package io.pgtrickle.core.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.StreamTables;
+import io.pgtrickle.embedded.TestDatabase;
+import io.pgtrickle.embedded.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A fresh database with pg_trickle installed, on the shared test server (embedded PostgreSQL 18,
+ * or the server named by PGTRICKLE_TEST_URL), plus small helpers and the oracle.
+ */
+public final class Db {
+    public final TestDatabase database;
+    public final StreamTables api;
+
+    private Db(TestDatabase database) {
+        this.database = database;
+        this.api = StreamTables.connect(database.jdbcUrl());
+    }
+
+    /** A new database named after the test class, with the catalog installed. */
+    public static Db create(Class<?> testClass) {
+        Db db = new Db(TestPostgres.newDatabase(testClass.getSimpleName()));
+        db.api.install();
+        return db;
+    }
+
+    /** A new database without the catalog. */
+    public static Db createEmpty(Class<?> testClass) {
+        return new Db(TestPostgres.newDatabase(testClass.getSimpleName()));
+    }
+
+    public String url() {
+        return database.jdbcUrl();
+    }
+
+    public Connection connect() {
+        try {
+            return DriverManager.getConnection(database.jdbcUrl());
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs statements, each in its own autocommit transaction. */
+    public void exec(String... sql) {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage() + " in: " + String.join("; ", sql), e);
+        }
+    }
+
+    public long queryLong(String sql) {
+        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage() + " in: " + sql, e);
+        }
+    }
+
+    public String queryString(String sql) {
+        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage() + " in: " + sql, e);
+        }
+    }
+
+    public List<String> queryStrings(String sql) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage() + " in: " + sql, e);
+        }
+    }
+
+    /**
+     * The oracle: the stream table's visible columns equal its defining query, as multisets.
+     * Uses the query stored in the catalog, i.e. the one the engine runs.
+     */
+    public void assertOracle(String streamTable) {
+        assertThat(Oracle.differences(this, streamTable)).as("rows differing between %s and its query", streamTable)
+                .isEmpty();
+    }
+}

@@ -1,0 +1,60 @@
+package io.pgtrickle.core.testing;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Compares a stream table with its defining query as multisets over the visible columns. */
+public final class Oracle {
+    private Oracle() {
+    }
+
+    /** Rows in one and not the other, prefixed "stored only:" or "query only:"; empty when equal. */
+    public static List<String> differences(Db db, String streamTable) {
+        try (Connection c = db.connect()) {
+            String schema;
+            String name;
+            String query;
+            List<String> columns = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pgt_schema, pgt_name, defining_query, (SELECT array_agg(quote_ident(x->>'name') ORDER BY o)
+                                                                  FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o))
+                      FROM pgtrickle.pgt_stream_tables
+                     WHERE pgt_id = pgtrickle._resolve(?)""")) {
+                ps.setString(1, streamTable);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    schema = rs.getString(1);
+                    name = rs.getString(2);
+                    query = rs.getString(3);
+                    for (String col : (String[]) rs.getArray(4).getArray()) {
+                        columns.add(col);
+                    }
+                }
+            }
+            String cols = String.join(", ", columns);
+            String table = quote(schema) + "." + quote(name);
+            String sql = "(SELECT 'stored only: ' || ROW(" + cols + ")::text FROM (SELECT " + cols + " FROM " + table
+                    + " EXCEPT ALL SELECT " + cols + " FROM (" + query + ") q) a)"
+                    + " UNION ALL (SELECT 'query only: ' || ROW(" + cols + ")::text FROM (SELECT " + cols + " FROM ("
+                    + query + ") q EXCEPT ALL SELECT " + cols + " FROM " + table + ") b) LIMIT 20";
+            List<String> out = new ArrayList<>();
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String quote(String ident) {
+        return '"' + ident.replace("\"", "\"\"") + '"';
+    }
+}
