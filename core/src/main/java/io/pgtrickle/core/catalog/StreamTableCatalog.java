@@ -27,7 +27,8 @@ public final class StreamTableCatalog {
             SELECT pgt_id, pgt_schema, pgt_name, defining_query, schedule, refresh_mode, status, is_populated,
                    needs_reinit, reinit_reason, last_refresh_at, data_timestamp, consecutive_errors,
                    last_error_message, pgt_relid
-              FROM pgtrickle.pgt_stream_tables""";
+              FROM pgtrickle.pgt_stream_tables
+            """;
 
     /** The stream table a user's name refers to; unqualified names follow the search path. */
     public Optional<StreamTableInfo> find(Connection conn, QualifiedName name) throws SQLException {

@@ -1,0 +1,170 @@
+package io.pgtrickle.core.cdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.ErrorCode;
+import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshResult;
+import io.pgtrickle.core.testing.Db;
+import java.sql.Connection;
+import java.sql.Statement;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ChangeCaptureTest {
+    static Db db;
+
+    @BeforeAll
+    static void setUp() {
+        db = Db.create(ChangeCaptureTest.class);
+    }
+
+    private static String buffer(String table) {
+        return db.queryString("SELECT buffer_table FROM pgtrickle.pgt_change_tracking WHERE source_relid = '" + table + "'::regclass");
+    }
+
+    @Test
+    void eachStatementWritesItsRowsWithActionAndTransactionId() throws Exception {
+        db.exec("CREATE TABLE acct (id int PRIMARY KEY, owner text, balance int, secret text)");
+        db.api.create(CreateOptions.of("balances", "SELECT owner, balance FROM acct"));
+        db.api.create(CreateOptions.of("keep_acct", "SELECT id FROM acct")); // never refreshed: nothing is pruned
+        String buf = buffer("acct");
+        // Only referenced columns and the primary key are captured.
+        assertThat(db.queryStrings("SELECT attname FROM pg_attribute WHERE attrelid = '" + buf + "'::regclass AND attnum > 0 ORDER BY attnum"))
+                .containsExactly("__pgt_change_id", "__pgt_xid", "__pgt_action", "id", "owner", "balance");
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("INSERT INTO acct VALUES (1, 'a', 10, 's'), (2, 'b', 20, 's'), (3, 'c', 30, 's')");
+            st.execute("UPDATE acct SET balance = balance + 1 WHERE id <= 2");
+            st.execute("DELETE FROM acct WHERE id = 3");
+            c.commit();
+        }
+        assertThat(db.queryStrings("SELECT __pgt_action::text || ':' || id || ':' || balance FROM " + buf + " ORDER BY __pgt_change_id"))
+                .containsExactly("I:1:10", "I:2:20", "I:3:30", "D:1:10", "D:2:20", "I:1:11", "I:2:21", "D:3:30");
+        assertThat(db.queryLong("SELECT count(DISTINCT __pgt_xid) FROM " + buf)).isEqualTo(1);
+        // A second stream table needing another column widens the capture.
+        db.api.create(CreateOptions.of("secrets", "SELECT id, secret FROM acct"));
+        assertThat(db.queryLong("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + buf + "'::regclass AND attname = 'secret'"))
+                .isEqualTo(1);
+        db.exec("UPDATE acct SET secret = 'changed'");
+        assertThat(db.queryStrings("SELECT DISTINCT secret FROM " + buf + " WHERE __pgt_action = 'I' AND secret IS NOT NULL"))
+                .containsExactly("changed");
+        db.api.refresh("secrets");
+        db.api.refresh("balances");
+        db.assertOracle("secrets");
+        db.assertOracle("balances");
+    }
+
+    @Test
+    void truncateMakesTheNextRefreshAReinitialisation() {
+        db.exec("CREATE TABLE trunc_src (id int PRIMARY KEY)", "INSERT INTO trunc_src VALUES (1), (2)");
+        db.api.create(CreateOptions.of("trunc_st", "SELECT id FROM trunc_src"));
+        db.exec("TRUNCATE trunc_src", "INSERT INTO trunc_src VALUES (3)");
+        RefreshResult r = db.api.refresh("trunc_st");
+        assertThat(r.action()).isEqualTo("REINITIALIZE");
+        assertThat(r.reason()).contains("truncated");
+        db.assertOracle("trunc_st");
+    }
+
+    @Test
+    void pausedCaptureMarksEveryDependentForReinitialisation() throws Exception {
+        db.exec("CREATE TABLE paused_src (id int PRIMARY KEY, v int)", "INSERT INTO paused_src VALUES (1, 1)");
+        db.api.create(CreateOptions.of("paused_a", "SELECT id, v FROM paused_src"));
+        db.api.create(CreateOptions.of("paused_b", "SELECT count(*) AS n FROM paused_src"));
+        String buf = buffer("paused_src");
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("SET pg_trickle.cdc_paused = true");
+            st.execute("INSERT INTO paused_src VALUES (2, 2)");
+            st.execute("INSERT INTO paused_src VALUES (3, 3)");
+            st.execute("RESET pg_trickle.cdc_paused");
+        }
+        // No row images while paused: only one marker per transaction.
+        assertThat(db.queryStrings("SELECT __pgt_action::text FROM " + buf)).containsExactly("P", "P");
+        assertThat(db.api.get("paused_a").needsReinit()).isTrue();
+        assertThat(db.api.get("paused_b").needsReinit()).isTrue();
+        for (String st : new String[] {"paused_a", "paused_b"}) {
+            RefreshResult r = db.api.refresh(st);
+            assertThat(r.action()).isEqualTo("REINITIALIZE");
+            assertThat(r.reason()).contains("not captured");
+            db.assertOracle(st);
+            assertThat(db.api.get(st).needsReinit()).isFalse();
+        }
+    }
+
+    @Test
+    void disabledPgTrickleAlsoStopsCaptureSafelyEvenWhenSetForTheDatabase() throws Exception {
+        db.exec("CREATE TABLE off_src (id int PRIMARY KEY)");
+        db.api.create(CreateOptions.of("off_st", "SELECT id FROM off_src"));
+        String dbName = db.database.name();
+        db.exec("ALTER DATABASE " + dbName + " SET pg_trickle.enabled = false");
+        try {
+            db.exec("INSERT INTO off_src VALUES (1)"); // a new session sees the database setting
+            assertThat(db.queryStrings("SELECT __pgt_action::text FROM " + buffer("off_src"))).containsExactly("P");
+        } finally {
+            db.exec("ALTER DATABASE " + dbName + " RESET pg_trickle.enabled");
+        }
+        db.exec("INSERT INTO off_src VALUES (2)");
+        assertThat(db.api.refresh("off_st").action()).isEqualTo("REINITIALIZE");
+        db.assertOracle("off_st");
+    }
+
+    @Test
+    void consumedChangesArePrunedOnceEveryReaderHasThem() {
+        db.exec("CREATE TABLE shared_src (id int PRIMARY KEY, v int)");
+        db.api.create(CreateOptions.of("reader_1", "SELECT id, v FROM shared_src"));
+        db.api.create(CreateOptions.of("reader_2", "SELECT sum(v) AS total FROM shared_src"));
+        String buf = buffer("shared_src");
+        db.exec("INSERT INTO shared_src SELECT g, g FROM generate_series(1, 50) g");
+        db.api.refresh("reader_1");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isEqualTo(50);
+        db.api.refresh("reader_2");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isZero();
+        db.assertOracle("reader_1");
+        db.assertOracle("reader_2");
+    }
+
+    @Test
+    void partitionedSourcesAreCapturedWhicheverTableTheStatementNames() {
+        db.exec("CREATE TABLE events (id int, day date, v int) PARTITION BY RANGE (day)",
+                "CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')",
+                "CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')");
+        db.api.create(CreateOptions.of("events_by_day", "SELECT day, sum(v) AS total FROM events GROUP BY day"));
+        db.api.create(CreateOptions.of("keep_events", "SELECT id FROM events"));
+        String buf = buffer("events");
+        db.exec("INSERT INTO events VALUES (1, '2026-01-05', 1), (2, '2026-02-05', 2)",
+                "INSERT INTO events_b VALUES (3, '2026-02-06', 3)",
+                "UPDATE events SET day = '2026-02-10' WHERE id = 1");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isEqualTo(5);
+        db.api.refresh("events_by_day");
+        db.assertOracle("events_by_day");
+    }
+
+    @Test
+    void aStreamTableOverAStreamTableReadsTheUpstreamsCapturedChanges() {
+        db.exec("CREATE TABLE sales (id int PRIMARY KEY, region text, amount int)",
+                "INSERT INTO sales VALUES (1, 'eu', 10), (2, 'us', 20)");
+        db.api.create(CreateOptions.of("sales_by_region", "SELECT region, sum(amount) AS total FROM sales GROUP BY region"));
+        db.api.create(CreateOptions.of("big_regions", "SELECT region FROM sales_by_region WHERE total > 15"));
+        assertThat(db.api.get("big_regions").sources()).extracting(s -> s.name() + ":" + s.type())
+                .containsExactly("sales_by_region:STREAM_TABLE");
+        db.exec("INSERT INTO sales VALUES (3, 'eu', 10)");
+        assertThat(db.api.refresh("big_regions").action()).isEqualTo("NO_DATA"); // upstream not refreshed yet
+        db.api.refresh("sales_by_region");
+        RefreshResult r = db.api.refresh("big_regions");
+        assertThat(r.action()).isEqualTo("FULL");
+        assertThat(r.changeRows()).isEqualTo(2); // the upstream's old and new 'eu' rows
+        db.assertOracle("big_regions");
+
+        assertThatThrownBy(() -> db.api.drop("sales_by_region", false))
+                .isInstanceOfSatisfying(PgtException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.DEPENDENT_OBJECTS_EXIST);
+                    assertThat(e.getMessage()).contains("big_regions");
+                });
+        assertThat(db.api.drop("sales_by_region", true)).containsExactly("public.big_regions", "public.sales_by_region");
+        assertThat(db.queryString("SELECT to_regclass('big_regions')::text")).isNull();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'sales'::regclass AND tgname LIKE 'pgt_%'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_tracking WHERE source_relid = 'sales'::regclass")).isZero();
+    }
+}

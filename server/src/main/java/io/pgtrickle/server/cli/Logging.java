@@ -1,0 +1,18 @@
+package io.pgtrickle.server.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Switches the engine's own logging (io.pgtrickle) between WARN and, with --verbose, INFO. */
+final class Logging {
+    private Logging() {
+    }
+
+    static void configure(boolean verbose) {
+        // Set both ways: tests run many commands in one JVM and one --verbose must not leak into the next.
+        if (LoggerFactory.getLogger("io.pgtrickle") instanceof Logger logger) {
+            logger.setLevel(verbose ? Level.INFO : Level.WARN);
+        }
+    }
+}
