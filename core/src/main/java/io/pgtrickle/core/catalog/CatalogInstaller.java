@@ -2,6 +2,7 @@ package io.pgtrickle.core.catalog;
 
 import io.pgtrickle.core.api.ErrorCode;
 import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.Setting;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -110,7 +111,7 @@ public final class CatalogInstaller {
             }
         }
         try (Statement st = conn.createStatement()) {
-            st.execute(readResource("routines.sql"));
+            st.execute(Setting.substituteDefaults(readResource("routines.sql")));
         }
         return new InstallResult(current, latestVersion());
     }

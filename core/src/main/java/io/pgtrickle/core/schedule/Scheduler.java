@@ -3,6 +3,7 @@ package io.pgtrickle.core.schedule;
 import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.RefreshResult;
 import io.pgtrickle.core.api.Refresher;
+import io.pgtrickle.core.api.Setting;
 import io.pgtrickle.core.api.StreamTables.ConnectionSource;
 import java.sql.Array;
 import java.sql.Connection;
@@ -196,7 +197,8 @@ public final class Scheduler implements AutoCloseable {
 
     private static Duration defaultPeriod(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT coalesce(nullif(current_setting('pg_trickle.default_schedule_seconds', true), '')::float8, 1)")) {
+                "SELECT coalesce(nullif(current_setting('pg_trickle.default_schedule_seconds', true), '')::float8, "
+                        + Setting.DEFAULT_SCHEDULE_SECONDS.defaultValue() + ")")) {
             rs.next();
             return Duration.ofMillis(Math.max(TICK.toMillis(), (long) (rs.getDouble(1) * 1000)));
         }

@@ -14,8 +14,8 @@ $$;
 -- Capture is off when pg_trickle.enabled = false or pg_trickle.cdc_paused = true.
 CREATE OR REPLACE FUNCTION pgtrickle._capture_enabled()
 RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT pgtrickle._setting_on('pg_trickle.enabled', true)
-       AND NOT pgtrickle._setting_on('pg_trickle.cdc_paused', false)
+    SELECT pgtrickle._setting_on('pg_trickle.enabled', '{{default:pg_trickle.enabled}}'::boolean)
+       AND NOT pgtrickle._setting_on('pg_trickle.cdc_paused', '{{default:pg_trickle.cdc_paused}}'::boolean)
 $$;
 
 -- Storage tables are written only by the engine, which sets pg_trickle.internal_refresh locally.
@@ -236,7 +236,8 @@ CREATE OR REPLACE FUNCTION pgtrickle._record_failure(
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_retryable boolean := pgtrickle._retryable(p_sqlstate);
-    v_max integer := coalesce(nullif(current_setting('pg_trickle.max_consecutive_errors', true), '')::integer, 3);
+    v_max integer := coalesce(nullif(current_setting('pg_trickle.max_consecutive_errors', true), '')::integer,
+                              {{default:pg_trickle.max_consecutive_errors}});
 BEGIN
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, status, initiated_by, error_message, error_sqlstate)
@@ -403,7 +404,7 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
                   FROM pg_db_role_setting s, unnest(s.setconfig) AS cfg
                  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
                    AND s.setrole = 0 AND split_part(cfg, '=', 1) = 'pg_trickle.enabled'),
-               current_setting('pg_trickle.enabled', true), 'on'))
+               current_setting('pg_trickle.enabled', true), '{{default:pg_trickle.enabled}}'))
            WHEN 'off' THEN false WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false
            ELSE true END
 $$;
