@@ -78,8 +78,8 @@ public class PgtException extends RuntimeException {
         if (e instanceof PSQLException pe && pe.getServerErrorMessage() != null) {
             ServerErrorMessage sem = pe.getServerErrorMessage();
             message = sem.getMessage();
-            hint = sem.getHint();
-            if (sem.getDetail() != null) {
+            hint = sem.getHint() == null || sem.getHint().isBlank() ? null : sem.getHint();
+            if (sem.getDetail() != null && !sem.getDetail().isBlank()) {
                 message = message + " (" + sem.getDetail() + ")";
             }
         }

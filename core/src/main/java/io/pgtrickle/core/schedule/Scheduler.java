@@ -41,6 +41,8 @@ public final class Scheduler implements AutoCloseable {
     private final RefreshListener listener;
     private final Map<Long, Backoff> backoff = new HashMap<>();
     private final Map<String, Schedule> parsed = new HashMap<>();
+    /** When this scheduler last refreshed each stream table, by its own clock (the catalog's is the database's). */
+    private final Map<Long, Instant> lastRun = new HashMap<>();
     private Connection conn;
     private Thread thread;
     private volatile boolean running;
@@ -102,7 +104,7 @@ public final class Scheduler implements AutoCloseable {
                     continue;
                 }
                 boolean hasWork = withWork.contains(t.id()) || changedUpstream.contains(t.id()) || t.uncapturedSource();
-                if (!hasWork || !due(t, periods.get(t.id()), now)) {
+                if (!hasWork || !due(withLastRun(t), periods.get(t.id()), now)) {
                     continue;
                 }
                 refreshOne(c, t, now).ifPresent(r -> {
@@ -124,6 +126,7 @@ public final class Scheduler implements AutoCloseable {
             Optional<RefreshResult> r = Refresher.refresh(c, t.id(), "SCHEDULER", false, false);
             backoff.remove(t.id());
             r.ifPresent(result -> {
+                lastRun.put(t.id(), now);
                 log.debug("refreshed {}: {} +{} -{} in {} ms", t.name(), result.action(), result.rowsInserted(),
                         result.rowsDeleted(), result.durationMillis());
                 listener.refreshed(result);
@@ -138,6 +141,14 @@ public final class Scheduler implements AutoCloseable {
             listener.failed(t.name(), error);
             return Optional.empty();
         }
+    }
+
+    private ScheduledTable withLastRun(ScheduledTable t) {
+        Instant mine = lastRun.get(t.id());
+        if (mine == null || (t.lastRefreshAt() != null && t.lastRefreshAt().isAfter(mine))) {
+            return t;
+        }
+        return new ScheduledTable(t.id(), t.name(), t.schedule(), mine, t.upstream(), t.uncapturedSource());
     }
 
     static boolean due(ScheduledTable t, Duration period, Instant now) {

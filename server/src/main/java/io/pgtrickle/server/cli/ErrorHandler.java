@@ -74,7 +74,11 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
 
     static void print(Exception ex, PrintWriter err, boolean verbose) {
         if (ex instanceof PgtException e) {
-            err.println("error: " + e.getMessage() + " (SQLSTATE " + e.sqlState() + ")");
+            // Query errors end with the statement and a caret under the position: keep those lines intact.
+            String sqlState = "(SQLSTATE " + e.sqlState() + ")";
+            String message = e.getMessage().stripTrailing();
+            err.println(message.contains("\n") ? "error: " + message + "\n" + sqlState
+                    : "error: " + message + " " + sqlState);
             if (e.hint() != null && !e.hint().isBlank()) {
                 err.println("hint: " + e.hint());
             }

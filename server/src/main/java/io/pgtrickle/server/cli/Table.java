@@ -14,15 +14,17 @@ final class Table {
 
     private final String[] headers;
     private final boolean[] numeric;
+    private final boolean[] hasNumber;
     private final List<String[]> rows = new ArrayList<>();
 
     Table(String... headers) {
         this.headers = headers.clone();
         this.numeric = new boolean[headers.length];
+        this.hasNumber = new boolean[headers.length];
         Arrays.fill(numeric, true);
     }
 
-    /** Adds a row; cells are formatted by {@link Format#text}. A column is right-aligned if all its cells are numbers. */
+    /** Adds a row; cells are formatted by {@link Format#text}. A column is right-aligned if its cells are numbers (or empty). */
     Table row(Object... cells) {
         if (cells.length != headers.length) {
             throw new IllegalArgumentException("expected " + headers.length + " cells, got " + cells.length);
@@ -31,6 +33,7 @@ final class Table {
         for (int i = 0; i < cells.length; i++) {
             row[i] = Format.text(cells[i]);
             numeric[i] &= cells[i] == null || cells[i] instanceof Number;
+            hasNumber[i] |= cells[i] instanceof Number;
         }
         rows.add(row);
         return this;
@@ -63,7 +66,7 @@ final class Table {
             if (i > 0) {
                 sb.append(GAP);
             }
-            if (numeric[i] && !rows.isEmpty()) {
+            if (numeric[i] && hasNumber[i]) {
                 sb.append(pad).append(cells[i]);
             } else {
                 sb.append(cells[i]).append(last ? "" : pad); // no trailing blanks

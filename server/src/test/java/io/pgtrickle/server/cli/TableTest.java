@@ -18,11 +18,11 @@ class TableTest {
 
     @Test
     void alignsColumnsAndRightAlignsNumbers() {
-        Table t = new Table("NAME", "ROWS", "NOTE").row("a", 5, null).row("longer", 1234, "x");
+        Table t = new Table("NAME", "ROWS", "NOTE", "EMPTY").row("a", 5, null, null).row("longer", 1234, "x", null);
         assertThat(render(t).lines()).containsExactly(
-                "NAME    ROWS  NOTE",
-                "a          5  -",
-                "longer  1234  x");
+                "NAME    ROWS  NOTE  EMPTY",
+                "a          5  -     -",
+                "longer  1234  x     -");
     }
 
     @Test

@@ -1,0 +1,149 @@
+package io.pgtrickle.core.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.AlterOptions;
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshResult;
+import io.pgtrickle.core.api.Status;
+import io.pgtrickle.core.testing.Db;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The scheduler against real PostgreSQL with a clock the test moves: no test sleeps. */
+class SchedulerTest {
+    private Db db;
+    private Scheduler scheduler;
+    private Instant now;
+    private final List<String> failures = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        db = Db.create(SchedulerTest.class);
+        db.exec("CREATE TABLE orders (id int PRIMARY KEY, region text, amount int)",
+                "INSERT INTO orders VALUES (1, 'eu', 10), (2, 'us', 20)");
+        // Well after the creation timestamps, so only the schedules decide what is due.
+        now = Instant.now().plusSeconds(3600);
+        InstantSource clock = () -> now;
+        scheduler = new Scheduler(() -> DriverManager.getConnection(db.url()), clock, new RefreshListener() {
+            @Override
+            public void refreshed(RefreshResult result) {
+            }
+
+            @Override
+            public void failed(String streamTable, PgtException error) {
+                failures.add(streamTable + ": " + error.getMessage());
+            }
+        });
+    }
+
+    @AfterEach
+    void tearDown() {
+        scheduler.close();
+    }
+
+    private List<String> tick() {
+        return scheduler.tick().stream().map(r -> r.streamTable() + ":" + r.action()).toList();
+    }
+
+    @Test
+    void refreshesOnlyWhatIsDueAndChangedInTopologicalOrder() {
+        db.api.create(CreateOptions.of("by_region", "SELECT region, sum(amount) AS total FROM orders GROUP BY region")
+                .withSchedule("10s"));
+        db.api.create(CreateOptions.of("big", "SELECT region FROM by_region WHERE total > 15")); // calculated
+        db.api.create(CreateOptions.of("big_count", "SELECT count(*) AS n FROM big").withSchedule("5s"));
+        assertThat(tick()).as("due, but nothing changed: a no-op tick").isEmpty();
+
+        db.exec("INSERT INTO orders VALUES (3, 'eu', 10)");
+        assertThat(tick()).containsExactly("public.by_region:FULL", "public.big:FULL", "public.big_count:FULL");
+        db.assertOracle("by_region");
+        db.assertOracle("big");
+        db.assertOracle("big_count");
+
+        now = now.plusSeconds(2);
+        db.exec("INSERT INTO orders VALUES (4, 'us', 1)");
+        assertThat(tick()).as("by_region's 10 s have not passed").isEmpty();
+        now = now.plusSeconds(8);
+        // big's rows do not change (both regions stay above 15), so big_count has nothing to do.
+        assertThat(tick()).containsExactly("public.by_region:FULL", "public.big:FULL");
+        assertThat(tick()).isEmpty();
+        db.assertOracle("big_count");
+    }
+
+    @Test
+    void pausedStreamTablesAndADisabledDatabaseAreLeftAlone() {
+        db.api.create(CreateOptions.of("totals", "SELECT sum(amount) AS total FROM orders").withSchedule("1s"));
+        db.api.alter("totals", AlterOptions.none().withStatus(Status.PAUSED));
+        db.exec("INSERT INTO orders VALUES (5, 'eu', 5)");
+        now = now.plusSeconds(5);
+        assertThat(tick()).isEmpty();
+        db.api.alter("totals", AlterOptions.none().withStatus(Status.ACTIVE));
+
+        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.enabled = off");
+        try {
+            assertThat(tick()).isEmpty();
+        } finally {
+            db.exec("ALTER DATABASE " + db.database.name() + " RESET pg_trickle.enabled");
+        }
+        assertThat(tick()).containsExactly("public.totals:FULL");
+        db.assertOracle("totals");
+    }
+
+    @Test
+    void cronSchedulesFireOnTheirExpression() {
+        db.api.create(CreateOptions.of("cron_totals", "SELECT sum(amount) AS total FROM orders").withSchedule("* * * * *"));
+        db.exec("INSERT INTO orders VALUES (6, 'eu', 5)");
+        assertThat(tick()).containsExactly("public.cron_totals:FULL"); // an hour after creation: fired long ago
+        db.exec("INSERT INTO orders VALUES (7, 'eu', 5)");
+        assertThat(tick()).isEmpty(); // refreshed at the database's real time; next minute not reached
+    }
+
+    @Test
+    void aFailingRefreshIsReportedAndTheStreamTableStops() {
+        db.exec("CREATE TABLE divisors (d int)", "INSERT INTO divisors VALUES (1)");
+        db.api.create(CreateOptions.of("ratios", "SELECT 100 / d AS r FROM divisors").withSchedule("1s"));
+        db.exec("INSERT INTO divisors VALUES (0)");
+        now = now.plusSeconds(1);
+        assertThat(tick()).isEmpty();
+        assertThat(failures).singleElement().asString().contains("ratios").contains("division by zero");
+        assertThat(db.api.get("ratios").status()).isEqualTo(Status.ERROR);
+        now = now.plusSeconds(10);
+        assertThat(tick()).isEmpty();
+        assertThat(failures).hasSize(1);
+    }
+
+    @Test
+    void anUninitialisedStreamTableIsPopulatedByTheScheduler() {
+        db.api.create(CreateOptions.of("later", "SELECT id FROM orders").withSchedule("1s").withInitialize(false));
+        assertThat(db.api.get("later").status()).isEqualTo(Status.INITIALIZING);
+        assertThat(tick()).containsExactly("public.later:FULL");
+        assertThat(db.api.get("later").status()).isEqualTo(Status.ACTIVE);
+        db.assertOracle("later");
+    }
+
+    @Test
+    void theBackgroundLoopRefreshesWithoutBeingAsked() throws Exception {
+        Scheduler live = new Scheduler(() -> DriverManager.getConnection(db.url()), InstantSource.system(), RefreshListener.NONE);
+        db.api.create(CreateOptions.of("live", "SELECT count(*) AS n FROM orders").withSchedule("100ms"));
+        live.start();
+        try {
+            db.exec("INSERT INTO orders VALUES (8, 'eu', 1)");
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (db.queryLong("SELECT n FROM live") != 3 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } finally {
+            live.close();
+        }
+        db.assertOracle("live");
+        assertThat(db.api.history("live", 5).get(0).initiatedBy()).isEqualTo("SCHEDULER");
+    }
+}
