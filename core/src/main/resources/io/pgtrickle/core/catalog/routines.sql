@@ -163,6 +163,7 @@ DECLARE
     v_start   timestamptz := clock_timestamp();
     v_frontier pg_snapshot;
     v_pending record;
+    v_missing text;
     v_ms      double precision;
 BEGIN
     SELECT * INTO st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
@@ -174,6 +175,16 @@ BEGIN
             USING ERRCODE = '55000',
                   HINT = 'Resume it first: pgtrickle resume ' || st.pgt_schema || '.' || st.pgt_name
                          || ' (or CALL pgtrickle.resume_stream_table(...)).';
+    END IF;
+
+    SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ') INTO v_missing
+      FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'source % of stream table %.% no longer exists', v_missing,
+                quote_ident(st.pgt_schema), quote_ident(st.pgt_name)
+            USING ERRCODE = '42P01',
+                  HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
 
     v_frontier := pgtrickle._frontier_snapshot();

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "alter", description = "Change the schedule, refresh mode or status of a stream table.")
 final class AlterCommand extends DatabaseCommand {
-    @Parameters(index = "0", paramLabel = "NAME")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The stream table: 'table' or 'schema.table'.")
     String name;
 
     @Option(names = "--schedule", paramLabel = "S", description = "A duration, a cron expression or 'calculated'.")

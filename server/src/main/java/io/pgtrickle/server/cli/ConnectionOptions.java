@@ -16,7 +16,7 @@ final class ConnectionOptions {
     private static final String PREFIX = "jdbc:postgresql:";
 
     // No ${DEFAULT-VALUE} in the description: the URL may carry a password.
-    @Option(names = "--url", paramLabel = "JDBC_URL",
+    @Option(names = "--url", paramLabel = "JDBC_URL", order = 100,
             description = "JDBC URL of the database, e.g. jdbc:postgresql://localhost:5432/app?user=me "
                     + "(default: $" + URL_ENV + ")")
     String url;

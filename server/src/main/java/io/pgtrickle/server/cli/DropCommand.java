@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "drop", description = "Drop a stream table and its storage table.")
 final class DropCommand extends DatabaseCommand {
-    @Parameters(index = "0", paramLabel = "NAME")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The stream table: 'table' or 'schema.table'.")
     String name;
 
     @Option(names = "--cascade", description = "Also drop the stream tables that read this one.")

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "refresh", description = "Refresh a stream table now, waiting for a refresh already running.")
 final class RefreshCommand extends DatabaseCommand {
-    @Parameters(index = "0", paramLabel = "NAME")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The stream table: 'table' or 'schema.table'.")
     String name;
 
     @Option(names = "--full", description = "Recompute from scratch even if a differential refresh is possible.")

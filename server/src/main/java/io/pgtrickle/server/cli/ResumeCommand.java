@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "resume",
         description = "Resume a PAUSED, SUSPENDED or ERROR stream table; its error count is reset.")
 final class ResumeCommand extends DatabaseCommand {
-    @Parameters(index = "0", paramLabel = "NAME")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The stream table: 'table' or 'schema.table'.")
     String name;
 
     @Override

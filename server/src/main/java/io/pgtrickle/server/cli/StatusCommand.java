@@ -34,7 +34,8 @@ final class StatusCommand extends DatabaseCommand {
                 "NEEDS REINIT", "LAST ERROR");
         for (StreamTableInfo st : all) {
             t.row(st.qualifiedName(), st.refreshMode(), st.scheduleText(), st.status(), st.populated(),
-                    st.lastRefreshAt(), st.consecutiveErrors(), st.needsReinit(), Format.cell(st.lastError(), ERROR_WIDTH));
+                    st.lastRefreshAt(), st.consecutiveErrors(), st.needsReinit(),
+                    Format.cell(st.lastError(), ERROR_WIDTH));
         }
         t.print(output().out());
         return ExitCode.OK;

@@ -24,7 +24,10 @@ final class Table {
         Arrays.fill(numeric, true);
     }
 
-    /** Adds a row; cells are formatted by {@link Format#text}. A column is right-aligned if its cells are numbers (or empty). */
+    /**
+     * Adds a row; cells are formatted by {@link Format#text}. A column is right-aligned if its cells are numbers
+     * (or empty).
+     */
     Table row(Object... cells) {
         if (cells.length != headers.length) {
             throw new IllegalArgumentException("expected " + headers.length + " cells, got " + cells.length);

@@ -93,7 +93,8 @@ class CliCommandsTest {
 
         JsonNode history = run("history", "json_st", "--limit", "1", "--url", url, "--json").json();
         assertThat(history.get("refreshes")).hasSize(1);
-        assertThat(history.get("refreshes").get(0).get("refresh_id").asLong()).isEqualTo(refresh.get("refresh_id").asLong());
+        assertThat(history.get("refreshes").get(0).get("refresh_id").asLong())
+                .isEqualTo(refresh.get("refresh_id").asLong());
     }
 
     @Test
@@ -118,7 +119,8 @@ class CliCommandsTest {
         assertThat(run("create", "--url", url, "pausable", BY_CUSTOMER).exit()).isZero();
         CliRun paused = run("alter", "pausable", "--status", "paused", "--schedule", "1h", "--url", url);
         assertThat(paused.exit()).as(paused.toString()).isZero();
-        assertThat(paused.out()).contains("altered stream table public.pausable (mode FULL, schedule 1h, status PAUSED)");
+        assertThat(paused.out())
+                .contains("altered stream table public.pausable (mode FULL, schedule 1h, status PAUSED)");
         assertThat(run("status", "pausable", "--url", url).out()).containsPattern("(?m)^status: +PAUSED$");
 
         CliRun resumed = run("resume", "pausable", "--url", url);

@@ -1,0 +1,133 @@
+package io.pgtrickle.core.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtrickle.core.api.AlterOptions;
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.CreateResult.Outcome;
+import io.pgtrickle.core.api.ErrorCode;
+import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.api.Status;
+import io.pgtrickle.core.api.StreamTableInfo;
+import io.pgtrickle.core.testing.Db;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ReplaceAlterDropTest {
+    static Db db;
+
+    @BeforeAll
+    static void setUp() {
+        db = Db.create(ReplaceAlterDropTest.class);
+        db.exec("CREATE TABLE p (id int PRIMARY KEY, cat text, price int)",
+                "INSERT INTO p SELECT g, 'c' || (g % 3), g FROM generate_series(1, 30) g");
+    }
+
+    @Test
+    void createIfNotExistsKeepsTheExistingDefinition() {
+        db.api.create(CreateOptions.of("keep_me", "SELECT id FROM p WHERE id < 5"));
+        var r = db.api.createIfNotExists(CreateOptions.of("keep_me", "SELECT id FROM p"));
+        assertThat(r.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(db.queryLong("SELECT count(*) FROM keep_me")).isEqualTo(4);
+    }
+
+    @Test
+    void createOrReplaceIsANoOpAnAlterOrANewQueryWithTheSameId() {
+        long id = db.api.create(CreateOptions.of("cor", "SELECT cat, count(*) AS n FROM p GROUP BY cat")).streamTable().id();
+        // Same query, written differently: the normalised form is equal.
+        var same = db.api.createOrReplace(CreateOptions.of("cor", "select cat,   count(*) as n from p group by cat;"));
+        assertThat(same.outcome()).isEqualTo(Outcome.UNCHANGED);
+        var altered = db.api.createOrReplace(CreateOptions.of("cor", "SELECT cat, count(*) AS n FROM p GROUP BY cat")
+                .withSchedule("5m"));
+        assertThat(altered.outcome()).isEqualTo(Outcome.ALTERED);
+        assertThat(altered.streamTable().schedule()).isEqualTo("5m");
+        long relid = db.queryLong("SELECT 'cor'::regclass::oid");
+        var replaced = db.api.createOrReplace(CreateOptions.of("cor", "SELECT cat, count(*) AS n FROM p WHERE price > 10 GROUP BY cat")
+                .withSchedule("5m"));
+        assertThat(replaced.outcome()).isEqualTo(Outcome.REPLACED);
+        assertThat(replaced.streamTable().id()).isEqualTo(id);
+        assertThat(db.queryLong("SELECT 'cor'::regclass::oid")).as("same columns: the table is kept").isEqualTo(relid);
+        db.assertOracle("cor");
+        var reshaped = db.api.createOrReplace(CreateOptions.of("cor", "SELECT cat, sum(price) AS total FROM p GROUP BY cat"));
+        assertThat(reshaped.outcome()).isEqualTo(Outcome.REPLACED);
+        assertThat(reshaped.notices()).anyMatch(n -> n.contains("rebuilt"));
+        assertThat(reshaped.streamTable().id()).isEqualTo(id);
+        db.assertOracle("cor");
+        assertThat(db.api.history("cor", 1).get(0).action()).isEqualTo("REINITIALIZE");
+        assertThat(db.api.history("cor", 1).get(0).reason()).isEqualTo("the defining query changed");
+    }
+
+    @Test
+    void aQueryChangeThatWouldCloseACycleIsRejectedWithTheCycleNamed() {
+        db.api.create(CreateOptions.of("cyc_a", "SELECT id, price FROM p"));
+        db.api.create(CreateOptions.of("cyc_b", "SELECT id, price FROM cyc_a"));
+        db.api.create(CreateOptions.of("cyc_c", "SELECT id, price FROM cyc_b"));
+        assertThatThrownBy(() -> db.api.createOrReplace(CreateOptions.of("cyc_a", "SELECT id, price FROM cyc_c")))
+                .isInstanceOfSatisfying(PgtException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.CYCLE_DETECTED);
+                    assertThat(e.getMessage()).contains("public.cyc_a -> public.cyc_c -> public.cyc_b -> public.cyc_a");
+                });
+        assertThatThrownBy(() -> db.api.createOrReplace(CreateOptions.of("cyc_a", "SELECT id, price FROM cyc_a")))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CYCLE_DETECTED));
+        db.assertOracle("cyc_a");
+    }
+
+    @Test
+    void alterChangesScheduleModeAndStatus() {
+        db.api.create(CreateOptions.of("alt", "SELECT id FROM p").withSchedule("1m"));
+        db.api.alter("alt", AlterOptions.none().withSchedule("@hourly"));
+        assertThat(db.api.get("alt").schedule()).isEqualTo("@hourly");
+        db.api.alter("alt", AlterOptions.none().withSchedule("calculated"));
+        assertThat(db.api.get("alt").schedule()).isNull();
+        assertThat(db.api.get("alt").scheduleText()).isEqualTo("calculated");
+        db.api.alter("alt", AlterOptions.none().withStatus(Status.PAUSED));
+        assertThat(db.api.get("alt").status()).isEqualTo(Status.PAUSED);
+        // A paused stream table still refreshes on demand.
+        db.exec("INSERT INTO p VALUES (100, 'c0', 1)");
+        db.api.refresh("alt");
+        db.assertOracle("alt");
+        db.api.alter("alt", AlterOptions.none().withStatus(Status.ACTIVE));
+        assertThat(db.api.get("alt").status()).isEqualTo(Status.ACTIVE);
+        assertThat(db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.AUTO))).anyMatch(n -> n.contains("FULL"));
+        assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE)))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_IMPLEMENTED));
+        assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withSchedule("often")))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SCHEDULE));
+        assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none()))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> Status.parseSettable("SUSPENDED")).isInstanceOf(PgtException.class);
+        assertThatThrownBy(() -> db.api.alter("no_such_st", AlterOptions.none().withSchedule("1m")))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STREAM_TABLE_NOT_FOUND));
+    }
+
+    @Test
+    void dropRemovesTableTriggersBufferAndCatalogRows() {
+        db.exec("CREATE TABLE solo (id int PRIMARY KEY)");
+        StreamTableInfo st = db.api.create(CreateOptions.of("solo_st", "SELECT id FROM solo")).streamTable();
+        assertThat(db.api.drop("solo_st", false)).containsExactly("public.solo_st");
+        assertThat(db.queryString("SELECT to_regclass('solo_st')::text")).isNull();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'solo'::regclass AND NOT tgisinternal")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE pgt_id = " + st.id())).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgtrickle_changes'"))
+                .isEqualTo(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_tracking"));
+        assertThatThrownBy(() -> db.api.drop("solo_st", false))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STREAM_TABLE_NOT_FOUND));
+    }
+
+    @Test
+    void dropStillWorksWhenTheSourceTableIsGone() {
+        db.exec("CREATE TABLE doomed (id int PRIMARY KEY)");
+        db.api.create(CreateOptions.of("doomed_st", "SELECT id FROM doomed"));
+        db.exec("DROP TABLE doomed");
+        assertThatThrownBy(() -> db.api.refresh("doomed_st"))
+                .isInstanceOfSatisfying(PgtException.class, e -> {
+                    assertThat(e.getMessage()).contains("source public.doomed of stream table public.doomed_st no longer exists");
+                    assertThat(e.hint()).contains("Drop the stream table");
+                });
+        assertThat(db.api.get("doomed_st").status()).isEqualTo(Status.ERROR);
+        assertThat(db.api.drop("doomed_st", false)).containsExactly("public.doomed_st");
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_tracking WHERE buffer_table LIKE '%doomed%'")).isZero();
+    }
+}
