@@ -22,8 +22,8 @@ public enum ErrorCode {
     DEPENDENT_OBJECTS_EXIST("2BP01", Fault.USER),
     VOLATILE_FUNCTION("0A000", Fault.USER),
     UNSUPPORTED_QUERY("0A000", Fault.USER),
-    /** Legal and planned, but not built yet: never the user's fault. */
-    NOT_IMPLEMENTED("0A000", Fault.ENGINE),
+    /** Legal and planned, but not built yet; reported like invalid input, since the user must choose otherwise. */
+    NOT_IMPLEMENTED("0A000", Fault.USER),
     PERMISSION_DENIED("42501", Fault.USER),
     INVALID_STATE("55000", Fault.USER),
     CATALOG_NOT_INSTALLED("55000", Fault.USER),

@@ -83,7 +83,8 @@ public class PgtException extends RuntimeException {
                 message = message + " (" + sem.getDetail() + ")";
             }
         }
-        if (state != null && state.startsWith("08")) {
+        if (state != null && (state.startsWith("08") || state.startsWith("28") || state.equals("3D000")
+                || state.equals("57P03"))) {
             return new PgtException(ErrorCode.CONNECTION_FAILED, state, withContext(context, message),
                     "Check that PostgreSQL is running and that --url (or PGTRICKLE_URL) points at it.", e);
         }

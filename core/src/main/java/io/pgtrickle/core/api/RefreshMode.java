@@ -11,7 +11,7 @@ public enum RefreshMode {
     IMMEDIATE;
 
     public static RefreshMode parse(String text) {
-        if (text == null || text.isBlank()) {
+        if (text == null) {
             return AUTO;
         }
         String s = text.strip().toUpperCase(Locale.ROOT);
@@ -19,7 +19,7 @@ public enum RefreshMode {
             return DIFFERENTIAL; // the original's deprecated alias
         }
         try {
-            return valueOf(s);
+            return valueOf(s.isEmpty() ? "-" : s);
         } catch (IllegalArgumentException e) {
             throw new PgtException(ErrorCode.INVALID_REFRESH_MODE, "unknown refresh mode '" + text + "'",
                     "Use one of AUTO, FULL, DIFFERENTIAL, IMMEDIATE.");

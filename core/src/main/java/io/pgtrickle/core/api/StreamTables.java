@@ -81,11 +81,14 @@ public final class StreamTables {
     private CreateResult create(CreateOptions options, OnExists onExists) {
         CreateResult result = inTransaction("creating stream table " + options.name(), true,
                 conn -> creator.create(conn, options, onExists));
-        result.notices().forEach(n -> log.info("{}: {}", result.streamTable().qualifiedName(), n));
+        result.notices().forEach(n -> log.debug("{}: {}", result.streamTable().qualifiedName(), n));
         return result;
     }
 
     public List<String> alter(String name, AlterOptions options) {
+        if (options.isEmpty()) {
+            throw PgtException.invalidArgument("nothing to alter", "Give at least one of schedule, refresh mode or status.");
+        }
         return inTransaction("altering stream table " + name, true,
                 conn -> alterer.alter(conn, lockedByName(conn, name), options));
     }
@@ -147,6 +150,7 @@ public final class StreamTables {
     /** Number of rows currently stored, for status displays. */
     public long rowCount(String name) {
         return withConnection("counting rows of " + name, conn -> {
+            CatalogInstaller.requireInstalled(conn);
             StreamTableInfo st = catalog.require(conn, QualifiedName.parse(name));
             try (PreparedStatement ps = conn.prepareStatement(
                     "SELECT count(*) FROM " + QualifiedName.of(st.schema(), st.name()).quoted());
