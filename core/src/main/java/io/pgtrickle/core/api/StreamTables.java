@@ -6,6 +6,7 @@ import io.pgtrickle.core.lifecycle.StreamTableAlterer;
 import io.pgtrickle.core.lifecycle.StreamTableCreator;
 import io.pgtrickle.core.lifecycle.StreamTableCreator.OnExists;
 import io.pgtrickle.core.lifecycle.StreamTableDropper;
+import io.pgtrickle.core.refresh.Verifier;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -144,6 +145,17 @@ public final class StreamTables {
             CatalogInstaller.requireInstalled(conn);
             Long id = name == null ? null : catalog.require(conn, QualifiedName.parse(name)).id();
             return catalog.history(conn, id, limit);
+        });
+    }
+
+    /**
+     * Compares the stream table with its defining query in one snapshot. Consistent right after a
+     * refresh when no source changed since; a difference at any other time may just be staleness.
+     */
+    public Verification verify(String name) {
+        return withConnection("verifying stream table " + name, conn -> {
+            CatalogInstaller.requireInstalled(conn);
+            return new Verifier().verify(conn, catalog.require(conn, QualifiedName.parse(name)));
         });
     }
 

@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
         description = "Stream tables for PostgreSQL: materialized views kept up to date by pg_trickle.",
         // The one registry of subcommands, in the order --help lists them: a new command is one line here.
         subcommands = {
+            DemoCommand.class,
             InstallCommand.class,
             CreateCommand.class,
             AlterCommand.class,
