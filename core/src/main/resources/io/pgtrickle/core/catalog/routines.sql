@@ -24,7 +24,8 @@ RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('pg_trickle.internal_refresh', true) IS DISTINCT FROM 'on' THEN
         RAISE EXCEPTION 'cannot % stream table %.%: its contents are maintained by pg_trickle',
-                lower(TG_OP), quote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME)
+                CASE TG_OP WHEN 'INSERT' THEN 'insert into' WHEN 'DELETE' THEN 'delete from' ELSE lower(TG_OP) END,
+                quote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME)
             USING ERRCODE = '42809',
                   HINT = 'Change the source tables and refresh, or change the defining query with alter.';
     END IF;

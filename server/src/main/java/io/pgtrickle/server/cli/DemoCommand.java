@@ -5,9 +5,9 @@ import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = {
-        "Run pg_trickle on an embedded PostgreSQL 18: a small shop, four stream tables, a write workload,",
-        "and the refreshes shown live. Needs only Java 17; ends by checking every stream table against its query."})
+@Command(name = "demo", description = "Run a live demo on an embedded PostgreSQL 18 (needs only Java 17).",
+        footer = {"%nA small shop, four stream tables, a write workload and the refreshes as they happen;",
+                "ends by checking every stream table against its defining query."})
 final class DemoCommand extends BaseCommand {
     @Option(names = "--duration", defaultValue = "20", paramLabel = "SECONDS",
             description = "How long the write workload runs (default: ${DEFAULT-VALUE}).")
