@@ -111,6 +111,34 @@ class ChangeCaptureTest {
     }
 
     @Test
+    void pausingCaptureForTheWholeClusterWithAlterSystemIsSafeToo() throws Exception {
+        db.exec("CREATE TABLE sys_src (id int PRIMARY KEY)");
+        db.api.create(CreateOptions.of("sys_st", "SELECT id FROM sys_src"));
+        db.exec("ALTER SYSTEM SET pg_trickle.cdc_paused = on", "SELECT pg_reload_conf()");
+        try {
+            awaitSetting("on");
+            db.exec("INSERT INTO sys_src VALUES (1)");
+        } finally {
+            db.exec("ALTER SYSTEM RESET pg_trickle.cdc_paused", "SELECT pg_reload_conf()");
+            awaitSetting("off");
+        }
+        assertThat(db.queryStrings("SELECT __pgt_action::text FROM " + buffer("sys_src"))).containsExactly("P");
+        assertThat(db.api.refresh("sys_st").action()).isEqualTo("REINITIALIZE");
+        db.assertOracle("sys_st");
+    }
+
+    /** A reload reaches sessions asynchronously: wait until a new session sees the value. */
+    private static void awaitSetting(String value) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            if (value.equals(db.queryString("SELECT coalesce(nullif(current_setting('pg_trickle.cdc_paused', true), ''), 'off')"))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("pg_trickle.cdc_paused never became " + value);
+    }
+
+    @Test
     void consumedChangesArePrunedOnceEveryReaderHasThem() {
         db.exec("CREATE TABLE shared_src (id int PRIMARY KEY, v int)");
         db.api.create(CreateOptions.of("reader_1", "SELECT id, v FROM shared_src"));

@@ -9,6 +9,7 @@ import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.RefreshResult;
 import io.pgtrickle.core.api.Status;
 import io.pgtrickle.core.api.StreamTables;
+import io.pgtrickle.core.api.Verification;
 import io.pgtrickle.core.testing.Db;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -71,6 +72,20 @@ class FullRefreshTest {
         assertThat(h).extracting(HistoryEntry::action).containsExactly("FULL", "NO_DATA", "FULL");
         assertThat(h).extracting(HistoryEntry::initiatedBy).containsExactly("MANUAL", "MANUAL", "INITIAL");
         assertThat(h).allMatch(e -> e.status().equals("COMPLETED"));
+    }
+
+    @Test
+    void verifyComparesTheStoredRowsWithTheQueryInOneSnapshot() {
+        db.exec("CREATE TABLE checked (id int PRIMARY KEY, v int)", "INSERT INTO checked VALUES (1, 1), (2, 2)");
+        db.api.create(CreateOptions.of("checked_st", "SELECT v FROM checked"));
+        assertThat(db.api.verify("checked_st").consistent()).isTrue();
+        db.exec("UPDATE checked SET v = 5 WHERE id = 1", "INSERT INTO checked VALUES (3, 3)");
+        Verification stale = db.api.verify("checked_st");
+        assertThat(stale.consistent()).isFalse();
+        assertThat(stale.storedOnly()).isEqualTo(1);
+        assertThat(stale.queryOnly()).isEqualTo(2);
+        db.api.refresh("checked_st");
+        assertThat(db.api.verify("checked_st")).isEqualTo(new Verification("public.checked_st", 3, 0, 0));
     }
 
     @Test
