@@ -7,6 +7,7 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.RefreshResult;
 import io.pgtrickle.core.api.Status;
 import io.pgtrickle.core.api.StreamTableInfo;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Array;
 import java.sql.Connection;
@@ -67,13 +68,7 @@ public final class StreamTableCatalog {
     }
 
     public long relid(Connection conn, long id) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT pgt_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.queryLong(conn, "SELECT pgt_relid::bigint FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", id);
     }
 
     /** Stream tables that read stream table {@code id} directly. */

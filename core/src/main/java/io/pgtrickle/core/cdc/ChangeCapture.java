@@ -1,6 +1,7 @@
 package io.pgtrickle.core.cdc;
 
 import io.pgtrickle.core.sql.Ident;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.ResolvedQuery.SourceKind;
 import io.pgtrickle.core.sql.Sql;
 import java.nio.charset.StandardCharsets;
@@ -87,15 +88,8 @@ public final class ChangeCapture {
 
     /** Removes capture from a source that no stream table reads any more. */
     public void dropCaptureIfUnused(Connection conn, long relid) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)")) {
-            ps.setLong(1, relid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    return;
-                }
-            }
+        if (Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)", relid)) {
+            return;
         }
         Tracking t = tracking(conn, relid);
         if (t == null) {
@@ -112,10 +106,7 @@ public final class ChangeCapture {
             st.execute("DROP FUNCTION IF EXISTS pgtrickle_changes." + Sql.quoteIdent("capture_" + t.stableName()) + "()");
             st.execute("DROP TABLE IF EXISTS pgtrickle_changes." + Sql.quoteIdent("changes_" + t.stableName()));
         }
-        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?")) {
-            ps.setLong(1, relid);
-            ps.executeUpdate();
-        }
+        Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?", relid);
     }
 
     record Tracking(String stableName, List<String> columns) {
@@ -262,27 +253,13 @@ public final class ChangeCapture {
     }
 
     private static boolean relationExists(Connection conn, long relid) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?)")) {
-            ps.setLong(1, relid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?)", relid);
     }
 
     private static String regclassText(Connection conn, long relid) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
-                        + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
-            ps.setLong(1, relid);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("relation " + relid + " does not exist", "42P01");
-                }
-                return rs.getString(1);
-            }
-        }
+        return Jdbc.queryOne(conn, String.class, "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+                        + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?", relid)
+                .orElseThrow(() -> new SQLException("relation " + relid + " does not exist", "42P01"));
     }
 
     /**
@@ -290,24 +267,12 @@ public final class ChangeCapture {
      * falls back to adding the OID if another source already holds it (a dropped and recreated table).
      */
     static String stableName(Connection conn, long relid) throws SQLException {
-        String qualified;
-        try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
-            ps.setLong(1, relid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                qualified = rs.getString(1);
-            }
-        }
+        String qualified = Jdbc.queryOne(conn, String.class, "SELECT n.nspname || '.' || c.relname FROM pg_class c "
+                + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?", relid).orElseThrow();
         String candidate = sha256Hex(qualified).substring(0, 16);
-        try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking WHERE source_stable_name = ?)")) {
-            ps.setString(1, candidate);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1) ? candidate + "_" + relid : candidate;
-            }
-        }
+        boolean taken = Jdbc.queryBoolean(conn,
+                "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking WHERE source_stable_name = ?)", candidate);
+        return taken ? candidate + "_" + relid : candidate;
     }
 
     private static String sha256Hex(String s) {

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.lifecycle;
 
 import io.pgtrickle.core.refresh.FullRefreshSql;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
 import io.pgtrickle.core.sql.Sql;
@@ -31,13 +32,7 @@ final class StorageTable {
             st.execute("COMMENT ON TABLE " + name.quoted() + " IS "
                     + Sql.literal("pg_trickle stream table: maintained by pg_trickle, do not write to it"));
         }
-        try (PreparedStatement ps = conn.prepareStatement("SELECT ?::regclass::oid")) {
-            ps.setString(1, name.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.queryLong(conn, "SELECT ?::regclass::oid::bigint", name.quoted());
     }
 
     /** Columns of an existing storage table, to decide whether a new query can keep it. */

@@ -12,6 +12,7 @@ import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
 import io.pgtrickle.core.refresh.FullRefreshSql;
 import io.pgtrickle.core.schedule.Schedule;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.QueryAnalyzer;
 import io.pgtrickle.core.sql.ResolvedQuery;
@@ -136,12 +137,8 @@ public final class StreamTableCreator {
             ps.setLong(next, st.id());
             ps.executeUpdate();
         }
-        for (String table : List.of("pgt_dependencies", "pgt_source_frontiers")) {
-            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM pgtrickle." + table + " WHERE pgt_id = ?")) {
-                ps.setLong(1, st.id());
-                ps.executeUpdate();
-            }
-        }
+        Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?", st.id());
+        Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = ?", st.id());
         writeDependencies(conn, st.id(), query.sources());
         for (long old : oldSources) {
             capture.dropCaptureIfUnused(conn, old);
@@ -182,10 +179,7 @@ public final class StreamTableCreator {
      * frontier taken by the refresh matches what it read.
      */
     private static void initialRefresh(Connection conn, long id) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT * FROM pgtrickle._refresh(?, 'INITIAL', true)")) {
-            ps.setLong(1, id);
-            ps.executeQuery().close();
-        }
+        Jdbc.queryOne(conn, Long.class, "SELECT history_id FROM pgtrickle._refresh(?, 'INITIAL', true)", id);
     }
 
     /**
@@ -233,18 +227,11 @@ public final class StreamTableCreator {
     }
 
     private static boolean hasKeylessSource(Connection conn, List<SourceRelation> sources) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary)")) {
-            for (SourceRelation s : sources) {
-                if (s.kind() == ResolvedQuery.SourceKind.TABLE || s.kind() == ResolvedQuery.SourceKind.PARTITIONED_TABLE) {
-                    ps.setLong(1, s.relid());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        if (rs.getBoolean(1)) {
-                            return true;
-                        }
-                    }
-                }
+        for (SourceRelation s : sources) {
+            if ((s.kind() == ResolvedQuery.SourceKind.TABLE || s.kind() == ResolvedQuery.SourceKind.PARTITIONED_TABLE)
+                    && Jdbc.queryBoolean(conn, "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary)",
+                    s.relid())) {
+                return true;
             }
         }
         return false;
@@ -264,66 +251,33 @@ public final class StreamTableCreator {
     /** The schema a new stream table goes to: the given one, or the first existing schema of the search path. */
     private static String targetSchema(Connection conn, QualifiedName name) throws SQLException {
         if (name.schema() != null) {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)")) {
-                ps.setString(1, name.schema().text());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        throw new PgtException(ErrorCode.UNDEFINED_TABLE, "3F000",
-                                "schema " + Sql.displayIdent(name.schema().text()) + " does not exist",
-                                "Create it first: CREATE SCHEMA " + name.schema().quoted() + ";", null);
-                    }
-                }
+            if (!Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)", name.schema().text())) {
+                throw new PgtException(ErrorCode.UNDEFINED_TABLE, "3F000",
+                        "schema " + Sql.displayIdent(name.schema().text()) + " does not exist",
+                        "Create it first: CREATE SCHEMA " + name.schema().quoted() + ";", null);
             }
             return name.schema().text();
         }
-        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
-            rs.next();
-            String schema = rs.getString(1);
-            if (schema == null) {
-                throw new PgtException(ErrorCode.INVALID_NAME, "3F000",
-                        "no schema to create " + name.display() + " in: the search path names no existing schema",
-                        "Qualify the name, e.g. public." + name.display() + ".", null);
-            }
-            return schema;
-        }
+        return Jdbc.queryOne(conn, String.class, "SELECT current_schema()").orElseThrow(() -> new PgtException(
+                ErrorCode.INVALID_NAME, "3F000",
+                "no schema to create " + name.display() + " in: the search path names no existing schema",
+                "Qualify the name, e.g. public." + name.display() + ".", null));
     }
 
     private static void requireNameFree(Connection conn, QualifiedName name) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, name.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    throw new PgtException(ErrorCode.ALREADY_EXISTS,
-                            "relation " + name.display() + " already exists and is not a stream table",
-                            "Choose another name, or drop the existing relation first.");
-                }
-            }
+        if (Jdbc.queryBoolean(conn, "SELECT to_regclass(?) IS NOT NULL", name.quoted())) {
+            throw new PgtException(ErrorCode.ALREADY_EXISTS,
+                    "relation " + name.display() + " already exists and is not a stream table",
+                    "Choose another name, or drop the existing relation first.");
         }
     }
 
     private static long streamTableIdOf(Connection conn, long relid) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_relid = ?")) {
-            ps.setLong(1, relid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.queryLong(conn, "SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_relid = ?", relid);
     }
 
-    private static List<Long> sourceRelids(Connection conn, long id) throws SQLException {
-        List<Long> out = new ArrayList<>();
-        try (PreparedStatement ps = conn.prepareStatement("SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getLong(1));
-                }
-            }
-        }
-        return out;
+    static List<Long> sourceRelids(Connection conn, long id) throws SQLException {
+        return Jdbc.queryLongs(conn, "SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?", id);
     }
 
     private String displayName(Connection conn, long id) {

@@ -5,6 +5,7 @@ import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,19 +36,8 @@ public final class StreamTableDropper {
             dropped.addAll(drop(conn, reader, true));
         }
         long relid = catalog.relid(conn, st.id());
-        List<Long> sources = new ArrayList<>();
-        try (PreparedStatement ps = conn.prepareStatement("SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?")) {
-            ps.setLong(1, st.id());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    sources.add(rs.getLong(1));
-                }
-            }
-        }
-        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?")) {
-            ps.setLong(1, st.id());
-            ps.executeUpdate();
-        }
+        List<Long> sources = StreamTableCreator.sourceRelids(conn, st.id());
+        Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id());
         capture.dropCaptureIfUnused(conn, relid);
         try (Statement s = conn.createStatement()) {
             s.execute("DROP TABLE IF EXISTS " + QualifiedName.of(st.schema(), st.name()).quoted());

@@ -79,13 +79,7 @@ public final class QueryAnalyzer {
     }
 
     private static long oidOf(Connection conn, String regclass) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT ?::regclass::oid")) {
-            ps.setString(1, regclass);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.queryLong(conn, "SELECT ?::regclass::oid::bigint", regclass);
     }
 
     private static List<OutputColumn> columns(Connection conn, long viewOid) throws SQLException {
