@@ -23,6 +23,12 @@ public enum Setting {
     MAX_CONSECUTIVE_ERRORS("pg_trickle.max_consecutive_errors", "3", "integer, 1-100",
             "Retryable refresh failures in a row after which a stream table is SUSPENDED. A non-retryable "
                     + "failure (by SQLSTATE) sets ERROR at once."),
+    FORCE_FULL_REFRESH("pg_trickle.force_full_refresh", "off", "boolean",
+            "Every refresh is FULL while on, whatever the stream table's mode (debugging, recovery). The history "
+                    + "records the reason and DIFFERENTIAL stream tables raise a NOTICE."),
+    DIFFERENTIAL_MAX_CHANGE_RATIO("pg_trickle.differential_max_change_ratio", "0.5", "number, 0-1 (0 = off)",
+            "A DIFFERENTIAL refresh whose pending change rows exceed this fraction of its sources' rows "
+                    + "(pg_class.reltuples, at least 1000) is done as FULL instead, with the reason recorded."),
     DEFAULT_SCHEDULE_SECONDS("pg_trickle.default_schedule_seconds", "1", "number of seconds, >= 0.1",
             "Period of a 'calculated' stream table that no other stream table with a duration schedule reads."),
     INTERNAL_REFRESH("pg_trickle.internal_refresh", "off", "boolean (internal)",

@@ -32,7 +32,9 @@ public final class CatalogInstaller {
     /** Every migration, oldest first. A new catalog version appends one entry. */
     static final List<Migration> MIGRATIONS = List.of(
             new Migration(1, "stream tables, dependencies, frontiers, change tracking, history, requests",
-                    "migrations/V001__catalog.sql"));
+                    "migrations/V001__catalog.sql"),
+            new Migration(2, "differential engine: storage shape, compiled differential SQL, explain",
+                    "migrations/V002__differential.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

@@ -3,29 +3,46 @@ package io.pgtrickle.core.lifecycle;
 import io.pgtrickle.core.api.ErrorCode;
 import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.dvm.plan.CompiledQuery;
 import io.pgtrickle.core.sql.ResolvedQuery;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Resolves a requested refresh mode to the one stored: AUTO is never stored (sql-api.md §1.1).
- *
- * <p>This release maintains stream tables by FULL refresh only; the differential engine and
- * IMMEDIATE mode are separate pieces of work. AUTO therefore resolves to FULL with a notice, and
- * an explicit DIFFERENTIAL or IMMEDIATE is refused instead of being silently downgraded.
+ * Resolves a requested refresh mode to the one stored; AUTO is never stored (sql-api.md §1.1).
+ * AUTO becomes DIFFERENTIAL when every operator can be maintained, else FULL with a notice giving
+ * the reason; an explicit DIFFERENTIAL that cannot be maintained is refused with the reason.
  */
 record ModeResolution(RefreshMode mode, List<String> notices) {
 
-    static ModeResolution resolve(RefreshMode requested, ResolvedQuery query) {
-        return switch (requested) {
-            case FULL -> new ModeResolution(RefreshMode.FULL, List.of());
-            case AUTO -> new ModeResolution(RefreshMode.FULL, List.of(
-                    query.volatileFunctions().isEmpty()
-                            ? "refresh mode AUTO chose FULL: differential maintenance is not available in this release"
-                            : "refresh mode AUTO chose FULL: the query calls volatile functions ("
-                              + String.join(", ", query.volatileFunctions()) + ")"));
-            case DIFFERENTIAL, IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
-                    "refresh mode " + requested + " is not available in this release",
-                    "Use FULL, or AUTO (which uses FULL until differential maintenance is available).");
+    static ModeResolution resolve(String streamTable, RefreshMode requested, CompiledQuery compiled, ResolvedQuery query) {
+        List<String> notices = new ArrayList<>();
+        RefreshMode mode = switch (requested) {
+            case FULL -> RefreshMode.FULL;
+            case AUTO -> {
+                if (compiled.differential()) {
+                    yield RefreshMode.DIFFERENTIAL;
+                }
+                notices.add("stream table \"" + streamTable + "\" using FULL refresh: " + compiled.unsupported());
+                yield RefreshMode.FULL;
+            }
+            case DIFFERENTIAL -> {
+                if (!compiled.differential()) {
+                    throw new PgtException(ErrorCode.UNSUPPORTED_QUERY,
+                            "stream table \"" + streamTable + "\" cannot be maintained incrementally: " + compiled.unsupported(),
+                            "Use refresh mode AUTO (falls back to FULL) or FULL.");
+                }
+                yield RefreshMode.DIFFERENTIAL;
+            }
+            case IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
+                    "refresh mode IMMEDIATE is not available in this release",
+                    "Use DIFFERENTIAL, FULL or AUTO.");
         };
+        if (mode == RefreshMode.DIFFERENTIAL && !query.stableFunctions().isEmpty()) {
+            notices.add("stream table \"" + streamTable + "\" calls stable functions ("
+                    + String.join(", ", query.stableFunctions()) + "): their results are taken at each refresh, "
+                    + "so unchanged rows keep the value of the refresh that last touched them");
+        }
+        return new ModeResolution(mode, notices);
     }
 }

@@ -1,9 +1,9 @@
 package io.pgtrickle.core.lifecycle;
 
-import io.pgtrickle.core.refresh.FullRefreshSql;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
-import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
+import io.pgtrickle.core.dvm.plan.Shape;
+import io.pgtrickle.core.dvm.plan.StorageColumn;
 import io.pgtrickle.core.sql.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,14 +18,17 @@ final class StorageTable {
     private StorageTable() {
     }
 
-    /** Creates the table and its DML guard; returns its OID. */
-    static long create(Connection conn, QualifiedName name, List<OutputColumn> columns) throws SQLException {
+    /** Creates the table, its indexes and its DML guard; returns its OID. */
+    static long create(Connection conn, QualifiedName name, List<StorageColumn> columns, Shape shape) throws SQLException {
         String cols = columns.stream()
                 .map(c -> "    " + Sql.quoteIdent(c.name()) + " " + c.type() + (c.collation() == null ? "" : " COLLATE " + c.collation()))
                 .collect(Collectors.joining(",\n"));
         try (Statement st = conn.createStatement()) {
-            st.execute("CREATE TABLE " + name.quoted() + " (\n" + cols + ",\n    " + FullRefreshSql.ROW_ID
-                    + " bigint NOT NULL PRIMARY KEY\n)");
+            st.execute("CREATE TABLE " + name.quoted() + " (\n" + cols + ",\n    " + "__pgt_row_id bigint NOT NULL PRIMARY KEY\n)");
+            if (shape == Shape.MULTISET) {
+                // Finding the copies of a row by its content hash keeps a differential apply O(delta).
+                st.execute("CREATE INDEX ON " + name.quoted() + " (__pgt_hash)");
+            }
             // One statement-level guard: it costs nothing per row on the engine's own writes.
             st.execute("CREATE TRIGGER pgt_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name.quoted()
                     + " FOR EACH STATEMENT EXECUTE FUNCTION pgtrickle._guard_storage()");
@@ -52,7 +55,7 @@ final class StorageTable {
         }
     }
 
-    static List<String> columnSignature(List<OutputColumn> columns) {
+    static List<String> columnSignature(List<StorageColumn> columns) {
         return columns.stream().map(c -> c.name() + " " + c.type()).toList();
     }
 }

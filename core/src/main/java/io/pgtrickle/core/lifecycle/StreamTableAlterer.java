@@ -7,6 +7,7 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.Status;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.schedule.Schedule;
+import io.pgtrickle.core.sql.Jdbc;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -28,16 +29,30 @@ public final class StreamTableAlterer {
             update(conn, st.id(), "schedule = ?", schedule.catalogText());
         }
         if (o.refreshMode() != null) {
+            String unsupported = Jdbc.queryOne(conn, String.class,
+                    "SELECT CASE WHEN diff_apply_sql IS NULL THEN coalesce(unsupported_reason, 'not compiled for DIFFERENTIAL') END"
+                            + " FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id()).orElse(null);
             RefreshMode mode = switch (o.refreshMode()) {
                 case FULL -> RefreshMode.FULL;
                 case AUTO -> {
-                    notices.add("refresh mode AUTO chose FULL: differential maintenance is not available in this release");
+                    if (unsupported == null) {
+                        yield RefreshMode.DIFFERENTIAL;
+                    }
+                    notices.add("stream table \"" + st.qualifiedName() + "\" using FULL refresh: " + unsupported);
                     yield RefreshMode.FULL;
                 }
-                case DIFFERENTIAL, IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
-                        "refresh mode " + o.refreshMode() + " is not available in this release",
-                        "Use FULL, or AUTO (which uses FULL until differential maintenance is available).");
+                case DIFFERENTIAL -> {
+                    if (unsupported != null) {
+                        throw new PgtException(ErrorCode.UNSUPPORTED_QUERY,
+                                "stream table \"" + st.qualifiedName() + "\" cannot be maintained incrementally: " + unsupported,
+                                "Use refresh mode AUTO (falls back to FULL) or FULL.");
+                    }
+                    yield RefreshMode.DIFFERENTIAL;
+                }
+                case IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
+                        "refresh mode IMMEDIATE is not available in this release", "Use DIFFERENTIAL, FULL or AUTO.");
             };
+            // Row identity is the same in both modes, so switching needs no rebuild.
             update(conn, st.id(), "refresh_mode = ?", mode.name());
             update(conn, st.id(), "requested_refresh_mode = ?", o.refreshMode().name());
         }

@@ -10,7 +10,8 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
-import io.pgtrickle.core.refresh.FullRefreshSql;
+import io.pgtrickle.core.dvm.plan.CompiledQuery;
+import io.pgtrickle.core.dvm.plan.QueryCompiler;
 import io.pgtrickle.core.schedule.Schedule;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
@@ -37,6 +38,7 @@ import java.util.stream.Collectors;
  * any failure rolls back the storage table, triggers, buffers and catalog rows together.
  */
 public final class StreamTableCreator {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamTableCreator.class);
     /** What to do when the name is taken by a stream table already. */
     public enum OnExists { FAIL, KEEP, REPLACE }
 
@@ -62,24 +64,28 @@ public final class StreamTableCreator {
         }
         requireNameFree(conn, qualified);
         ResolvedQuery query = analyzer.analyze(conn, o.query());
-        ModeResolution mode = ModeResolution.resolve(o.refreshMode(), query);
         lockSources(conn, query.sources());
-        long relid = StorageTable.create(conn, qualified, query.columns());
-        FullRefreshSql full = FullRefreshSql.compile(qualified, query.canonicalQuery(), query.columns());
-        long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, mode.mode(), full);
+        installCapture(conn, query.sources());
+        Compilation c = compile(conn, qualified, query, o.refreshMode());
+        long relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape());
+        c = validated(conn, qualified, query, o.refreshMode(), c);
+        long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, c);
         writeDependencies(conn, id, query.sources());
         if (o.initialize()) {
             initialRefresh(conn, id);
         }
-        return new CreateResult(catalog.byId(conn, id), Outcome.CREATED, mode.notices());
+        return new CreateResult(catalog.byId(conn, id), Outcome.CREATED, c.notices());
     }
 
     /** create_or_replace on an existing stream table: no-op, alter, or a new query with a full refresh. */
     private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule) throws SQLException {
+        QualifiedName qualified = QualifiedName.of(st.schema(), st.name());
         ResolvedQuery query = analyzer.analyze(conn, o.query());
-        ModeResolution mode = ModeResolution.resolve(o.refreshMode(), query);
-        List<String> notices = new ArrayList<>(mode.notices());
-        boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && mode.mode() == st.refreshMode();
+        lockSources(conn, query.sources());
+        installCapture(conn, query.sources());
+        Compilation c = compile(conn, qualified, query, o.refreshMode());
+        List<String> notices = new ArrayList<>(c.notices());
+        boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && c.mode() == st.refreshMode();
         if (query.canonicalQuery().equals(st.definingQuery())) {
             if (sameConfig) {
                 notices.add("stream table " + st.qualifiedName() + " already has this definition; nothing changed");
@@ -88,7 +94,6 @@ public final class StreamTableCreator {
             alterer.alter(conn, st, new AlterOptions(o.schedule(), o.refreshMode(), null));
             return new CreateResult(catalog.byId(conn, st.id()), Outcome.ALTERED, notices);
         }
-        QualifiedName qualified = QualifiedName.of(st.schema(), st.name());
         Set<Long> newStInputs = new HashSet<>();
         for (SourceRelation s : query.sources()) {
             if (s.kind() == ResolvedQuery.SourceKind.STREAM_TABLE) {
@@ -97,9 +102,8 @@ public final class StreamTableCreator {
         }
         Map<Long, List<Long>> edges = catalog.upstreamEdges(conn);
         CycleCheck.check(st.id(), newStInputs, edges, id -> displayName(conn, id));
-        lockSources(conn, query.sources());
         long relid = catalog.relid(conn, st.id());
-        if (!StorageTable.columnSignature(conn, relid).equals(StorageTable.columnSignature(query.columns()))) {
+        if (!StorageTable.columnSignature(conn, relid).equals(StorageTable.columnSignature(c.query().storageColumns()))) {
             List<StreamTableInfo> readers = catalog.downstream(conn, st.id());
             if (!readers.isEmpty()) {
                 throw new PgtException(ErrorCode.DEPENDENT_OBJECTS_EXIST,
@@ -112,28 +116,30 @@ public final class StreamTableCreator {
             try (Statement s = conn.createStatement()) {
                 s.execute("DROP TABLE " + qualified.quoted());
             }
-            relid = StorageTable.create(conn, qualified, query.columns());
+            relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape());
             notices.add("the output columns changed: " + st.qualifiedName() + " was rebuilt as a new table");
         }
-        FullRefreshSql full = FullRefreshSql.compile(qualified, query.canonicalQuery(), query.columns());
+        c = validated(conn, qualified, query, o.refreshMode(), c);
         List<Long> oldSources = sourceRelids(conn, st.id());
         try (PreparedStatement ps = conn.prepareStatement("""
                 UPDATE pgtrickle.pgt_stream_tables
                    SET defining_query = ?, original_query = ?, pgt_relid = ?, schedule = ?, refresh_mode = ?,
                        requested_refresh_mode = ?, full_sql = ?, full_apply_sql = ?,
                        functions_used = ?, needs_reinit = true, reinit_reason = 'the defining query changed',
-                       updated_at = now(), columns = """ + COLUMNS_JSON + """
+                       storage_shape = ?, diff_apply_sql = ?, unsupported_reason = ?, explain_text = ?,
+                       explain_json = ?::jsonb, explain_dot = ?, updated_at = now(), columns = """ + COLUMNS_JSON + """
                  WHERE pgt_id = ?""")) {
             ps.setString(1, query.canonicalQuery());
             ps.setString(2, o.query());
             ps.setLong(3, relid);
             ps.setString(4, schedule.catalogText());
-            ps.setString(5, mode.mode().name());
+            ps.setString(5, c.mode().name());
             ps.setString(6, o.refreshMode().name());
-            ps.setString(7, full.selectSql());
-            ps.setString(8, full.applySql());
+            ps.setString(7, c.query().fullSql());
+            ps.setString(8, c.fullApplySql());
             ps.setArray(9, conn.createArrayOf("text", query.functionsUsed().toArray()));
-            int next = bindColumns(conn, ps, 10, query.columns());
+            int next = bindCompiled(ps, 10, c);
+            next = bindColumns(conn, ps, next, query.columns());
             ps.setLong(next, st.id());
             ps.executeUpdate();
         }
@@ -145,6 +151,68 @@ public final class StreamTableCreator {
         }
         initialRefresh(conn, st.id());
         return new CreateResult(catalog.byId(conn, st.id()), Outcome.REPLACED, notices);
+    }
+
+    /** Installs change capture on every capturable source: the differential SQL reads their buffers. */
+    private void installCapture(Connection conn, List<SourceRelation> sources) throws SQLException {
+        for (SourceRelation s : sources) {
+            if (s.kind().capturable()) {
+                capture.ensureCapture(conn, s.relid(), s.kind(), Set.copyOf(s.columnsUsed()));
+            }
+        }
+    }
+
+    private Compilation compile(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested)
+            throws SQLException {
+        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid));
+        CompiledQuery compiled = compiler.compile(conn, table, query);
+        return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query));
+    }
+
+    /**
+     * Plans the differential statement once against the real storage table: if PostgreSQL cannot
+     * plan it, the engine has a bug, and the stream table falls back to FULL (or, for an explicit
+     * DIFFERENTIAL, creation fails) instead of failing at its first refresh.
+     */
+    private Compilation validated(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested,
+                                  Compilation c) throws SQLException {
+        if (c.diffApplySql() == null) {
+            return c;
+        }
+        try (Statement st = conn.createStatement()) {
+            st.execute("SAVEPOINT pgt_validate");
+            try {
+                st.execute("PREPARE pgt_validate_diff(pg_snapshot, pg_snapshot) AS " + c.diffApplySql());
+                st.execute("DEALLOCATE pgt_validate_diff");
+                st.execute("RELEASE SAVEPOINT pgt_validate");
+                return c;
+            } catch (SQLException e) {
+                st.execute("ROLLBACK TO SAVEPOINT pgt_validate");
+                log.warn("generated differential SQL for {} does not plan: {}", table.display(), e.getMessage());
+                CompiledQuery fallback = c.query().withoutDifferential(
+                        "internal: the generated differential SQL failed to plan (" + e.getMessage().lines().findFirst().orElse("") + ")");
+                return Compilation.of(table, fallback, ModeResolution.resolve(table.display(), requested, fallback, query));
+            }
+        }
+    }
+
+    private static String bufferTable(Connection conn, long relid) {
+        try {
+            return Jdbc.queryOne(conn, String.class,
+                    "SELECT buffer_table FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?", relid).orElseThrow();
+        } catch (SQLException e) {
+            throw PgtException.fromSql(e, "looking up the change buffer of relation " + relid);
+        }
+    }
+
+    private static int bindCompiled(PreparedStatement ps, int index, Compilation c) throws SQLException {
+        ps.setString(index, c.query().shape().name());
+        ps.setString(index + 1, c.diffApplySql());
+        ps.setString(index + 2, c.query().unsupported());
+        ps.setString(index + 3, c.explainText());
+        ps.setString(index + 4, c.explainJson());
+        ps.setString(index + 5, c.explainDot());
+        return index + 6;
     }
 
     private void writeDependencies(Connection conn, long id, List<SourceRelation> sources) throws SQLException {
@@ -164,7 +232,6 @@ public final class StreamTableCreator {
                 dep.setString(7, s.kind().capturable() ? "TRIGGER" : "NONE");
                 dep.executeUpdate();
                 if (s.kind().capturable()) {
-                    capture.ensureCapture(conn, s.relid(), s.kind(), Set.copyOf(s.columnsUsed()));
                     frontier.setLong(1, id);
                     frontier.setLong(2, s.relid());
                     frontier.executeUpdate();
@@ -197,14 +264,14 @@ public final class StreamTableCreator {
     }
 
     private static long insertCatalogRow(Connection conn, QualifiedName name, long relid, ResolvedQuery query,
-                                         CreateOptions o, Schedule schedule, RefreshMode mode, FullRefreshSql full)
-            throws SQLException {
+                                         CreateOptions o, Schedule schedule, Compilation c) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("""
                 INSERT INTO pgtrickle.pgt_stream_tables
                     (pgt_relid, pgt_schema, pgt_name, defining_query, original_query, schedule, refresh_mode,
-                     requested_refresh_mode, columns, full_sql, full_apply_sql, functions_used, has_keyless_source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, """ + COLUMNS_JSON + """
-                        , ?, ?, ?, ?)
+                     requested_refresh_mode, full_sql, full_apply_sql, functions_used, has_keyless_source,
+                     storage_shape, diff_apply_sql, unsupported_reason, explain_text, explain_json, explain_dot, columns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, """ + COLUMNS_JSON + """
+                        )
                 RETURNING pgt_id""")) {
             ps.setLong(1, relid);
             ps.setString(2, name.schema().text());
@@ -212,13 +279,14 @@ public final class StreamTableCreator {
             ps.setString(4, query.canonicalQuery());
             ps.setString(5, o.query());
             ps.setString(6, schedule.catalogText());
-            ps.setString(7, mode.name());
+            ps.setString(7, c.mode().name());
             ps.setString(8, o.refreshMode().name());
-            int next = bindColumns(conn, ps, 9, query.columns());
-            ps.setString(next, full.selectSql());
-            ps.setString(next + 1, full.applySql());
-            ps.setArray(next + 2, conn.createArrayOf("text", query.functionsUsed().toArray()));
-            ps.setBoolean(next + 3, hasKeylessSource(conn, query.sources()));
+            ps.setString(9, c.query().fullSql());
+            ps.setString(10, c.fullApplySql());
+            ps.setArray(11, conn.createArrayOf("text", query.functionsUsed().toArray()));
+            ps.setBoolean(12, hasKeylessSource(conn, query.sources()));
+            int next = bindCompiled(ps, 13, c);
+            bindColumns(conn, ps, next, query.columns());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

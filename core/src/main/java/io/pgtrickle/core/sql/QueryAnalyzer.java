@@ -42,12 +42,13 @@ public final class QueryAnalyzer {
             }
             long viewOid = oidOf(conn, "pg_temp." + Sql.quoteIdent(view));
             List<OutputColumn> columns = columns(conn, viewOid);
-            String canonical = canonicalText(conn, viewOid);
+            String canonical = ViewText.qualifiedDefinition(conn, viewOid);
             List<SourceRelation> sources = sources(conn, viewOid);
-            List<String>[] functions = functions(conn, viewOid);
+            Functions functions = functions(conn, viewOid);
             st.execute("DROP VIEW pg_temp." + Sql.quoteIdent(view));
             st.execute("RELEASE SAVEPOINT pgt_analyze");
-            return new ResolvedQuery(canonical, columns, sources, functions[1], functions[0]);
+            return new ResolvedQuery(canonical, columns, sources, functions.volatileOnes(), functions.stableOnes(),
+                    functions.all());
         } catch (SQLException e) {
             throw PgtException.fromSql(e, "analysing the defining query");
         }
@@ -126,30 +127,6 @@ public final class QueryAnalyzer {
         return out;
     }
 
-    /** The view's definition printed with an empty search path, so every name comes out qualified. */
-    private static String canonicalText(Connection conn, long viewOid) throws SQLException {
-        try (PreparedStatement set = conn.prepareStatement("SELECT current_setting('search_path'), set_config('search_path', 'pg_catalog', true)");
-             PreparedStatement def = conn.prepareStatement("SELECT pg_get_viewdef(?::oid, false)");
-             PreparedStatement restore = conn.prepareStatement("SELECT set_config('search_path', ?, true)")) {
-            String searchPath;
-            try (ResultSet rs = set.executeQuery()) {
-                rs.next();
-                searchPath = rs.getString(1);
-            }
-            try {
-                def.setLong(1, viewOid);
-                try (ResultSet rs = def.executeQuery()) {
-                    rs.next();
-                    String text = rs.getString(1).strip();
-                    return text.endsWith(";") ? text.substring(0, text.length() - 1) : text;
-                }
-            } finally {
-                restore.setString(1, searchPath);
-                restore.executeQuery().close();
-            }
-        }
-    }
-
     /**
      * Relations the view reads, following views down to what they read. Column dependencies come
      * from pg_depend too: PostgreSQL records one entry per referenced column.
@@ -216,11 +193,14 @@ public final class QueryAnalyzer {
         return out;
     }
 
-    /** [0] every function used, [1] the volatile ones; operators count through their implementing function. */
-    @SuppressWarnings("unchecked")
-    private static List<String>[] functions(Connection conn, long viewOid) throws SQLException {
+    /** Functions a query calls, by volatility; operators count through their implementing function. */
+    private record Functions(List<String> all, List<String> volatileOnes, List<String> stableOnes) {
+    }
+
+    private static Functions functions(Connection conn, long viewOid) throws SQLException {
         List<String> all = new ArrayList<>();
         List<String> volatileOnes = new ArrayList<>();
+        List<String> stableOnes = new ArrayList<>();
         try (PreparedStatement ps = conn.prepareStatement("""
                 WITH RECURSIVE rules(rule_oid) AS (
                     SELECT r.oid FROM pg_rewrite r WHERE r.ev_class = ?
@@ -232,15 +212,13 @@ public final class QueryAnalyzer {
                       JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v'
                       JOIN pg_rewrite r2 ON r2.ev_class = v.oid
                 ), procs AS (
-                    SELECT d.refobjid AS proc_oid
-                      FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.rule_oid
-                     WHERE d.refclassid = 'pg_proc'::regclass
-                    UNION
-                    SELECT o.oprcode
-                      FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.rule_oid
-                      JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
+                    -- pg_depend omits pinned (built-in) functions, so read the function ids out of
+                    -- the stored query trees themselves: every call, operator and aggregate is there.
+                    SELECT DISTINCT m[1]::oid AS proc_oid
+                      FROM rules JOIN pg_rewrite r ON r.oid = rules.rule_oid,
+                           regexp_matches(r.ev_action::text, ':(?:funcid|opfuncid|aggfnoid|winfnoid) (\\d+)', 'g') AS m
                 )
-                SELECT DISTINCT n.nspname || '.' || p.proname, p.provolatile = 'v'
+                SELECT DISTINCT n.nspname || '.' || p.proname, p.provolatile::text
                   FROM procs JOIN pg_proc p ON p.oid = procs.proc_oid
                   JOIN pg_namespace n ON n.oid = p.pronamespace
                  ORDER BY 1""")) {
@@ -248,12 +226,14 @@ public final class QueryAnalyzer {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     all.add(rs.getString(1));
-                    if (rs.getBoolean(2)) {
+                    if ("v".equals(rs.getString(2))) {
                         volatileOnes.add(rs.getString(1));
+                    } else if ("s".equals(rs.getString(2))) {
+                        stableOnes.add(rs.getString(1));
                     }
                 }
             }
         }
-        return new List[] {List.copyOf(all), List.copyOf(volatileOnes)};
+        return new Functions(List.copyOf(all), List.copyOf(volatileOnes), List.copyOf(stableOnes));
     }
 }

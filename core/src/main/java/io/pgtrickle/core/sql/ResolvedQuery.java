@@ -9,6 +9,7 @@ import java.util.List;
  * @param columns        output columns with their types as PostgreSQL derives them
  * @param sources        every relation the query reads, views expanded to what they read
  * @param volatileFunctions functions marked VOLATILE (results may differ on each call)
+ * @param stableFunctions functions marked STABLE (constant within a statement, not across refreshes)
  * @param functionsUsed  every function the query calls, qualified
  */
 public record ResolvedQuery(
@@ -16,6 +17,7 @@ public record ResolvedQuery(
         List<OutputColumn> columns,
         List<SourceRelation> sources,
         List<String> volatileFunctions,
+        List<String> stableFunctions,
         List<String> functionsUsed) {
 
     /** One output column: its name and its type as {@code format_type} prints it. */

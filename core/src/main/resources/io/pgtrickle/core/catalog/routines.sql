@@ -166,6 +166,10 @@ DECLARE
     v_pending record;
     v_missing text;
     v_ms      double precision;
+    v_force_setting boolean;
+    v_ratio   double precision;
+    v_source_rows double precision;
+    v_fallback boolean := false;
 BEGIN
     SELECT * INTO st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -193,20 +197,41 @@ BEGIN
     rows_inserted := 0;
     rows_deleted := 0;
 
+    v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
+    v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
+                        {{default:pg_trickle.differential_max_change_ratio}});
+    SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
+      FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
+     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode = 'TRIGGER';
+
     reason := CASE
         WHEN NOT st.is_populated THEN 'initial population'
         WHEN st.needs_reinit THEN coalesce(st.reinit_reason, 'reinitialisation requested')
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
-        WHEN v_pending.change_rows > 0 THEN 'source changes'
-        ELSE 'no source changes' END;
+        WHEN v_pending.change_rows = 0 THEN 'no source changes'
+        WHEN st.refresh_mode <> 'DIFFERENTIAL' THEN 'source changes'
+        WHEN v_force_setting THEN 'pg_trickle.force_full_refresh is on'
+        WHEN st.frontier IS NULL THEN 'no previous frontier'
+        WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(v_source_rows, 1000)
+            THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
+        ELSE 'source changes' END;
 
     IF st.is_populated AND NOT st.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
         action := 'NO_DATA';
+    ELSIF st.refresh_mode = 'DIFFERENTIAL' AND st.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
+        action := 'DIFFERENTIAL';
+        PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
+        EXECUTE st.diff_apply_sql INTO rows_inserted, rows_deleted USING v_frontier, st.frontier;
+        PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     ELSE
         action := CASE WHEN st.is_populated AND (st.needs_reinit OR v_pending.capture_lost OR v_pending.truncated)
                        THEN 'REINITIALIZE' ELSE 'FULL' END;
+        v_fallback := st.refresh_mode = 'DIFFERENTIAL' AND st.is_populated;
+        IF v_fallback THEN
+            RAISE NOTICE 'stream table "%.%" using FULL refresh: %', st.pgt_schema, st.pgt_name, reason;
+        END IF;
         PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
         EXECUTE st.full_apply_sql INTO rows_inserted, rows_deleted;
         PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
@@ -223,8 +248,9 @@ BEGIN
            reinit_reason = NULL,
            status = CASE WHEN status = 'INITIALIZING' THEN 'ACTIVE' ELSE status END,
            consecutive_errors = 0,
-           last_full_ms = CASE WHEN action = 'NO_DATA' THEN last_full_ms ELSE v_ms END,
-           effective_refresh_mode = CASE WHEN action = 'NO_DATA' THEN effective_refresh_mode ELSE 'FULL' END,
+           last_full_ms = CASE WHEN action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
+           effective_refresh_mode = CASE WHEN action = 'NO_DATA' THEN effective_refresh_mode
+                                         WHEN action = 'DIFFERENTIAL' THEN 'DIFFERENTIAL' ELSE 'FULL' END,
            last_error_message = NULL, last_error_sqlstate = NULL, last_error_at = NULL,
            updated_at = now()
      WHERE pgt_id = p_pgt_id;
@@ -232,9 +258,9 @@ BEGIN
 
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, rows_inserted, rows_deleted,
-         delta_row_count, refresh_reason, status, initiated_by)
+         delta_row_count, refresh_reason, status, initiated_by, was_full_fallback)
     SELECT p_pgt_id, coalesce(s.data_timestamp, now()), v_start, clock_timestamp(), action, rows_inserted, rows_deleted,
-           v_pending.change_rows, reason, 'COMPLETED', p_initiated_by
+           v_pending.change_rows, reason, 'COMPLETED', p_initiated_by, v_fallback
       FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = p_pgt_id
     RETURNING pgt_refresh_history.refresh_id INTO history_id;
 END

@@ -181,7 +181,7 @@ class ChangeCaptureTest {
         assertThat(db.api.refresh("big_regions").action()).isEqualTo("NO_DATA"); // upstream not refreshed yet
         db.api.refresh("sales_by_region");
         RefreshResult r = db.api.refresh("big_regions");
-        assertThat(r.action()).isEqualTo("FULL");
+        assertThat(r.action()).isEqualTo("DIFFERENTIAL");
         assertThat(r.changeRows()).isEqualTo(2); // the upstream's old and new 'eu' rows
         db.assertOracle("big_regions");
 

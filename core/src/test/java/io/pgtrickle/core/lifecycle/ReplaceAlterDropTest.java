@@ -90,7 +90,10 @@ class ReplaceAlterDropTest {
         db.assertOracle("alt");
         db.api.alter("alt", AlterOptions.none().withStatus(Status.ACTIVE));
         assertThat(db.api.get("alt").status()).isEqualTo(Status.ACTIVE);
-        assertThat(db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.AUTO))).anyMatch(n -> n.contains("FULL"));
+        db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.FULL));
+        assertThat(db.api.get("alt").refreshMode()).isEqualTo(RefreshMode.FULL);
+        assertThat(db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.AUTO))).isEmpty();
+        assertThat(db.api.get("alt").refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
         assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE)))
                 .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_IMPLEMENTED));
         assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withSchedule("often")))

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pgtrickle.core.api.CreateOptions;
 import io.pgtrickle.core.api.HistoryEntry;
 import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.RefreshResult;
 import io.pgtrickle.core.api.Status;
 import io.pgtrickle.core.api.StreamTables;
@@ -29,7 +30,7 @@ class FullRefreshTest {
     void unchangedRowsKeepTheirIdentityAndCountsAreExact() {
         db.exec("CREATE TABLE items (id int PRIMARY KEY, v text)",
                 "INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 100) g");
-        db.api.create(CreateOptions.of("items_st", "SELECT id, v FROM items"));
+        db.api.create(CreateOptions.of("items_st", "SELECT id, v FROM items").withRefreshMode(RefreshMode.FULL));
         List<String> before = db.queryStrings("SELECT id || ':' || __pgt_row_id FROM items_st WHERE id > 10 ORDER BY id");
 
         db.exec("UPDATE items SET v = 'changed' WHERE id <= 5", "DELETE FROM items WHERE id BETWEEN 6 AND 10",
@@ -49,7 +50,7 @@ class FullRefreshTest {
     void duplicateRowsOfAKeylessSourceAreKeptExactly() {
         db.exec("CREATE TABLE bag (x int, y text)",
                 "INSERT INTO bag VALUES (1, 'a'), (1, 'a'), (1, 'a'), (2, NULL), (2, NULL)");
-        db.api.create(CreateOptions.of("bag_st", "SELECT x, y FROM bag"));
+        db.api.create(CreateOptions.of("bag_st", "SELECT x, y FROM bag").withRefreshMode(RefreshMode.FULL));
         assertThat(db.queryLong("SELECT count(*) FROM bag_st")).isEqualTo(5);
         db.exec("DELETE FROM bag WHERE ctid = (SELECT min(ctid) FROM bag WHERE x = 1)");
         RefreshResult r = db.api.refresh("bag_st");
@@ -146,7 +147,7 @@ class FullRefreshTest {
     @Test
     void aFailingRefreshIsRecordedAndPutsTheStreamTableIntoError() {
         db.exec("CREATE TABLE fragile (x int)", "INSERT INTO fragile VALUES (1)");
-        db.api.create(CreateOptions.of("fragile_st", "SELECT 10 / x AS y FROM fragile"));
+        db.api.create(CreateOptions.of("fragile_st", "SELECT 10 / x AS y FROM fragile").withRefreshMode(RefreshMode.FULL));
         db.exec("INSERT INTO fragile VALUES (0)");
         assertThatThrownBy(() -> db.api.refresh("fragile_st"))
                 .isInstanceOfSatisfying(PgtException.class, e -> {

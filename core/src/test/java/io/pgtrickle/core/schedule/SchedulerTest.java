@@ -63,7 +63,7 @@ class SchedulerTest {
         assertThat(tick()).as("due, but nothing changed: a no-op tick").isEmpty();
 
         db.exec("INSERT INTO orders VALUES (3, 'eu', 10)");
-        assertThat(tick()).containsExactly("public.by_region:FULL", "public.big:FULL", "public.big_count:FULL");
+        assertThat(tick()).containsExactly("public.by_region:DIFFERENTIAL", "public.big:DIFFERENTIAL", "public.big_count:DIFFERENTIAL");
         db.assertOracle("by_region");
         db.assertOracle("big");
         db.assertOracle("big_count");
@@ -73,7 +73,7 @@ class SchedulerTest {
         assertThat(tick()).as("by_region's 10 s have not passed").isEmpty();
         now = now.plusSeconds(8);
         // big's rows do not change (both regions stay above 15), so big_count has nothing to do.
-        assertThat(tick()).containsExactly("public.by_region:FULL", "public.big:FULL");
+        assertThat(tick()).containsExactly("public.by_region:DIFFERENTIAL", "public.big:DIFFERENTIAL");
         assertThat(tick()).isEmpty();
         db.assertOracle("big_count");
     }
@@ -93,7 +93,7 @@ class SchedulerTest {
         } finally {
             db.exec("ALTER DATABASE " + db.database.name() + " RESET pg_trickle.enabled");
         }
-        assertThat(tick()).containsExactly("public.totals:FULL");
+        assertThat(tick()).containsExactly("public.totals:DIFFERENTIAL");
         db.assertOracle("totals");
     }
 
@@ -101,7 +101,7 @@ class SchedulerTest {
     void cronSchedulesFireOnTheirExpression() {
         db.api.create(CreateOptions.of("cron_totals", "SELECT sum(amount) AS total FROM orders").withSchedule("* * * * *"));
         db.exec("INSERT INTO orders VALUES (6, 'eu', 5)");
-        assertThat(tick()).containsExactly("public.cron_totals:FULL"); // an hour after creation: fired long ago
+        assertThat(tick()).containsExactly("public.cron_totals:DIFFERENTIAL"); // an hour after creation: fired long ago
         db.exec("INSERT INTO orders VALUES (7, 'eu', 5)");
         assertThat(tick()).isEmpty(); // refreshed at the database's real time; next minute not reached
     }

@@ -1,0 +1,90 @@
+package io.pgtrickle.core.dvm.build;
+
+import io.pgtrickle.core.dvm.build.Spans.Span;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnalyticType;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.Select;
+
+/**
+ * What an expression contains that the compiler cares about: aggregate calls and column
+ * references (with their spans), and constructs it cannot maintain (window functions, subqueries).
+ */
+final class ExpressionScan {
+    /** An aggregate call or a column reference, with its text and span. */
+    record Found(String text, Span span) {
+    }
+
+    final List<Found> aggregates = new ArrayList<>();
+    final List<Found> columns = new ArrayList<>();
+    String unsupported;
+
+    static ExpressionScan of(Expression e, String sql, Predicate<String> isAggregate) {
+        ExpressionScan scan = new ExpressionScan();
+        if (e == null) {
+            return scan;
+        }
+        e.accept(new ExpressionVisitorAdapter<Void>() {
+            @Override
+            public <S> Void visit(Function f, S context) {
+                if (isAggregate.test(f.getName())) {
+                    scan.add(scan.aggregates, f, sql, "aggregate " + f.getName());
+                    return null; // its arguments belong to the aggregate
+                }
+                return super.visit(f, context);
+            }
+
+            @Override
+            public <S> Void visit(AnalyticExpression a, S context) {
+                if (a.getType() == AnalyticType.OVER || a.getWindowName() != null || a.getWindowDefinition() != null) {
+                    scan.unsupported = "window function " + a.getName() + "() (a later release)";
+                    return null;
+                }
+                scan.add(scan.aggregates, a, sql, "aggregate " + a.getName());
+                return null;
+            }
+
+            @Override
+            public <S> Void visit(Column c, S context) {
+                scan.add(scan.columns, c, sql, "column " + c);
+                return null;
+            }
+
+            @Override
+            public <S> Void visit(ParenthesedSelect s, S context) {
+                scan.unsupported = "subquery in an expression (a later release)";
+                return null;
+            }
+
+            @Override
+            public <S> Void visit(Select s, S context) {
+                scan.unsupported = "subquery in an expression (a later release)";
+                return null;
+            }
+
+            @Override
+            public <S> Void visit(ExistsExpression x, S context) {
+                scan.unsupported = "EXISTS subquery (a later release)";
+                return null;
+            }
+        }, null);
+        return scan;
+    }
+
+    private void add(List<Found> into, Object node, String sql, String what) {
+        Span span = Spans.of(node);
+        if (span == null) {
+            unsupported = "cannot locate " + what + " in the query text";
+            return;
+        }
+        into.add(new Found(span.of(sql), span));
+    }
+}

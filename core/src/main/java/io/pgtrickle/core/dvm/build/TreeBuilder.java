@@ -1,0 +1,401 @@
+package io.pgtrickle.core.dvm.build;
+
+import io.pgtrickle.core.dvm.build.ExpressionScan.Found;
+import io.pgtrickle.core.dvm.build.Spans.Replacement;
+import io.pgtrickle.core.dvm.build.Spans.Span;
+import io.pgtrickle.core.dvm.op.Aggregate;
+import io.pgtrickle.core.dvm.op.Distinct;
+import io.pgtrickle.core.dvm.op.Filter;
+import io.pgtrickle.core.dvm.op.LinearOperator;
+import io.pgtrickle.core.dvm.op.Operator;
+import io.pgtrickle.core.dvm.op.Project;
+import io.pgtrickle.core.dvm.op.Scan;
+import io.pgtrickle.core.dvm.op.UnionAll;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
+import net.sf.jsqlparser.statement.select.GroupByElement;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
+import net.sf.jsqlparser.statement.select.SetOperation;
+import net.sf.jsqlparser.statement.select.SetOperationList;
+import net.sf.jsqlparser.statement.select.UnionOp;
+
+/**
+ * Builds the operator tree from the query as PostgreSQL printed it back (names qualified,
+ * expressions fully parenthesised). The parser only finds the clauses; every expression is kept
+ * as PostgreSQL's own text, located by position. Views are inlined as subqueries first.
+ */
+public final class TreeBuilder {
+    /** What the builder needs to know about relations and functions; answered by PostgreSQL. */
+    public interface Resolver {
+        /** The relation a FROM item names, as written in the query text. */
+        Relation relation(String qualifiedName) throws Unsupported;
+
+        boolean isAggregate(String functionName);
+    }
+
+    /** A relation in a FROM clause: a view carries its definition, to be inlined. */
+    public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed) {
+    }
+
+    private static final int MAX_VIEW_DEPTH = 32;
+    private final Resolver resolver;
+
+    public TreeBuilder(Resolver resolver) {
+        this.resolver = resolver;
+    }
+
+    /** The result: the tree and the query text it was built from (views inlined). */
+    public record Built(Operator root, String sql) {
+    }
+
+    /** @param outputNames the query's output column names as PostgreSQL derived them */
+    public Built build(String query, List<String> outputNames) throws Unsupported {
+        String sql = query;
+        for (int depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
+            Statement st = parse(sql);
+            String inlined = inlineFirstView(st, sql);
+            if (inlined == null) {
+                return new Built(root((Select) st, sql, outputNames), sql);
+            }
+            sql = inlined;
+        }
+        throw new Unsupported("views nested more than " + MAX_VIEW_DEPTH + " deep");
+    }
+
+    private static Statement parse(String sql) throws Unsupported {
+        try {
+            Statement st = CCJSqlParserUtil.parse(sql);
+            if (!(st instanceof Select)) {
+                throw new Unsupported("not a SELECT");
+            }
+            return st;
+        } catch (JSQLParserException | RuntimeException e) {
+            String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+            throw new Unsupported("the SQL parser does not understand this query (" + first + ")");
+        }
+    }
+
+    // ---- view inlining -------------------------------------------------------------------------
+
+    private String inlineFirstView(Statement st, String sql) throws Unsupported {
+        for (FromItem item : fromItems((Select) st)) {
+            if (item instanceof Table t) {
+                Relation r = resolver.relation(t.getFullyQualifiedName());
+                if ("v".equals(r.kind())) {
+                    Span span = Spans.of(t);
+                    if (span == null) {
+                        throw new Unsupported("cannot locate view " + t.getFullyQualifiedName() + " in the query text");
+                    }
+                    String alias = t.getAlias() != null ? t.getAlias().getName() : t.getName();
+                    return sql.substring(0, span.begin()) + "(" + r.viewDefinition() + ") " + alias + sql.substring(span.end());
+                }
+            }
+        }
+        return null;
+    }
+
+    private static List<FromItem> fromItems(Select s) {
+        List<FromItem> out = new ArrayList<>();
+        if (s instanceof SetOperationList sol) {
+            sol.getSelects().forEach(b -> out.addAll(fromItems(b)));
+        } else if (s instanceof ParenthesedSelect ps) {
+            out.addAll(fromItems(ps.getSelect()));
+        } else if (s instanceof PlainSelect p && p.getFromItem() != null) {
+            out.add(p.getFromItem());
+            if (p.getFromItem() instanceof ParenthesedSelect inner) {
+                out.addAll(fromItems(inner.getSelect()));
+            }
+            if (p.getJoins() != null) {
+                p.getJoins().forEach(j -> out.add(j.getFromItem()));
+            }
+        }
+        return out;
+    }
+
+    // ---- the tree ------------------------------------------------------------------------------
+
+    private Operator root(Select s, String sql, List<String> names) throws Unsupported {
+        if (s instanceof PlainSelect p && (isAggregate(p, sql) || p.getDistinct() != null)) {
+            checkPlain(p);
+            if (p.getDistinct() != null) {
+                if (p.getDistinct().getOnSelectItems() != null) {
+                    throw new Unsupported("DISTINCT ON (a later release)");
+                }
+                if (isAggregate(p, sql)) {
+                    throw new Unsupported("DISTINCT together with aggregates");
+                }
+                PlainSelect plain = p;
+                return new Distinct(project(plain, sql, names));
+            }
+            return aggregate(p, sql, names);
+        }
+        return linear(s, sql, names);
+    }
+
+    private LinearOperator linear(Select s, String sql, List<String> names) throws Unsupported {
+        if (s instanceof ParenthesedSelect ps) {
+            return linear(ps.getSelect(), sql, names);
+        }
+        if (s instanceof SetOperationList sol) {
+            if (sol.getOrderByElements() != null || sol.getLimit() != null || sol.getOffset() != null) {
+                throw new Unsupported("ORDER BY/LIMIT on a set operation (a later release)");
+            }
+            for (SetOperation op : sol.getOperations()) {
+                if (!(op instanceof UnionOp u && u.isAll())) {
+                    throw new Unsupported(op + " (only UNION ALL in this release)");
+                }
+            }
+            List<LinearOperator> branches = new ArrayList<>();
+            for (Select b : sol.getSelects()) {
+                branches.add(linear(b, sql, branches.isEmpty() ? names : null));
+            }
+            return new UnionAll(branches);
+        }
+        PlainSelect p = (PlainSelect) s;
+        checkPlain(p);
+        if (p.getDistinct() != null) {
+            throw new Unsupported("DISTINCT below the top of the query");
+        }
+        if (isAggregate(p, sql)) {
+            throw new Unsupported("an aggregate below the top of the query (a later release)");
+        }
+        return project(p, sql, names);
+    }
+
+    private void checkPlain(PlainSelect p) throws Unsupported {
+        if (p.getWithItemsList() != null && !p.getWithItemsList().isEmpty()) {
+            throw new Unsupported("WITH (common table expressions; a later release)");
+        }
+        if (p.getFromItem() == null) {
+            throw new Unsupported("a SELECT without FROM");
+        }
+        if (p.getJoins() != null && !p.getJoins().isEmpty()) {
+            throw new Unsupported("joins (the next release)");
+        }
+        if (p.getOrderByElements() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null) {
+            throw new Unsupported("ORDER BY/LIMIT (a later release)");
+        }
+        if (p.getWindowDefinitions() != null) {
+            throw new Unsupported("WINDOW clause (a later release)");
+        }
+    }
+
+    /** {@code SELECT items FROM item [WHERE p]} as Project(Filter(input)). */
+    private LinearOperator project(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        FromItem from = p.getFromItem();
+        LinearOperator input = fromItem(from, sql);
+        String alias = aliasOf(from);
+        String where = where(p, sql);
+        if (where != null) {
+            input = new Filter(input, alias, where);
+        }
+        List<Project.Item> items = new ArrayList<>();
+        int i = 0;
+        for (SelectItem<?> si : p.getSelectItems()) {
+            ExpressionScan scan = ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate);
+            if (scan.unsupported != null) {
+                throw new Unsupported(scan.unsupported);
+            }
+            items.add(new Project.Item(itemText(si, sql), names != null ? names.get(i) : itemName(si)));
+            i++;
+        }
+        return new Project(input, alias, items);
+    }
+
+    private LinearOperator fromItem(FromItem from, String sql) throws Unsupported {
+        if (from instanceof Table t) {
+            Relation r = resolver.relation(t.getFullyQualifiedName());
+            return switch (r.kind()) {
+                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed());
+                case "m" -> throw new Unsupported("materialized view " + t.getFullyQualifiedName() + " (no change capture)");
+                case "f" -> throw new Unsupported("foreign table " + t.getFullyQualifiedName() + " (no change capture)");
+                default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());
+            };
+        }
+        if (from instanceof ParenthesedSelect ps) {
+            if (ps.getAlias() == null) {
+                throw new Unsupported("a subquery in FROM without alias");
+            }
+            return linear(ps.getSelect(), sql, null);
+        }
+        if (from instanceof ParenthesedFromItem) {
+            throw new Unsupported("joins (the next release)");
+        }
+        throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
+    }
+
+    private Aggregate aggregate(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        FromItem from = p.getFromItem();
+        LinearOperator input = fromItem(from, sql);
+        String alias = aliasOf(from);
+        String where = where(p, sql);
+        if (where != null) {
+            input = new Filter(input, alias, where);
+        }
+        Span fromSpan = Spans.of(from);
+        if (fromSpan == null) {
+            throw new Unsupported("cannot locate the FROM item in the query text");
+        }
+        List<String> keys = new ArrayList<>();
+        GroupByElement groupBy = p.getGroupBy();
+        if (groupBy != null) {
+            if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
+                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP (a later release)");
+            }
+            for (Object e : groupBy.getGroupByExpressionList()) {
+                Span span = Spans.of(e);
+                if (span == null) {
+                    throw new Unsupported("cannot locate a GROUP BY expression in the query text");
+                }
+                keys.add(span.of(sql));
+            }
+        }
+        List<String> calls = new ArrayList<>();
+        List<Project.Item> outputs = new ArrayList<>();
+        List<Project.Item> written = new ArrayList<>();
+        int i = 0;
+        for (SelectItem<?> si : p.getSelectItems()) {
+            Span span = Spans.of(si);
+            String text = itemText(si, sql);
+            String replaced = replaceGroupTerms(si.getExpression(), text, span.begin(), sql, alias, keys, calls);
+            outputs.add(new Project.Item(replaced, names.get(i)));
+            written.add(new Project.Item(text, names.get(i)));
+            i++;
+        }
+        String having = null;
+        String writtenHaving = null;
+        if (p.getHaving() != null) {
+            Span span = Spans.of(p.getHaving());
+            if (span == null) {
+                throw new Unsupported("cannot locate HAVING in the query text");
+            }
+            writtenHaving = span.of(sql);
+            having = replaceGroupTerms(p.getHaving(), writtenHaving, span.begin(), sql, alias, keys, calls);
+        }
+        return new Aggregate(input, alias, fromSpan.of(sql), where, keys, calls, outputs, having,
+                new Aggregate.Written(written, writtenHaving));
+    }
+
+    /**
+     * Rewrites an expression over a group so that it reads a row of recomputed group values:
+     * aggregate calls become {@code alias.__pgt_a<i>}, grouped expressions {@code alias.__pgt_g<j>}.
+     */
+    private String replaceGroupTerms(Expression e, String text, int offset, String sql, String alias,
+                                     List<String> keys, List<String> calls) throws Unsupported {
+        int wholeKey = keys.indexOf(text.strip());
+        if (wholeKey >= 0) {
+            return quote(alias) + ".__pgt_g" + wholeKey;
+        }
+        ExpressionScan scan = ExpressionScan.of(e, sql, resolver::isAggregate);
+        if (scan.unsupported != null) {
+            throw new Unsupported(scan.unsupported);
+        }
+        List<Replacement> replacements = new ArrayList<>();
+        for (Found agg : scan.aggregates) {
+            int index = calls.indexOf(agg.text());
+            if (index < 0) {
+                calls.add(agg.text());
+                index = calls.size() - 1;
+            }
+            replacements.add(new Replacement(agg.span(), quote(alias) + ".__pgt_a" + index));
+        }
+        for (Found col : scan.columns) {
+            boolean insideAggregate = scan.aggregates.stream()
+                    .anyMatch(a -> a.span().begin() <= col.span().begin() && col.span().end() <= a.span().end());
+            if (insideAggregate) {
+                continue;
+            }
+            int key = keys.indexOf(col.text());
+            if (key < 0) {
+                throw new Unsupported("column " + col.text() + " is used outside an aggregate but is not a GROUP BY expression");
+            }
+            replacements.add(new Replacement(col.span(), quote(alias) + ".__pgt_g" + key));
+        }
+        return Spans.replace(text, offset, replacements);
+    }
+
+    private boolean isAggregate(PlainSelect p, String sql) {
+        if (p.getGroupBy() != null || p.getHaving() != null) {
+            return true;
+        }
+        for (SelectItem<?> si : p.getSelectItems()) {
+            if (!ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate).aggregates.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String where(PlainSelect p, String sql) throws Unsupported {
+        if (p.getWhere() == null) {
+            return null;
+        }
+        Span span = Spans.of(p.getWhere());
+        if (span == null) {
+            throw new Unsupported("cannot locate WHERE in the query text");
+        }
+        ExpressionScan scan = ExpressionScan.of(p.getWhere(), sql, name -> false);
+        if (scan.unsupported != null) {
+            throw new Unsupported(scan.unsupported);
+        }
+        return span.of(sql);
+    }
+
+    private static String aliasOf(FromItem from) throws Unsupported {
+        Alias a = from.getAlias();
+        if (a != null) {
+            return unquote(a.getName());
+        }
+        if (from instanceof Table t) {
+            return unquote(t.getName());
+        }
+        throw new Unsupported("a FROM item without a name");
+    }
+
+    /** The select item's expression text: its span without the trailing "AS alias". */
+    private static String itemText(SelectItem<?> si, String sql) throws Unsupported {
+        Span span = Spans.of(si);
+        if (span == null) {
+            throw new Unsupported("cannot locate a select item in the query text");
+        }
+        String text = span.of(sql);
+        if (si.getAlias() != null) {
+            text = text.replaceFirst("(?s)\\s+AS\\s+" + Pattern.quote(si.getAlias().getName()) + "\\s*$", "");
+        }
+        return text;
+    }
+
+    private static String itemName(SelectItem<?> si) throws Unsupported {
+        if (si.getAlias() != null) {
+            return unquote(si.getAlias().getName());
+        }
+        if (si.getExpression() instanceof Column c) {
+            return unquote(c.getColumnName());
+        }
+        throw new Unsupported("an unnamed expression in a subquery");
+    }
+
+    static String unquote(String ident) {
+        if (ident.length() >= 2 && ident.startsWith("\"") && ident.endsWith("\"")) {
+            return ident.substring(1, ident.length() - 1).replace("\"\"", "\"");
+        }
+        return ident;
+    }
+
+    private static String quote(String ident) {
+        return '"' + ident.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,66 @@
+package io.pgtrickle.core.dvm.op;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * {@code γ_{G; aggs}(Q)} with optional HAVING, as the top of the query. Maintained by recomputing
+ * only the affected groups: the groups of the changed input rows are collected from {@code ΔQ},
+ * their aggregates recomputed from the current input, and each group's row replaced (or deleted
+ * when the group emptied or no longer satisfies HAVING). Exact for every aggregate, since every
+ * value comes from PostgreSQL's own aggregate over the group; cost is proportional to the size of
+ * the affected groups, not of the table.
+ *
+ * @param input    the input rows (FROM item with WHERE) as a linear operator, for the delta
+ * @param alias    the FROM alias the expressions use
+ * @param fromSql  the FROM item as written (its current state)
+ * @param whereSql the WHERE condition as written, or null
+ * @param keys     GROUP BY expressions as written; empty for a scalar aggregate
+ * @param calls    aggregate calls as written, referred to as {@code alias.__pgt_a<i>}
+ * @param outputs  the select list with aggregates and keys replaced by {@code alias.__pgt_a<i>} and
+ *                 {@code alias.__pgt_g<j>}
+ * @param having   HAVING with the same replacements, or null
+ * @param written  the select list and HAVING as written, for the FULL query
+ */
+public record Aggregate(LinearOperator input, String alias, String fromSql, String whereSql, List<String> keys,
+                        List<String> calls, List<Project.Item> outputs, String having, Written written)
+        implements Operator {
+    /** The select list and HAVING as the user's query has them. */
+    public record Written(List<Project.Item> items, String having) {
+        public Written {
+            items = List.copyOf(items);
+        }
+    }
+
+    public Aggregate {
+        keys = List.copyOf(keys);
+        calls = List.copyOf(calls);
+        outputs = List.copyOf(outputs);
+    }
+
+    public boolean scalar() {
+        return keys.isEmpty();
+    }
+
+    @Override
+    public List<String> columns() {
+        return outputs.stream().map(Project.Item::name).toList();
+    }
+
+    @Override
+    public List<Operator> inputs() {
+        return List.of(input);
+    }
+
+    @Override
+    public String describe() {
+        String groups = scalar() ? "no GROUP BY (one row)" : "GROUP BY " + String.join(", ", keys);
+        return "Aggregate " + groups + "; " + calls.stream().map(c -> c.replaceAll("\\s+", " "))
+                .collect(Collectors.joining(", ")) + (having == null ? "" : "; HAVING");
+    }
+
+    @Override
+    public String strategy() {
+        return "group recompute (affected groups only)";
+    }
+}

@@ -1,0 +1,56 @@
+package io.pgtrickle.core.dvm.op;
+
+import io.pgtrickle.core.sql.Sql;
+import java.util.function.LongFunction;
+import java.util.stream.Collectors;
+
+/**
+ * What a linear operator tree reads at its leaves: the captured changes of each source (its
+ * delta) or the sources themselves (its current state). The same tree renders both, so the FULL
+ * and the differential SQL cannot drift apart.
+ */
+public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
+    /** Rows of a scan: its columns plus {@code __pgt_w}. */
+    String scan(Scan scan);
+
+    /**
+     * The change window of each source's buffer: bound at refresh time, {@code $1} the refresh's
+     * snapshot, {@code $2} the previous frontier.
+     */
+    record Changes(LongFunction<String> bufferTable) implements RowSource {
+        /**
+         * Net effect per row content: a row inserted and deleted in the window cancels here, before
+         * any expression of the query is evaluated on it (a transient row must not raise, say, a
+         * division by zero that the FULL query would never see). Grouping by the text form works for
+         * every type; values are carried through array_agg.
+         */
+        @Override
+        public String scan(Scan s) {
+            String window = "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM "
+                    + bufferTable.apply(s.relid())
+                    + " WHERE __pgt_action IN ('I', 'D') AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
+                    + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
+            if (s.columns().isEmpty()) {
+                return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window + ") b HAVING sum(b.__pgt_w1) <> 0";
+            }
+            String firsts = s.columns().stream()
+                    .map(c -> "(array_agg(b." + Sql.quoteIdent(c) + "))[1] AS " + Sql.quoteIdent(c) + ", ")
+                    .collect(Collectors.joining());
+            String row = s.columns().stream().map(c -> "b." + Sql.quoteIdent(c)).collect(Collectors.joining(", "));
+            return "SELECT " + firsts + "sum(b.__pgt_w1) AS __pgt_w FROM (" + window + ") b GROUP BY (ROW(" + row
+                    + "))::text HAVING sum(b.__pgt_w1) <> 0";
+        }
+    }
+
+    /** The sources as they are now, each row with weight 1. */
+    record Current() implements RowSource {
+        @Override
+        public String scan(Scan s) {
+            return "SELECT " + columns(s) + "1 AS __pgt_w FROM " + s.table();
+        }
+    }
+
+    private static String columns(Scan s) {
+        return s.columns().stream().map(c -> Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
+    }
+}

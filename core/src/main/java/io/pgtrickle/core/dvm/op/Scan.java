@@ -1,0 +1,31 @@
+package io.pgtrickle.core.dvm.op;
+
+import java.util.List;
+
+/**
+ * A source table. {@code ΔScan(T)} = the captured changes of T in the window: each buffer row is
+ * the row image with weight +1 (I) or -1 (D). Exact for keyed and keyless tables alike, duplicates
+ * included, because every committed change in the window is in the buffer (frontier invariant).
+ *
+ * @param columns the columns of T the query uses (all captured)
+ */
+public record Scan(long relid, String table, List<String> columns) implements LinearOperator {
+    public Scan {
+        columns = List.copyOf(columns);
+    }
+
+    @Override
+    public String sql(RowSource rows) {
+        return rows.scan(this);
+    }
+
+    @Override
+    public List<Operator> inputs() {
+        return List.of();
+    }
+
+    @Override
+    public String describe() {
+        return "Scan " + table + " (" + String.join(", ", columns) + ")";
+    }
+}

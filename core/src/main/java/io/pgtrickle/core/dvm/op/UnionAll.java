@@ -1,0 +1,31 @@
+package io.pgtrickle.core.dvm.op;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** {@code Δ(Q₁ ⊎ … ⊎ Qₙ) = ΔQ₁ ⊎ … ⊎ ΔQₙ}; output names are the first branch's, as in SQL. */
+public record UnionAll(List<LinearOperator> branches) implements LinearOperator {
+    public UnionAll {
+        branches = List.copyOf(branches);
+    }
+
+    @Override
+    public String sql(RowSource rows) {
+        return branches.stream().map(b -> "(" + b.sql(rows) + ")").collect(Collectors.joining(" UNION ALL "));
+    }
+
+    @Override
+    public List<String> columns() {
+        return branches.get(0).columns();
+    }
+
+    @Override
+    public List<Operator> inputs() {
+        return List.copyOf(branches);
+    }
+
+    @Override
+    public String describe() {
+        return "UnionAll (" + branches.size() + " branches)";
+    }
+}

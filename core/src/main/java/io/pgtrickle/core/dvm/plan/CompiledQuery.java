@@ -1,0 +1,32 @@
+package io.pgtrickle.core.dvm.plan;
+
+import io.pgtrickle.core.dvm.op.Operator;
+import java.util.List;
+
+/**
+ * Everything a stream table's refreshes run, compiled once at create and stored in the catalog.
+ *
+ * @param fullSql        {@code __pgt_row_id} then every storage column, from the current sources
+ * @param changesSql     the differential changes ({@code __pgt_row_id}, {@code __pgt_action},
+ *                       storage columns), one row per row id; null when not maintainable
+ * @param unsupported    why DIFFERENTIAL is not possible, or null
+ * @param root           the operator tree, or null when the query could not be built into one
+ */
+public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, String fullSql, String changesSql,
+                            String unsupported, Operator root) {
+    public CompiledQuery {
+        storageColumns = List.copyOf(storageColumns);
+    }
+
+    public boolean differential() {
+        return changesSql != null;
+    }
+
+    public List<StorageColumn> visibleColumns() {
+        return storageColumns.stream().filter(StorageColumn::visible).toList();
+    }
+
+    public CompiledQuery withoutDifferential(String reason) {
+        return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root);
+    }
+}

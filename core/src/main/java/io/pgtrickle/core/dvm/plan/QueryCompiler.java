@@ -1,0 +1,234 @@
+package io.pgtrickle.core.dvm.plan;
+
+import io.pgtrickle.core.dvm.build.TreeBuilder;
+import io.pgtrickle.core.dvm.build.Unsupported;
+import io.pgtrickle.core.dvm.op.Aggregate;
+import io.pgtrickle.core.dvm.op.Distinct;
+import io.pgtrickle.core.dvm.op.LinearOperator;
+import io.pgtrickle.core.dvm.op.Operator;
+import io.pgtrickle.core.dvm.op.Project;
+import io.pgtrickle.core.dvm.op.RowSource;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.ResolvedQuery;
+import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
+import io.pgtrickle.core.sql.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongFunction;
+import java.util.stream.Collectors;
+
+/**
+ * Compiles a resolved defining query into the SQL its refreshes run: the storage layout, the FULL
+ * query and, when every operator is maintainable, the differential changes query.
+ */
+public final class QueryCompiler {
+    private final TreeBuilder.Resolver resolver;
+    private final LongFunction<String> bufferTable;
+
+    /** @param bufferTable the change buffer of a source, by relid (sources get capture before compiling) */
+    public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable) {
+        this.resolver = resolver;
+        this.bufferTable = bufferTable;
+    }
+
+    public CompiledQuery compile(Connection conn, QualifiedName storage, ResolvedQuery query) throws SQLException {
+        List<String> names = query.columns().stream().map(OutputColumn::name).toList();
+        Operator root;
+        try {
+            root = new TreeBuilder(resolver).build(query.canonicalQuery(), names).root();
+        } catch (Unsupported e) {
+            return multiset(storage, query, null, e.getMessage());
+        }
+        String reason = query.volatileFunctions().isEmpty() ? null
+                : "volatile functions (" + String.join(", ", query.volatileFunctions()) + ")";
+        if (root instanceof LinearOperator linear) {
+            return multiset(storage, query, linear, reason);
+        }
+        if (root instanceof Distinct distinct) {
+            return distinct(storage, query, distinct, reason);
+        }
+        Aggregate aggregate = (Aggregate) root;
+        List<Boolean> keyHashable;
+        try {
+            keyHashable = keyHashability(conn, aggregate);
+        } catch (SQLException e) {
+            return multiset(storage, query, null, "cannot type the GROUP BY expressions: " + e.getMessage());
+        }
+        return aggregate(storage, query, aggregate, keyHashable, reason);
+    }
+
+    private CompiledQuery multiset(QualifiedName storage, ResolvedQuery q, LinearOperator root, String reason) {
+        List<StorageColumn> columns = new ArrayList<>(visible(q));
+        columns.add(new StorageColumn("__pgt_hash", "bigint", null, false));
+        String hash = RowHash.of(qualified("q", q), hashable(q));
+        String cols = columnList("h", q);
+        String full = "SELECT hashint8extended(h.__pgt_h, row_number() OVER (PARTITION BY h.__pgt_h) - 1) AS __pgt_row_id, "
+                + cols + ", h.__pgt_h AS __pgt_hash FROM (SELECT " + hash + " AS __pgt_h, q.* FROM ("
+                + q.canonicalQuery() + ") q) h";
+        if (root == null || reason != null) {
+            return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root);
+        }
+        String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(new RowSource.Changes(bufferTable))
+                + ") q), c AS (SELECT d.__pgt_h, " + firstValues("d", q) + ", sum(d.__pgt_w)::bigint AS __pgt_net FROM d"
+                + " GROUP BY d.__pgt_h HAVING sum(d.__pgt_w) <> 0),"
+                + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
+                + " AS __pgt_old FROM c)"
+                + " SELECT hashint8extended(o.__pgt_h, k) AS __pgt_row_id,"
+                + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
+                + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
+                + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS k";
+        return new CompiledQuery(Shape.MULTISET, columns, full, changes, null, root);
+    }
+
+    private CompiledQuery distinct(QualifiedName storage, ResolvedQuery q, Distinct root, String reason) {
+        List<StorageColumn> columns = new ArrayList<>(visible(q));
+        columns.add(new StorageColumn("__pgt_count", "bigint", null, false));
+        String hash = RowHash.of(qualified("q", q), hashable(q));
+        String groupCols = columnList("q", q);
+        String full = "SELECT " + hash + " AS __pgt_row_id, " + groupCols + ", sum(q.__pgt_w)::bigint AS __pgt_count FROM ("
+                + root.input().sql(new RowSource.Current()) + ") q GROUP BY " + groupCols;
+        if (reason != null) {
+            return new CompiledQuery(Shape.DISTINCT, columns, full, null, reason, root);
+        }
+        String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
+                + root.input().sql(new RowSource.Changes(bufferTable)) + ") q),"
+                + " c AS (SELECT d.__pgt_h, " + firstValues("d", q) + ", sum(d.__pgt_w)::bigint AS __pgt_net FROM d"
+                + " GROUP BY d.__pgt_h HAVING sum(d.__pgt_w) <> 0),"
+                + " o AS (SELECT c.*, coalesce(s.__pgt_count, 0) AS __pgt_old FROM c LEFT JOIN " + storage.quoted()
+                + " s ON s.__pgt_row_id = c.__pgt_h)"
+                + " SELECT o.__pgt_h AS __pgt_row_id, CASE WHEN o.__pgt_old + o.__pgt_net > 0 THEN 'I' ELSE 'D' END"
+                + " AS __pgt_action, " + columnList("o", q) + ", (o.__pgt_old + o.__pgt_net)::bigint AS __pgt_count FROM o";
+        return new CompiledQuery(Shape.DISTINCT, columns, full, changes, null, root);
+    }
+
+    private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<Boolean> keyHashable,
+                                    String reason) {
+        List<StorageColumn> columns = visible(q);
+        String alias = Sql.quoteIdent(a.alias());
+        String where = a.whereSql() == null ? "" : " WHERE " + a.whereSql();
+        String groupBy = a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys());
+        String full = "SELECT " + RowHash.of(a.keys(), keyHashable) + " AS __pgt_row_id, "
+                + a.written().items().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
+                        .collect(Collectors.joining(", "))
+                + " FROM " + a.fromSql() + where + groupBy
+                + (a.written().having() == null ? "" : " HAVING " + a.written().having());
+        if (reason != null) {
+            return new CompiledQuery(Shape.AGGREGATE, columns, full, null, reason, a);
+        }
+        List<String> g = new ArrayList<>();
+        for (int i = 0; i < a.keys().size(); i++) {
+            g.add("__pgt_g" + i);
+        }
+        String affected = a.scalar()
+                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.input().sql(new RowSource.Changes(bufferTable)) + ") AS " + alias
+                : "SELECT DISTINCT " + aliased(a.keys(), g) + " FROM (" + a.input().sql(new RowSource.Changes(bufferTable))
+                        + ") AS " + alias;
+        List<String> calls = new ArrayList<>();
+        for (int i = 0; i < a.calls().size(); i++) {
+            calls.add(a.calls().get(i) + " AS __pgt_a" + i);
+        }
+        calls.add("count(*) AS __pgt_n");
+        String freshSelect = (a.scalar() ? "" : aliased(a.keys(), g) + ", ") + String.join(", ", calls);
+        String match = a.scalar() ? "" : "EXISTS (SELECT 1 FROM __pgt_aff __pgt_x WHERE "
+                + joinOn("__pgt_x", a.keys(), g, true) + ")";
+        String freshWhere = a.scalar() ? where
+                : " WHERE " + (a.whereSql() == null ? "" : "(" + a.whereSql() + ") AND ") + match;
+        String fresh = "SELECT " + freshSelect + " FROM " + a.fromSql() + freshWhere + groupBy;
+        List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
+        String present = alias + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
+        String on = a.scalar() ? "true" : joinOn(alias, xKeys, g, false);
+        String changes = "WITH __pgt_aff AS (" + affected + "), __pgt_fresh AS (" + fresh + ")"
+                + " SELECT " + RowHash.of(xKeys, keyHashable) + " AS __pgt_row_id,"
+                + " CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
+                + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
+                        .collect(Collectors.joining(", "))
+                + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + alias + " ON " + on;
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a);
+    }
+
+    /** "e0 AS n0, e1 AS n1". */
+    private static String aliased(List<String> expressions, List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < expressions.size(); i++) {
+            out.add("(" + expressions.get(i) + ") AS " + names.get(i));
+        }
+        return String.join(", ", out);
+    }
+
+    /**
+     * NULL-safe equality of group keys: x.g0 IS NOT DISTINCT FROM (expr0) ...
+     * @param rightIsExpression true: the right side is the key expression as written; false: a column name
+     */
+    private static String joinOn(String left, List<String> right, List<String> g, boolean rightIsExpression) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < g.size(); i++) {
+            String l = left + "." + g.get(i);
+            String r = rightIsExpression ? "(" + right.get(i) + ")" : right.get(i);
+            out.add(l + " IS NOT DISTINCT FROM " + r);
+        }
+        return String.join(" AND ", out);
+    }
+
+    private List<Boolean> keyHashability(Connection conn, Aggregate a) throws SQLException {
+        if (a.scalar()) {
+            return List.of();
+        }
+        String view = "pgt_keys_" + Long.toHexString(System.nanoTime());
+        List<Boolean> out = new ArrayList<>();
+        try (Statement st = conn.createStatement()) {
+            st.execute("SAVEPOINT pgt_keys");
+            try {
+                List<String> g = new ArrayList<>();
+                for (int i = 0; i < a.keys().size(); i++) {
+                    g.add("__pgt_g" + i);
+                }
+                st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + aliased(a.keys(), g) + " FROM " + a.fromSql());
+                try (PreparedStatement ps = conn.prepareStatement("""
+                        SELECT pgtrickle._type_hashable(a.atttypid) FROM pg_attribute a
+                         WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {
+                    ps.setString(1, "pg_temp." + view);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.add(rs.getBoolean(1));
+                        }
+                    }
+                }
+                st.execute("DROP VIEW pg_temp." + view);
+                st.execute("RELEASE SAVEPOINT pgt_keys");
+            } catch (SQLException e) {
+                st.execute("ROLLBACK TO SAVEPOINT pgt_keys");
+                throw e;
+            }
+        }
+        return out;
+    }
+
+    private static List<StorageColumn> visible(ResolvedQuery q) {
+        return q.columns().stream().map(c -> new StorageColumn(c.name(), c.type(), c.collation(), true))
+                .collect(Collectors.toCollection(ArrayList::new));
+    }
+
+    private static List<String> qualified(String alias, ResolvedQuery q) {
+        return q.columns().stream().map(c -> alias + "." + Sql.quoteIdent(c.name())).toList();
+    }
+
+    private static List<Boolean> hashable(ResolvedQuery q) {
+        return q.columns().stream().map(OutputColumn::hashable).toList();
+    }
+
+    private static String columnList(String alias, ResolvedQuery q) {
+        return String.join(", ", qualified(alias, q));
+    }
+
+    /** One value per column of a group of identical rows; array_agg works for every type. */
+    private static String firstValues(String alias, ResolvedQuery q) {
+        return q.columns().stream()
+                .map(c -> "(array_agg(" + alias + "." + Sql.quoteIdent(c.name()) + "))[1] AS " + Sql.quoteIdent(c.name()))
+                .collect(Collectors.joining(", "));
+    }
+}

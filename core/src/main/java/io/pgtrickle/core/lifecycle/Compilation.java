@@ -1,0 +1,22 @@
+package io.pgtrickle.core.lifecycle;
+
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.dvm.plan.ApplySql;
+import io.pgtrickle.core.dvm.plan.CompiledQuery;
+import io.pgtrickle.core.dvm.plan.Explain;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.util.List;
+
+/** A compiled query with its resolved mode and the statements the catalog stores for it. */
+record Compilation(CompiledQuery query, RefreshMode mode, List<String> notices, String fullApplySql,
+                   String diffApplySql, String explainText, String explainJson, String explainDot) {
+
+    static Compilation of(QualifiedName table, CompiledQuery q, ModeResolution mode) {
+        String full = ApplySql.render(table, q.storageColumns(), ApplySql.fullChanges(table, q.storageColumns(), q.fullSql()));
+        String diff = q.differential() ? ApplySql.render(table, q.storageColumns(), q.changesSql()) : null;
+        String name = table.display();
+        return new Compilation(q, mode.mode(), mode.notices(), full, diff,
+                Explain.text(name, mode.mode().name(), q, diff), Explain.json(name, mode.mode().name(), q, diff),
+                Explain.dot(name, q));
+    }
+}

@@ -1,0 +1,64 @@
+package io.pgtrickle.core.lifecycle;
+
+import io.pgtrickle.core.dvm.build.TreeBuilder;
+import io.pgtrickle.core.dvm.build.Unsupported;
+import io.pgtrickle.core.sql.ResolvedQuery;
+import io.pgtrickle.core.sql.ViewText;
+import io.pgtrickle.core.sql.ResolvedQuery.SourceRelation;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Answers the tree builder's questions about relations and functions from pg_catalog. */
+final class PgResolver implements TreeBuilder.Resolver {
+    private final Connection conn;
+    private final Map<Long, List<String>> columnsUsed = new HashMap<>();
+    private final Map<String, Boolean> aggregates = new HashMap<>();
+
+    PgResolver(Connection conn, ResolvedQuery query) {
+        this.conn = conn;
+        for (SourceRelation s : query.sources()) {
+            columnsUsed.put(s.relid(), s.columnsUsed());
+        }
+    }
+
+    @Override
+    public TreeBuilder.Relation relation(String qualifiedName) throws Unsupported {
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT c.oid::bigint, c.relkind::text FROM pg_class c WHERE c.oid = ?::regclass""")) {
+            ps.setString(1, qualifiedName);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long relid = rs.getLong(1);
+                String kind = rs.getString(2);
+                String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;
+                return new TreeBuilder.Relation(relid, kind, viewDef, columnsUsed.getOrDefault(relid, List.of()));
+            }
+        } catch (SQLException e) {
+            throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean isAggregate(String functionName) {
+        String name = functionName.contains(".") ? functionName.substring(functionName.lastIndexOf('.') + 1) : functionName;
+        String bare = name.startsWith("\"") ? name.substring(1, name.length() - 1) : name.toLowerCase(Locale.ROOT);
+        return aggregates.computeIfAbsent(bare, n -> {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ? AND prokind = 'a')")) {
+                ps.setString(1, n);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+}
