@@ -43,8 +43,7 @@ class CliCommandsTest {
     void createThenListStatusHistory() {
         CliRun created = run("create", "--url", url, "by_customer", BY_CUSTOMER, "--schedule", "5m");
         assertThat(created.exit()).as(created.toString()).isZero();
-        assertThat(created.out()).startsWith("created stream table public.by_customer (mode FULL, schedule 5m");
-        assertThat(created.err()).contains("notice: refresh mode AUTO chose FULL");
+        assertThat(created.out()).startsWith("created stream table public.by_customer (mode DIFFERENTIAL, schedule 5m");
 
         CliRun list = run("list", "--url", url);
         assertThat(list.exit()).as(list.toString()).isZero();
@@ -120,7 +119,7 @@ class CliCommandsTest {
         CliRun paused = run("alter", "pausable", "--status", "paused", "--schedule", "1h", "--url", url);
         assertThat(paused.exit()).as(paused.toString()).isZero();
         assertThat(paused.out())
-                .contains("altered stream table public.pausable (mode FULL, schedule 1h, status PAUSED)");
+                .contains("altered stream table public.pausable (mode DIFFERENTIAL, schedule 1h, status PAUSED)");
         assertThat(run("status", "pausable", "--url", url).out()).containsPattern("(?m)^status: +PAUSED$");
 
         CliRun resumed = run("resume", "pausable", "--url", url);
