@@ -49,7 +49,7 @@ class CliCommandsTest {
         assertThat(list.exit()).as(list.toString()).isZero();
         assertThat(list.out().lines().findFirst().orElseThrow())
                 .matches("NAME +MODE +SCHEDULE +STATUS +POPULATED +LAST REFRESH");
-        assertThat(list.out()).containsPattern("public\\.by_customer +FULL +5m +ACTIVE +yes +\\d{4}-\\d\\d-\\d\\dT");
+        assertThat(list.out()).containsPattern("public\\.by_customer +DIFFERENTIAL +5m +ACTIVE +yes +\\d{4}-\\d\\d-\\d\\dT");
 
         CliRun status = run("status", "--url", url);
         assertThat(status.exit()).as(status.toString()).isZero();
