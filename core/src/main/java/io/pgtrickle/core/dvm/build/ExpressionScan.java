@@ -44,7 +44,7 @@ final class ExpressionScan {
 
             @Override
             public <S> Void visit(AnalyticExpression a, S context) {
-                if (a.getType() == AnalyticType.OVER || a.getWindowName() != null || a.getWindowDefinition() != null) {
+                if (a.getType() == AnalyticType.OVER || a.getType() == AnalyticType.WITHIN_GROUP_OVER) {
                     scan.unsupported = "window function " + a.getName() + "() (a later release)";
                     return null;
                 }

@@ -255,12 +255,9 @@ public final class TreeBuilder {
             if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
                 throw new Unsupported("GROUPING SETS, CUBE or ROLLUP (a later release)");
             }
-            for (Object e : groupBy.getGroupByExpressionList()) {
-                Span span = Spans.of(e);
-                if (span == null) {
-                    throw new Unsupported("cannot locate a GROUP BY expression in the query text");
-                }
-                keys.add(span.of(sql));
+            keys.addAll(clauses(p, sql).groupBy());
+            if (keys.size() != groupBy.getGroupByExpressionList().size()) {
+                throw new Unsupported("cannot split the GROUP BY clause of the query text");
             }
         }
         List<String> calls = new ArrayList<>();
@@ -279,10 +276,10 @@ public final class TreeBuilder {
         String writtenHaving = null;
         if (p.getHaving() != null) {
             Span span = Spans.of(p.getHaving());
-            if (span == null) {
+            writtenHaving = clauses(p, sql).having();
+            if (span == null || !span.of(sql).strip().equals(writtenHaving)) {
                 throw new Unsupported("cannot locate HAVING in the query text");
             }
-            writtenHaving = span.of(sql);
             having = replaceGroupTerms(p.getHaving(), writtenHaving, span.begin(), sql, alias, keys, calls);
         }
         return new Aggregate(input, alias, fromSpan.of(sql), where, keys, calls, outputs, having,
@@ -343,15 +340,21 @@ public final class TreeBuilder {
         if (p.getWhere() == null) {
             return null;
         }
-        Span span = Spans.of(p.getWhere());
-        if (span == null) {
-            throw new Unsupported("cannot locate WHERE in the query text");
-        }
         ExpressionScan scan = ExpressionScan.of(p.getWhere(), sql, name -> false);
         if (scan.unsupported != null) {
             throw new Unsupported(scan.unsupported);
         }
-        return span.of(sql);
+        return clauses(p, sql).where();
+    }
+
+    /** WHERE, GROUP BY and HAVING as PostgreSQL printed them, cut from the text after the FROM item. */
+    private static Clauses clauses(PlainSelect p, String sql) throws Unsupported {
+        Span from = Spans.of(p.getFromItem());
+        Span whole = Spans.of(p);
+        if (from == null || whole == null) {
+            throw new Unsupported("cannot locate the clauses of a SELECT in the query text");
+        }
+        return Clauses.of(sql.substring(from.end(), whole.end()));
     }
 
     private static String aliasOf(FromItem from) throws Unsupported {

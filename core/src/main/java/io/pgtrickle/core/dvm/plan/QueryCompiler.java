@@ -78,10 +78,10 @@ public final class QueryCompiler {
                 + " GROUP BY d.__pgt_h HAVING sum(d.__pgt_w) <> 0),"
                 + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
                 + " AS __pgt_old FROM c)"
-                + " SELECT hashint8extended(o.__pgt_h, k) AS __pgt_row_id,"
+                + " SELECT hashint8extended(o.__pgt_h, __pgt_k) AS __pgt_row_id,"
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
                 + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
-                + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS k";
+                + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS __pgt_k";
         return new CompiledQuery(Shape.MULTISET, columns, full, changes, null, root);
     }
 
