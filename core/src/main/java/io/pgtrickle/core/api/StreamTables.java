@@ -7,6 +7,7 @@ import io.pgtrickle.core.lifecycle.StreamTableCreator;
 import io.pgtrickle.core.lifecycle.StreamTableCreator.OnExists;
 import io.pgtrickle.core.lifecycle.StreamTableDropper;
 import io.pgtrickle.core.refresh.Verifier;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -145,6 +146,30 @@ public final class StreamTables {
             CatalogInstaller.requireInstalled(conn);
             Long id = name == null ? null : catalog.require(conn, QualifiedName.parse(name)).id();
             return catalog.history(conn, id, limit);
+        });
+    }
+
+    /** Output formats of {@link #explain}. */
+    public enum ExplainFormat { TEXT, JSON, DOT }
+
+    /**
+     * The operator tree, each operator's maintenance strategy, why DIFFERENTIAL is not possible (if
+     * so) and the SQL a differential refresh runs; computed when the stream table was compiled.
+     */
+    public String explain(String name, ExplainFormat format) {
+        return withConnection("explaining stream table " + name, conn -> {
+            CatalogInstaller.requireInstalled(conn);
+            StreamTableInfo st = catalog.require(conn, QualifiedName.parse(name));
+            String column = switch (format) {
+                case TEXT -> "explain_text";
+                case JSON -> "explain_json::text";
+                case DOT -> "explain_dot";
+            };
+            return Jdbc.queryOne(conn, String.class,
+                    "SELECT " + column + " FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id())
+                    .orElseThrow(() -> new PgtException(ErrorCode.INVALID_STATE,
+                            "stream table " + st.qualifiedName() + " has no explain output",
+                            "It was created by an older release; recreate it with create_or_replace."));
         });
     }
 

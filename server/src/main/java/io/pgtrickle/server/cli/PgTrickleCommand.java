@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
             ResumeCommand.class,
             DropCommand.class,
             RefreshCommand.class,
+            ExplainCommand.class,
             ListCommand.class,
             StatusCommand.class,
             HistoryCommand.class,

@@ -1,0 +1,180 @@
+package io.pgtrickle.core.dvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Oracle;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Random tables (keyed or keyless, nullable columns, duplicates), random queries from the grammar
+ * DIFFERENTIAL supports, and random DML batches (inserts, updates of key and non-key columns,
+ * deletes, rolled-back transactions). After every batch: DIFFERENTIAL == FULL == the query.
+ *
+ * <p>500 tries by default; {@code mvn -B -pl core test -Plong-properties} runs 50,000.
+ */
+class DifferentialPropertyTest {
+    private static Db db;
+    private static final AtomicInteger SCHEMAS = new AtomicInteger();
+
+    @BeforeContainer
+    static void setUp() {
+        db = Db.create(DifferentialPropertyTest.class);
+    }
+
+    @AfterContainer
+    static void tearDown() {
+        db = null;
+    }
+
+    /** A query template over table {@code T} with placeholders filled by constants. */
+    record Scenario(boolean keyed, String query, List<List<String>> batches, List<Boolean> rollbacks) {
+        @Override
+        public String toString() {
+            return (keyed ? "keyed" : "keyless") + " table; query: " + query + "; batches: " + batches
+                    + "; rolled back: " + rollbacks;
+        }
+    }
+
+    @Property
+    void differentialEqualsFullEqualsTheQuery(@ForAll("scenarios") Scenario scenario) throws SQLException {
+        String schema = "p" + SCHEMAS.incrementAndGet();
+        String table = schema + ".t";
+        db.exec("CREATE SCHEMA " + schema,
+                "CREATE TABLE " + table + " (id int" + (scenario.keyed() ? " PRIMARY KEY" : "") + ", k int, v int, s text)",
+                "INSERT INTO " + table + " VALUES (1, 1, 5, 'a'), (2, 1, NULL, 'b'), (3, NULL, 7, NULL), (4, 2, 2, 'ab')"
+                        + (scenario.keyed() ? "" : ", (4, 2, 2, 'ab')"));
+        String query = scenario.query().replace("{T}", table);
+        try {
+            db.api.create(CreateOptions.of(schema + ".d", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+            db.api.create(CreateOptions.of(schema + ".f", query).withRefreshMode(RefreshMode.FULL));
+            for (int b = 0; b < scenario.batches().size(); b++) {
+                runBatch(scenario.batches().get(b), scenario.rollbacks().get(b), table);
+                assertThat(db.api.refresh(schema + ".d").action()).isIn("DIFFERENTIAL", "NO_DATA");
+                db.api.refresh(schema + ".f");
+                assertThat(Oracle.differences(db, schema + ".d")).as("DIFFERENTIAL vs query after batch %d", b).isEmpty();
+                assertThat(Oracle.differences(db, schema + ".f")).as("FULL vs query after batch %d", b).isEmpty();
+            }
+        } finally {
+            db.api.list().stream().filter(st -> st.schema().equals(schema))
+                    .forEach(st -> db.api.drop(st.qualifiedName(), true));
+            db.exec("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+
+    private static void runBatch(List<String> statements, boolean rollback, String table) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (String s : statements) {
+                st.execute(s.replace("{T}", table));
+            }
+            if (rollback) {
+                c.rollback();
+            } else {
+                c.commit();
+            }
+        }
+    }
+
+    // ---- generators ---------------------------------------------------------------------------
+
+    @Provide
+    Arbitrary<Scenario> scenarios() {
+        Arbitrary<List<String>> batch = statement().list().ofMinSize(1).ofMaxSize(4);
+        return Combinators.combine(Arbitraries.of(true, false), query(), batch.list().ofMinSize(1).ofMaxSize(5),
+                        Arbitraries.integers().between(0, 6).list().ofSize(5))
+                .as((keyed, q, batches, dice) -> new Scenario(keyed, q, batches,
+                        dice.subList(0, batches.size()).stream().map(d -> d == 0).toList()));
+    }
+
+    private static Arbitrary<Integer> small() {
+        return Arbitraries.integers().between(0, 3);
+    }
+
+    private static Arbitrary<String> value() {
+        return Arbitraries.oneOf(small().map(String::valueOf), Arbitraries.just("NULL"));
+    }
+
+    private static Arbitrary<String> text() {
+        return Arbitraries.of("'a'", "'b'", "'ab'", "NULL");
+    }
+
+    private static Arbitrary<String> statement() {
+        Arbitrary<String> insert = Combinators.combine(Arbitraries.integers().between(1, 8), value(),
+                        Arbitraries.oneOf(Arbitraries.integers().between(0, 9).map(String::valueOf), Arbitraries.just("NULL")), text())
+                .as((id, k, v, s) -> "INSERT INTO {T} VALUES (" + id + ", " + k + ", " + v + ", " + s + ")"
+                        + " ON CONFLICT DO NOTHING");
+        Arbitrary<String> updateValue = Combinators.combine(Arbitraries.of("v", "s", "k"), value(), small())
+                .as((col, val, where) -> "UPDATE {T} SET " + col + " = " + (col.equals("s") ? "NULLIF('x' || " + val + ", 'x')" : val)
+                        + " WHERE k = " + where);
+        Arbitrary<String> bump = small().map(k -> "UPDATE {T} SET v = coalesce(v, 0) + 1 WHERE k IS NOT DISTINCT FROM " + k);
+        Arbitrary<String> updateKey = Combinators.combine(Arbitraries.integers().between(1, 8), Arbitraries.integers().between(1, 8))
+                .as((from, to) -> "UPDATE {T} SET id = " + to + " WHERE id = " + from
+                        + " AND NOT EXISTS (SELECT 1 FROM {T} x WHERE x.id = " + to + ")");
+        Arbitrary<String> delete = Arbitraries.oneOf(
+                small().map(k -> "DELETE FROM {T} WHERE k = " + k),
+                Arbitraries.integers().between(1, 8).map(id -> "DELETE FROM {T} WHERE ctid IN (SELECT ctid FROM {T} WHERE id = " + id + " LIMIT 1)"),
+                Arbitraries.just("DELETE FROM {T} WHERE v IS NULL"));
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(4, insert), net.jqwik.api.Tuple.of(2, updateValue), net.jqwik.api.Tuple.of(1, bump),
+                net.jqwik.api.Tuple.of(1, updateKey), net.jqwik.api.Tuple.of(2, delete));
+    }
+
+    private static Arbitrary<String> predicate() {
+        return Arbitraries.oneOf(
+                small().map(c -> "v > " + c * 2), small().map(c -> "k = " + c), Arbitraries.just("k IS NULL"),
+                Arbitraries.just("s IS NOT NULL"), small().map(c -> "(v % 2 = 0 OR k > " + c + ")"),
+                Arbitraries.just("s LIKE 'a%'"), small().map(c -> "v BETWEEN " + c + " AND " + (c + 5)),
+                Arbitraries.just("k IN (1, 2)"), small().map(c -> "coalesce(v, 0) <> " + c));
+    }
+
+    private static Arbitrary<String> where() {
+        return Arbitraries.oneOf(Arbitraries.just(""), predicate().map(p -> " WHERE " + p));
+    }
+
+    private static Arbitrary<String> projection() {
+        Arbitrary<String> expr = Arbitraries.of("k", "v", "s", "v * 2 AS v2", "coalesce(s, '-') AS s2",
+                "CASE WHEN v > 4 THEN 'hi' ELSE 'lo' END AS c1", "nullif(k, 1) AS nk", "(v IS DISTINCT FROM 3) AS d1",
+                "upper(s) AS us", "id");
+        return expr.set().ofMinSize(1).ofMaxSize(3).map(set -> String.join(", ", set));
+    }
+
+    private static Arbitrary<String> aggregates() {
+        Arbitrary<String> agg = Arbitraries.of("count(*) AS n", "count(v) AS nv", "sum(v) AS sv", "avg(v) AS av",
+                "min(v) AS mn", "max(s) AS mx", "string_agg(s, ',' ORDER BY s) AS sa", "bool_or(v > 4) AS bo",
+                "count(DISTINCT k) AS dk", "sum(v) FILTER (WHERE k = 1) AS fs", "max(v) - min(v) AS spread",
+                "array_agg(v ORDER BY v) AS av2");
+        return agg.set().ofMinSize(1).ofMaxSize(3).map(set -> String.join(", ", set));
+    }
+
+    private static Arbitrary<String> query() {
+        Arbitrary<String> linear = Combinators.combine(projection(), where()).as((p, w) -> "SELECT " + p + " FROM {T}" + w);
+        Arbitrary<String> distinct = Combinators.combine(Arbitraries.of("k", "s", "k, s", "v % 3 AS m"), where())
+                .as((p, w) -> "SELECT DISTINCT " + p + " FROM {T}" + w);
+        Arbitrary<String> grouped = Combinators.combine(Arbitraries.of("k", "s", "k, s", "v % 3"), aggregates(), where(),
+                        Arbitraries.of("", " HAVING count(*) > 1", " HAVING sum(v) > 4"))
+                .as((key, aggs, w, having) -> "SELECT " + (key.equals("v % 3") ? "v % 3 AS m" : key) + ", " + aggs
+                        + " FROM {T}" + w + " GROUP BY " + key + having);
+        Arbitrary<String> scalar = Combinators.combine(aggregates(), where()).as((a, w) -> "SELECT " + a + " FROM {T}" + w);
+        Arbitrary<String> union = Combinators.combine(predicate(), predicate())
+                .as((p1, p2) -> "SELECT k, v FROM {T} WHERE " + p1 + " UNION ALL SELECT k, v FROM {T} WHERE " + p2);
+        Arbitrary<String> sub = Combinators.combine(predicate(), aggregates())
+                .as((p, a) -> "SELECT x.k, " + a.replace("(v", "(x.v").replace("(s", "(x.s").replace(" v", " x.v")
+                        + " FROM (SELECT k, v + 1 AS v, s FROM {T} WHERE " + p + ") x GROUP BY x.k");
+        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub);
+    }
+}

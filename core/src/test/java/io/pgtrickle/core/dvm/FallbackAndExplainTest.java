@@ -1,0 +1,111 @@
+package io.pgtrickle.core.dvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.AlterOptions;
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.CreateResult;
+import io.pgtrickle.core.api.HistoryEntry;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.api.RefreshResult;
+import io.pgtrickle.core.api.StreamTables.ExplainFormat;
+import io.pgtrickle.core.testing.Db;
+import java.sql.Connection;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FallbackAndExplainTest {
+    private Db db;
+
+    @BeforeEach
+    void setUp() {
+        db = Db.create(FallbackAndExplainTest.class);
+        db.exec("CREATE TABLE o (id int PRIMARY KEY, region text, amount int)",
+                "INSERT INTO o SELECT g, 'r' || (g % 4), g FROM generate_series(1, 100) g");
+    }
+
+    @Test
+    void autoPicksDifferentialWhenEveryOperatorIsSupportedElseFullWithTheReason() {
+        CreateResult diff = db.api.create(CreateOptions.of("a1", "SELECT region, sum(amount) AS total FROM o GROUP BY region"));
+        assertThat(diff.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        assertThat(diff.notices()).isEmpty();
+        CreateResult full = db.api.create(CreateOptions.of("a2",
+                "SELECT region, amount, rank() OVER (PARTITION BY region ORDER BY amount) AS r FROM o"));
+        assertThat(full.streamTable().refreshMode()).isEqualTo(RefreshMode.FULL);
+        assertThat(full.notices()).containsExactly("stream table \"public.a2\" using FULL refresh: window function rank() (a later release)");
+        CreateResult stable = db.api.create(CreateOptions.of("a3", "SELECT id, now() - interval '1 day' AS since FROM o"));
+        assertThat(stable.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        assertThat(stable.notices()).anyMatch(n -> n.contains("stable functions") && n.contains("now"));
+    }
+
+    @Test
+    void forceFullRefreshMakesEveryRefreshFullWithANotice() throws Exception {
+        db.api.create(CreateOptions.of("ff", "SELECT region, count(*) AS n FROM o GROUP BY region"));
+        db.exec("INSERT INTO o VALUES (101, 'r9', 1)");
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("SET pg_trickle.force_full_refresh = on");
+            st.execute("CALL pgtrickle.refresh_stream_table('ff')");
+            SQLWarning w = st.getWarnings();
+            assertThat((Object) w).isNotNull();
+            assertThat(w.getMessage()).isEqualTo("stream table \"public.ff\" using FULL refresh: pg_trickle.force_full_refresh is on");
+        }
+        HistoryEntry h = db.api.history("ff", 1).get(0);
+        assertThat(h.action()).isEqualTo("FULL");
+        assertThat(h.reason()).isEqualTo("pg_trickle.force_full_refresh is on");
+        assertThat(db.queryString("SELECT was_full_fallback::text FROM pgtrickle.pgt_refresh_history ORDER BY refresh_id DESC LIMIT 1"))
+                .isEqualTo("true");
+        db.assertOracle("ff");
+        db.exec("INSERT INTO o VALUES (102, 'r9', 1)");
+        assertThat(db.api.refresh("ff").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("ff");
+    }
+
+    @Test
+    void aLargeChangeVolumeIsRefreshedFull() {
+        db.api.create(CreateOptions.of("big_change", "SELECT id, amount FROM o WHERE amount > 10"));
+        db.exec("UPDATE o SET amount = amount + 1");   // 200 change rows; sources ~1000 (floor) * 0.1
+        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.differential_max_change_ratio = 0.1");
+        try {
+            RefreshResult r = db.api.refresh("big_change");
+            assertThat(r.action()).isEqualTo("FULL");
+            assertThat(r.reason()).contains("exceed pg_trickle.differential_max_change_ratio");
+        } finally {
+            db.exec("ALTER DATABASE " + db.database.name() + " RESET pg_trickle.differential_max_change_ratio");
+        }
+        db.assertOracle("big_change");
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id < 5");
+        assertThat(db.api.refresh("big_change").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("big_change");
+    }
+
+    @Test
+    void switchingModesKeepsRowIdentities() {
+        db.api.create(CreateOptions.of("sw", "SELECT region, max(amount) AS top FROM o GROUP BY region"));
+        String before = db.queryString("SELECT string_agg(__pgt_row_id::text, ',' ORDER BY region) FROM sw");
+        db.api.alter("sw", AlterOptions.none().withRefreshMode(RefreshMode.FULL));
+        db.exec("INSERT INTO o VALUES (200, 'r1', 1000)");
+        assertThat(db.api.refresh("sw").action()).isEqualTo("FULL");
+        db.api.alter("sw", AlterOptions.none().withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.exec("DELETE FROM o WHERE id = 200");
+        assertThat(db.api.refresh("sw").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.queryString("SELECT string_agg(__pgt_row_id::text, ',' ORDER BY region) FROM sw")).isEqualTo(before);
+        db.assertOracle("sw");
+    }
+
+    @Test
+    void explainShowsTheTreeStrategiesAndSqlInThreeFormats() {
+        db.api.create(CreateOptions.of("ex", "SELECT region, sum(amount) AS total FROM o WHERE amount > 5 GROUP BY region"));
+        String text = db.api.explain("ex", ExplainFormat.TEXT);
+        assertThat(text).contains("refresh mode: DIFFERENTIAL", "row identity: hash of the GROUP BY key",
+                "-> Aggregate GROUP BY region; sum(amount)", "[group recompute (affected groups only)]",
+                "-> Filter (amount > 5)", "-> Scan public.o (amount, region)", "differential refresh SQL");
+        String json = db.api.explain("ex", ExplainFormat.JSON);
+        assertThat(db.queryString("SELECT ('" + json.replace("'", "''") + "'::jsonb)->'operators'->>'operator'")).isEqualTo("Aggregate");
+        assertThat(db.api.explain("ex", ExplainFormat.DOT)).startsWith("digraph pgtrickle {").contains("-> st;");
+        db.api.create(CreateOptions.of("ex2", "SELECT region, amount, rank() OVER (ORDER BY amount) AS r FROM o"));
+        assertThat(db.api.explain("ex2", ExplainFormat.TEXT)).contains("refresh mode: FULL")
+                .contains("differential: not possible: window function rank()");
+    }
+}
