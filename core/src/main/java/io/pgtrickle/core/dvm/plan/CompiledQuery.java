@@ -11,9 +11,10 @@ import java.util.List;
  *                       storage columns), one row per row id; null when not maintainable
  * @param unsupported    why DIFFERENTIAL is not possible, or null
  * @param root           the operator tree, or null when the query could not be built into one
+ * @param rootStrategy   how the root is maintained when it differs from its operator's default, or null
  */
 public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, String fullSql, String changesSql,
-                            String unsupported, Operator root) {
+                            String unsupported, Operator root, String rootStrategy) {
     public CompiledQuery {
         storageColumns = List.copyOf(storageColumns);
     }
@@ -27,6 +28,6 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
     }
 
     public CompiledQuery withoutDifferential(String reason) {
-        return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root);
+        return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root, rootStrategy);
     }
 }

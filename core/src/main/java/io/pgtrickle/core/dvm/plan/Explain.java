@@ -22,7 +22,7 @@ public final class Explain {
         }
         if (q.root() != null) {
             b.append("operators:\n");
-            tree(q.root(), 1, b);
+            tree(q.root(), 1, b, q.rootStrategy());
         }
         if (applySql != null) {
             b.append("differential refresh SQL ($1 = refresh snapshot, $2 = previous frontier):\n  ")
@@ -31,10 +31,11 @@ public final class Explain {
         return b.toString();
     }
 
-    private static void tree(Operator op, int depth, StringBuilder b) {
-        b.append("  ".repeat(depth)).append("-> ").append(op.describe()).append("  [").append(op.strategy()).append("]\n");
+    private static void tree(Operator op, int depth, StringBuilder b, String strategy) {
+        b.append("  ".repeat(depth)).append("-> ").append(op.describe()).append("  [")
+                .append(strategy != null ? strategy : op.strategy()).append("]\n");
         for (Operator in : op.inputs()) {
-            tree(in, depth + 1, b);
+            tree(in, depth + 1, b, null);
         }
     }
 
@@ -42,17 +43,17 @@ public final class Explain {
         return "{\"stream_table\":" + str(streamTable) + ",\"refresh_mode\":" + str(mode)
                 + ",\"shape\":" + str(q.shape().name()) + ",\"differential\":" + q.differential()
                 + ",\"unsupported_reason\":" + str(q.unsupported())
-                + ",\"operators\":" + (q.root() == null ? "null" : node(q.root()))
+                + ",\"operators\":" + (q.root() == null ? "null" : node(q.root(), q.rootStrategy()))
                 + ",\"differential_sql\":" + str(applySql) + "}";
     }
 
-    private static String node(Operator op) {
+    private static String node(Operator op, String strategy) {
         List<String> inputs = new ArrayList<>();
         for (Operator in : op.inputs()) {
-            inputs.add(node(in));
+            inputs.add(node(in, null));
         }
         return "{\"operator\":" + str(op.getClass().getSimpleName()) + ",\"description\":" + str(op.describe())
-                + ",\"strategy\":" + str(op.strategy()) + ",\"inputs\":[" + String.join(",", inputs) + "]}";
+                + ",\"strategy\":" + str(strategy != null ? strategy : op.strategy()) + ",\"inputs\":[" + String.join(",", inputs) + "]}";
     }
 
     public static String dot(String streamTable, CompiledQuery q) {

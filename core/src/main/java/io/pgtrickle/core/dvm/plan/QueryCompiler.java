@@ -53,11 +53,27 @@ public final class QueryCompiler {
             return distinct(storage, query, distinct, reason);
         }
         Aggregate aggregate = (Aggregate) root;
-        List<Boolean> keyHashable;
+        List<AggregateCall> calls = aggregate.calls().stream().map(AggregateCall::classify).toList();
+        List<String> probe = new ArrayList<>(aggregate.keys());
+        calls.forEach(c -> probe.add(c.argument() == null ? "NULL::int" : c.argument()));
+        List<TypeInfo> types;
         try {
-            keyHashable = keyHashability(conn, aggregate);
+            types = probeTypes(conn, aggregate.fromSql(), probe);
         } catch (SQLException e) {
             return multiset(storage, query, null, "cannot type the GROUP BY expressions: " + e.getMessage());
+        }
+        List<Boolean> keyHashable = types.subList(0, aggregate.keys().size()).stream().map(TypeInfo::hashable).toList();
+        List<String> argTypes = types.subList(aggregate.keys().size(), types.size()).stream().map(TypeInfo::type).toList();
+        boolean algebraic = aggregate.having() == null && calls.stream().allMatch(AggregateCall::algebraic);
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall.Kind k = calls.get(i).kind();
+            if ((k == AggregateCall.Kind.SUM || k == AggregateCall.Kind.AVG) && !EXACT_NUMERIC.contains(argTypes.get(i))) {
+                algebraic = false; // floating-point sums drift when maintained incrementally
+            }
+        }
+        if (algebraic && reason == null) {
+            return algebraicAggregate(storage, query, aggregate, new AlgebraicAggregateSql(aggregate, calls, argTypes, keyHashable),
+                    keyHashable);
         }
         return aggregate(storage, query, aggregate, keyHashable, reason);
     }
@@ -71,7 +87,7 @@ public final class QueryCompiler {
                 + cols + ", h.__pgt_h AS __pgt_hash FROM (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + q.canonicalQuery() + ") q) h";
         if (root == null || reason != null) {
-            return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root);
+            return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(new RowSource.Changes(bufferTable))
                 + ") q), c AS (SELECT d.__pgt_h, " + firstValues("d", q) + ", sum(d.__pgt_w)::bigint AS __pgt_net FROM d"
@@ -82,7 +98,7 @@ public final class QueryCompiler {
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
                 + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
                 + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS __pgt_k";
-        return new CompiledQuery(Shape.MULTISET, columns, full, changes, null, root);
+        return new CompiledQuery(Shape.MULTISET, columns, full, changes, null, root, null);
     }
 
     private CompiledQuery distinct(QualifiedName storage, ResolvedQuery q, Distinct root, String reason) {
@@ -93,7 +109,7 @@ public final class QueryCompiler {
         String full = "SELECT " + hash + " AS __pgt_row_id, " + groupCols + ", sum(q.__pgt_w)::bigint AS __pgt_count FROM ("
                 + root.input().sql(new RowSource.Current()) + ") q GROUP BY " + groupCols;
         if (reason != null) {
-            return new CompiledQuery(Shape.DISTINCT, columns, full, null, reason, root);
+            return new CompiledQuery(Shape.DISTINCT, columns, full, null, reason, root, null);
         }
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + root.input().sql(new RowSource.Changes(bufferTable)) + ") q),"
@@ -103,7 +119,7 @@ public final class QueryCompiler {
                 + " s ON s.__pgt_row_id = c.__pgt_h)"
                 + " SELECT o.__pgt_h AS __pgt_row_id, CASE WHEN o.__pgt_old + o.__pgt_net > 0 THEN 'I' ELSE 'D' END"
                 + " AS __pgt_action, " + columnList("o", q) + ", (o.__pgt_old + o.__pgt_net)::bigint AS __pgt_count FROM o";
-        return new CompiledQuery(Shape.DISTINCT, columns, full, changes, null, root);
+        return new CompiledQuery(Shape.DISTINCT, columns, full, changes, null, root, null);
     }
 
     private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<Boolean> keyHashable,
@@ -118,7 +134,7 @@ public final class QueryCompiler {
                 + " FROM " + a.fromSql() + where + groupBy
                 + (a.written().having() == null ? "" : " HAVING " + a.written().having());
         if (reason != null) {
-            return new CompiledQuery(Shape.AGGREGATE, columns, full, null, reason, a);
+            return new CompiledQuery(Shape.AGGREGATE, columns, full, null, reason, a, null);
         }
         List<String> g = new ArrayList<>();
         for (int i = 0; i < a.keys().size(); i++) {
@@ -148,7 +164,7 @@ public final class QueryCompiler {
                 + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
                 + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + alias + " ON " + on;
-        return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a);
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a, null);
     }
 
     /** "e0 AS n0, e1 AS n1". */
@@ -174,27 +190,49 @@ public final class QueryCompiler {
         return String.join(" AND ", out);
     }
 
-    private List<Boolean> keyHashability(Connection conn, Aggregate a) throws SQLException {
-        if (a.scalar()) {
+    private static final java.util.Set<String> EXACT_NUMERIC = java.util.Set.of("smallint", "integer", "bigint", "numeric");
+
+    /** Type and hashability of an expression, as PostgreSQL derives them. */
+    private record TypeInfo(String type, boolean hashable) {
+    }
+
+    private CompiledQuery algebraicAggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, AlgebraicAggregateSql sql,
+                                             List<Boolean> keyHashable) {
+        List<StorageColumn> columns = visible(q);
+        List<AlgebraicAggregateSql.Aux> aux = sql.auxiliaries();
+        aux.forEach(x -> columns.add(new StorageColumn(x.name(), x.type(), null, false)));
+        String where = a.whereSql() == null ? "" : " WHERE " + a.whereSql();
+        String groupBy = a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys());
+        String full = "SELECT " + RowHash.of(a.keys(), keyHashable) + " AS __pgt_row_id, "
+                + a.written().items().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
+                        .collect(Collectors.joining(", "))
+                + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
+                + " FROM " + a.fromSql() + where + groupBy;
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, sql.changes(storage, visible(q), bufferTable), null, a,
+                "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed");
+    }
+
+    private List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
+        if (expressions.isEmpty()) {
             return List.of();
         }
-        String view = "pgt_keys_" + Long.toHexString(System.nanoTime());
-        List<Boolean> out = new ArrayList<>();
+        String view = "pgt_types_" + Long.toHexString(System.nanoTime());
+        List<TypeInfo> out = new ArrayList<>();
         try (Statement st = conn.createStatement()) {
             st.execute("SAVEPOINT pgt_keys");
             try {
                 List<String> g = new ArrayList<>();
-                for (int i = 0; i < a.keys().size(); i++) {
-                    g.add("__pgt_g" + i);
+                for (int i = 0; i < expressions.size(); i++) {
+                    g.add("__pgt_e" + i);
                 }
-                st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + aliased(a.keys(), g) + " FROM " + a.fromSql());
+                st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + aliased(expressions, g) + " FROM " + fromSql);
                 try (PreparedStatement ps = conn.prepareStatement("""
-                        SELECT pgtrickle._type_hashable(a.atttypid) FROM pg_attribute a
+                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid) FROM pg_attribute a
                          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {
                     ps.setString(1, "pg_temp." + view);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            out.add(rs.getBoolean(1));
+                            out.add(new TypeInfo(rs.getString(1), rs.getBoolean(2)));
                         }
                     }
                 }

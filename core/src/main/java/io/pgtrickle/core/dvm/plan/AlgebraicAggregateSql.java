@@ -1,0 +1,208 @@
+package io.pgtrickle.core.dvm.plan;
+
+import io.pgtrickle.core.dvm.op.Aggregate;
+import io.pgtrickle.core.dvm.op.Project;
+import io.pgtrickle.core.dvm.op.RowSource;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongFunction;
+import java.util.stream.Collectors;
+
+/**
+ * Aggregates maintained in O(change) from hidden auxiliary columns of the stored group row:
+ *
+ * <pre>
+ *   count' = count + Σw            sum' = sum + Σ x·w   (NULL when no non-NULL value is left)
+ *   avg'   = (s + Σ x·w) / (n + Σ[x≠NULL]·w)
+ *   min'   = least(min, min of inserted x)   unless a removed x ≤ min: then only that group is rescanned
+ * </pre>
+ *
+ * Group rows are identified as in FULL (hash of the key), so the stored row is found by index.
+ * Used when every aggregate call is COUNT, SUM/AVG over exact numbers, MIN or MAX, and there is no
+ * HAVING (a group below a HAVING threshold has no stored row to keep its state in).
+ */
+final class AlgebraicAggregateSql {
+    /** The storage type of an auxiliary column and the expression computing it in FULL. */
+    record Aux(String name, String type, String fullExpression) {
+    }
+
+    private final Aggregate a;
+    private final List<AggregateCall> calls;
+    private final List<String> argTypes;
+    private final List<Boolean> keyHashable;
+
+    AlgebraicAggregateSql(Aggregate a, List<AggregateCall> calls, List<String> argTypes, List<Boolean> keyHashable) {
+        this.a = a;
+        this.calls = calls;
+        this.argTypes = argTypes;
+        this.keyHashable = keyHashable;
+    }
+
+    /** Hidden columns: the group's row count, then each call's state. */
+    List<Aux> auxiliaries() {
+        List<Aux> out = new ArrayList<>();
+        out.add(new Aux("__pgt_count", "bigint", "count(*)"));
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall c = calls.get(i);
+            String x = c.argument();
+            switch (c.kind()) {
+                case COUNT_STAR -> out.add(new Aux("__pgt_a" + i, "bigint", "count(*)"));
+                case COUNT -> out.add(new Aux("__pgt_a" + i, "bigint", "count(" + x + ")"));
+                // The running sum is 0, not NULL, over no rows: the same state however it was reached.
+                case SUM, AVG -> {
+                    out.add(new Aux("__pgt_a" + i, "numeric", "coalesce(sum(" + x + "), 0)"));
+                    out.add(new Aux("__pgt_a" + i + "_n", "bigint", "count(" + x + ")"));
+                }
+                case MIN, MAX -> out.add(new Aux("__pgt_a" + i, argTypes.get(i), c.kind().name().toLowerCase() + "(" + x + ")"));
+                case OTHER -> throw new IllegalStateException("not algebraic: " + c.text());
+            }
+        }
+        return out;
+    }
+
+    String changes(QualifiedName storage, List<StorageColumn> visible, LongFunction<String> bufferTable) {
+        String alias = Sql.quoteIdent(a.alias());
+        List<String> g = new ArrayList<>();
+        for (int i = 0; i < a.keys().size(); i++) {
+            g.add("__pgt_g" + i);
+        }
+        // (1) the change per group
+        List<String> d = new ArrayList<>();
+        d.add("sum(" + alias + ".__pgt_w) AS __pgt_dn");
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall c = calls.get(i);
+            String x = "(" + c.argument() + ")";
+            String w = alias + ".__pgt_w";
+            switch (c.kind()) {
+                case COUNT_STAR -> d.add("sum(" + w + ") AS __pgt_d" + i);
+                case COUNT -> d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i);
+                case SUM, AVG -> {
+                    d.add("sum(" + x + "::numeric * " + w + ") AS __pgt_d" + i);
+                    d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i + "_n");
+                }
+                case MIN, MAX -> {
+                    String f = c.kind().name().toLowerCase();
+                    d.add(f + "(" + x + ") FILTER (WHERE " + w + " > 0) AS __pgt_i" + i);
+                    d.add(f + "(" + x + ") FILTER (WHERE " + w + " < 0) AS __pgt_r" + i);
+                }
+                case OTHER -> throw new IllegalStateException();
+            }
+        }
+        String keysSelect = a.scalar() ? "" : aliased(a.keys(), g) + ", ";
+        String delta = "SELECT " + keysSelect + String.join(", ", d) + " FROM ("
+                + a.input().sql(new RowSource.Changes(bufferTable)) + ") AS " + alias
+                + (a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys()));
+        // (2) merged with the stored state of each group
+        String rid = RowHash.of(g.stream().map(k -> "d." + k).toList(), keyHashable);
+        List<String> m = new ArrayList<>();
+        m.add(rid + " AS __pgt_rid");
+        m.add("coalesce(s.__pgt_count, 0) + coalesce(d.__pgt_dn, 0) AS __pgt_n");
+        List<String> rescanIf = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall c = calls.get(i);
+            String old = "s.__pgt_a" + i;
+            switch (c.kind()) {
+                case COUNT_STAR, COUNT -> m.add("coalesce(" + old + ", 0) + coalesce(d.__pgt_d" + i + ", 0) AS __pgt_v" + i);
+                case SUM, AVG -> {
+                    m.add("coalesce(" + old + "_n, 0) + coalesce(d.__pgt_d" + i + "_n, 0) AS __pgt_v" + i + "_n");
+                    m.add("coalesce(" + old + ", 0) + coalesce(d.__pgt_d" + i + ", 0) AS __pgt_v" + i);
+                }
+                case MIN, MAX -> {
+                    String cmp = c.kind() == AggregateCall.Kind.MIN ? "<=" : ">=";
+                    String extreme = c.kind() == AggregateCall.Kind.MIN ? "LEAST" : "GREATEST";
+                    m.add(extreme + "(" + old + ", d.__pgt_i" + i + ") AS __pgt_v" + i);
+                    rescanIf.add("(d.__pgt_r" + i + " IS NOT NULL AND " + old + " IS NOT NULL AND d.__pgt_r" + i + " " + cmp + " " + old + ")");
+                }
+                case OTHER -> throw new IllegalStateException();
+            }
+        }
+        m.add((rescanIf.isEmpty() ? "false" : String.join(" OR ", rescanIf)) + " AS __pgt_rescan");
+        String merged = "SELECT " + (a.scalar() ? "" : g.stream().map(k -> "d." + k).collect(Collectors.joining(", ")) + ", ")
+                + String.join(", ", m) + " FROM __pgt_d d LEFT JOIN " + storage.quoted() + " s ON s.__pgt_row_id = " + rid;
+        // (3) MIN/MAX whose stored extreme was removed: recompute those groups only
+        List<String> rescanCalls = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            if (calls.get(i).kind() == AggregateCall.Kind.MIN || calls.get(i).kind() == AggregateCall.Kind.MAX) {
+                rescanCalls.add(calls.get(i).text() + " AS __pgt_v" + i);
+            }
+        }
+        String where = a.whereSql() == null ? "" : "(" + a.whereSql() + ") AND ";
+        String rescan = rescanCalls.isEmpty() ? null
+                : "SELECT " + keysSelect + String.join(", ", rescanCalls) + " FROM " + a.fromSql() + " WHERE " + where
+                + "EXISTS (SELECT 1 FROM __pgt_m m WHERE m.__pgt_rescan"
+                + (a.scalar() ? "" : " AND " + joinOn("m", g, a.keys())) + ")"
+                + (a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys()));
+        // (4) final values per group, named as the outputs expect them: alias.__pgt_g<j>, alias.__pgt_a<i>
+        List<String> fin = new ArrayList<>();
+        g.forEach(k -> fin.add("m." + k));
+        fin.add("m.__pgt_rid");
+        fin.add("m.__pgt_n");
+        List<String> auxOut = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall c = calls.get(i);
+            String v = "m.__pgt_v" + i;
+            switch (c.kind()) {
+                case COUNT_STAR, COUNT -> {
+                    fin.add(v + " AS __pgt_a" + i);
+                    auxOut.add(alias + ".__pgt_a" + i + " AS __pgt_a" + i);
+                }
+                case SUM -> {
+                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + v + " END AS __pgt_a" + i);
+                    fin.add(v + " AS __pgt_s" + i);
+                    fin.add(v + "_n AS __pgt_n" + i);
+                    auxOut.add(alias + ".__pgt_s" + i + " AS __pgt_a" + i);
+                    auxOut.add(alias + ".__pgt_n" + i + " AS __pgt_a" + i + "_n");
+                }
+                case AVG -> {
+                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + v + " / " + v + "_n END AS __pgt_a" + i);
+                    fin.add(v + " AS __pgt_s" + i);
+                    fin.add(v + "_n AS __pgt_n" + i);
+                    auxOut.add(alias + ".__pgt_s" + i + " AS __pgt_a" + i);
+                    auxOut.add(alias + ".__pgt_n" + i + " AS __pgt_a" + i + "_n");
+                }
+                case MIN, MAX -> {
+                    fin.add("CASE WHEN m.__pgt_rescan THEN r.__pgt_v" + i + " ELSE " + v + " END AS __pgt_a" + i);
+                    auxOut.add(alias + ".__pgt_a" + i + " AS __pgt_a" + i);
+                }
+                case OTHER -> throw new IllegalStateException();
+            }
+        }
+        String finSql = "SELECT " + String.join(", ", fin) + " FROM __pgt_m m"
+                + (rescan == null ? "" : " LEFT JOIN __pgt_r r ON " + (a.scalar() ? "true" : joinOnColumns("r", "m", g)));
+        List<String> outputs = new ArrayList<>();
+        for (int i = 0; i < a.outputs().size(); i++) {
+            Project.Item item = a.outputs().get(i);
+            outputs.add("(" + item.expression() + ")::" + visible.get(i).type() + " AS " + Sql.quoteIdent(item.name()));
+        }
+        String present = a.scalar() ? "true" : alias + ".__pgt_n > 0";
+        return "WITH __pgt_d AS (" + delta + "), __pgt_m AS (" + merged + ")"
+                + (rescan == null ? "" : ", __pgt_r AS (" + rescan + ")")
+                + ", __pgt_f AS (" + finSql + ")"
+                + " SELECT " + alias + ".__pgt_rid AS __pgt_row_id, CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
+                + String.join(", ", outputs) + ", " + alias + ".__pgt_n AS __pgt_count, " + String.join(", ", auxOut)
+                + " FROM __pgt_f AS " + alias;
+    }
+
+    private static String aliased(List<String> expressions, List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < expressions.size(); i++) {
+            out.add("(" + expressions.get(i) + ") AS " + names.get(i));
+        }
+        return String.join(", ", out);
+    }
+
+    private static String joinOn(String left, List<String> g, List<String> expressions) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < g.size(); i++) {
+            out.add(left + "." + g.get(i) + " IS NOT DISTINCT FROM (" + expressions.get(i) + ")");
+        }
+        return String.join(" AND ", out);
+    }
+
+    private static String joinOnColumns(String left, String right, List<String> g) {
+        return g.stream().map(k -> left + "." + k + " IS NOT DISTINCT FROM " + right + "." + k)
+                .collect(Collectors.joining(" AND "));
+    }
+}
