@@ -29,11 +29,14 @@ final class PgResolver implements TreeBuilder.Resolver {
 
     @Override
     public TreeBuilder.Relation relation(String qualifiedName) throws Unsupported {
+        // to_regclass: a name that is not a relation (a CTE, a function) must not abort the transaction.
         try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT c.oid::bigint, c.relkind::text FROM pg_class c WHERE c.oid = ?::regclass""")) {
+                SELECT c.oid::bigint, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass(?)""")) {
             ps.setString(1, qualifiedName);
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
+                if (!rs.next()) {
+                    throw new Unsupported("FROM item " + qualifiedName + " is not a table or view (a later release)");
+                }
                 long relid = rs.getLong(1);
                 String kind = rs.getString(2);
                 String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;

@@ -22,7 +22,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
          * Net effect per row content: a row inserted and deleted in the window cancels here, before
          * any expression of the query is evaluated on it (a transient row must not raise, say, a
          * division by zero that the FULL query would never see). Grouping by the text form works for
-         * every type; values are carried through array_agg.
+         * every type; DISTINCT ON carries the values.
          */
         @Override
         public String scan(Scan s) {
@@ -33,12 +33,13 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
             if (s.columns().isEmpty()) {
                 return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window + ") b HAVING sum(b.__pgt_w1) <> 0";
             }
-            String firsts = s.columns().stream()
-                    .map(c -> "(array_agg(b." + Sql.quoteIdent(c) + "))[1] AS " + Sql.quoteIdent(c) + ", ")
-                    .collect(Collectors.joining());
-            String row = s.columns().stream().map(c -> "b." + Sql.quoteIdent(c)).collect(Collectors.joining(", "));
-            return "SELECT " + firsts + "sum(b.__pgt_w1) AS __pgt_w FROM (" + window + ") b GROUP BY (ROW(" + row
-                    + "))::text HAVING sum(b.__pgt_w1) <> 0";
+            String cols = s.columns().stream().map(c -> "b." + Sql.quoteIdent(c)).collect(Collectors.joining(", "));
+            // DISTINCT ON keeps one row per content with the group's net weight: works for every type
+            // (array_agg(..)[1] does not for array columns).
+            return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + cols
+                    + ", sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, (ROW("
+                    + s.columns().stream().map(c -> "w." + Sql.quoteIdent(c)).collect(Collectors.joining(", "))
+                    + "))::text AS __pgt_c FROM (" + window + ") w) b) n WHERE n.__pgt_w <> 0";
         }
     }
 

@@ -37,6 +37,16 @@ public final class QueryCompiler {
     }
 
     public CompiledQuery compile(Connection conn, QualifiedName storage, ResolvedQuery query) throws SQLException {
+        try {
+            return compileChecked(conn, storage, query);
+        } catch (RuntimeException e) {
+            // A bug of ours must not stop a valid query from being created: it is maintained by FULL.
+            org.slf4j.LoggerFactory.getLogger(QueryCompiler.class).warn("compiling {} failed", storage.display(), e);
+            return multiset(storage, query, null, "internal: the differential compiler failed (" + e + ")");
+        }
+    }
+
+    private CompiledQuery compileChecked(Connection conn, QualifiedName storage, ResolvedQuery query) throws SQLException {
         List<String> names = query.columns().stream().map(OutputColumn::name).toList();
         Operator root;
         try {
@@ -90,8 +100,7 @@ public final class QueryCompiler {
             return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(new RowSource.Changes(bufferTable))
-                + ") q), c AS (SELECT d.__pgt_h, " + firstValues("d", q) + ", sum(d.__pgt_w)::bigint AS __pgt_net FROM d"
-                + " GROUP BY d.__pgt_h HAVING sum(d.__pgt_w) <> 0),"
+                + ") q), c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
                 + " AS __pgt_old FROM c)"
                 + " SELECT hashint8extended(o.__pgt_h, __pgt_k) AS __pgt_row_id,"
@@ -113,8 +122,7 @@ public final class QueryCompiler {
         }
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + root.input().sql(new RowSource.Changes(bufferTable)) + ") q),"
-                + " c AS (SELECT d.__pgt_h, " + firstValues("d", q) + ", sum(d.__pgt_w)::bigint AS __pgt_net FROM d"
-                + " GROUP BY d.__pgt_h HAVING sum(d.__pgt_w) <> 0),"
+                + " c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, coalesce(s.__pgt_count, 0) AS __pgt_old FROM c LEFT JOIN " + storage.quoted()
                 + " s ON s.__pgt_row_id = c.__pgt_h)"
                 + " SELECT o.__pgt_h AS __pgt_row_id, CASE WHEN o.__pgt_old + o.__pgt_net > 0 THEN 'I' ELSE 'D' END"
@@ -263,10 +271,12 @@ public final class QueryCompiler {
         return String.join(", ", qualified(alias, q));
     }
 
-    /** One value per column of a group of identical rows; array_agg works for every type. */
-    private static String firstValues(String alias, ResolvedQuery q) {
-        return q.columns().stream()
-                .map(c -> "(array_agg(" + alias + "." + Sql.quoteIdent(c.name()) + "))[1] AS " + Sql.quoteIdent(c.name()))
-                .collect(Collectors.joining(", "));
+    /**
+     * One row per content hash of {@code d} with its net weight (rows whose weights cancel are
+     * dropped). DISTINCT ON picks the values, which works for every type.
+     */
+    private static String netPerHash(ResolvedQuery q) {
+        return "SELECT * FROM (SELECT DISTINCT ON (d.__pgt_h) d.__pgt_h, " + columnList("d", q)
+                + ", (sum(d.__pgt_w) OVER (PARTITION BY d.__pgt_h))::bigint AS __pgt_net FROM d) n WHERE n.__pgt_net <> 0";
     }
 }
