@@ -22,7 +22,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * Random tables (keyed or keyless, nullable columns, duplicates), random queries from the grammar
- * DIFFERENTIAL supports, and random DML batches (inserts, updates of key and non-key columns,
+ * DIFFERENTIAL supports (including inner, self, cross, non-equi and 3-way joins), and random DML batches (inserts, updates of key and non-key columns,
  * deletes, rolled-back transactions). After every batch: DIFFERENTIAL == FULL == the query.
  *
  * <p>500 tries by default; {@code mvn -B -pl core test -Plong-properties} runs 50,000.
@@ -57,8 +57,11 @@ class DifferentialPropertyTest {
         db.exec("CREATE SCHEMA " + schema,
                 "CREATE TABLE " + table + " (id int" + (scenario.keyed() ? " PRIMARY KEY" : "") + ", k int, v int, s text)",
                 "INSERT INTO " + table + " VALUES (1, 1, 5, 'a'), (2, 1, NULL, 'b'), (3, NULL, 7, NULL), (4, 2, 2, 'ab')"
-                        + (scenario.keyed() ? "" : ", (4, 2, 2, 'ab')"));
-        String query = scenario.query().replace("{T}", table);
+                        + (scenario.keyed() ? "" : ", (4, 2, 2, 'ab')"),
+                "CREATE TABLE " + schema + ".u (id int" + (scenario.keyed() ? " PRIMARY KEY" : "") + ", k int, w int)",
+                "INSERT INTO " + schema + ".u VALUES (1, 1, 3), (2, 2, NULL), (3, NULL, 5)"
+                        + (scenario.keyed() ? "" : ", (3, NULL, 5)"));
+        String query = scenario.query().replace("{T}", table).replace("{U}", schema + ".u");
         try {
             db.api.create(CreateOptions.of(schema + ".d", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
             db.api.create(CreateOptions.of(schema + ".f", query).withRefreshMode(RefreshMode.FULL));
@@ -80,7 +83,7 @@ class DifferentialPropertyTest {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             for (String s : statements) {
-                st.execute(s.replace("{T}", table));
+                st.execute(s.replace("{T}", table).replace("{U}", table.replace(".t", ".u")));
             }
             if (rollback) {
                 c.rollback();
@@ -129,9 +132,15 @@ class DifferentialPropertyTest {
                 small().map(k -> "DELETE FROM {T} WHERE k = " + k),
                 Arbitraries.integers().between(1, 8).map(id -> "DELETE FROM {T} WHERE ctid IN (SELECT ctid FROM {T} WHERE id = " + id + " LIMIT 1)"),
                 Arbitraries.just("DELETE FROM {T} WHERE v IS NULL"));
+        Arbitrary<String> onU = Arbitraries.oneOf(
+                Combinators.combine(Arbitraries.integers().between(1, 6), value(), value())
+                        .as((id, k, w) -> "INSERT INTO {U} VALUES (" + id + ", " + k + ", " + w + ") ON CONFLICT DO NOTHING"),
+                Combinators.combine(small(), value()).as((k, w) -> "UPDATE {U} SET w = " + w + " WHERE k = " + k),
+                Combinators.combine(small(), value()).as((k, k2) -> "UPDATE {U} SET k = " + k2 + " WHERE k = " + k),
+                small().map(k -> "DELETE FROM {U} WHERE k = " + k));
         return Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(4, insert), net.jqwik.api.Tuple.of(2, updateValue), net.jqwik.api.Tuple.of(1, bump),
-                net.jqwik.api.Tuple.of(1, updateKey), net.jqwik.api.Tuple.of(2, delete));
+                net.jqwik.api.Tuple.of(1, updateKey), net.jqwik.api.Tuple.of(2, delete), net.jqwik.api.Tuple.of(3, onU));
     }
 
     private static Arbitrary<String> predicate() {
@@ -175,6 +184,19 @@ class DifferentialPropertyTest {
         Arbitrary<String> sub = Combinators.combine(predicate(), aggregates())
                 .as((p, a) -> "SELECT x.k, " + a.replace("(v", "(x.v").replace("(s", "(x.s").replace(" v", " x.v")
                         + " FROM (SELECT k, v + 1 AS v, s FROM {T} WHERE " + p + ") x GROUP BY x.k");
-        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub);
+        Arbitrary<String> join = Combinators.combine(Arbitraries.of(
+                                "SELECT t.k, t.v, u.w FROM {T} t JOIN {U} u ON u.k = t.k",
+                                "SELECT t.id, u.id AS uid FROM {T} t, {U} u WHERE t.v > u.w",
+                                "SELECT a.id, b.id AS bid FROM {T} a JOIN {T} b ON a.k = b.k AND a.id < b.id",
+                                "SELECT t.s, u.w, t2.id FROM {T} t JOIN {U} u ON u.k = t.k JOIN {T} t2 ON t2.v = u.w",
+                                "SELECT t.k, u.w FROM {T} t CROSS JOIN {U} u"),
+                        Arbitraries.of("", " WHERE t.v IS NOT NULL", " WHERE coalesce(u.w, 0) < 4"))
+                .as((q, w) -> q.contains(" t ") && q.contains(" u ") && !q.contains("WHERE") ? q + w : q);
+        Arbitrary<String> joinAgg = Arbitraries.of(
+                "SELECT t.k, count(*) AS n, sum(u.w) AS sw, min(u.w) AS mw FROM {T} t JOIN {U} u ON u.k = t.k GROUP BY t.k",
+                "SELECT u.w, string_agg(t.s, ',' ORDER BY t.s) AS ss FROM {T} t JOIN {U} u ON u.k = t.k GROUP BY u.w",
+                "SELECT count(*) AS n, max(t.v + u.w) AS top FROM {T} t JOIN {U} u ON u.k IS NOT DISTINCT FROM t.k",
+                "SELECT DISTINCT t.k, u.w FROM {T} t JOIN {U} u ON u.k = t.k");
+        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub, join, joinAgg);
     }
 }

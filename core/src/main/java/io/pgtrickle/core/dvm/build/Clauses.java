@@ -35,6 +35,41 @@ record Clauses(String where, List<String> groupBy, String having) {
         return best;
     }
 
+    /**
+     * The parenthesised group that follows {@code keyword} at {@code from} (PostgreSQL prints every
+     * ON condition parenthesised), as [begin, end) of {@code text}; null if the text does not have
+     * that shape.
+     */
+    static int[] parenthesizedAfter(String text, int from, String keyword) {
+        int i = skipSpace(text, from);
+        if (!text.regionMatches(true, i, keyword, 0, keyword.length())) {
+            return null;
+        }
+        i = skipSpace(text, i + keyword.length());
+        if (i >= text.length() || text.charAt(i) != '(') {
+            return null;
+        }
+        int depth = 0;
+        for (int j = i; j < text.length(); j++) {
+            char c = text.charAt(j);
+            if (c == '\'' || c == '"') {
+                j = skipQuoted(text, j, c);
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')' && --depth == 0) {
+                return new int[] {i, j + 1};
+            }
+        }
+        return null;
+    }
+
+    private static int skipSpace(String s, int i) {
+        while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
     /** Position of a keyword at parenthesis depth 0, outside quotes, as a whole word; -1 if absent. */
     static int keyword(String s, String keyword) {
         int depth = 0;

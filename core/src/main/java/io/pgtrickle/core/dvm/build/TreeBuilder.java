@@ -5,11 +5,13 @@ import io.pgtrickle.core.dvm.build.Spans.Replacement;
 import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Distinct;
-import io.pgtrickle.core.dvm.op.Filter;
+import io.pgtrickle.core.dvm.op.FromClause;
+import io.pgtrickle.core.dvm.op.InnerJoin;
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.Scan;
+import io.pgtrickle.core.dvm.op.SingleFrom;
 import io.pgtrickle.core.dvm.op.UnionAll;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,7 @@ import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.statement.select.Join;
 import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
@@ -114,15 +117,25 @@ public final class TreeBuilder {
         } else if (s instanceof ParenthesedSelect ps) {
             out.addAll(fromItems(ps.getSelect()));
         } else if (s instanceof PlainSelect p && p.getFromItem() != null) {
-            out.add(p.getFromItem());
-            if (p.getFromItem() instanceof ParenthesedSelect inner) {
-                out.addAll(fromItems(inner.getSelect()));
-            }
+            addItem(p.getFromItem(), out);
             if (p.getJoins() != null) {
-                p.getJoins().forEach(j -> out.add(j.getFromItem()));
+                p.getJoins().forEach(j -> addItem(j.getFromItem(), out));
             }
         }
         return out;
+    }
+
+    /** A FROM item and everything nested in it: subqueries and parenthesised joins. */
+    private static void addItem(FromItem item, List<FromItem> out) {
+        out.add(item);
+        if (item instanceof ParenthesedSelect inner) {
+            out.addAll(fromItems(inner.getSelect()));
+        } else if (item instanceof ParenthesedFromItem pf) {
+            addItem(pf.getFromItem(), out);
+            if (pf.getJoins() != null) {
+                pf.getJoins().forEach(j -> addItem(j.getFromItem(), out));
+            }
+        }
     }
 
     // ---- the tree ------------------------------------------------------------------------------
@@ -182,9 +195,6 @@ public final class TreeBuilder {
         if (p.getFromItem() == null) {
             throw new Unsupported("a SELECT without FROM");
         }
-        if (p.getJoins() != null && !p.getJoins().isEmpty()) {
-            throw new Unsupported("joins (the next release)");
-        }
         if (p.getOrderByElements() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null) {
             throw new Unsupported("ORDER BY/LIMIT (a later release)");
         }
@@ -193,15 +203,10 @@ public final class TreeBuilder {
         }
     }
 
-    /** {@code SELECT items FROM item [WHERE p]} as Project(Filter(input)). */
+    /** {@code SELECT items FROM from [WHERE p]} as one Project over its FROM clause. */
     private LinearOperator project(PlainSelect p, String sql, List<String> names) throws Unsupported {
-        FromItem from = p.getFromItem();
-        LinearOperator input = fromItem(from, sql);
-        String alias = aliasOf(from);
+        FromClause from = fromClause(p, sql);
         String where = where(p, sql);
-        if (where != null) {
-            input = new Filter(input, alias, where);
-        }
         List<Project.Item> items = new ArrayList<>();
         int i = 0;
         for (SelectItem<?> si : p.getSelectItems()) {
@@ -212,7 +217,58 @@ public final class TreeBuilder {
             items.add(new Project.Item(itemText(si, sql), names != null ? names.get(i) : itemName(si)));
             i++;
         }
-        return new Project(input, alias, items);
+        return new Project(from, where, items);
+    }
+
+    /** The FROM clause: one item, or an inner join (JOIN … ON, CROSS JOIN, commas) flattened to items and conditions. */
+    private FromClause fromClause(PlainSelect p, String sql) throws Unsupported {
+        List<SingleFrom> items = new ArrayList<>();
+        List<String> conditions = new ArrayList<>();
+        collect(p.getFromItem(), sql, items, conditions);
+        if (p.getJoins() != null) {
+            for (Join j : p.getJoins()) {
+                join(j, sql, items, conditions);
+            }
+        }
+        return items.size() == 1 && conditions.isEmpty() ? items.get(0) : new InnerJoin(items, conditions);
+    }
+
+    private void collect(FromItem item, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
+        if (item instanceof ParenthesedFromItem pf) {
+            if (pf.getAlias() != null) {
+                throw new Unsupported("an aliased join (a later release)");
+            }
+            collect(pf.getFromItem(), sql, items, conditions);
+            if (pf.getJoins() != null) {
+                for (Join j : pf.getJoins()) {
+                    join(j, sql, items, conditions);
+                }
+            }
+            return;
+        }
+        items.add(new SingleFrom(fromItem(item, sql), aliasOf(item)));
+    }
+
+    private void join(Join j, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
+        if (j.isLeft() || j.isRight() || j.isFull() || j.isOuter() || j.isNatural() || j.isSemi() || j.isApply()
+                || (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty())) {
+            throw new Unsupported("outer, natural and USING joins (the next release)");
+        }
+        collect(j.getRightItem(), sql, items, conditions);
+        if (j.getOnExpressions() != null && !j.getOnExpressions().isEmpty()) {
+            Span right = Spans.of(j.getRightItem());
+            int[] on = right == null ? null : Clauses.parenthesizedAfter(sql, right.end(), "ON");
+            if (on == null) {
+                throw new Unsupported("cannot locate a join condition in the query text");
+            }
+            for (Expression e : j.getOnExpressions()) {
+                ExpressionScan scan = ExpressionScan.of(e, sql, name -> false);
+                if (scan.unsupported != null) {
+                    throw new Unsupported(scan.unsupported);
+                }
+            }
+            conditions.add(sql.substring(on[0], on[1]));
+        }
     }
 
     private LinearOperator fromItem(FromItem from, String sql) throws Unsupported {
@@ -231,24 +287,14 @@ public final class TreeBuilder {
             }
             return linear(ps.getSelect(), sql, null);
         }
-        if (from instanceof ParenthesedFromItem) {
-            throw new Unsupported("joins (the next release)");
-        }
         throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
     }
 
     private Aggregate aggregate(PlainSelect p, String sql, List<String> names) throws Unsupported {
-        FromItem from = p.getFromItem();
-        LinearOperator input = fromItem(from, sql);
-        String alias = aliasOf(from);
+        FromClause from = fromClause(p, sql);
+        String alias = "__pgt_f";
         String where = where(p, sql);
-        if (where != null) {
-            input = new Filter(input, alias, where);
-        }
-        Span fromSpan = Spans.of(from);
-        if (fromSpan == null) {
-            throw new Unsupported("cannot locate the FROM item in the query text");
-        }
+        Span fromSpan = fromSpan(p, sql);
         List<String> keys = new ArrayList<>();
         GroupByElement groupBy = p.getGroupBy();
         if (groupBy != null) {
@@ -282,7 +328,7 @@ public final class TreeBuilder {
             }
             having = replaceGroupTerms(p.getHaving(), writtenHaving, span.begin(), sql, alias, keys, calls);
         }
-        return new Aggregate(input, alias, fromSpan.of(sql), where, keys, calls, outputs, having,
+        return new Aggregate(from, fromSpan.of(sql), where, keys, calls, outputs, having,
                 new Aggregate.Written(written, writtenHaving));
     }
 
@@ -349,12 +395,33 @@ public final class TreeBuilder {
 
     /** WHERE, GROUP BY and HAVING as PostgreSQL printed them, cut from the text after the FROM item. */
     private static Clauses clauses(PlainSelect p, String sql) throws Unsupported {
-        Span from = Spans.of(p.getFromItem());
+        Span from = fromSpan(p, sql);
         Span whole = Spans.of(p);
-        if (from == null || whole == null) {
+        if (whole == null) {
             throw new Unsupported("cannot locate the clauses of a SELECT in the query text");
         }
         return Clauses.of(sql.substring(from.end(), whole.end()));
+    }
+
+    /** The whole FROM clause: from the first item to the end of the last joined item and its condition. */
+    private static Span fromSpan(PlainSelect p, String sql) throws Unsupported {
+        Span first = Spans.of(p.getFromItem());
+        if (first == null) {
+            throw new Unsupported("cannot locate the FROM clause in the query text");
+        }
+        int end = first.end();
+        if (p.getJoins() != null && !p.getJoins().isEmpty()) {
+            Span last = Spans.of(p.getJoins().get(p.getJoins().size() - 1).getRightItem());
+            if (last == null) {
+                throw new Unsupported("cannot locate the FROM clause in the query text");
+            }
+            end = last.end();
+            int[] on = Clauses.parenthesizedAfter(sql, end, "ON");
+            if (on != null) {
+                end = on[1];
+            }
+        }
+        return new Span(first.begin(), end);
     }
 
     private static String aliasOf(FromItem from) throws Unsupported {

@@ -11,18 +11,17 @@ import java.util.stream.Collectors;
  * value comes from PostgreSQL's own aggregate over the group; cost is proportional to the size of
  * the affected groups, not of the table.
  *
- * @param input    the input rows (FROM item with WHERE) as a linear operator, for the delta
- * @param alias    the FROM alias the expressions use
- * @param fromSql  the FROM item as written (its current state)
+ * @param from     the FROM clause (one item or an inner join), for the delta
+ * @param fromSql  the FROM clause as written (its current state)
  * @param whereSql the WHERE condition as written, or null
  * @param keys     GROUP BY expressions as written; empty for a scalar aggregate
- * @param calls    aggregate calls as written, referred to as {@code alias.__pgt_a<i>}
- * @param outputs  the select list with aggregates and keys replaced by {@code alias.__pgt_a<i>} and
- *                 {@code alias.__pgt_g<j>}
+ * @param calls    aggregate calls as written, referred to as {@code __pgt_f.__pgt_a<i>}
+ * @param outputs  the select list with aggregates and keys replaced by {@code __pgt_f.__pgt_a<i>} and
+ *                 {@code __pgt_f.__pgt_g<j>}
  * @param having   HAVING with the same replacements, or null
  * @param written  the select list and HAVING as written, for the FULL query
  */
-public record Aggregate(LinearOperator input, String alias, String fromSql, String whereSql, List<String> keys,
+public record Aggregate(FromClause from, String fromSql, String whereSql, List<String> keys,
                         List<String> calls, List<Project.Item> outputs, String having, Written written)
         implements Operator {
     /** The select list and HAVING as the user's query has them. */
@@ -49,7 +48,7 @@ public record Aggregate(LinearOperator input, String alias, String fromSql, Stri
 
     @Override
     public List<Operator> inputs() {
-        return List.of(input);
+        return List.of(whereSql == null ? from.operator() : new Filter(from.operator(), whereSql));
     }
 
     @Override

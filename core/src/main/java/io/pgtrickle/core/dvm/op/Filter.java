@@ -1,21 +1,14 @@
 package io.pgtrickle.core.dvm.op;
 
-import io.pgtrickle.core.sql.Sql;
 import java.util.List;
 
 /**
  * {@code Δσ_p(Q) = σ_p(ΔQ)}. An UPDATE arrives as a deletion of the old image and an insertion of
  * the new one, so a row crossing the predicate in either direction is handled by the same rule.
- *
- * @param alias     the name the predicate uses for its input (the FROM alias)
- * @param predicate PostgreSQL text, unchanged from the normalised query
+ * The predicate is rendered inside the SELECT it belongs to (see {@link Project}); this node shows
+ * it in the tree.
  */
-public record Filter(LinearOperator input, String alias, String predicate) implements LinearOperator {
-    @Override
-    public String sql(RowSource rows) {
-        return "SELECT * FROM (" + input.sql(rows) + ") AS " + Sql.quoteIdent(alias) + " WHERE " + predicate;
-    }
-
+public record Filter(Operator input, String predicate) implements Operator {
     @Override
     public List<String> columns() {
         return input.columns();
@@ -29,5 +22,10 @@ public record Filter(LinearOperator input, String alias, String predicate) imple
     @Override
     public String describe() {
         return "Filter " + predicate.replaceAll("\\s+", " ");
+    }
+
+    @Override
+    public String strategy() {
+        return "incremental (linear)";
     }
 }

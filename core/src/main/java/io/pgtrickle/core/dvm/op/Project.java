@@ -5,13 +5,14 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * {@code Δπ_E(Q) = π_E(ΔQ)}: each expression is evaluated on the changed rows, the weight passes
- * through. Expressions are the user's PostgreSQL text; they must be deterministic (volatile
- * functions are rejected for DIFFERENTIAL) or old and new images would not cancel.
+ * {@code Δπ_E(σ_p(F)) = π_E(σ_p(ΔF))}: one SELECT (list, FROM, WHERE) evaluated on the changed
+ * rows, the weight passing through. Expressions are the user's PostgreSQL text; they must be
+ * deterministic (volatile functions are rejected for DIFFERENTIAL) or old and new images would not
+ * cancel.
  *
- * @param alias the name the expressions use for their input (the FROM alias or subquery name)
+ * @param where the WHERE condition as written, or null
  */
-public record Project(LinearOperator input, String alias, List<Item> items) implements LinearOperator {
+public record Project(FromClause from, String where, List<Item> items) implements LinearOperator {
     /** One output column: PostgreSQL expression text and its name. */
     public record Item(String expression, String name) {
     }
@@ -22,10 +23,9 @@ public record Project(LinearOperator input, String alias, List<Item> items) impl
 
     @Override
     public String sql(RowSource rows) {
-        String select = items.stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()) + ", ")
-                .collect(Collectors.joining());
-        return "SELECT " + select + Sql.quoteIdent(alias) + ".__pgt_w FROM (" + input.sql(rows) + ") AS "
-                + Sql.quoteIdent(alias);
+        String list = items.stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
+                .collect(Collectors.joining(", "));
+        return from.select(list, where, rows);
     }
 
     @Override
@@ -35,7 +35,7 @@ public record Project(LinearOperator input, String alias, List<Item> items) impl
 
     @Override
     public List<Operator> inputs() {
-        return List.of(input);
+        return List.of(where == null ? from.operator() : new Filter(from.operator(), where));
     }
 
     @Override

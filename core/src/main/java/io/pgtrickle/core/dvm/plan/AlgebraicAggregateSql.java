@@ -63,18 +63,28 @@ final class AlgebraicAggregateSql {
     }
 
     String changes(QualifiedName storage, List<StorageColumn> visible, LongFunction<String> bufferTable) {
-        String alias = Sql.quoteIdent(a.alias());
+        String alias = "__pgt_f";
         List<String> g = new ArrayList<>();
         for (int i = 0; i < a.keys().size(); i++) {
             g.add("__pgt_g" + i);
         }
-        // (1) the change per group
+        // (1) the change per group, from the changed input rows: keys, arguments and weights
+        List<String> inner = new ArrayList<>();
+        for (int i = 0; i < a.keys().size(); i++) {
+            inner.add("(" + a.keys().get(i) + ") AS __pgt_g" + i);
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            if (calls.get(i).argument() != null) {
+                inner.add("(" + calls.get(i).argument() + ") AS __pgt_x" + i);
+            }
+        }
+        String rows = a.from().select(String.join(", ", inner), a.whereSql(), new RowSource.Changes(bufferTable));
         List<String> d = new ArrayList<>();
-        d.add("sum(" + alias + ".__pgt_w) AS __pgt_dn");
+        d.add("sum(q.__pgt_w) AS __pgt_dn");
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall c = calls.get(i);
-            String x = "(" + c.argument() + ")";
-            String w = alias + ".__pgt_w";
+            String x = "q.__pgt_x" + i;
+            String w = "q.__pgt_w";
             switch (c.kind()) {
                 case COUNT_STAR -> d.add("sum(" + w + ") AS __pgt_d" + i);
                 case COUNT -> d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i);
@@ -83,17 +93,17 @@ final class AlgebraicAggregateSql {
                     d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i + "_n");
                 }
                 case MIN, MAX -> {
-                    String f = c.kind().name().toLowerCase();
-                    d.add(f + "(" + x + ") FILTER (WHERE " + w + " > 0) AS __pgt_i" + i);
-                    d.add(f + "(" + x + ") FILTER (WHERE " + w + " < 0) AS __pgt_r" + i);
+                    String fn = c.kind().name().toLowerCase();
+                    d.add(fn + "(" + x + ") FILTER (WHERE " + w + " > 0) AS __pgt_i" + i);
+                    d.add(fn + "(" + x + ") FILTER (WHERE " + w + " < 0) AS __pgt_r" + i);
                 }
                 case OTHER -> throw new IllegalStateException();
             }
         }
         String keysSelect = a.scalar() ? "" : aliased(a.keys(), g) + ", ";
-        String delta = "SELECT " + keysSelect + String.join(", ", d) + " FROM ("
-                + a.input().sql(new RowSource.Changes(bufferTable)) + ") AS " + alias
-                + (a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys()));
+        String delta = "SELECT " + (a.scalar() ? "" : g.stream().map(k -> "q." + k + ", ").collect(Collectors.joining()))
+                + String.join(", ", d) + " FROM (" + rows + ") q"
+                + (a.scalar() ? "" : " GROUP BY " + g.stream().map(k -> "q." + k).collect(Collectors.joining(", ")));
         // (2) merged with the stored state of each group
         String rid = RowHash.of(g.stream().map(k -> "d." + k).toList(), keyHashable);
         List<String> m = new ArrayList<>();

@@ -77,7 +77,7 @@ public final class QueryCompiler {
         boolean algebraic = aggregate.having() == null && calls.stream().allMatch(AggregateCall::algebraic);
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall.Kind k = calls.get(i).kind();
-            if ((k == AggregateCall.Kind.SUM || k == AggregateCall.Kind.AVG) && !EXACT_NUMERIC.contains(argTypes.get(i))) {
+            if ((k == AggregateCall.Kind.SUM || k == AggregateCall.Kind.AVG) && !EXACT_NUMERIC.contains(argTypes.get(i).replaceFirst("\\(.*", ""))) {
                 algebraic = false; // floating-point sums drift when maintained incrementally
             }
         }
@@ -133,7 +133,6 @@ public final class QueryCompiler {
     private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<Boolean> keyHashable,
                                     String reason) {
         List<StorageColumn> columns = visible(q);
-        String alias = Sql.quoteIdent(a.alias());
         String where = a.whereSql() == null ? "" : " WHERE " + a.whereSql();
         String groupBy = a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys());
         String full = "SELECT " + RowHash.of(a.keys(), keyHashable) + " AS __pgt_row_id, "
@@ -148,10 +147,11 @@ public final class QueryCompiler {
         for (int i = 0; i < a.keys().size(); i++) {
             g.add("__pgt_g" + i);
         }
+        RowSource changesRows = new RowSource.Changes(bufferTable);
         String affected = a.scalar()
-                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.input().sql(new RowSource.Changes(bufferTable)) + ") AS " + alias
-                : "SELECT DISTINCT " + aliased(a.keys(), g) + " FROM (" + a.input().sql(new RowSource.Changes(bufferTable))
-                        + ") AS " + alias;
+                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select("", a.whereSql(), changesRows) + ") __pgt_q"
+                : "SELECT DISTINCT " + g.stream().map(k -> "__pgt_q." + k).collect(Collectors.joining(", ")) + " FROM ("
+                        + a.from().select(aliased(a.keys(), g), a.whereSql(), changesRows) + ") __pgt_q";
         List<String> calls = new ArrayList<>();
         for (int i = 0; i < a.calls().size(); i++) {
             calls.add(a.calls().get(i) + " AS __pgt_a" + i);
@@ -164,14 +164,15 @@ public final class QueryCompiler {
                 : " WHERE " + (a.whereSql() == null ? "" : "(" + a.whereSql() + ") AND ") + match;
         String fresh = "SELECT " + freshSelect + " FROM " + a.fromSql() + freshWhere + groupBy;
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
-        String present = alias + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
-        String on = a.scalar() ? "true" : joinOn(alias, xKeys, g, false);
+        String f = "__pgt_f";
+        String present = f + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
+        String on = a.scalar() ? "true" : joinOn(f, xKeys, g, false);
         String changes = "WITH __pgt_aff AS (" + affected + "), __pgt_fresh AS (" + fresh + ")"
                 + " SELECT " + RowHash.of(xKeys, keyHashable) + " AS __pgt_row_id,"
                 + " CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
                 + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
-                + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + alias + " ON " + on;
+                + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + f + " ON " + on;
         return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a, null);
     }
 
