@@ -11,9 +11,10 @@ import java.util.List;
 record Compilation(CompiledQuery query, RefreshMode mode, List<String> notices, String fullApplySql,
                    String diffApplySql, String explainText, String explainJson, String explainDot) {
 
-    static Compilation of(QualifiedName table, CompiledQuery q, ModeResolution mode) {
-        String full = ApplySql.render(table, q.storageColumns(), ApplySql.fullChanges(table, q.storageColumns(), q.fullSql()));
-        String diff = q.differential() ? ApplySql.render(table, q.storageColumns(), q.changesSql()) : null;
+    static Compilation of(QualifiedName table, CompiledQuery q, ModeResolution mode, int serverVersionNum) {
+        String full = ApplySql.render(table, q.storageColumns(), ApplySql.fullChanges(table, q.storageColumns(), q.fullSql()),
+                serverVersionNum);
+        String diff = q.differential() ? ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersionNum) : null;
         String name = table.display();
         return new Compilation(q, mode.mode(), mode.notices(), full, diff,
                 Explain.text(name, mode.mode().name(), q, diff), Explain.json(name, mode.mode().name(), q, diff),

@@ -166,7 +166,8 @@ public final class StreamTableCreator {
             throws SQLException {
         QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid));
         CompiledQuery compiled = compiler.compile(conn, table, query);
-        return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query));
+        return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query),
+                serverVersion(conn));
     }
 
     /**
@@ -191,9 +192,14 @@ public final class StreamTableCreator {
                 log.warn("generated differential SQL for {} does not plan: {}", table.display(), e.getMessage());
                 CompiledQuery fallback = c.query().withoutDifferential(
                         "internal: the generated differential SQL failed to plan (" + e.getMessage().lines().findFirst().orElse("") + ")");
-                return Compilation.of(table, fallback, ModeResolution.resolve(table.display(), requested, fallback, query));
+                return Compilation.of(table, fallback, ModeResolution.resolve(table.display(), requested, fallback, query),
+                        serverVersion(conn));
             }
         }
+    }
+
+    private static int serverVersion(Connection conn) throws SQLException {
+        return (int) Jdbc.queryLong(conn, "SELECT current_setting('server_version_num')::bigint");
     }
 
     private static String bufferTable(Connection conn, long relid) {

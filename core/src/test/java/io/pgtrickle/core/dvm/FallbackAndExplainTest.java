@@ -98,9 +98,19 @@ class FallbackAndExplainTest {
     void explainShowsTheTreeStrategiesAndSqlInThreeFormats() {
         db.api.create(CreateOptions.of("ex", "SELECT region, sum(amount) AS total FROM o WHERE amount > 5 GROUP BY region"));
         String text = db.api.explain("ex", ExplainFormat.TEXT);
+        // PostgreSQL 15 prints single-table column references qualified, 18 does not.
         assertThat(text).contains("refresh mode: DIFFERENTIAL", "row identity: hash of the GROUP BY key",
-                "-> Aggregate GROUP BY region; sum(amount)", "[algebraic: COUNT/SUM/AVG from hidden columns in O(change)",
-                "-> Filter (amount > 5)", "-> Scan public.o (amount, region)", "differential refresh SQL");
+                        "[algebraic: COUNT/SUM/AVG from hidden columns in O(change)", "-> Scan public.o (amount, region)",
+                        "differential refresh SQL")
+                .containsPattern("-> Aggregate GROUP BY (o\\.)?region; sum\\((o\\.)?amount\\)")
+                .containsPattern("-> Filter \\((o\\.)?amount > 5\\)");
+        // One MERGE where PostgreSQL can run it inside WITH (17+), writable CTEs before.
+        String apply = db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'ex'");
+        if (db.queryLong("SELECT current_setting('server_version_num')::bigint") >= 170000) {
+            assertThat(apply).contains("MERGE INTO \"public\".\"ex\"").doesNotContain("UPDATE \"public\"");
+        } else {
+            assertThat(apply).doesNotContain("MERGE").contains("UPDATE \"public\".\"ex\"");
+        }
         // O(change): the differential statement reads the change buffer and the stored groups, never the source.
         assertThat(db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'ex'"))
                 .doesNotContain("FROM public.o").contains("pgtrickle_changes.");

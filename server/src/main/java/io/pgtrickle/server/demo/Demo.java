@@ -61,9 +61,10 @@ public final class Demo {
                 StreamTableInfo st = r.streamTable();
                 created.add(st);
                 view.track(st.qualifiedName(), st.scheduleText());
-                say("      %-26s %-11s %-5s %5d rows   reads %s", st.qualifiedName(), st.scheduleText(), st.refreshMode(),
+                say("      %-26s %-11s %-12s %5d rows   reads %s", st.qualifiedName(), st.scheduleText(), st.refreshMode(),
                         api.rowCount(st.qualifiedName()),
                         String.join(", ", st.sources().stream().map(StreamTableInfo.Source::name).toList()));
+                r.notices().forEach(n -> say("        (%s)", n.replaceFirst("^stream table \"[^\"]*\" ", "")));
             }
 
             step(5, "writing ~%d statements/s for %d s; the scheduler refreshes what is due and changed",

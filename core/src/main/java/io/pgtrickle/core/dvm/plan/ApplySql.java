@@ -7,17 +7,21 @@ import java.util.stream.Collectors;
 
 /**
  * The one statement that applies a set of changes (one row per row id: action D, or I with the new
- * values) to a storage table, for FULL and DIFFERENTIAL alike. Deletes, updates and inserts run as
- * one statement over one snapshot (writable CTEs, which unlike MERGE return per-action counts on
- * PostgreSQL 15 and 16); an update is skipped when nothing changed, compared through the text form
- * so that e.g. 1.0 and 1.00 count as a change. Returns (rows inserted, rows deleted), an update of
- * visible values counting as one of each.
+ * values) to a storage table, for FULL and DIFFERENTIAL alike: a MERGE on PostgreSQL 17 and later
+ * (which can run inside WITH and return each row's action), and the same deletes, updates and
+ * inserts as writable CTEs over one snapshot on 15 and 16, where MERGE can do neither. An update is
+ * skipped when nothing changed, compared through the text form so that e.g. 1.0 and 1.00 count as
+ * a change. Returns (rows inserted, rows deleted), an update of visible values counting as one of
+ * each.
  */
 public final class ApplySql {
     private ApplySql() {
     }
 
-    public static String render(QualifiedName table, List<StorageColumn> columns, String changesSql) {
+    /** The first PostgreSQL version whose MERGE can run inside WITH and has RETURNING merge_action(). */
+    public static final int MERGE_IN_CTE_VERSION = 170000;
+
+    public static String render(QualifiedName table, List<StorageColumn> columns, String changesSql, int serverVersionNum) {
         String st = table.quoted();
         List<String> names = columns.stream().map(c -> Sql.quoteIdent(c.name())).toList();
         String visibleDiffers = differs(columns.stream().filter(StorageColumn::visible).toList());
@@ -25,11 +29,23 @@ public final class ApplySql {
         String set = names.stream().map(n -> n + " = c." + n).collect(Collectors.joining(", "));
         String insertCols = String.join(", ", names);
         String insertValues = names.stream().map(n -> "c." + n).collect(Collectors.joining(", "));
-        return "WITH c0 AS MATERIALIZED (" + changesSql + "),"
+        String prepared = "WITH c0 AS MATERIALIZED (" + changesSql + "),"
                 + " c AS MATERIALIZED (SELECT c0.*, s.__pgt_row_id IS NOT NULL AS __pgt_exists,"
                 + " (s.__pgt_row_id IS NOT NULL AND (" + visibleDiffers + ")) AS __pgt_vis_changed,"
                 + " (s.__pgt_row_id IS NOT NULL AND (" + anyDiffers + ")) AS __pgt_changed"
-                + " FROM c0 LEFT JOIN " + st + " s ON s.__pgt_row_id = c0.__pgt_row_id),"
+                + " FROM c0 LEFT JOIN " + st + " s ON s.__pgt_row_id = c0.__pgt_row_id),";
+        if (serverVersionNum >= MERGE_IN_CTE_VERSION) {
+            return prepared
+                    + " m AS (MERGE INTO " + st + " t USING c ON t.__pgt_row_id = c.__pgt_row_id"
+                    + " WHEN MATCHED AND c.__pgt_action = 'D' THEN DELETE"
+                    + " WHEN MATCHED AND c.__pgt_action = 'I' AND c.__pgt_changed THEN UPDATE SET " + set
+                    + " WHEN NOT MATCHED AND c.__pgt_action = 'I' THEN INSERT (" + insertCols + ", __pgt_row_id) VALUES ("
+                    + insertValues + ", c.__pgt_row_id)"
+                    + " RETURNING merge_action() AS a, c.__pgt_vis_changed AS v)"
+                    + " SELECT count(*) FILTER (WHERE a = 'INSERT' OR (a = 'UPDATE' AND v)),"
+                    + " count(*) FILTER (WHERE a = 'DELETE' OR (a = 'UPDATE' AND v)) FROM m";
+        }
+        return prepared
                 + " d AS (DELETE FROM " + st + " t USING c WHERE t.__pgt_row_id = c.__pgt_row_id"
                 + " AND c.__pgt_action = 'D' RETURNING 1),"
                 + " u AS (UPDATE " + st + " t SET " + set + " FROM c WHERE t.__pgt_row_id = c.__pgt_row_id"
