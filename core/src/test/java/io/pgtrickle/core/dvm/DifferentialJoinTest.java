@@ -6,6 +6,7 @@ import io.pgtrickle.core.api.CreateOptions;
 import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTables.ExplainFormat;
 import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Twins;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,10 +14,12 @@ import org.junit.jupiter.api.Test;
 /** Inner joins, maintained as ΔA⋈B¹ + A⁰⋈ΔB: the regression scenarios that broke the original. */
 class DifferentialJoinTest {
     private Db db;
+    private Twins twins;
 
     @BeforeEach
     void setUp() {
         db = Db.create(DifferentialJoinTest.class);
+        twins = new Twins(db);
         db.exec("CREATE TABLE orders (id int PRIMARY KEY, customer int, amount int)",
                 "CREATE TABLE customers (id int PRIMARY KEY, name text, region text)",
                 "CREATE TABLE tags (customer int, tag text)",   // keyless, duplicates allowed
@@ -25,91 +28,75 @@ class DifferentialJoinTest {
                 "INSERT INTO tags VALUES (1, 'vip'), (1, 'vip'), (2, 'new')");
     }
 
-    private void define(String name, String query) {
-        assertThat(db.api.create(CreateOptions.of(name, query).withRefreshMode(RefreshMode.DIFFERENTIAL))
-                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
-        db.api.create(CreateOptions.of(name + "_full", query).withRefreshMode(RefreshMode.FULL));
-    }
 
-    private void step(String name, String... dml) {
-        db.exec(dml);
-        assertThat(db.api.refresh(name).action()).isIn("DIFFERENTIAL", "NO_DATA");
-        db.api.refresh(name + "_full");
-        db.assertOracle(name);
-        db.assertOracle(name + "_full");
-        assertThat(rows(name)).isEqualTo(rows(name + "_full"));
-    }
 
-    private List<String> rows(String st) {
-        return db.queryStrings("SELECT (t.*)::text FROM (SELECT * FROM " + st + ") t ORDER BY 1");
-    }
 
     private static final String ORDER_LINES =
             "SELECT o.id, c.name, o.amount FROM orders o JOIN customers c ON c.id = o.customer";
 
     @Test
     void changesOnBothSidesInOneCycle() {
-        define("ol", ORDER_LINES);
-        step("ol", "INSERT INTO orders VALUES (14, 3, 2)", "UPDATE customers SET name = 'cyd' WHERE id = 3",
+        twins.define("ol", ORDER_LINES);
+        twins.step("ol", "INSERT INTO orders VALUES (14, 3, 2)", "UPDATE customers SET name = 'cyd' WHERE id = 3",
                 "INSERT INTO customers VALUES (9, 'nine', 'us')");
     }
 
     @Test
     void bothPartnersDeletedInOneCycle() {
-        define("ol", ORDER_LINES);
-        step("ol", "DELETE FROM orders WHERE id = 12", "DELETE FROM customers WHERE id = 2");
+        twins.define("ol", ORDER_LINES);
+        twins.step("ol", "DELETE FROM orders WHERE id = 12", "DELETE FROM customers WHERE id = 2");
     }
 
     @Test
     void aJoinKeyUpdateOnOneSideWithADeleteOnTheOther() {
-        define("ol", ORDER_LINES);
-        step("ol", "UPDATE orders SET customer = 3 WHERE id = 10", "DELETE FROM customers WHERE id = 1");
+        twins.define("ol", ORDER_LINES);
+        twins.step("ol", "UPDATE orders SET customer = 3 WHERE id = 10", "DELETE FROM customers WHERE id = 1");
     }
 
     @Test
     void aRowInsertedAndDeletedWhileItsPartnerIsDeleted() {
-        define("ol", ORDER_LINES);
-        step("ol", "INSERT INTO orders VALUES (20, 2, 4)", "DELETE FROM orders WHERE id = 20", "DELETE FROM customers WHERE id = 2");
+        twins.define("ol", ORDER_LINES);
+        twins.step("ol", "INSERT INTO orders VALUES (20, 2, 4)", "DELETE FROM orders WHERE id = 20", "DELETE FROM customers WHERE id = 2");
     }
 
     @Test
     void duplicatesOnAKeylessSide() {
-        define("tagged", "SELECT c.name, t.tag FROM customers c JOIN tags t ON t.customer = c.id");
-        step("tagged", "INSERT INTO tags VALUES (1, 'vip')");
+        twins.define("tagged", "SELECT c.name, t.tag FROM customers c JOIN tags t ON t.customer = c.id");
+        twins.step("tagged", "INSERT INTO tags VALUES (1, 'vip')");
         assertThat(db.queryLong("SELECT count(*) FROM tagged WHERE tag = 'vip'")).isEqualTo(3);
-        step("tagged", "DELETE FROM tags WHERE ctid = (SELECT min(ctid) FROM tags WHERE tag = 'vip')",
+        twins.step("tagged", "DELETE FROM tags WHERE ctid = (SELECT min(ctid) FROM tags WHERE tag = 'vip')",
                 "UPDATE customers SET name = 'adah' WHERE id = 1");
-        step("tagged", "DELETE FROM customers WHERE id = 1", "INSERT INTO tags VALUES (3, 'x'), (3, 'x')");
+        twins.step("tagged", "DELETE FROM customers WHERE id = 1", "INSERT INTO tags VALUES (3, 'x'), (3, 'x')");
     }
 
     @Test
     void theSameSourceTwiceSelfJoin() {
-        define("pairs", "SELECT a.id AS a_id, b.id AS b_id FROM customers a JOIN customers b ON a.region = b.region AND a.id < b.id");
-        step("pairs", "INSERT INTO customers VALUES (4, 'dee', 'eu')", "UPDATE customers SET region = 'eu' WHERE id = 2");
-        step("pairs", "DELETE FROM customers WHERE id = 1", "UPDATE customers SET region = 'us' WHERE id = 3");
+        twins.define("pairs", "SELECT a.id AS a_id, b.id AS b_id FROM customers a JOIN customers b ON a.region = b.region AND a.id < b.id");
+        twins.step("pairs", "INSERT INTO customers VALUES (4, 'dee', 'eu')", "UPDATE customers SET region = 'eu' WHERE id = 2");
+        twins.step("pairs", "DELETE FROM customers WHERE id = 1", "UPDATE customers SET region = 'us' WHERE id = 3");
     }
 
     @Test
     void chainsCrossAndNonEquiJoins() {
-        define("chain", "SELECT o.id, c.name, t.tag FROM orders o JOIN customers c ON c.id = o.customer JOIN tags t ON t.customer = c.id");
-        step("chain", "INSERT INTO tags VALUES (2, 'late')", "DELETE FROM orders WHERE id = 11", "UPDATE customers SET id = 5 WHERE id = 3");
-        define("crossed", "SELECT c.name, o.id FROM customers c CROSS JOIN orders o WHERE o.amount > 4");
-        step("crossed", "INSERT INTO orders VALUES (30, 1, 9)", "DELETE FROM customers WHERE id = 2");
-        define("ineq", "SELECT o.id, c.id AS cid FROM orders o, customers c WHERE o.amount > c.id * 2");
-        step("ineq", "UPDATE orders SET amount = amount + 3", "INSERT INTO customers VALUES (6, 'f', 'us')");
+        twins.define("chain", "SELECT o.id, c.name, t.tag FROM orders o JOIN customers c ON c.id = o.customer JOIN tags t ON t.customer = c.id");
+        twins.step("chain", "INSERT INTO tags VALUES (2, 'late')", "DELETE FROM orders WHERE id = 11", "UPDATE customers SET id = 5 WHERE id = 3");
+        twins.define("crossed", "SELECT c.name, o.id FROM customers c CROSS JOIN orders o WHERE o.amount > 4");
+        twins.step("crossed", "INSERT INTO orders VALUES (30, 1, 9)", "DELETE FROM customers WHERE id = 2");
+        twins.define("ineq", "SELECT o.id, c.id AS cid FROM orders o, customers c WHERE o.amount > c.id * 2");
+        twins.step("ineq", "UPDATE orders SET amount = amount + 3", "INSERT INTO customers VALUES (6, 'f', 'us')");
     }
 
     @Test
     void joinsUnderAggregatesAndOverSubqueriesAndViews() {
-        define("by_region", "SELECT c.region, count(*) AS n, sum(o.amount) AS total, max(o.amount) AS top"
+        twins.define("by_region", "SELECT c.region, count(*) AS n, sum(o.amount) AS total, max(o.amount) AS top"
                 + " FROM orders o JOIN customers c ON c.id = o.customer GROUP BY c.region");
-        step("by_region", "DELETE FROM orders WHERE id = 11", "UPDATE customers SET region = 'us' WHERE id = 1");
-        define("tag_lists", "SELECT c.region, string_agg(t.tag, ',' ORDER BY t.tag) AS tags"
+        twins.step("by_region", "DELETE FROM orders WHERE id = 11", "UPDATE customers SET region = 'us' WHERE id = 1");
+        twins.define("tag_lists", "SELECT c.region, string_agg(t.tag, ',' ORDER BY t.tag) AS tags"
                 + " FROM customers c JOIN tags t ON t.customer = c.id GROUP BY c.region");
-        step("tag_lists", "INSERT INTO tags VALUES (3, 'z')", "DELETE FROM tags WHERE customer = 2");
+        twins.step("tag_lists", "INSERT INTO tags VALUES (3, 'z')", "DELETE FROM tags WHERE customer = 2");
         db.exec("CREATE VIEW big_orders AS SELECT id, customer FROM orders WHERE amount > 2");
-        define("via", "SELECT c.name, b.id FROM (SELECT id, name FROM customers WHERE region = 'eu') c JOIN big_orders b ON b.customer = c.id");
-        step("via", "UPDATE orders SET amount = 1 WHERE id = 10", "INSERT INTO orders VALUES (40, 3, 8)");
+        twins.define("via", "SELECT c.name, b.id FROM (SELECT id, name FROM customers WHERE region = 'eu') c JOIN big_orders b ON b.customer = c.id");
+        twins.step("via", "UPDATE orders SET amount = 1 WHERE id = 10", "INSERT INTO orders VALUES (40, 3, 8)");
         assertThat(db.api.explain("via", ExplainFormat.TEXT)).contains("InnerJoin c ⋈ b ON", "[incremental: ΔA⋈B¹ + A⁰⋈ΔB");
     }
 }

@@ -6,6 +6,7 @@ import io.pgtrickle.core.api.CreateOptions;
 import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.RefreshResult;
 import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Twins;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,37 +17,20 @@ import org.junit.jupiter.api.Test;
  */
 class DifferentialOperatorsTest {
     private Db db;
+    private Twins twins;
 
     @BeforeEach
     void setUp() {
         db = Db.create(DifferentialOperatorsTest.class);
+        twins = new Twins(db);
         db.exec("CREATE TABLE t (id int PRIMARY KEY, k int, v int, s text)",
                 "CREATE TABLE bag (k int, v int)",
                 "INSERT INTO t VALUES (1, 1, 10, 'a'), (2, 1, 20, 'b'), (3, 2, 5, NULL), (4, NULL, 7, 'c')",
                 "INSERT INTO bag VALUES (1, 1), (1, 1), (2, 2)");
     }
 
-    /** Creates the stream table (DIFFERENTIAL) and a FULL twin of the same query. */
-    private void define(String name, String query) {
-        assertThat(db.api.create(CreateOptions.of(name, query).withRefreshMode(RefreshMode.DIFFERENTIAL))
-                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
-        db.api.create(CreateOptions.of(name + "_full", query).withRefreshMode(RefreshMode.FULL));
-    }
 
-    /** Runs the DML, refreshes both, checks the oracle and that both hold the same rows. */
-    private RefreshResult step(String name, String... dml) {
-        db.exec(dml);
-        RefreshResult r = db.api.refresh(name);
-        db.api.refresh(name + "_full");
-        db.assertOracle(name);
-        db.assertOracle(name + "_full");
-        assertThat(rows(name)).isEqualTo(rows(name + "_full"));
-        return r;
-    }
 
-    private List<String> rows(String st) {
-        return db.queryStrings("SELECT (t.*)::text FROM (SELECT * FROM " + st + ") t ORDER BY 1");
-    }
 
     private List<String> visible(String sql) {
         return db.queryStrings(sql);
@@ -54,110 +38,110 @@ class DifferentialOperatorsTest {
 
     @Test
     void filterAndProjectFollowRowsCrossingThePredicate() {
-        define("f", "SELECT id, v * 2 AS v2, coalesce(s, '?') AS s FROM t WHERE v > 6");
-        RefreshResult r = step("f", "UPDATE t SET v = 1 WHERE id = 1", "UPDATE t SET v = 100 WHERE id = 3");
+        twins.define("f", "SELECT id, v * 2 AS v2, coalesce(s, '?') AS s FROM t WHERE v > 6");
+        RefreshResult r = twins.step("f", "UPDATE t SET v = 1 WHERE id = 1", "UPDATE t SET v = 100 WHERE id = 3");
         assertThat(r.action()).isEqualTo("DIFFERENTIAL");
         assertThat(r.rowsInserted()).isEqualTo(1);
         assertThat(r.rowsDeleted()).isEqualTo(1);
         assertThat(visible("SELECT id || ':' || v2 || ':' || s FROM f ORDER BY id")).containsExactly("2:40:b", "3:200:?", "4:14:c");
-        step("f", "DELETE FROM t WHERE id = 2", "INSERT INTO t VALUES (5, 3, 50, 'e')");
-        assertThat(step("f", "UPDATE t SET s = 'x'").action()).isEqualTo("DIFFERENTIAL");
+        twins.step("f", "DELETE FROM t WHERE id = 2", "INSERT INTO t VALUES (5, 3, 50, 'e')");
+        assertThat(twins.step("f", "UPDATE t SET s = 'x'").action()).isEqualTo("DIFFERENTIAL");
     }
 
     @Test
     void keylessDuplicatesAreCountedExactly() {
-        define("b", "SELECT k, v FROM bag");
-        step("b", "INSERT INTO bag VALUES (1, 1)");
+        twins.define("b", "SELECT k, v FROM bag");
+        twins.step("b", "INSERT INTO bag VALUES (1, 1)");
         assertThat(db.queryLong("SELECT count(*) FROM b WHERE k = 1")).isEqualTo(3);
-        step("b", "DELETE FROM bag WHERE ctid = (SELECT min(ctid) FROM bag WHERE k = 1)");
+        twins.step("b", "DELETE FROM bag WHERE ctid = (SELECT min(ctid) FROM bag WHERE k = 1)");
         assertThat(db.queryLong("SELECT count(*) FROM b WHERE k = 1")).isEqualTo(2);
-        step("b", "UPDATE bag SET v = 9 WHERE k = 1");
-        step("b", "DELETE FROM bag", "INSERT INTO bag VALUES (7, 7), (7, 7)");
+        twins.step("b", "UPDATE bag SET v = 9 WHERE k = 1");
+        twins.step("b", "DELETE FROM bag", "INSERT INTO bag VALUES (7, 7), (7, 7)");
         assertThat(db.queryLong("SELECT count(*) FROM b")).isEqualTo(2);
     }
 
     @Test
     void aRowInsertedAndDeletedInOneWindowNeverReachesTheQuery() {
-        define("div", "SELECT id, 100 / v AS q FROM t");
-        RefreshResult r = step("div", "INSERT INTO t VALUES (9, 1, 0, 'zero')", "DELETE FROM t WHERE id = 9");
+        twins.define("div", "SELECT id, 100 / v AS q FROM t");
+        RefreshResult r = twins.step("div", "INSERT INTO t VALUES (9, 1, 0, 'zero')", "DELETE FROM t WHERE id = 9");
         assertThat(r.action()).isEqualTo("DIFFERENTIAL");
     }
 
     @Test
     void unionAllAndSubqueriesInFrom() {
-        define("u", "SELECT x.k, x.w FROM (SELECT k, v + 1 AS w FROM t WHERE v IS NOT NULL) x WHERE x.k IS NOT NULL"
+        twins.define("u", "SELECT x.k, x.w FROM (SELECT k, v + 1 AS w FROM t WHERE v IS NOT NULL) x WHERE x.k IS NOT NULL"
                 + " UNION ALL SELECT k, v FROM bag");
-        step("u", "INSERT INTO bag VALUES (1, 1)", "UPDATE t SET k = NULL WHERE id = 1");
-        step("u", "DELETE FROM bag WHERE k = 1", "UPDATE t SET v = NULL WHERE id = 2");
+        twins.step("u", "INSERT INTO bag VALUES (1, 1)", "UPDATE t SET k = NULL WHERE id = 1");
+        twins.step("u", "DELETE FROM bag WHERE k = 1", "UPDATE t SET v = NULL WHERE id = 2");
     }
 
     @Test
     void distinctKeepsMultiplicities() {
-        define("d", "SELECT DISTINCT k FROM t");
+        twins.define("d", "SELECT DISTINCT k FROM t");
         assertThat(visible("SELECT coalesce(k::text, 'null') || ':' || __pgt_count FROM d ORDER BY k")).containsExactly("1:2", "2:1", "null:1");
-        step("d", "DELETE FROM t WHERE id = 1");
+        twins.step("d", "DELETE FROM t WHERE id = 1");
         assertThat(db.queryLong("SELECT count(*) FROM d WHERE k = 1")).isEqualTo(1);
-        step("d", "DELETE FROM t WHERE id = 2");
+        twins.step("d", "DELETE FROM t WHERE id = 2");
         assertThat(db.queryLong("SELECT count(*) FROM d WHERE k = 1")).isZero();
-        step("d", "INSERT INTO t VALUES (10, 1, 1, 'z'), (11, 1, 1, 'z')", "UPDATE t SET k = 2 WHERE k IS NULL");
+        twins.step("d", "INSERT INTO t VALUES (10, 1, 1, 'z'), (11, 1, 1, 'z')", "UPDATE t SET k = 2 WHERE k IS NULL");
     }
 
     @Test
     void groupedAggregatesRecomputeOnlyAffectedGroups() {
-        define("g", "SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, avg(v) AS mean, min(v) AS lo, max(s) AS hi,"
+        twins.define("g", "SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, avg(v) AS mean, min(v) AS lo, max(s) AS hi,"
                 + " string_agg(s, ',' ORDER BY s) AS names, bool_and(v > 6) AS all_big, count(DISTINCT v) AS dv,"
                 + " sum(v) FILTER (WHERE s IS NOT NULL) AS named_total FROM t GROUP BY k");
-        step("g", "INSERT INTO t VALUES (5, 1, 1, 'z')");
-        step("g", "UPDATE t SET v = NULL WHERE k = 2");   // SUM over only NULLs is NULL, not 0
+        twins.step("g", "INSERT INTO t VALUES (5, 1, 1, 'z')");
+        twins.step("g", "UPDATE t SET v = NULL WHERE k = 2");   // SUM over only NULLs is NULL, not 0
         assertThat(db.queryString("SELECT coalesce(total::text, 'NULL') FROM g WHERE k = 2")).isEqualTo("NULL");
-        step("g", "DELETE FROM t WHERE k = 1 AND v = 1");  // the minimum is removed: group rescanned
-        step("g", "UPDATE t SET k = 3 WHERE id = 4");       // the NULL group empties, group 3 appears
+        twins.step("g", "DELETE FROM t WHERE k = 1 AND v = 1");  // the minimum is removed: group rescanned
+        twins.step("g", "UPDATE t SET k = 3 WHERE id = 4");       // the NULL group empties, group 3 appears
         assertThat(db.queryLong("SELECT count(*) FROM g WHERE k IS NULL")).isZero();
-        step("g", "DELETE FROM t");
+        twins.step("g", "DELETE FROM t");
         assertThat(db.queryLong("SELECT count(*) FROM g")).isZero();
     }
 
     @Test
     void havingFollowsGroupsAcrossTheThresholdBothWays() {
-        define("h", "SELECT k, sum(v) AS total FROM t GROUP BY k HAVING count(*) >= 2");
+        twins.define("h", "SELECT k, sum(v) AS total FROM t GROUP BY k HAVING count(*) >= 2");
         assertThat(visible("SELECT k || ':' || total FROM h")).containsExactly("1:30");
-        step("h", "INSERT INTO t VALUES (6, 2, 1, 'q')");   // group 2 rises to 2 rows
+        twins.step("h", "INSERT INTO t VALUES (6, 2, 1, 'q')");   // group 2 rises to 2 rows
         assertThat(visible("SELECT k || ':' || total FROM h ORDER BY k")).containsExactly("1:30", "2:6");
-        step("h", "DELETE FROM t WHERE id = 1");            // group 1 falls below
+        twins.step("h", "DELETE FROM t WHERE id = 1");            // group 1 falls below
         assertThat(visible("SELECT k || ':' || total FROM h ORDER BY k")).containsExactly("2:6");
     }
 
     @Test
     void aScalarAggregateIsExactlyOneRowEvenOverAnEmptySource() {
-        define("sc", "SELECT count(*) AS n, sum(v) AS total, max(s) AS hi FROM t");
-        step("sc", "DELETE FROM t");
+        twins.define("sc", "SELECT count(*) AS n, sum(v) AS total, max(s) AS hi FROM t");
+        twins.step("sc", "DELETE FROM t");
         assertThat(visible("SELECT n || ':' || coalesce(total::text, 'NULL') FROM sc")).containsExactly("0:NULL");
-        step("sc", "INSERT INTO t VALUES (1, 1, 3, 'a')");
+        twins.step("sc", "INSERT INTO t VALUES (1, 1, 3, 'a')");
         assertThat(visible("SELECT n || ':' || total FROM sc")).containsExactly("1:3");
     }
 
     @Test
     void expressionsOverAggregatesAndGroupKeys() {
-        define("e", "SELECT coalesce(k, -1) * 10 AS bucket, round(avg(v), 1) AS mean, sum(v) - min(v) AS spread"
+        twins.define("e", "SELECT coalesce(k, -1) * 10 AS bucket, round(avg(v), 1) AS mean, sum(v) - min(v) AS spread"
                 + " FROM t WHERE s IS DISTINCT FROM 'b' GROUP BY coalesce(k, -1) * 10");
-        step("e", "UPDATE t SET s = 'b' WHERE id = 1", "INSERT INTO t VALUES (7, NULL, 70, NULL)");
-        step("e", "UPDATE t SET k = 2");
+        twins.step("e", "UPDATE t SET s = 'b' WHERE id = 1", "INSERT INTO t VALUES (7, NULL, 70, NULL)");
+        twins.step("e", "UPDATE t SET k = 2");
     }
 
     @Test
     void aStreamTableOverADifferentialStreamTableIsDifferentialToo() {
-        define("up", "SELECT k, sum(v) AS total FROM t GROUP BY k");
-        define("down", "SELECT k, total * 2 AS twice FROM up WHERE total > 6");
+        twins.define("up", "SELECT k, sum(v) AS total FROM t GROUP BY k");
+        twins.define("down", "SELECT k, total * 2 AS twice FROM up WHERE total > 6");
         db.exec("UPDATE t SET v = v + 1");
         db.api.refresh("up");
         db.api.refresh("up_full");
-        assertThat(step("down").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(twins.step("down").action()).isEqualTo("DIFFERENTIAL");
     }
 
     @Test
     void viewsAreInlinedIntoTheTree() {
         db.exec("CREATE VIEW named AS SELECT id, k, v FROM t WHERE s IS NOT NULL");
-        define("via_view", "SELECT k, count(*) AS n FROM named GROUP BY k");
-        step("via_view", "UPDATE t SET s = NULL WHERE id = 1", "INSERT INTO t VALUES (8, 2, 1, 'y')");
+        twins.define("via_view", "SELECT k, count(*) AS n FROM named GROUP BY k");
+        twins.step("via_view", "UPDATE t SET s = NULL WHERE id = 1", "INSERT INTO t VALUES (8, 2, 1, 'y')");
     }
 }

@@ -1,0 +1,43 @@
+package io.pgtrickle.core.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.api.RefreshResult;
+import java.util.List;
+
+/**
+ * A DIFFERENTIAL stream table with a FULL twin of the same query: after each step both are
+ * refreshed, both must equal the query, and they must hold the same rows, hidden columns included.
+ */
+public final class Twins {
+    private final Db db;
+
+    public Twins(Db db) {
+        this.db = db;
+    }
+
+    /** Creates {@code name} in DIFFERENTIAL (it must be maintainable) and {@code name_full} in FULL. */
+    public void define(String name, String query) {
+        assertThat(db.api.create(CreateOptions.of(name, query).withRefreshMode(RefreshMode.DIFFERENTIAL))
+                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        db.api.create(CreateOptions.of(name + "_full", query).withRefreshMode(RefreshMode.FULL));
+    }
+
+    /** Runs the DML, refreshes both twins and checks them; returns the DIFFERENTIAL refresh. */
+    public RefreshResult step(String name, String... dml) {
+        db.exec(dml);
+        RefreshResult r = db.api.refresh(name);
+        assertThat(r.action()).isIn("DIFFERENTIAL", "NO_DATA");
+        db.api.refresh(name + "_full");
+        db.assertOracle(name);
+        db.assertOracle(name + "_full");
+        assertThat(rows(name)).isEqualTo(rows(name + "_full"));
+        return r;
+    }
+
+    private List<String> rows(String st) {
+        return db.queryStrings("SELECT (t.*)::text FROM (SELECT * FROM " + st + ") t ORDER BY 1");
+    }
+}
