@@ -55,9 +55,11 @@ public final class TreeBuilder {
 
     private static final int MAX_VIEW_DEPTH = 32;
     private final Resolver resolver;
+    private final FromClauses fromClauses;
 
     public TreeBuilder(Resolver resolver) {
         this.resolver = resolver;
+        this.fromClauses = new FromClauses(resolver, (select, sql) -> linear(select, sql, null));
     }
 
     /** The result: the tree and the query text it was built from (views inlined). */
@@ -69,7 +71,7 @@ public final class TreeBuilder {
         String sql = query;
         for (int depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
             Statement st = parse(sql);
-            String inlined = inlineFirstView(st, sql);
+            String inlined = ViewInliner.inlineFirstView(st, sql, resolver);
             if (inlined == null) {
                 return new Built(root((Select) st, sql, outputNames), sql);
             }
@@ -88,53 +90,6 @@ public final class TreeBuilder {
         } catch (JSQLParserException | RuntimeException e) {
             String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
             throw new Unsupported("the SQL parser does not understand this query (" + first + ")");
-        }
-    }
-
-    // ---- view inlining -------------------------------------------------------------------------
-
-    private String inlineFirstView(Statement st, String sql) throws Unsupported {
-        for (FromItem item : fromItems((Select) st)) {
-            if (item instanceof Table t) {
-                Relation r = resolver.relation(t.getFullyQualifiedName());
-                if ("v".equals(r.kind())) {
-                    Span span = Spans.of(t);
-                    if (span == null) {
-                        throw new Unsupported("cannot locate view " + t.getFullyQualifiedName() + " in the query text");
-                    }
-                    String alias = t.getAlias() != null ? t.getAlias().getName() : t.getName();
-                    return sql.substring(0, span.begin()) + "(" + r.viewDefinition() + ") " + alias + sql.substring(span.end());
-                }
-            }
-        }
-        return null;
-    }
-
-    private static List<FromItem> fromItems(Select s) {
-        List<FromItem> out = new ArrayList<>();
-        if (s instanceof SetOperationList sol) {
-            sol.getSelects().forEach(b -> out.addAll(fromItems(b)));
-        } else if (s instanceof ParenthesedSelect ps) {
-            out.addAll(fromItems(ps.getSelect()));
-        } else if (s instanceof PlainSelect p && p.getFromItem() != null) {
-            addItem(p.getFromItem(), out);
-            if (p.getJoins() != null) {
-                p.getJoins().forEach(j -> addItem(j.getFromItem(), out));
-            }
-        }
-        return out;
-    }
-
-    /** A FROM item and everything nested in it: subqueries and parenthesised joins. */
-    private static void addItem(FromItem item, List<FromItem> out) {
-        out.add(item);
-        if (item instanceof ParenthesedSelect inner) {
-            out.addAll(fromItems(inner.getSelect()));
-        } else if (item instanceof ParenthesedFromItem pf) {
-            addItem(pf.getFromItem(), out);
-            if (pf.getJoins() != null) {
-                pf.getJoins().forEach(j -> addItem(j.getFromItem(), out));
-            }
         }
     }
 
@@ -205,7 +160,7 @@ public final class TreeBuilder {
 
     /** {@code SELECT items FROM from [WHERE p]} as one Project over its FROM clause. */
     private LinearOperator project(PlainSelect p, String sql, List<String> names) throws Unsupported {
-        FromClause from = fromClause(p, sql);
+        FromClause from = fromClauses.fromClause(p, sql);
         String where = where(p, sql);
         List<Project.Item> items = new ArrayList<>();
         int i = 0;
@@ -220,81 +175,11 @@ public final class TreeBuilder {
         return new Project(from, where, items);
     }
 
-    /** The FROM clause: one item, or an inner join (JOIN … ON, CROSS JOIN, commas) flattened to items and conditions. */
-    private FromClause fromClause(PlainSelect p, String sql) throws Unsupported {
-        List<SingleFrom> items = new ArrayList<>();
-        List<String> conditions = new ArrayList<>();
-        collect(p.getFromItem(), sql, items, conditions);
-        if (p.getJoins() != null) {
-            for (Join j : p.getJoins()) {
-                join(j, sql, items, conditions);
-            }
-        }
-        return items.size() == 1 && conditions.isEmpty() ? items.get(0) : new InnerJoin(items, conditions);
-    }
-
-    private void collect(FromItem item, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
-        if (item instanceof ParenthesedFromItem pf) {
-            if (pf.getAlias() != null) {
-                throw new Unsupported("an aliased join (a later release)");
-            }
-            collect(pf.getFromItem(), sql, items, conditions);
-            if (pf.getJoins() != null) {
-                for (Join j : pf.getJoins()) {
-                    join(j, sql, items, conditions);
-                }
-            }
-            return;
-        }
-        items.add(new SingleFrom(fromItem(item, sql), aliasOf(item)));
-    }
-
-    private void join(Join j, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
-        if (j.isLeft() || j.isRight() || j.isFull() || j.isOuter() || j.isNatural() || j.isSemi() || j.isApply()
-                || (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty())) {
-            throw new Unsupported("outer, natural and USING joins (the next release)");
-        }
-        collect(j.getRightItem(), sql, items, conditions);
-        if (j.getOnExpressions() != null && !j.getOnExpressions().isEmpty()) {
-            Span right = Spans.of(j.getRightItem());
-            int[] on = right == null ? null : Clauses.parenthesizedAfter(sql, right.end(), "ON");
-            if (on == null) {
-                throw new Unsupported("cannot locate a join condition in the query text");
-            }
-            for (Expression e : j.getOnExpressions()) {
-                ExpressionScan scan = ExpressionScan.of(e, sql, name -> false);
-                if (scan.unsupported != null) {
-                    throw new Unsupported(scan.unsupported);
-                }
-            }
-            conditions.add(sql.substring(on[0], on[1]));
-        }
-    }
-
-    private LinearOperator fromItem(FromItem from, String sql) throws Unsupported {
-        if (from instanceof Table t) {
-            Relation r = resolver.relation(t.getFullyQualifiedName());
-            return switch (r.kind()) {
-                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed());
-                case "m" -> throw new Unsupported("materialized view " + t.getFullyQualifiedName() + " (no change capture)");
-                case "f" -> throw new Unsupported("foreign table " + t.getFullyQualifiedName() + " (no change capture)");
-                default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());
-            };
-        }
-        if (from instanceof ParenthesedSelect ps) {
-            if (ps.getAlias() == null) {
-                throw new Unsupported("a subquery in FROM without alias");
-            }
-            return linear(ps.getSelect(), sql, null);
-        }
-        throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
-    }
-
     private Aggregate aggregate(PlainSelect p, String sql, List<String> names) throws Unsupported {
-        FromClause from = fromClause(p, sql);
+        FromClause from = fromClauses.fromClause(p, sql);
         String alias = "__pgt_f";
         String where = where(p, sql);
-        Span fromSpan = fromSpan(p, sql);
+        Span fromSpan = FromClauses.fromSpan(p, sql);
         List<String> keys = new ArrayList<>();
         GroupByElement groupBy = p.getGroupBy();
         if (groupBy != null) {
@@ -395,44 +280,12 @@ public final class TreeBuilder {
 
     /** WHERE, GROUP BY and HAVING as PostgreSQL printed them, cut from the text after the FROM item. */
     private static Clauses clauses(PlainSelect p, String sql) throws Unsupported {
-        Span from = fromSpan(p, sql);
+        Span from = FromClauses.fromSpan(p, sql);
         Span whole = Spans.of(p);
         if (whole == null) {
             throw new Unsupported("cannot locate the clauses of a SELECT in the query text");
         }
         return Clauses.of(sql.substring(from.end(), whole.end()));
-    }
-
-    /** The whole FROM clause: from the first item to the end of the last joined item and its condition. */
-    private static Span fromSpan(PlainSelect p, String sql) throws Unsupported {
-        Span first = Spans.of(p.getFromItem());
-        if (first == null) {
-            throw new Unsupported("cannot locate the FROM clause in the query text");
-        }
-        int end = first.end();
-        if (p.getJoins() != null && !p.getJoins().isEmpty()) {
-            Span last = Spans.of(p.getJoins().get(p.getJoins().size() - 1).getRightItem());
-            if (last == null) {
-                throw new Unsupported("cannot locate the FROM clause in the query text");
-            }
-            end = last.end();
-            int[] on = Clauses.parenthesizedAfter(sql, end, "ON");
-            if (on != null) {
-                end = on[1];
-            }
-        }
-        return new Span(first.begin(), end);
-    }
-
-    private static String aliasOf(FromItem from) throws Unsupported {
-        Alias a = from.getAlias();
-        if (a != null) {
-            return unquote(a.getName());
-        }
-        if (from instanceof Table t) {
-            return unquote(t.getName());
-        }
-        throw new Unsupported("a FROM item without a name");
     }
 
     /** The select item's expression text: its span without the trailing "AS alias". */
