@@ -140,10 +140,11 @@ final class AlgebraicAggregateSql {
         }
         String where = a.whereSql() == null ? "" : "(" + a.whereSql() + ") AND ";
         String rescan = rescanCalls.isEmpty() ? null
-                : "SELECT " + keysSelect + String.join(", ", rescanCalls) + " FROM " + a.fromSql() + " WHERE " + where
-                + "EXISTS (SELECT 1 FROM __pgt_m m WHERE m.__pgt_rescan"
-                + (a.scalar() ? "" : " AND " + joinOn("m", g, a.keys())) + ")"
-                + (a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys()));
+                : a.scalar()
+                ? "SELECT " + String.join(", ", rescanCalls) + " FROM " + a.fromSql() + " WHERE " + where
+                        + "EXISTS (SELECT 1 FROM __pgt_m m WHERE m.__pgt_rescan)"
+                : AffectedGroups.select(keysSelect + String.join(", ", rescanCalls), a.fromSql(), a.whereSql(), a.keys(), g,
+                        "__pgt_m", "a.__pgt_rescan");
         // (4) final values per group, named as the outputs expect them: alias.__pgt_g<j>, alias.__pgt_a<i>
         List<String> fin = new ArrayList<>();
         g.forEach(k -> fin.add("m." + k));
@@ -203,13 +204,6 @@ final class AlgebraicAggregateSql {
         return String.join(", ", out);
     }
 
-    private static String joinOn(String left, List<String> g, List<String> expressions) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < g.size(); i++) {
-            out.add(left + "." + g.get(i) + " IS NOT DISTINCT FROM (" + expressions.get(i) + ")");
-        }
-        return String.join(" AND ", out);
-    }
 
     private static String joinOnColumns(String left, String right, List<String> g) {
         return g.stream().map(k -> left + "." + k + " IS NOT DISTINCT FROM " + right + "." + k)

@@ -158,11 +158,8 @@ public final class QueryCompiler {
         }
         calls.add("count(*) AS __pgt_n");
         String freshSelect = (a.scalar() ? "" : aliased(a.keys(), g) + ", ") + String.join(", ", calls);
-        String match = a.scalar() ? "" : "EXISTS (SELECT 1 FROM __pgt_aff __pgt_x WHERE "
-                + joinOn("__pgt_x", a.keys(), g, true) + ")";
-        String freshWhere = a.scalar() ? where
-                : " WHERE " + (a.whereSql() == null ? "" : "(" + a.whereSql() + ") AND ") + match;
-        String fresh = "SELECT " + freshSelect + " FROM " + a.fromSql() + freshWhere + groupBy;
+        String fresh = a.scalar() ? "SELECT " + freshSelect + " FROM " + a.fromSql() + where
+                : AffectedGroups.select(freshSelect, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null);
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
         String f = "__pgt_f";
         String present = f + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");

@@ -1,0 +1,46 @@
+package io.pgtrickle.core.dvm.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Re-aggregates only the groups listed in a CTE of affected group keys. NULL-safe equality (IS NOT
+ * DISTINCT FROM) cannot use an index or a hash, and matching with it made a refresh scan the whole
+ * input once per affected group (20 s for 5,000 changed rows of 50,000 in the benchmark). So groups
+ * whose keys are all non-NULL are matched with {@code (keys) IN (...)} — a semi-join that can use an
+ * index on the keys — and the rare groups with a NULL key by a second branch that PostgreSQL skips
+ * at once (a one-time filter) when no such group is affected.
+ */
+final class AffectedGroups {
+    private AffectedGroups() {
+    }
+
+    /**
+     * @param list      the select list (keys and aggregates)
+     * @param affected  the CTE with columns g0..gn; {@code filter} restricts it (may be null)
+     */
+    static String select(String list, String fromSql, String where, List<String> keys, List<String> g,
+                         String affected, String filter) {
+        String w = where == null ? "" : "(" + where + ") AND ";
+        String f = filter == null ? "" : filter + " AND ";
+        String keyTuple = keys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
+        String gTuple = g.stream().map(x -> "a." + x).collect(Collectors.joining(", "));
+        String groupBy = " GROUP BY " + String.join(", ", keys);
+        String plain = "SELECT " + list + " FROM " + fromSql + " WHERE " + w + "(" + keyTuple + ") IN (SELECT " + gTuple
+                + " FROM " + affected + " a WHERE " + f + "true)" + groupBy;
+        List<String> anyNull = new ArrayList<>();
+        List<String> same = new ArrayList<>();
+        List<String> keyNull = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            anyNull.add("a." + g.get(i) + " IS NULL");
+            same.add("a." + g.get(i) + " IS NOT DISTINCT FROM (" + keys.get(i) + ")");
+            keyNull.add("(" + keys.get(i) + ") IS NULL");
+        }
+        String withNulls = "SELECT " + list + " FROM " + fromSql + " WHERE " + w
+                + "EXISTS (SELECT 1 FROM " + affected + " a WHERE " + f + "(" + String.join(" OR ", anyNull) + "))"
+                + " AND EXISTS (SELECT 1 FROM " + affected + " a WHERE " + f + String.join(" AND ", same) + ")"
+                + groupBy + " HAVING " + String.join(" OR ", keyNull);
+        return "(" + plain + ") UNION ALL (" + withNulls + ")";
+    }
+}
