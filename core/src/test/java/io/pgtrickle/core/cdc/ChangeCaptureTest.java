@@ -114,12 +114,13 @@ class ChangeCaptureTest {
     void pausingCaptureForTheWholeClusterWithAlterSystemIsSafeToo() throws Exception {
         db.exec("CREATE TABLE sys_src (id int PRIMARY KEY)");
         db.api.create(CreateOptions.of("sys_st", "SELECT id FROM sys_src"));
-        db.exec("ALTER SYSTEM SET pg_trickle.cdc_paused = on", "SELECT pg_reload_conf()");
+        // PostgreSQL 15/16 accept ALTER SYSTEM for a custom setting only once the session knows it.
+        db.exec("SET pg_trickle.cdc_paused = off", "ALTER SYSTEM SET pg_trickle.cdc_paused = on", "SELECT pg_reload_conf()");
         try {
             awaitSetting("on");
             db.exec("INSERT INTO sys_src VALUES (1)");
         } finally {
-            db.exec("ALTER SYSTEM RESET pg_trickle.cdc_paused", "SELECT pg_reload_conf()");
+            db.exec("SET pg_trickle.cdc_paused = off", "ALTER SYSTEM RESET pg_trickle.cdc_paused", "SELECT pg_reload_conf()");
             awaitSetting("off");
         }
         assertThat(db.queryStrings("SELECT __pgt_action::text FROM " + buffer("sys_src"))).containsExactly("P");
