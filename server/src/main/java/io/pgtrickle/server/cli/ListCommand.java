@@ -12,12 +12,7 @@ final class ListCommand extends DatabaseCommand {
     @Override
     protected int run(StreamTables db) {
         List<StreamTableInfo> all = db.list();
-        if (output().json()) {
-            output().json(JsonViews.StreamTableList.of(all));
-            return ExitCode.OK;
-        }
-        if (all.isEmpty()) {
-            output().info("no stream tables");
+        if (printedAsJsonOrEmpty(all)) {
             return ExitCode.OK;
         }
         Table t = new Table("NAME", "MODE", "SCHEDULE", "STATUS", "POPULATED", "LAST REFRESH");

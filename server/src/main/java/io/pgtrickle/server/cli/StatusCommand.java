@@ -22,12 +22,7 @@ final class StatusCommand extends DatabaseCommand {
 
     private int all(StreamTables db) {
         List<StreamTableInfo> all = db.list();
-        if (output().json()) {
-            output().json(JsonViews.StreamTableList.of(all));
-            return ExitCode.OK;
-        }
-        if (all.isEmpty()) {
-            output().info("no stream tables");
+        if (printedAsJsonOrEmpty(all)) {
             return ExitCode.OK;
         }
         Table t = new Table("NAME", "MODE", "SCHEDULE", "STATUS", "POPULATED", "LAST REFRESH", "ERRORS",
