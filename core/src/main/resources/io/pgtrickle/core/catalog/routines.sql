@@ -211,7 +211,9 @@ BEGIN
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
         WHEN v_pending.change_rows = 0 THEN 'no source changes'
-        WHEN st.refresh_mode <> 'DIFFERENTIAL' THEN 'source changes'
+        WHEN st.refresh_mode <> 'DIFFERENTIAL' THEN
+            CASE WHEN st.requested_refresh_mode = 'AUTO' AND st.unsupported_reason IS NOT NULL
+                 THEN 'differential not possible: ' || st.unsupported_reason ELSE 'source changes' END
         WHEN v_force_setting THEN 'pg_trickle.force_full_refresh is on'
         WHEN st.frontier IS NULL THEN 'no previous frontier'
         WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(v_source_rows, 1000)
@@ -229,8 +231,10 @@ BEGIN
         action := CASE WHEN st.is_populated AND (st.needs_reinit OR v_pending.capture_lost OR v_pending.truncated)
                        THEN 'REINITIALIZE' ELSE 'FULL' END;
         v_fallback := st.refresh_mode = 'DIFFERENTIAL' AND st.is_populated;
-        IF v_fallback THEN
-            RAISE NOTICE 'stream table "%.%" using FULL refresh: %', st.pgt_schema, st.pgt_name, reason;
+        -- Every FULL refresh that is not the user's own choice says why (AUTO resolved to FULL, or a fallback).
+        IF v_fallback OR (st.is_populated AND st.requested_refresh_mode = 'AUTO' AND st.unsupported_reason IS NOT NULL) THEN
+            RAISE NOTICE 'stream table "%.%" using FULL refresh: %', st.pgt_schema, st.pgt_name,
+                CASE WHEN v_fallback THEN reason ELSE st.unsupported_reason END;
         END IF;
         PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
         EXECUTE st.full_apply_sql INTO rows_inserted, rows_deleted;

@@ -41,6 +41,19 @@ class FallbackAndExplainTest {
     }
 
     @Test
+    void everyRefreshOfAnAutoStreamTableThatResolvedToFullSaysWhy() throws Exception {
+        db.api.create(CreateOptions.of("ranked", "SELECT id, rank() OVER (ORDER BY amount) AS r FROM o"));
+        db.exec("INSERT INTO o VALUES (300, 'r1', 3)");
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("CALL pgtrickle.refresh_stream_table('ranked')");
+            assertThat(st.getWarnings().getMessage())
+                    .isEqualTo("stream table \"public.ranked\" using FULL refresh: window function rank() (a later release)");
+        }
+        assertThat(db.api.history("ranked", 1).get(0).reason()).isEqualTo("differential not possible: window function rank() (a later release)");
+        db.assertOracle("ranked");
+    }
+
+    @Test
     void forceFullRefreshMakesEveryRefreshFullWithANotice() throws Exception {
         db.api.create(CreateOptions.of("ff", "SELECT region, count(*) AS n FROM o GROUP BY region"));
         db.exec("INSERT INTO o VALUES (101, 'r9', 1)");
