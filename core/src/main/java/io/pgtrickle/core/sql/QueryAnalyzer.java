@@ -72,8 +72,15 @@ public final class QueryAnalyzer {
             case "42701" -> ErrorCode.QUERY_INVALID;
             default -> ErrorCode.QUERY_INVALID;
         };
-        if ("42701".equals(state) && hint == null) {
-            hint = "Give each output column a distinct name with AS.";
+        if (hint == null) {
+            hint = switch (state) {
+                case "42701" -> "Give each output column a distinct name with AS.";
+                case "42601" -> "Check the SQL at the position shown.";
+                case "42P01" -> "Check the name; unqualified names are looked up in the search path (SHOW search_path).";
+                case "42703" -> "Check the column names of the relations in FROM (\\d table in psql).";
+                case "42883" -> "Check the function name and the argument types; add explicit casts if needed.";
+                default -> "The defining query must be a valid SELECT; run it in psql to see PostgreSQL's full message.";
+            };
         }
         String where = position > 0 ? " " + QueryText.describePosition(query, position) : "";
         return new PgtException(code, state, "invalid defining query: " + message + where, hint, e);

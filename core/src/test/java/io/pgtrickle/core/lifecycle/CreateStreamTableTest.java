@@ -75,6 +75,7 @@ class CreateStreamTableTest {
                 .isInstanceOfSatisfying(PgtException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.QUERY_SYNTAX);
                     assertThat(e.sqlState()).isEqualTo("42601");
+                    assertThat(e.hint()).isNotBlank();
                     assertThat(e.getMessage()).contains("line 2, column 14");
                 });
         assertNothingLeft("bad_syntax");
@@ -86,6 +87,7 @@ class CreateStreamTableTest {
                 .isInstanceOfSatisfying(PgtException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.UNDEFINED_TABLE);
                     assertThat(e.getMessage()).contains("no_such_table");
+                    assertThat(e.hint()).contains("search path");
                 });
         assertThatThrownBy(() -> db.api.create(CreateOptions.of("bad_col", "SELECT nope FROM customers")))
                 .isInstanceOfSatisfying(PgtException.class, e -> {
