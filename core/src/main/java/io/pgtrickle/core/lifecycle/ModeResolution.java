@@ -16,20 +16,37 @@ import java.util.List;
 record ModeResolution(RefreshMode mode, List<String> notices) {
 
     static ModeResolution resolve(String streamTable, RefreshMode requested, CompiledQuery compiled, ResolvedQuery query) {
+        ModeResolution r = resolve(streamTable, requested, compiled.differential() ? null : compiled.unsupported());
+        if (r.mode() == RefreshMode.DIFFERENTIAL && !query.stableFunctions().isEmpty()) {
+            List<String> notices = new ArrayList<>(r.notices());
+            notices.add("stream table \"" + streamTable + "\" calls stable functions ("
+                    + String.join(", ", query.stableFunctions()) + "): their results are taken at each refresh, "
+                    + "so unchanged rows keep the value of the refresh that last touched them");
+            return new ModeResolution(r.mode(), notices);
+        }
+        return r;
+    }
+
+    /**
+     * The one place a requested mode becomes a stored one, for create and alter alike.
+     *
+     * @param unsupported why DIFFERENTIAL is not possible, or null when it is
+     */
+    static ModeResolution resolve(String streamTable, RefreshMode requested, String unsupported) {
         List<String> notices = new ArrayList<>();
         RefreshMode mode = switch (requested) {
             case FULL -> RefreshMode.FULL;
             case AUTO -> {
-                if (compiled.differential()) {
+                if (unsupported == null) {
                     yield RefreshMode.DIFFERENTIAL;
                 }
-                notices.add("stream table \"" + streamTable + "\" using FULL refresh: " + compiled.unsupported());
+                notices.add("stream table \"" + streamTable + "\" using FULL refresh: " + unsupported);
                 yield RefreshMode.FULL;
             }
             case DIFFERENTIAL -> {
-                if (!compiled.differential()) {
+                if (unsupported != null) {
                     throw new PgtException(ErrorCode.UNSUPPORTED_QUERY,
-                            "stream table \"" + streamTable + "\" cannot be maintained incrementally: " + compiled.unsupported(),
+                            "stream table \"" + streamTable + "\" cannot be maintained incrementally: " + unsupported,
                             "Use refresh mode AUTO (falls back to FULL) or FULL.");
                 }
                 yield RefreshMode.DIFFERENTIAL;
@@ -38,11 +55,6 @@ record ModeResolution(RefreshMode mode, List<String> notices) {
                     "refresh mode IMMEDIATE is not available in this release",
                     "Use DIFFERENTIAL, FULL or AUTO.");
         };
-        if (mode == RefreshMode.DIFFERENTIAL && !query.stableFunctions().isEmpty()) {
-            notices.add("stream table \"" + streamTable + "\" calls stable functions ("
-                    + String.join(", ", query.stableFunctions()) + "): their results are taken at each refresh, "
-                    + "so unchanged rows keep the value of the refresh that last touched them");
-        }
         return new ModeResolution(mode, notices);
     }
 }

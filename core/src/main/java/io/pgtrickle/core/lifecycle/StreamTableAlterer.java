@@ -32,26 +32,9 @@ public final class StreamTableAlterer {
             String unsupported = Jdbc.queryOne(conn, String.class,
                     "SELECT CASE WHEN diff_apply_sql IS NULL THEN coalesce(unsupported_reason, 'not compiled for DIFFERENTIAL') END"
                             + " FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id()).orElse(null);
-            RefreshMode mode = switch (o.refreshMode()) {
-                case FULL -> RefreshMode.FULL;
-                case AUTO -> {
-                    if (unsupported == null) {
-                        yield RefreshMode.DIFFERENTIAL;
-                    }
-                    notices.add("stream table \"" + st.qualifiedName() + "\" using FULL refresh: " + unsupported);
-                    yield RefreshMode.FULL;
-                }
-                case DIFFERENTIAL -> {
-                    if (unsupported != null) {
-                        throw new PgtException(ErrorCode.UNSUPPORTED_QUERY,
-                                "stream table \"" + st.qualifiedName() + "\" cannot be maintained incrementally: " + unsupported,
-                                "Use refresh mode AUTO (falls back to FULL) or FULL.");
-                    }
-                    yield RefreshMode.DIFFERENTIAL;
-                }
-                case IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
-                        "refresh mode IMMEDIATE is not available in this release", "Use DIFFERENTIAL, FULL or AUTO.");
-            };
+            ModeResolution resolved = ModeResolution.resolve(st.qualifiedName(), o.refreshMode(), unsupported);
+            notices.addAll(resolved.notices());
+            RefreshMode mode = resolved.mode();
             // Row identity is the same in both modes, so switching needs no rebuild.
             update(conn, st.id(), "refresh_mode = ?", mode.name());
             update(conn, st.id(), "requested_refresh_mode = ?", o.refreshMode().name());

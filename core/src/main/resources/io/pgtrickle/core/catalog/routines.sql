@@ -200,9 +200,11 @@ BEGIN
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
     v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
                         {{default:pg_trickle.differential_max_change_ratio}});
-    SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
-      FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
-     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode = 'TRIGGER';
+    IF st.refresh_mode = 'DIFFERENTIAL' THEN  -- only the change-ratio fallback needs the sources' size
+        SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
+          FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
+         WHERE d.pgt_id = p_pgt_id AND d.cdc_mode = 'TRIGGER';
+    END IF;
 
     reason := CASE
         WHEN NOT st.is_populated THEN 'initial population'

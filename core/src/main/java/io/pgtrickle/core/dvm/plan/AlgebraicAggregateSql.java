@@ -100,7 +100,7 @@ final class AlgebraicAggregateSql {
                 case OTHER -> throw new IllegalStateException();
             }
         }
-        String keysSelect = a.scalar() ? "" : aliased(a.keys(), g) + ", ";
+        String keysSelect = a.scalar() ? "" : RowHash.aliased(a.keys(), g) + ", ";
         String delta = "SELECT " + (a.scalar() ? "" : g.stream().map(k -> "q." + k + ", ").collect(Collectors.joining()))
                 + String.join(", ", d) + " FROM (" + rows + ") q"
                 + (a.scalar() ? "" : " GROUP BY " + g.stream().map(k -> "q." + k).collect(Collectors.joining(", ")));
@@ -196,13 +196,6 @@ final class AlgebraicAggregateSql {
                 + " FROM __pgt_f AS " + alias;
     }
 
-    private static String aliased(List<String> expressions, List<String> names) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < expressions.size(); i++) {
-            out.add("(" + expressions.get(i) + ") AS " + names.get(i));
-        }
-        return String.join(", ", out);
-    }
 
 
     private static String joinOnColumns(String left, String right, List<String> g) {

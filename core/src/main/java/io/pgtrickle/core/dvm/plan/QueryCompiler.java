@@ -151,19 +151,19 @@ public final class QueryCompiler {
         String affected = a.scalar()
                 ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select("", a.whereSql(), changesRows) + ") __pgt_q"
                 : "SELECT DISTINCT " + g.stream().map(k -> "__pgt_q." + k).collect(Collectors.joining(", ")) + " FROM ("
-                        + a.from().select(aliased(a.keys(), g), a.whereSql(), changesRows) + ") __pgt_q";
+                        + a.from().select(RowHash.aliased(a.keys(), g), a.whereSql(), changesRows) + ") __pgt_q";
         List<String> calls = new ArrayList<>();
         for (int i = 0; i < a.calls().size(); i++) {
             calls.add(a.calls().get(i) + " AS __pgt_a" + i);
         }
         calls.add("count(*) AS __pgt_n");
-        String freshSelect = (a.scalar() ? "" : aliased(a.keys(), g) + ", ") + String.join(", ", calls);
+        String freshSelect = (a.scalar() ? "" : RowHash.aliased(a.keys(), g) + ", ") + String.join(", ", calls);
         String fresh = a.scalar() ? "SELECT " + freshSelect + " FROM " + a.fromSql() + where
                 : AffectedGroups.select(freshSelect, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null);
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
         String f = "__pgt_f";
         String present = f + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
-        String on = a.scalar() ? "true" : joinOn(f, xKeys, g, false);
+        String on = a.scalar() ? "true" : joinOn(f, xKeys, g);
         String changes = "WITH __pgt_aff AS (" + affected + "), __pgt_fresh AS (" + fresh + ")"
                 + " SELECT " + RowHash.of(xKeys, keyHashable) + " AS __pgt_row_id,"
                 + " CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
@@ -173,25 +173,12 @@ public final class QueryCompiler {
         return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a, null);
     }
 
-    /** "e0 AS n0, e1 AS n1". */
-    private static String aliased(List<String> expressions, List<String> names) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < expressions.size(); i++) {
-            out.add("(" + expressions.get(i) + ") AS " + names.get(i));
-        }
-        return String.join(", ", out);
-    }
 
-    /**
-     * NULL-safe equality of group keys: x.g0 IS NOT DISTINCT FROM (expr0) ...
-     * @param rightIsExpression true: the right side is the key expression as written; false: a column name
-     */
-    private static String joinOn(String left, List<String> right, List<String> g, boolean rightIsExpression) {
+    /** NULL-safe equality of group keys: left.g0 IS NOT DISTINCT FROM right0 AND ... */
+    private static String joinOn(String left, List<String> right, List<String> g) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < g.size(); i++) {
-            String l = left + "." + g.get(i);
-            String r = rightIsExpression ? "(" + right.get(i) + ")" : right.get(i);
-            out.add(l + " IS NOT DISTINCT FROM " + r);
+            out.add(left + "." + g.get(i) + " IS NOT DISTINCT FROM " + right.get(i));
         }
         return String.join(" AND ", out);
     }
@@ -231,7 +218,7 @@ public final class QueryCompiler {
                 for (int i = 0; i < expressions.size(); i++) {
                     g.add("__pgt_e" + i);
                 }
-                st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + aliased(expressions, g) + " FROM " + fromSql);
+                st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + RowHash.aliased(expressions, g) + " FROM " + fromSql);
                 try (PreparedStatement ps = conn.prepareStatement("""
                         SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid) FROM pg_attribute a
                          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {

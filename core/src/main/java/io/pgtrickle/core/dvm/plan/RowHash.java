@@ -14,6 +14,15 @@ final class RowHash {
     private RowHash() {
     }
 
+    /** "(e0) AS n0, (e1) AS n1": expressions as written, under the engine's column names. */
+    static String aliased(List<String> expressions, List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < expressions.size(); i++) {
+            out.add("(" + expressions.get(i) + ") AS " + names.get(i));
+        }
+        return String.join(", ", out);
+    }
+
     static String of(List<String> expressions, List<Boolean> hashable) {
         if (expressions.isEmpty()) {
             return SINGLETON;
