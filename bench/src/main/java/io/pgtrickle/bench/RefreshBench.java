@@ -60,6 +60,12 @@ public final class RefreshBench {
     static final List<Scenario> SCENARIOS = List.of(
             new Scenario("filter/projection", "SELECT id, v * 2 AS v2, k FROM events WHERE v % 10 = 0"),
             new Scenario("2-way join", "SELECT e.id, d.name, e.v FROM events e JOIN dims d ON d.k = e.k WHERE e.v < 500"),
+            new Scenario("3-way join", "SELECT e.id, d.name, r.name AS region FROM events e JOIN dims d ON d.k = e.k"
+                    + " JOIN regions r ON r.id = d.k % 10 WHERE e.v < 500"),
+            new Scenario("LEFT JOIN, null-supplying side changes", "SELECT d.k, d.name, e.id, e.v FROM dims d"
+                    + " LEFT JOIN events e ON e.k = d.k AND e.v < 100"),
+            new Scenario("EXISTS (semi join)", "SELECT d.k, d.name FROM dims d WHERE EXISTS"
+                    + " (SELECT 1 FROM events e WHERE e.k = d.k AND e.v < 5)"),
             new Scenario("GROUP BY, many groups", "SELECT k, count(*) AS n, sum(v) AS total FROM events GROUP BY k"),
             new Scenario("GROUP BY, few groups", "SELECT k % 10 AS bucket, count(*) AS n, avg(v) AS mean FROM events GROUP BY k % 10"),
             new Scenario("MIN/MAX under deletes", "SELECT k, min(v) AS lo, max(v) AS hi FROM events GROUP BY k"),
@@ -115,7 +121,9 @@ public final class RefreshBench {
 
     private static void setUp(Connection c, int rows) throws SQLException {
         OUT.printf("loading %,d rows ...%n", rows);
-        exec(c, "DROP TABLE IF EXISTS events, dims CASCADE");
+        exec(c, "DROP TABLE IF EXISTS events, dims, regions CASCADE");
+        exec(c, "CREATE TABLE regions (id int PRIMARY KEY, name text NOT NULL)");
+        exec(c, "INSERT INTO regions SELECT g, 'region ' || g FROM generate_series(0, 9) g");
         exec(c, "CREATE TABLE dims (k int PRIMARY KEY, name text NOT NULL)");
         exec(c, "INSERT INTO dims SELECT g, 'dim ' || g FROM generate_series(0, 9999) g");
         exec(c, "CREATE TABLE events (id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, pad text)");
@@ -124,6 +132,7 @@ public final class RefreshBench {
         exec(c, "CREATE INDEX ON events (k)");
         exec(c, "ANALYZE events");
         exec(c, "ANALYZE dims");
+        exec(c, "ANALYZE regions");
     }
 
     /**

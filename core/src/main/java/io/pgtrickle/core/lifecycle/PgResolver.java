@@ -40,10 +40,32 @@ final class PgResolver implements TreeBuilder.Resolver {
                 long relid = rs.getLong(1);
                 String kind = rs.getString(2);
                 String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;
-                return new TreeBuilder.Relation(relid, kind, viewDef, columnsUsed.getOrDefault(relid, List.of()));
+                List<String> used = columnsUsed.getOrDefault(relid, List.of());
+                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used));
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
+        }
+    }
+
+    /** The columns among {@code used} that are NOT NULL and have a hash/btree equality. */
+    private List<String> indexable(long relid, List<String> used) throws SQLException {
+        if (used.isEmpty()) {
+            return List.of();
+        }
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT a.attname FROM pg_attribute a
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+                   AND a.attname = ANY (?) AND pgtrickle._type_hashable(a.atttypid) ORDER BY a.attnum""")) {
+            ps.setLong(1, relid);
+            ps.setArray(2, conn.createArrayOf("text", used.toArray()));
+            List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
         }
     }
 

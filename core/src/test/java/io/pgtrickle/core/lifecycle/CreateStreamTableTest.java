@@ -132,11 +132,11 @@ class CreateStreamTableTest {
     @Test
     void anExplicitDifferentialThatCannotBeMaintainedIsRefusedWithTheReason() {
         assertThatThrownBy(() -> db.api.create(CreateOptions.of("diff",
-                "SELECT c.name, o.amount FROM customers c LEFT JOIN orders o ON o.customer_id = c.id")
+                "SELECT c.name, row_number() OVER (ORDER BY c.id) AS n FROM customers c")
                 .withRefreshMode(RefreshMode.DIFFERENTIAL)))
                 .isInstanceOfSatisfying(PgtException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_QUERY);
-                    assertThat(e.getMessage()).contains("cannot be maintained incrementally: outer, natural and USING joins");
+                    assertThat(e.getMessage()).contains("cannot be maintained incrementally: window function row_number()");
                     assertThat(e.hint()).contains("AUTO");
                 });
         assertThatThrownBy(() -> db.api.create(CreateOptions.of("diff", "SELECT random() AS r, id FROM customers")

@@ -9,6 +9,7 @@ import net.sf.jsqlparser.expression.AnalyticType;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
 import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
@@ -16,7 +17,7 @@ import net.sf.jsqlparser.statement.select.Select;
 
 /**
  * What an expression contains that the compiler cares about: aggregate calls and column
- * references (with their spans), and constructs it cannot maintain (window functions, subqueries).
+ * references (with their spans), subqueries, and constructs it cannot maintain (window functions).
  */
 final class ExpressionScan {
     /** An aggregate call or a column reference, with its text and span. */
@@ -25,6 +26,8 @@ final class ExpressionScan {
 
     final List<Found> aggregates = new ArrayList<>();
     final List<Found> columns = new ArrayList<>();
+    /** Subqueries (EXISTS, IN, ANY/ALL, scalar), not looked into: their columns and aggregates are their own. */
+    final List<Select> sublinks = new ArrayList<>();
     String unsupported;
 
     static ExpressionScan of(Expression e, String sql, Predicate<String> isAggregate) {
@@ -60,19 +63,24 @@ final class ExpressionScan {
 
             @Override
             public <S> Void visit(ParenthesedSelect s, S context) {
-                scan.unsupported = "subquery in an expression (a later release)";
+                scan.sublinks.add(s);
                 return null;
             }
 
             @Override
             public <S> Void visit(Select s, S context) {
-                scan.unsupported = "subquery in an expression (a later release)";
+                scan.sublinks.add(s);
                 return null;
             }
 
             @Override
             public <S> Void visit(ExistsExpression x, S context) {
-                scan.unsupported = "EXISTS subquery (a later release)";
+                return x.getRightExpression().accept(this, context);
+            }
+
+            @Override
+            public <S> Void visit(AnyComparisonExpression x, S context) {
+                scan.sublinks.add(x.getSelect());
                 return null;
             }
         }, null);

@@ -2,7 +2,8 @@ package io.pgtrickle.core.dvm.build;
 
 import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.FromClause;
-import io.pgtrickle.core.dvm.op.InnerJoin;
+import io.pgtrickle.core.dvm.op.FromNode;
+import io.pgtrickle.core.dvm.op.Join.Kind;
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
@@ -19,9 +20,8 @@ import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
 
 /**
- * Builds the FROM clause of one SELECT: tables and subqueries, and inner joins of them (JOIN … ON,
- * CROSS JOIN, commas) flattened to items and conditions. Join conditions are cut out of
- * PostgreSQL's text (it prints each parenthesised).
+ * Builds the FROM clause of one SELECT: tables and subqueries, and the joins of them. Join
+ * conditions are cut out of PostgreSQL's text (it prints each parenthesised).
  */
 final class FromClauses {
     /** Builds a subquery in FROM (the tree builder's job). */
@@ -38,45 +38,55 @@ final class FromClauses {
         this.subqueries = subqueries;
     }
 
-    /** The FROM clause: one item, or an inner join (JOIN … ON, CROSS JOIN, commas) flattened to items and conditions. */
+    /**
+     * The FROM clause as a join tree. JSqlParser gives each level as a first item and a list of
+     * joins; PostgreSQL parenthesises every nested join, so folding the list to the left gives the
+     * tree PostgreSQL evaluates. A comma becomes a CROSS join (the same rows: an ON clause cannot
+     * reference an item to the left of a comma).
+     */
     FromClause fromClause(PlainSelect p, String sql) throws Unsupported {
-        List<SingleFrom> items = new ArrayList<>();
-        List<String> conditions = new ArrayList<>();
-        collect(p.getFromItem(), sql, items, conditions);
-        if (p.getJoins() != null) {
-            for (Join j : p.getJoins()) {
-                join(j, sql, items, conditions);
-            }
-        }
-        return items.size() == 1 && conditions.isEmpty() ? items.get(0) : new InnerJoin(items, conditions);
+        return new FromClause(level(p.getFromItem(), p.getJoins(), sql));
     }
 
-    private void collect(FromItem item, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
+    private FromNode level(FromItem first, List<Join> joins, String sql) throws Unsupported {
+        FromNode node = node(first, sql);
+        if (joins != null) {
+            for (Join j : joins) {
+                node = join(node, j, sql);
+            }
+        }
+        return node;
+    }
+
+    private FromNode node(FromItem item, String sql) throws Unsupported {
         if (item instanceof ParenthesedFromItem pf) {
             if (pf.getAlias() != null) {
                 throw new Unsupported("an aliased join (a later release)");
             }
-            collect(pf.getFromItem(), sql, items, conditions);
-            if (pf.getJoins() != null) {
-                for (Join j : pf.getJoins()) {
-                    join(j, sql, items, conditions);
-                }
-            }
-            return;
+            return level(pf.getFromItem(), pf.getJoins(), sql);
         }
-        items.add(new SingleFrom(fromItem(item, sql), aliasOf(item)));
+        return new SingleFrom(fromItem(item, sql), aliasOf(item));
     }
 
-    private void join(Join j, String sql, List<SingleFrom> items, List<String> conditions) throws Unsupported {
-        if (j.isLeft() || j.isRight() || j.isFull() || j.isOuter() || j.isNatural() || j.isSemi() || j.isApply()
-                || (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty())) {
-            throw new Unsupported("outer, natural and USING joins (the next release)");
+    private FromNode join(FromNode left, Join j, String sql) throws Unsupported {
+        if (j.isNatural()) {
+            throw new Unsupported("NATURAL JOIN as written (PostgreSQL prints it as USING)");
         }
-        collect(j.getRightItem(), sql, items, conditions);
+        if (j.isSemi() || j.isApply() || j.isStraight()) {
+            throw new Unsupported("join kind " + j);
+        }
+        FromNode right = node(j.getRightItem(), sql);
+        Kind kind = j.isFull() ? Kind.FULL : j.isLeft() ? Kind.LEFT : j.isRight() ? Kind.RIGHT
+                : j.isCross() || j.isSimple() ? Kind.CROSS : Kind.INNER;
+        List<String> using = new ArrayList<>();
+        if (j.getUsingColumns() != null) {
+            j.getUsingColumns().forEach(c -> using.add(c.getColumnName()));
+        }
+        String on = null;
         if (j.getOnExpressions() != null && !j.getOnExpressions().isEmpty()) {
-            Span right = Spans.of(j.getRightItem());
-            int[] on = right == null ? null : Clauses.parenthesizedAfter(sql, right.end(), "ON");
-            if (on == null) {
+            Span rightSpan = Spans.of(j.getRightItem());
+            int[] at = rightSpan == null ? null : Clauses.parenthesizedAfter(sql, rightSpan.end(), "ON");
+            if (at == null) {
                 throw new Unsupported("cannot locate a join condition in the query text");
             }
             for (Expression e : j.getOnExpressions()) {
@@ -84,16 +94,23 @@ final class FromClauses {
                 if (scan.unsupported != null) {
                     throw new Unsupported(scan.unsupported);
                 }
+                if (!scan.sublinks.isEmpty()) {
+                    throw new Unsupported("a subquery in a join condition (a later release)");
+                }
             }
-            conditions.add(sql.substring(on[0], on[1]));
+            on = sql.substring(at[0], at[1]);
         }
+        if (kind == Kind.CROSS && (on != null || !using.isEmpty())) {
+            kind = Kind.INNER;
+        }
+        return new io.pgtrickle.core.dvm.op.Join(kind, left, right, on, using);
     }
 
     private LinearOperator fromItem(FromItem from, String sql) throws Unsupported {
         if (from instanceof Table t) {
             TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
             return switch (r.kind()) {
-                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed());
+                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable());
                 case "m" -> throw new Unsupported("materialized view " + t.getFullyQualifiedName() + " (no change capture)");
                 case "f" -> throw new Unsupported("foreign table " + t.getFullyQualifiedName() + " (no change capture)");
                 default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());

@@ -6,12 +6,11 @@ import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Distinct;
 import io.pgtrickle.core.dvm.op.FromClause;
-import io.pgtrickle.core.dvm.op.InnerJoin;
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.Scan;
-import io.pgtrickle.core.dvm.op.SingleFrom;
+import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.UnionAll;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,17 +48,23 @@ public final class TreeBuilder {
         boolean isAggregate(String functionName);
     }
 
-    /** A relation in a FROM clause: a view carries its definition, to be inlined. */
-    public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed) {
+    /**
+     * A relation in a FROM clause: a view carries its definition, to be inlined.
+     *
+     * @param indexable the used columns that are NOT NULL and have equality (a row lookup by them can use an index)
+     */
+    public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
     }
 
     private static final int MAX_VIEW_DEPTH = 32;
     private final Resolver resolver;
     private final FromClauses fromClauses;
+    private final SublinkTemplates sublinks;
 
     public TreeBuilder(Resolver resolver) {
         this.resolver = resolver;
         this.fromClauses = new FromClauses(resolver, (select, sql) -> linear(select, sql, null));
+        this.sublinks = new SublinkTemplates(resolver);
     }
 
     /** The result: the tree and the query text it was built from (views inlined). */
@@ -161,24 +166,29 @@ public final class TreeBuilder {
     /** {@code SELECT items FROM from [WHERE p]} as one Project over its FROM clause. */
     private LinearOperator project(PlainSelect p, String sql, List<String> names) throws Unsupported {
         FromClause from = fromClauses.fromClause(p, sql);
-        String where = where(p, sql);
+        Template where = where(p, sql);
         List<Project.Item> items = new ArrayList<>();
+        List<Template> list = new ArrayList<>();
         int i = 0;
         for (SelectItem<?> si : p.getSelectItems()) {
             ExpressionScan scan = ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate);
             if (scan.unsupported != null) {
                 throw new Unsupported(scan.unsupported);
             }
-            items.add(new Project.Item(itemText(si, sql), names != null ? names.get(i) : itemName(si)));
+            String text = itemText(si, sql);
+            String name = names != null ? names.get(i) : itemName(si);
+            items.add(new Project.Item(text, name));
+            Template t = sublinks.of(text, Spans.of(si).begin(), scan.sublinks, sql);
+            list.add(new Template(t.text() + " AS " + quote(name), t.sublinks()));
             i++;
         }
-        return new Project(from, where, items);
+        return new Project(from, where, Template.join(list, ", "), items);
     }
 
     private Aggregate aggregate(PlainSelect p, String sql, List<String> names) throws Unsupported {
         FromClause from = fromClauses.fromClause(p, sql);
         String alias = "__pgt_f";
-        String where = where(p, sql);
+        Template where = where(p, sql);
         Span fromSpan = FromClauses.fromSpan(p, sql);
         List<String> keys = new ArrayList<>();
         GroupByElement groupBy = p.getGroupBy();
@@ -187,6 +197,9 @@ public final class TreeBuilder {
                 throw new Unsupported("GROUPING SETS, CUBE or ROLLUP (a later release)");
             }
             keys.addAll(clauses(p, sql).groupBy());
+            if (keys.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {
+                throw new Unsupported("a subquery in GROUP BY");
+            }
             if (keys.size() != groupBy.getGroupByExpressionList().size()) {
                 throw new Unsupported("cannot split the GROUP BY clause of the query text");
             }
@@ -231,6 +244,9 @@ public final class TreeBuilder {
         if (scan.unsupported != null) {
             throw new Unsupported(scan.unsupported);
         }
+        if (!scan.sublinks.isEmpty()) {
+            throw new Unsupported("a subquery in the select list or HAVING of an aggregate query (a later release)");
+        }
         List<Replacement> replacements = new ArrayList<>();
         for (Found agg : scan.aggregates) {
             int index = calls.indexOf(agg.text());
@@ -267,7 +283,8 @@ public final class TreeBuilder {
         return false;
     }
 
-    private static String where(PlainSelect p, String sql) throws Unsupported {
+    /** The WHERE condition, its subqueries' tables as slots; null when there is none. */
+    private Template where(PlainSelect p, String sql) throws Unsupported {
         if (p.getWhere() == null) {
             return null;
         }
@@ -275,7 +292,12 @@ public final class TreeBuilder {
         if (scan.unsupported != null) {
             throw new Unsupported(scan.unsupported);
         }
-        return clauses(p, sql).where();
+        String text = clauses(p, sql).where();
+        int offset = sql.indexOf(text, FromClauses.fromSpan(p, sql).end());
+        if (offset < 0) {
+            throw new Unsupported("cannot locate WHERE in the query text");
+        }
+        return sublinks.of(text, offset, scan.sublinks, sql);
     }
 
     /** WHERE, GROUP BY and HAVING as PostgreSQL printed them, cut from the text after the FROM item. */

@@ -3,6 +3,7 @@ package io.pgtrickle.core.dvm.build;
 import io.pgtrickle.core.dvm.build.Spans.Span;
 import java.util.ArrayList;
 import java.util.List;
+import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.select.FromItem;
@@ -45,11 +46,24 @@ final class ViewInliner {
             sol.getSelects().forEach(b -> out.addAll(fromItems(b)));
         } else if (s instanceof ParenthesedSelect ps) {
             out.addAll(fromItems(ps.getSelect()));
-        } else if (s instanceof PlainSelect p && p.getFromItem() != null) {
-            addItem(p.getFromItem(), out);
-            if (p.getJoins() != null) {
-                p.getJoins().forEach(j -> addItem(j.getFromItem(), out));
+        } else if (s instanceof PlainSelect p) {
+            if (p.getFromItem() != null) {
+                addItem(p.getFromItem(), out);
             }
+            List<Expression> expressions = new ArrayList<>();
+            if (p.getJoins() != null) {
+                p.getJoins().forEach(j -> {
+                    addItem(j.getFromItem(), out);
+                    if (j.getOnExpressions() != null) {
+                        expressions.addAll(j.getOnExpressions());
+                    }
+                });
+            }
+            p.getSelectItems().forEach(si -> expressions.add(si.getExpression()));
+            expressions.add(p.getWhere());
+            expressions.add(p.getHaving());
+            // views read by subqueries in expressions (EXISTS, IN, scalar) are inlined too
+            expressions.forEach(e -> SublinkTemplates.nested(e).forEach(sub -> out.addAll(fromItems(sub))));
         }
         return out;
     }

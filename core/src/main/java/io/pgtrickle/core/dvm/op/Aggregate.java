@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  *
  * @param from     the FROM clause (one item or an inner join), for the delta
  * @param fromSql  the FROM clause as written (its current state)
- * @param whereSql the WHERE condition as written, or null
+ * @param where    the WHERE condition (subqueries as slots), or null
  * @param keys     GROUP BY expressions as written; empty for a scalar aggregate
  * @param calls    aggregate calls as written, referred to as {@code __pgt_f.__pgt_a<i>}
  * @param outputs  the select list with aggregates and keys replaced by {@code __pgt_f.__pgt_a<i>} and
@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  * @param having   HAVING with the same replacements, or null
  * @param written  the select list and HAVING as written, for the FULL query
  */
-public record Aggregate(FromClause from, String fromSql, String whereSql, List<String> keys,
+public record Aggregate(FromClause from, String fromSql, Template where, List<String> keys,
                         List<String> calls, List<Project.Item> outputs, String having, Written written)
         implements Operator {
     /** The select list and HAVING as the user's query has them. */
@@ -37,6 +37,11 @@ public record Aggregate(FromClause from, String fromSql, String whereSql, List<S
         outputs = List.copyOf(outputs);
     }
 
+    /** The WHERE condition as written, or null. */
+    public String whereSql() {
+        return where == null ? null : where.written();
+    }
+
     public boolean scalar() {
         return keys.isEmpty();
     }
@@ -48,7 +53,7 @@ public record Aggregate(FromClause from, String fromSql, String whereSql, List<S
 
     @Override
     public List<Operator> inputs() {
-        return List.of(whereSql == null ? from.operator() : new Filter(from.operator(), whereSql));
+        return List.of(where == null ? from.operator() : new Filter(from.operator(), whereSql(), !where.sublinks().isEmpty()));
     }
 
     @Override

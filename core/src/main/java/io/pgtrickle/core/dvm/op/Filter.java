@@ -8,7 +8,11 @@ import java.util.List;
  * The predicate is rendered inside the SELECT it belongs to (see {@link Project}); this node shows
  * it in the tree.
  */
-public record Filter(Operator input, String predicate) implements Operator {
+public record Filter(Operator input, String predicate, boolean subqueries) implements Operator {
+    public Filter(Operator input, String predicate) {
+        this(input, predicate, false);
+    }
+
     @Override
     public List<String> columns() {
         return input.columns();
@@ -26,6 +30,7 @@ public record Filter(Operator input, String predicate) implements Operator {
 
     @Override
     public String strategy() {
-        return "incremental (linear)";
+        return subqueries ? "subqueries: evaluated by PostgreSQL against the state before and after the window,"
+                + " for the rows a changed row can matter to" : "incremental (linear)";
     }
 }

@@ -1,17 +1,283 @@
 package io.pgtrickle.core.dvm.op;
 
+import io.pgtrickle.core.sql.Sql;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
 /**
  * The FROM clause of one SELECT, rendered together with that SELECT's list and WHERE so that the
- * user's expressions keep resolving their {@code alias.column} references: one item, or an inner
- * join of several.
+ * user's expressions keep resolving their {@code alias.column} references and USING columns: the
+ * join tree is printed back as written, each item replaced by the rows of the state asked for.
+ *
+ * <h2>The delta</h2>
+ * The inputs of a SELECT are of two kinds. An item on a <em>preserved</em> path (every join above
+ * it inner, cross, or it on the preserved side of an outer join) is <em>linear</em>: each of its
+ * rows yields its output rows independently of the item's other rows. Everything else is a
+ * <em>unit</em>: the null-supplying side of an outer join, a FULL join, a subquery in an expression.
+ * With the linear items L₁…Lₙ and the units U₁…Uₘ, telescoping from the old to the new state one
+ * input at a time gives exactly
+ *
+ * <pre>
+ *   ΔQ = Σᵢ Q(L₍&lt;ᵢ₎⁰, ΔLᵢ, L₍&gt;ᵢ₎¹, U¹)                                      (linear in Lᵢ)
+ *      + Σⱼ [ Q(L⁰, U₍&lt;ⱼ₎⁰, Uⱼ¹, U₍&gt;ⱼ₎¹) − Q(L⁰, U₍&lt;ⱼ₎⁰, Uⱼ⁰, U₍&gt;ⱼ₎¹) ] restricted to Rⱼ
+ * </pre>
+ *
+ * where X¹ is the current state, X⁰ the state at the previous refresh, and Rⱼ a condition on the
+ * row of the FROM clause that holds for every row whose result can differ between the two states of
+ * Uⱼ (e.g. for {@code L LEFT JOIN B ON θ}: a changed row of B satisfies θ with the row's L part).
+ * Rows outside Rⱼ are identical in both halves and cancel, so restricting changes nothing but the
+ * cost. Linear items in the old state are Z-sets (current rows +1, changed rows with negated
+ * weight); units in the old state are real relations ({@link RowSource.Old}), because an outer
+ * join or a subquery must see which rows exist, not their sum. A joined row's weight is the product
+ * of its items' weights. The result is exact for any mix of changes, with no clean-up pass:
+ * consolidation at the apply adds up the weights.
  */
-public sealed interface FromClause permits SingleFrom, InnerJoin {
-    /**
-     * {@code SELECT <list>, <weight> AS __pgt_w FROM ... [WHERE <where>]} over the changes of the
-     * sources ({@link RowSource.Changes}: the delta) or over their current state.
-     */
-    String select(String list, String where, RowSource rows);
+public record FromClause(FromNode root) {
+    /** How one item is read in one term of the delta. */
+    private enum State { NOW, BEFORE_Z, DELTA, BEFORE }
 
-    /** The operators under this clause, for explain. */
-    Operator operator();
+    /** A non-linear input: a null-supplying subtree, a FULL join, or a subquery. */
+    private record Unit(FromNode node, Join join, Sublink sublink) {
+        List<SingleFrom> items() {
+            return node == null ? List.of() : node.items();
+        }
+    }
+
+    public Operator operator() {
+        return root.operator();
+    }
+
+    /**
+     * {@code SELECT <list>, <weight> AS __pgt_w FROM ... [WHERE <where>]}: over the current or the
+     * previous state of the sources, or their delta ({@link RowSource.Changes}).
+     */
+    public String select(Template list, Template where, RowSource rows) {
+        if (rows instanceof RowSource.Changes changes) {
+            return delta(list, where, changes);
+        }
+        boolean old = rows instanceof RowSource.Old;
+        return term(list, where, i -> i.item().sql(rows), Set.of(), s -> old, old ? (RowSource.Old) rows : null, null, "");
+    }
+
+    private String delta(Template list, Template where, RowSource.Changes changes) {
+        RowSource.Old old = new RowSource.Old(changes.bufferTable());
+        RowSource now = new RowSource.Current();
+        List<SingleFrom> linear = new ArrayList<>();
+        List<Unit> units = new ArrayList<>();
+        classify(root, linear, units);
+        for (Template t : java.util.Arrays.asList(list, where)) {
+            if (t != null) {
+                t.sublinks().forEach(s -> units.add(new Unit(null, null, s)));
+            }
+        }
+        List<String> terms = new ArrayList<>();
+        for (int i = 0; i < linear.size(); i++) {
+            int changed = i;
+            terms.add(term(list, where, item -> {
+                int k = linear.indexOf(item);
+                State st = k < 0 || k > changed ? State.NOW : k == changed ? State.DELTA : State.BEFORE_Z;
+                return sql(item, st, changes, old, now);
+            }, Set.of(), s -> false, old, null, ""));
+        }
+        for (int j = 0; j < units.size(); j++) {
+            Unit unit = units.get(j);
+            String restriction = restriction(unit, changes);
+            for (boolean before : new boolean[] {false, true}) {
+                int u = j;
+                Set<SingleFrom> earlier = new HashSet<>();
+                Set<Sublink> earlierSublinks = new HashSet<>();
+                for (int k = 0; k < j; k++) {
+                    earlier.addAll(units.get(k).items());
+                    if (units.get(k).sublink() != null) {
+                        earlierSublinks.add(units.get(k).sublink());
+                    }
+                }
+                if (before) {
+                    earlier.addAll(unit.items());
+                    if (unit.sublink() != null) {
+                        earlierSublinks.add(unit.sublink());
+                    }
+                }
+                terms.add(term(list, where, item -> sql(item,
+                        linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
+                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : ""));
+            }
+        }
+        return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
+    }
+
+    private static String sql(SingleFrom item, State st, RowSource.Changes changes, RowSource.Old old, RowSource now) {
+        LinearOperator op = item.item();
+        return switch (st) {
+            case NOW -> op.sql(now);
+            case DELTA -> op.sql(changes);
+            case BEFORE -> op.sql(old);
+            case BEFORE_Z -> {
+                String cols = op.columns().stream().map(c -> "b." + Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
+                yield "SELECT * FROM (" + op.sql(now) + ") a UNION ALL SELECT " + cols + "-b.__pgt_w FROM (" + op.sql(changes) + ") b";
+            }
+        };
+    }
+
+    /** Splits the tree into linear items and units (maximal null-supplying subtrees, FULL joins). */
+    private static void classify(FromNode node, List<SingleFrom> linear, List<Unit> units) {
+        if (node instanceof SingleFrom s) {
+            linear.add(s);
+            return;
+        }
+        Join j = (Join) node;
+        switch (j.kind()) {
+            case INNER, CROSS -> {
+                classify(j.left(), linear, units);
+                classify(j.right(), linear, units);
+            }
+            case LEFT -> {
+                classify(j.left(), linear, units);
+                units.add(new Unit(j.right(), j, null));
+            }
+            case RIGHT -> {
+                units.add(new Unit(j.left(), j, null));
+                classify(j.right(), linear, units);
+            }
+            case FULL -> units.add(new Unit(j, j, null));
+        }
+    }
+
+    /**
+     * Rⱼ: which rows of the FROM clause can change when the unit changes. Null-supplying single
+     * item B of a join with condition θ: some changed row of B satisfies θ. FULL join of two items:
+     * the row's own item changed, or a changed row of one side satisfies θ with the other. A
+     * subquery over one table: some changed row satisfies its WHERE. Otherwise: the unit changed at
+     * all (every row is re-evaluated, still exact).
+     */
+    private String restriction(Unit unit, RowSource.Changes changes) {
+        if (unit.sublink() != null) {
+            Sublink s = unit.sublink();
+            if (s.restriction() != null && s.tables().size() == 1) {
+                Sublink.Table t = s.tables().get(0);
+                return "EXISTS (SELECT 1 FROM (" + t.scan().sql(changes) + ") AS " + Sql.quoteIdent(t.alias())
+                        + " WHERE " + s.restriction() + ")";
+            }
+            return s.tables().stream().map(t -> "EXISTS (SELECT 1 FROM (" + t.scan().sql(changes) + ") __pgt_g)")
+                    .collect(Collectors.joining(" OR ", "(", ")"));
+        }
+        Join j = unit.join();
+        if (unit.node() instanceof SingleFrom side) {
+            String theta = condition(j, side);
+            if (theta != null) {
+                return partnerChanged(side, theta, changes);
+            }
+        } else if (unit.node() == j && j.left() instanceof SingleFrom a && j.right() instanceof SingleFrom b) {
+            String theta = condition(j, b);
+            if (theta != null) {
+                return "(" + ownRowChanged(a, changes) + " OR " + partnerChanged(a, theta, changes) + " OR "
+                        + ownRowChanged(b, changes) + " OR " + partnerChanged(b, theta, changes) + ")";
+            }
+        }
+        return unit.items().stream().map(i -> "EXISTS (SELECT 1 FROM (" + i.item().sql(changes) + ") __pgt_g)")
+                .collect(Collectors.joining(" OR ", "(", ")"));
+    }
+
+    private static String partnerChanged(SingleFrom side, String theta, RowSource.Changes changes) {
+        return "EXISTS (SELECT 1 FROM (" + side.item().sql(changes) + ") AS " + Sql.quoteIdent(side.alias()) + " WHERE " + theta + ")";
+    }
+
+    private static String ownRowChanged(SingleFrom side, RowSource.Changes changes) {
+        List<String> cols = side.item().columns();
+        return RowSource.content(Sql.quoteIdent(side.alias()), cols) + " IN (SELECT " + RowSource.content("__pgt_d", cols)
+                + " FROM (" + side.item().sql(changes) + ") __pgt_d)";
+    }
+
+    /**
+     * The join condition of {@code j} as a predicate over {@code side} and the other side's items:
+     * ON as written, USING as equalities with the other side's item that has the column; null when
+     * that cannot be said (a USING column merged by a FULL join below).
+     */
+    private static String condition(Join j, SingleFrom side) {
+        if (j.on() != null) {
+            return j.on();
+        }
+        if (j.using().isEmpty()) {
+            return "true";
+        }
+        FromNode other = j.left() == side ? j.right() : j.left();
+        if (containsFullUsing(other)) {
+            return null;
+        }
+        List<String> eq = new ArrayList<>();
+        for (String col : j.using()) {
+            String bare = unquote(col);
+            SingleFrom owner = other.items().stream().filter(i -> i.item().columns().contains(bare)).findFirst().orElse(null);
+            if (owner == null) {
+                return null;
+            }
+            eq.add(Sql.quoteIdent(owner.alias()) + "." + Sql.quoteIdent(bare) + " = " + Sql.quoteIdent(side.alias()) + "."
+                    + Sql.quoteIdent(bare));
+        }
+        return String.join(" AND ", eq);
+    }
+
+    private static boolean containsFullUsing(FromNode n) {
+        return n instanceof Join j && ((j.kind() == Join.Kind.FULL && !j.using().isEmpty()) || containsFullUsing(j.left())
+                || containsFullUsing(j.right()));
+    }
+
+    private static String unquote(String ident) {
+        return ident.length() >= 2 && ident.startsWith("\"") ? ident.substring(1, ident.length() - 1).replace("\"\"", "\"") : ident;
+    }
+
+    /**
+     * One SELECT over the FROM clause with each item read as {@code itemSql} says; the items in
+     * {@code lookedUp} are read through a lateral lookup when they are the null-supplying side of a
+     * LEFT join (their old state is a UNION that PostgreSQL cannot probe by a join condition, but it
+     * can push the condition into a lateral subquery, down to each table's index).
+     */
+    private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
+                        Predicate<Sublink> oldSublinks,
+                        RowSource.Old old, String restriction, String sign) {
+        Set<SingleFrom> padded = new HashSet<>();
+        List<SingleFrom> ignored = new ArrayList<>();
+        List<Unit> units = new ArrayList<>();
+        classify(root, ignored, units);
+        units.forEach(u -> padded.addAll(u.items()));
+        String weight = root.items().stream()
+                .map(i -> padded.contains(i) ? "coalesce(" + Sql.quoteIdent(i.alias()) + ".__pgt_w, 1)" : Sql.quoteIdent(i.alias()) + ".__pgt_w")
+                .collect(Collectors.joining(" * "));
+        String l = list == null ? "" : list.render(oldSublinks, old);
+        List<String> conditions = new ArrayList<>();
+        if (where != null && !where.isEmpty()) {
+            conditions.add(where.render(oldSublinks, old));
+        }
+        if (restriction != null) {
+            conditions.add(restriction);
+        }
+        return "SELECT " + (l == null || l.isEmpty() ? "" : l + ", ") + sign + "(" + weight + ") AS __pgt_w FROM "
+                + render(root, itemSql, lookedUp)
+                + (conditions.isEmpty() ? "" : " WHERE " + conditions.stream().map(c -> "(" + c + ")").collect(Collectors.joining(" AND ")));
+    }
+
+    private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp) {
+        if (node instanceof SingleFrom s) {
+            return "(" + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
+        }
+        Join j = (Join) node;
+        String left = render(j.left(), itemSql, lookedUp);
+        if (j.kind() == Join.Kind.LEFT && j.right() instanceof SingleFrom b && lookedUp.contains(b)) {
+            String theta = condition(j, b);
+            if (theta != null) {
+                String a = Sql.quoteIdent(b.alias());
+                return "(" + left + " LEFT JOIN LATERAL (SELECT * FROM (" + itemSql.apply(b) + ") AS " + a + " WHERE " + theta
+                        + " OFFSET 0) AS " + a + (j.using().isEmpty() ? " ON true" : " USING (" + String.join(", ", j.using()) + ")") + ")";
+            }
+        }
+        String condition = j.on() != null ? " ON " + j.on()
+                : !j.using().isEmpty() ? " USING (" + String.join(", ", j.using()) + ")"
+                : j.kind() == Join.Kind.CROSS ? "" : " ON true";
+        return "(" + left + " " + j.kind().sql + " " + render(j.right(), itemSql, lookedUp) + condition + ")";
+    }
 }

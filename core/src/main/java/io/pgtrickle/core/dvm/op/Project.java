@@ -1,18 +1,19 @@
 package io.pgtrickle.core.dvm.op;
 
-import io.pgtrickle.core.sql.Sql;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * {@code Δπ_E(σ_p(F)) = π_E(σ_p(ΔF))}: one SELECT (list, FROM, WHERE) evaluated on the changed
- * rows, the weight passing through. Expressions are the user's PostgreSQL text; they must be
- * deterministic (volatile functions are rejected for DIFFERENTIAL) or old and new images would not
- * cancel.
+ * {@code Δπ_E(σ_p(F))}: one SELECT (list, FROM, WHERE) evaluated on the delta of its FROM clause
+ * ({@link FromClause}), the weight passing through. Expressions are the user's PostgreSQL text; they
+ * must be deterministic (volatile functions are rejected for DIFFERENTIAL) or old and new images
+ * would not cancel.
  *
- * @param where the WHERE condition as written, or null
+ * @param where the WHERE condition (null when there is none)
+ * @param list  the select list ({@code expression AS name, ...}), subqueries as slots
+ * @param items the select list as written, for explain and the column names
  */
-public record Project(FromClause from, String where, List<Item> items) implements LinearOperator {
+public record Project(FromClause from, Template where, Template list, List<Item> items) implements LinearOperator {
     /** One output column: PostgreSQL expression text and its name. */
     public record Item(String expression, String name) {
     }
@@ -23,8 +24,6 @@ public record Project(FromClause from, String where, List<Item> items) implement
 
     @Override
     public String sql(RowSource rows) {
-        String list = items.stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
-                .collect(Collectors.joining(", "));
         return from.select(list, where, rows);
     }
 
@@ -35,7 +34,7 @@ public record Project(FromClause from, String where, List<Item> items) implement
 
     @Override
     public List<Operator> inputs() {
-        return List.of(where == null ? from.operator() : new Filter(from.operator(), where));
+        return List.of(where == null ? from.operator() : new Filter(from.operator(), where.written(), !where.sublinks().isEmpty()));
     }
 
     @Override

@@ -1,15 +1,16 @@
 package io.pgtrickle.core.dvm.op;
 
 import io.pgtrickle.core.sql.Sql;
+import java.util.List;
 import java.util.function.LongFunction;
 import java.util.stream.Collectors;
 
 /**
- * What a linear operator tree reads at its leaves: the captured changes of each source (its
- * delta) or the sources themselves (its current state). The same tree renders both, so the FULL
- * and the differential SQL cannot drift apart.
+ * What an operator tree reads at its leaves: the captured changes of each source (its delta), the
+ * sources as they are now, or the sources as they were at the previous refresh. The same tree
+ * renders all three, so the FULL and the differential SQL cannot drift apart.
  */
-public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
+public sealed interface RowSource permits RowSource.Changes, RowSource.Current, RowSource.Old {
     /** Rows of a scan: its columns plus {@code __pgt_w}. */
     String scan(Scan scan);
 
@@ -21,25 +22,14 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
         /**
          * Net effect per row content: a row inserted and deleted in the window cancels here, before
          * any expression of the query is evaluated on it (a transient row must not raise, say, a
-         * division by zero that the FULL query would never see). Grouping by the text form works for
-         * every type; DISTINCT ON carries the values.
+         * division by zero that the FULL query would never see).
          */
         @Override
         public String scan(Scan s) {
-            String window = "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM "
-                    + bufferTable.apply(s.relid())
-                    + " WHERE __pgt_action IN ('I', 'D') AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
-                    + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
             if (s.columns().isEmpty()) {
-                return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window + ") b HAVING sum(b.__pgt_w1) <> 0";
+                return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b HAVING sum(b.__pgt_w1) <> 0";
             }
-            String cols = s.columns().stream().map(c -> "b." + Sql.quoteIdent(c)).collect(Collectors.joining(", "));
-            // DISTINCT ON keeps one row per content with the group's net weight: works for every type
-            // (array_agg(..)[1] does not for array columns).
-            return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + cols
-                    + ", sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, (ROW("
-                    + s.columns().stream().map(c -> "w." + Sql.quoteIdent(c)).collect(Collectors.joining(", "))
-                    + "))::text AS __pgt_c FROM (" + window + ") w) b) n WHERE n.__pgt_w <> 0";
+            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM (" + consolidated(bufferTable, s) + ") n";
         }
     }
 
@@ -47,11 +37,61 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current {
     record Current() implements RowSource {
         @Override
         public String scan(Scan s) {
-            return "SELECT " + columns(s) + "1 AS __pgt_w FROM " + s.table();
+            return "SELECT " + s.columns().stream().map(c -> Sql.quoteIdent(c) + ", ").collect(Collectors.joining())
+                    + "1 AS __pgt_w FROM " + s.table();
         }
     }
 
-    private static String columns(Scan s) {
-        return s.columns().stream().map(c -> Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
+    /**
+     * The sources as they were at the previous frontier, as a real relation: every row present then,
+     * weight = its multiplicity (&gt; 0). Rows whose content did not change in the window are read
+     * from the table as they are; each changed content appears once with the count it had before,
+     * the count it has now minus its net change. Looking up the count uses the NOT NULL columns
+     * with equality, so a keyed table answers from its index.
+     */
+    record Old(LongFunction<String> bufferTable) implements RowSource {
+        @Override
+        public String scan(Scan s) {
+            if (s.columns().isEmpty()) {
+                return "SELECT 1 AS __pgt_w FROM (SELECT count(*) - coalesce((SELECT sum(b.__pgt_w1) FROM ("
+                        + window(bufferTable, s) + ") b), 0) AS n FROM " + s.table() + ") o, generate_series(1, o.n)";
+            }
+            String cols = s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "));
+            String changed = "(" + consolidated(bufferTable, s) + ")";
+            String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
+                    .collect(Collectors.joining());
+            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE NOT EXISTS (SELECT 1 FROM " + changed
+                    + " c WHERE c.__pgt_c = " + content("t", s.columns()) + ")"
+                    + " UNION ALL SELECT " + prefixed("o", s.columns()) + ", o.__pgt_n FROM (SELECT n.*, (SELECT count(*) FROM "
+                    + s.table() + " x WHERE " + lookup + content("x", s.columns()) + " = n.__pgt_c) - n.__pgt_w AS __pgt_n FROM "
+                    + changed + " n) o WHERE o.__pgt_n > 0";
+        }
+    }
+
+    /** The buffer rows of the window, each with {@code __pgt_w1} = +1 (I) or -1 (D). */
+    private static String window(LongFunction<String> bufferTable, Scan s) {
+        return "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM " + bufferTable.apply(s.relid())
+                + " WHERE __pgt_action IN ('I', 'D') AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
+                + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
+    }
+
+    /**
+     * One row per changed content with a non-zero net weight: the columns, {@code __pgt_c} (the
+     * content as text, which identifies it for every type) and {@code __pgt_w}. DISTINCT ON carries
+     * the values (array_agg(..)[1] would not work for array columns).
+     */
+    private static String consolidated(LongFunction<String> bufferTable, Scan s) {
+        return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + prefixed("b", s.columns())
+                + ", b.__pgt_c, sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, "
+                + content("w", s.columns()) + " AS __pgt_c FROM (" + window(bufferTable, s) + ") w) b) n WHERE n.__pgt_w <> 0";
+    }
+
+    /** A row's content as text: the identity of a row content for every column type. */
+    static String content(String alias, List<String> columns) {
+        return "(ROW(" + prefixed(alias, columns) + "))::text";
+    }
+
+    private static String prefixed(String alias, List<String> columns) {
+        return columns.stream().map(c -> alias + "." + Sql.quoteIdent(c)).collect(Collectors.joining(", "));
     }
 }

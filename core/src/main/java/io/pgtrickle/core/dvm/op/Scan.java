@@ -7,11 +7,14 @@ import java.util.List;
  * the row image with weight +1 (I) or -1 (D). Exact for keyed and keyless tables alike, duplicates
  * included, because every committed change in the window is in the buffer (frontier invariant).
  *
- * @param columns the columns of T the query uses (all captured)
+ * @param columns   the columns of T the query uses (all captured)
+ * @param indexable the columns among them that are NOT NULL and have an equality operator: looking
+ *                  up a row by them can use an index
  */
-public record Scan(long relid, String table, List<String> columns) implements LinearOperator {
+public record Scan(long relid, String table, List<String> columns, List<String> indexable) implements LinearOperator {
     public Scan {
         columns = List.copyOf(columns);
+        indexable = List.copyOf(indexable);
     }
 
     @Override

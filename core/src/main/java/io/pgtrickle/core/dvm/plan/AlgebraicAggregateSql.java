@@ -3,6 +3,7 @@ package io.pgtrickle.core.dvm.plan;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
+import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
@@ -78,7 +79,7 @@ final class AlgebraicAggregateSql {
                 inner.add("(" + calls.get(i).argument() + ") AS __pgt_x" + i);
             }
         }
-        String rows = a.from().select(String.join(", ", inner), a.whereSql(), new RowSource.Changes(bufferTable));
+        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), new RowSource.Changes(bufferTable));
         List<String> d = new ArrayList<>();
         d.add("sum(q.__pgt_w) AS __pgt_dn");
         for (int i = 0; i < calls.size(); i++) {

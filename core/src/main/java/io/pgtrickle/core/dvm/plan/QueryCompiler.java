@@ -8,6 +8,7 @@ import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
+import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
@@ -149,9 +150,9 @@ public final class QueryCompiler {
         }
         RowSource changesRows = new RowSource.Changes(bufferTable);
         String affected = a.scalar()
-                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select("", a.whereSql(), changesRows) + ") __pgt_q"
+                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select(Template.plain(""), a.where(), changesRows) + ") __pgt_q"
                 : "SELECT DISTINCT " + g.stream().map(k -> "__pgt_q." + k).collect(Collectors.joining(", ")) + " FROM ("
-                        + a.from().select(RowHash.aliased(a.keys(), g), a.whereSql(), changesRows) + ") __pgt_q";
+                        + a.from().select(Template.plain(RowHash.aliased(a.keys(), g)), a.where(), changesRows) + ") __pgt_q";
         List<String> calls = new ArrayList<>();
         for (int i = 0; i < a.calls().size(); i++) {
             calls.add(a.calls().get(i) + " AS __pgt_a" + i);

@@ -1,0 +1,141 @@
+package io.pgtrickle.core.dvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.StreamTables.ExplainFormat;
+import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Twins;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Outer joins, USING and NATURAL joins, semi and anti joins, scalar subqueries: every scenario is
+ * a DIFFERENTIAL stream table with a FULL twin, both checked against the query after each step.
+ */
+class OuterJoinsAndSubqueriesTest {
+    private Db db;
+    private Twins twins;
+
+    @BeforeEach
+    void setUp() {
+        db = Db.create(OuterJoinsAndSubqueriesTest.class);
+        twins = new Twins(db);
+        db.exec("CREATE TABLE customers (id int PRIMARY KEY, name text, region text)",
+                "CREATE TABLE orders (id int PRIMARY KEY, customer int, amount int)",
+                "CREATE TABLE notes (customer int, note text)", // keyless, duplicates allowed
+                "INSERT INTO customers VALUES (1, 'ada', 'eu'), (2, 'bob', 'us'), (3, 'cy', 'eu'), (4, 'di', NULL)",
+                "INSERT INTO orders VALUES (10, 1, 5), (11, 1, 7), (12, 2, 3), (13, 9, 1), (14, NULL, 2)",
+                "INSERT INTO notes VALUES (1, 'x'), (1, 'x'), (2, 'y'), (NULL, 'z')",
+                "CREATE VIEW big_orders AS SELECT id, customer, amount FROM orders WHERE amount > 2");
+    }
+
+    /** The same changes for every shape: partners coming and going on both sides, keys moving, NULL keys. */
+    private void churn(String name) {
+        twins.step(name, "INSERT INTO orders VALUES (15, 3, 9)", "DELETE FROM orders WHERE id = 12");
+        twins.step(name, "DELETE FROM customers WHERE id = 1", "INSERT INTO customers VALUES (9, 'nine', 'us')");
+        twins.step(name, "UPDATE orders SET customer = 4 WHERE id = 10", "UPDATE customers SET id = 5 WHERE id = 3");
+        twins.step(name, "INSERT INTO orders VALUES (16, 2, 1)", "DELETE FROM orders WHERE id = 16", "DELETE FROM customers WHERE id = 2");
+        twins.step(name, "UPDATE orders SET customer = NULL WHERE id = 11", "INSERT INTO notes VALUES (5, 'q'), (5, 'q')",
+                "DELETE FROM notes WHERE customer = 1");
+        twins.step(name, "UPDATE customers SET name = 'zed', region = NULL", "UPDATE orders SET amount = amount + 1");
+        twins.step(name, "DELETE FROM orders", "INSERT INTO orders VALUES (20, 9, 1), (21, 4, NULL)");
+        twins.step(name, "DELETE FROM notes", "INSERT INTO customers VALUES (1, 'ada', 'eu')");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT c.id, c.name, o.id AS oid, o.amount FROM customers c LEFT JOIN orders o ON o.customer = c.id",
+            "SELECT c.id, o.id AS oid FROM orders o RIGHT JOIN customers c ON o.customer = c.id",
+            "SELECT c.id, c.name, o.id AS oid, o.amount FROM customers c FULL JOIN orders o ON o.customer = c.id",
+            "SELECT c.id, coalesce(o.amount, -1) AS amount, o.id IS NULL AS lonely FROM customers c LEFT JOIN orders o ON o.customer = c.id",
+            "SELECT c.id FROM customers c LEFT JOIN orders o ON o.customer = c.id WHERE o.id IS NULL",
+            "SELECT c.id, o.id AS oid, n.note FROM customers c LEFT JOIN orders o ON o.customer = c.id LEFT JOIN notes n ON n.customer = o.customer",
+            "SELECT c.id, o.id AS oid, n.note FROM customers c LEFT JOIN orders o ON o.customer = c.id JOIN notes n ON n.customer = c.id",
+            "SELECT c.id, o.id AS oid, n.note FROM customers c LEFT JOIN (orders o JOIN notes n ON n.customer = o.customer) ON o.customer = c.id",
+            "SELECT c.id, o.id AS oid, n.note FROM customers c FULL JOIN orders o ON o.customer = c.id LEFT JOIN notes n ON n.customer = c.id",
+            "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id AND o.amount > 4",
+            "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON true",
+            "SELECT a.id, b.id AS bid FROM customers a LEFT JOIN customers b ON a.region = b.region AND a.id < b.id",
+            "SELECT n.note, c.name FROM notes n FULL JOIN customers c ON c.id = n.customer"})
+    void outerJoins(String query) {
+        twins.define("oj", query);
+        churn("oj");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT c.region, count(o.id) AS n, sum(o.amount) AS total, count(*) AS rows FROM customers c LEFT JOIN orders o ON o.customer = c.id GROUP BY c.region",
+            "SELECT c.id, sum(o.amount) AS total, min(o.amount) AS lo, max(o.amount) AS hi FROM customers c LEFT JOIN orders o ON o.customer = c.id GROUP BY c.id",
+            "SELECT o.customer, count(c.id) AS matched FROM customers c FULL JOIN orders o ON o.customer = c.id GROUP BY o.customer",
+            "SELECT DISTINCT c.region FROM customers c LEFT JOIN orders o ON o.customer = c.id WHERE o.id IS NULL"})
+    void outerJoinsUnderAggregatesAndDistinct(String query) {
+        twins.define("oa", query);
+        churn("oa");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT customer, o.amount, n.note FROM orders o JOIN notes n USING (customer)",
+            "SELECT customer, o.amount, n.note FROM orders o LEFT JOIN notes n USING (customer)",
+            "SELECT customer, o.amount, n.note FROM orders o FULL JOIN notes n USING (customer)",
+            "SELECT * FROM orders NATURAL JOIN (SELECT customer, note FROM notes) n",
+            "SELECT * FROM notes NATURAL LEFT JOIN (SELECT id AS customer, name FROM customers) c"})
+    void usingAndNaturalJoins(String query) {
+        twins.define("uj", query);
+        churn("uj");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id)",
+            "SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id AND o.amount > 2)",
+            "SELECT c.id FROM customers c WHERE c.id IN (SELECT customer FROM orders)",
+            "SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT customer FROM orders)",
+            "SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT customer FROM orders WHERE customer IS NOT NULL)",
+            "SELECT c.id FROM customers c WHERE c.id = ANY (SELECT customer FROM notes)",
+            "SELECT c.id FROM customers c WHERE c.id <> ALL (SELECT customer FROM notes)",
+            "SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM orders)",
+            "SELECT c.id FROM customers c WHERE c.region = 'eu' OR EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
+            "SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id) AND NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
+            "SELECT o.id FROM orders o WHERE o.customer IN (SELECT c.id FROM customers c WHERE c.region = 'eu' AND EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id))",
+            "SELECT o.id, o.amount FROM orders o WHERE o.amount > (SELECT avg(amount) FROM orders)",
+            "SELECT c.id, (SELECT count(*) FROM orders o WHERE o.customer = c.id) AS n, (SELECT max(amount) FROM orders) AS top FROM customers c",
+            "SELECT c.id, (SELECT string_agg(n.note, ',' ORDER BY n.note) FROM notes n WHERE n.customer = c.id) AS notes FROM customers c",
+            "SELECT c.region, count(*) AS n FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id) GROUP BY c.region",
+            "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
+            "SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM big_orders b WHERE b.customer = c.id)",
+            "SELECT c.id, b.amount FROM customers c LEFT JOIN big_orders b ON b.customer = c.id"})
+    void semiAntiAndScalarSubqueries(String query) {
+        twins.define("sq", query);
+        churn("sq");
+    }
+
+    @Test
+    void aLeftRowInsertedAndDeletedWhileItsRightPartnerIsDeleted() {
+        twins.define("lj", "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id");
+        twins.step("lj", "INSERT INTO customers VALUES (7, 'tmp', 'eu')", "INSERT INTO orders VALUES (70, 7, 1)",
+                "DELETE FROM customers WHERE id = 7", "DELETE FROM orders WHERE customer = 1");
+        twins.step("lj", "UPDATE customers SET id = 8 WHERE id = 2", "DELETE FROM orders WHERE customer = 2");
+        twins.step("lj", "DELETE FROM orders", "DELETE FROM customers");
+    }
+
+    @Test
+    void sumOverAnAllNullGroupIsNullNotZero() {
+        twins.define("s", "SELECT c.id, sum(o.amount) AS total, count(o.amount) AS n FROM customers c LEFT JOIN orders o ON o.customer = c.id GROUP BY c.id");
+        twins.step("s", "DELETE FROM orders WHERE customer = 1");
+        assertThat(db.queryStrings("SELECT coalesce(total::text, 'NULL') FROM s WHERE id = 1")).containsExactly("NULL");
+        twins.step("s", "INSERT INTO orders VALUES (30, 1, NULL)");
+        assertThat(db.queryStrings("SELECT coalesce(total::text, 'NULL') || '/' || n FROM s WHERE id = 1")).containsExactly("NULL/0");
+    }
+
+    @Test
+    void explainNamesTheJoinKindsAndStrategies() {
+        twins.define("ex", "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id"
+                + " WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)");
+        String text = db.api.explain("ex", ExplainFormat.TEXT);
+        assertThat(text).contains("LeftJoin c ⋈ o ON", "rows of the preserved side whose partners changed",
+                "Filter (NOT (EXISTS", "subqueries: evaluated by PostgreSQL against the state before and after the window");
+    }
+}
