@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -70,6 +71,8 @@ public final class Scheduler implements AutoCloseable {
     /** When the loop meant to start its next tick; the tick lag is how far the clock has gone past it. */
     private volatile Instant plannedTick;
     private final AtomicLong ticks = new AtomicLong();
+    /** Per stream table (by name): the latest moment it was known to reflect every committed change. */
+    private final Map<String, Instant> freshAsOf = new ConcurrentHashMap<>();
 
     public Scheduler(ConnectionSource connections, InstantSource clock, RefreshListener listener) {
         this(connections, clock, listener, TICK, RandomGenerator.getDefault());
@@ -176,9 +179,11 @@ public final class Scheduler implements AutoCloseable {
                 return done;
             }
             List<ScheduledTable> tables = load(c);
+            freshAsOf.keySet().retainAll(tables.stream().map(ScheduledTable::name).toList());
             if (tables.isEmpty()) {
                 return done;
             }
+            Instant checked = clock.instant(); // every change committed before this is seen by withWork
             Set<Long> withWork = withWork(c);
             StreamTableGraph graph = new StreamTableGraph(tables);
             Map<Long, Duration> periods = graph.effectivePeriods(defaultPeriod(c));
@@ -191,6 +196,7 @@ public final class Scheduler implements AutoCloseable {
                 }
                 boolean hasWork = withWork.contains(t.id()) || changedUpstream.contains(t.id()) || t.uncapturedSource();
                 if (!hasWork) {
+                    freshAsOf.put(t.name(), checked);
                     continue;
                 }
                 Backoff b = backoff.get(t.id());
@@ -204,6 +210,7 @@ public final class Scheduler implements AutoCloseable {
                 }
                 Optional<RefreshResult> r = refreshOne(c, t, now);
                 if (r.isPresent()) {
+                    freshAsOf.put(t.name(), checked);
                     done.add(r.get());
                     if (r.get().rowsInserted() + r.get().rowsDeleted() > 0) {
                         changedUpstream.addAll(graph.downstreamOf(t.id()));
@@ -220,6 +227,15 @@ public final class Scheduler implements AutoCloseable {
             ticks.incrementAndGet();
         }
         return done;
+    }
+
+    /**
+     * For each stream table this scheduler looks after, the latest moment it was known to reflect
+     * every change committed before: the last tick that found nothing to do for it, or the start
+     * of its last refresh. Freshness lag is the time since.
+     */
+    public Map<String, Instant> freshAsOf() {
+        return Map.copyOf(freshAsOf);
     }
 
     /** Ticks run so far, failed ones included. */

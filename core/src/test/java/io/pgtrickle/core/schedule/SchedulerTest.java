@@ -153,6 +153,8 @@ class SchedulerTest {
         now = now.plusSeconds(1);
         assertThat(tick()).isEmpty();
         assertThat(scheduler.nextDue()).as("nothing to do: only a change notification or the poll wakes it").isEmpty();
+        Instant idleTick = now;
+        assertThat(scheduler.freshAsOf()).containsEntry("public.slow", idleTick);
         assertThat(db.api.refresh("slow").action()).isEqualTo("NO_DATA");
 
         db.exec("INSERT INTO orders VALUES (9, 'eu', 1)");
@@ -160,9 +162,11 @@ class SchedulerTest {
         now = lastRefresh.plusSeconds(10);
         assertThat(tick()).isEmpty();
         assertThat(scheduler.nextDue()).contains(lastRefresh.plusSeconds(30));
+        assertThat(scheduler.freshAsOf()).as("changes pending: not fresher than before").containsEntry("public.slow", idleTick);
         now = lastRefresh.plusSeconds(30);
         assertThat(tick()).containsExactly("public.slow:DIFFERENTIAL");
         assertThat(scheduler.nextDue()).isEmpty();
+        assertThat(scheduler.freshAsOf()).containsEntry("public.slow", now);
     }
 
     @Test
