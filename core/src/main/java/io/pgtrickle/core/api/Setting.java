@@ -21,8 +21,9 @@ public enum Setting {
                     + "paused are not lost to correctness: every stream table reading the changed sources is "
                     + "reinitialised (FULL) on its next refresh, with the reason in the history."),
     MAX_CONSECUTIVE_ERRORS("pg_trickle.max_consecutive_errors", "3", "integer, 1-100",
-            "Retryable refresh failures in a row after which a stream table is SUSPENDED. A non-retryable "
-                    + "failure (by SQLSTATE) sets ERROR at once."),
+            "Retryable refresh failures in a row after which a stream table is SUSPENDED (alert auto_suspended "
+                    + "on channel pgtrickle_alert). A non-retryable failure (by SQLSTATE) sets ERROR at once (alert "
+                    + "refresh_failed). Lock and serialisation failures are retried but do not count."),
     FORCE_FULL_REFRESH("pg_trickle.force_full_refresh", "off", "boolean",
             "Every refresh is FULL while on, whatever the stream table's mode (debugging, recovery). The history "
                     + "records the reason and DIFFERENTIAL stream tables raise a NOTICE."),
@@ -33,7 +34,20 @@ public enum Setting {
             "Period of a 'calculated' stream table that no other stream table with a duration schedule reads."),
     INTERNAL_REFRESH("pg_trickle.internal_refresh", "off", "boolean (internal)",
             "Set locally by the refresh while it writes a stream table's storage; any other write is refused. "
-                    + "Do not set it yourself.");
+                    + "Do not set it yourself."),
+    EVENT_DRIVEN_WAKE("pg_trickle.event_driven_wake", "on", "boolean",
+            "Capture triggers send NOTIFY pgtrickle_wake (payload: the source's 16-hex stable name; one per source "
+                    + "and transaction, delivered on commit), so the daemon refreshes at once instead of at its next "
+                    + "poll. off: no NOTIFY, which spares the commit-time lock PostgreSQL takes for every notifying "
+                    + "transaction under very heavy write loads; the daemon then finds changes by polling."),
+    SCHEDULER_INTERVAL_MS("pg_trickle.scheduler_interval_ms", "1000", "integer milliseconds, 100-600000",
+            "Longest sleep of the daemon's scheduler when nothing is due and no change notification arrives. "
+                    + "Read when the daemon starts or becomes leader."),
+    HISTORY_RETENTION_DAYS("pg_trickle.history_retention_days", "7", "number of days, 0-36500 (0 = keep all)",
+            "The daemon deletes pgt_refresh_history rows that started longer ago than this, in batches of at most "
+                    + "10,000 rows, each its own short transaction."),
+    HISTORY_PRUNE_INTERVAL_SECONDS("pg_trickle.history_prune_interval_seconds", "60", "integer seconds, 0-86400 (0 = off)",
+            "How often the leading daemon prunes the refresh history. Both history settings are read at every run.");
 
     private final String name;
     private final String defaultValue;
@@ -61,6 +75,40 @@ public enum Setting {
 
     public String description() {
         return description;
+    }
+
+    /**
+     * The value this session sees ({@code current_setting}), or the default when unset or empty.
+     * A fresh connection sees database- and role-level values set since the last one.
+     */
+    public String current(java.sql.Connection conn) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = conn.prepareStatement("SELECT nullif(current_setting(?, true), '')")) {
+            ps.setString(1, name);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                String v = rs.getString(1);
+                return v == null ? defaultValue : v.strip();
+            }
+        }
+    }
+
+    /**
+     * {@link #current} as a number within [min, max]; anything else is rejected with the setting's
+     * name, the value and the allowed range, never clamped.
+     */
+    public double currentNumber(java.sql.Connection conn, double min, double max) throws java.sql.SQLException {
+        String v = current(conn);
+        double d;
+        try {
+            d = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            d = Double.NaN;
+        }
+        if (!(d >= min && d <= max)) {
+            throw PgtException.invalidArgument("invalid value for " + name + ": '" + v + "'",
+                    "Allowed: " + type + ". Fix it with SET, ALTER DATABASE ... SET or ALTER SYSTEM SET.");
+        }
+        return d;
     }
 
     /** The settings table of docs/CONFIGURATION.md. */

@@ -86,6 +86,32 @@ public final class ChangeCapture {
         }
     }
 
+    /** What a capture function calls to wake the daemon; its absence marks a function written before it. */
+    static final String WAKE_CALL = "pgtrickle._wake(";
+
+    /**
+     * Rewrites capture functions installed before they sent wake-up signals, so that every source
+     * wakes the daemon; returns how many it rewrote. Idempotent; the daemon runs it at start-up.
+     */
+    public int ensureWakeSignal(Connection conn) throws SQLException {
+        List<Long> outdated = new ArrayList<>();
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("""
+                SELECT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
+                  JOIN pg_proc p ON p.proname = 'capture_' || ct.source_stable_name
+                  JOIN pg_namespace n ON n.oid = p.pronamespace AND n.nspname = 'pgtrickle_changes'
+                 WHERE strpos(p.prosrc, '""" + WAKE_CALL + "') = 0")) {
+            while (rs.next()) {
+                outdated.add(rs.getLong(1));
+            }
+        }
+        for (long relid : outdated) {
+            Tracking t = tracking(conn, relid);
+            List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
+            writeFunction(conn, t.stableName(), new Ident("changes_" + t.stableName()), captured);
+        }
+        return outdated.size();
+    }
+
     /** Removes capture from a source that no stream table reads any more. */
     public void dropCaptureIfUnused(Connection conn, long relid) throws SQLException {
         if (Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)", relid)) {
@@ -180,6 +206,7 @@ public final class ChangeCapture {
         String insertCols = cols.isEmpty() ? ACTION : ACTION + ", " + cols;
         String select = cols.isEmpty() ? "" : ", " + cols;
         String lostFlag = Sql.literal("pg_trickle.capture_lost_" + stable);
+        // Every path that writes the buffer ends with one wake-up signal (pgtrickle._wake).
         String body = """
                 BEGIN
                     IF NOT pgtrickle._capture_enabled() THEN
@@ -187,6 +214,7 @@ public final class ChangeCapture {
                         IF current_setting(%1$s, true) IS DISTINCT FROM 'on' THEN
                             INSERT INTO %2$s (%4$s) VALUES ('P');
                             PERFORM set_config(%1$s, 'on', true);
+                            PERFORM pgtrickle._wake(%6$s);
                         END IF;
                         RETURN NULL;
                     END IF;
@@ -200,9 +228,10 @@ public final class ChangeCapture {
                     ELSIF TG_OP = 'TRUNCATE' THEN
                         INSERT INTO %2$s (%4$s) VALUES ('T');
                     END IF;
+                    PERFORM pgtrickle._wake(%6$s);
                     RETURN NULL;
                 END
-                """.formatted(lostFlag, buf, insertCols, ACTION, select);
+                """.formatted(lostFlag, buf, insertCols, ACTION, select, Sql.literal(stable));
         try (Statement st = conn.createStatement()) {
             st.execute("CREATE OR REPLACE FUNCTION pgtrickle_changes." + Sql.quoteIdent("capture_" + stable) + "()\n"
                     + "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS "

@@ -272,9 +272,38 @@ BEGIN
 END
 $$;
 
+-- Sends one alert on channel pgtrickle_alert, the only alert channel: a JSON object with the event,
+-- the stream table (pgt_schema, pgt_name, st as 'schema.name' quoted) and the event's own fields.
+-- Delivered when the caller's transaction commits. Free text in p_extra is cut to 1000 characters
+-- by the callers, so the payload stays far below NOTIFY's 8000-byte limit.
+CREATE OR REPLACE FUNCTION pgtrickle._alert(p_event text, p_pgt_id bigint, p_extra jsonb DEFAULT '{}')
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_payload jsonb;
+BEGIN
+    SELECT jsonb_build_object('event', p_event, 'pgt_schema', pgt_schema, 'pgt_name', pgt_name,
+                              'st', quote_ident(pgt_schema) || '.' || quote_ident(pgt_name)) || coalesce(p_extra, '{}')
+      INTO v_payload FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    PERFORM pg_notify('pgtrickle_alert', coalesce(v_payload, jsonb_build_object('event', p_event))::text);
+END
+$$;
+
+-- Wakes a listening daemon after a capture trigger wrote changes (channel pgtrickle_wake, payload
+-- the source's stable name). PostgreSQL folds identical notifications of one transaction into one
+-- and delivers them only on commit: one wake-up per source and committed transaction.
+CREATE OR REPLACE FUNCTION pgtrickle._wake(p_source text)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF pgtrickle._setting_on('pg_trickle.event_driven_wake', '{{default:pg_trickle.event_driven_wake}}'::boolean) THEN
+        PERFORM pg_notify('pgtrickle_wake', p_source);
+    END IF;
+END
+$$;
+
 -- Records a failed refresh in its own transaction and moves the stream table along the
--- status machine: a non-retryable error puts it into ERROR at once; retryable ones count
--- towards pg_trickle.max_consecutive_errors (default 3), after which it is SUSPENDED.
+-- status machine: a non-retryable error puts it into ERROR at once (alert refresh_failed);
+-- retryable ones count towards pg_trickle.max_consecutive_errors (default 3), after which it is
+-- SUSPENDED (alert auto_suspended). Both decisions use the SQLSTATE only, never the message.
 CREATE OR REPLACE FUNCTION pgtrickle._record_failure(
     p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_sqlstate text, p_message text)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
@@ -282,6 +311,9 @@ DECLARE
     v_retryable boolean := pgtrickle._retryable(p_sqlstate);
     v_max integer := coalesce(nullif(current_setting('pg_trickle.max_consecutive_errors', true), '')::integer,
                               {{default:pg_trickle.max_consecutive_errors}});
+    v_old text;
+    v_new text;
+    v_errors integer;
 BEGIN
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, status, initiated_by, error_message, error_sqlstate)
@@ -292,6 +324,7 @@ BEGIN
     IF p_sqlstate IN ('55P03', '40001', '40P01') THEN
         RETURN;
     END IF;
+    SELECT status INTO v_old FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
     UPDATE pgtrickle.pgt_stream_tables
        SET consecutive_errors = consecutive_errors + 1,
            status = CASE WHEN NOT v_retryable THEN 'ERROR'
@@ -299,7 +332,59 @@ BEGIN
                          ELSE status END,
            last_error_message = p_message, last_error_sqlstate = p_sqlstate, last_error_at = now(),
            updated_at = now()
-     WHERE pgt_id = p_pgt_id;
+     WHERE pgt_id = p_pgt_id
+    RETURNING status, consecutive_errors INTO v_new, v_errors;
+    IF v_new IS DISTINCT FROM v_old AND v_new IN ('SUSPENDED', 'ERROR') THEN
+        PERFORM pgtrickle._alert(CASE v_new WHEN 'SUSPENDED' THEN 'auto_suspended' ELSE 'refresh_failed' END, p_pgt_id,
+            jsonb_build_object('status', v_new, 'sqlstate', p_sqlstate, 'consecutive_errors', v_errors,
+                               'retryable', v_retryable, 'message', left(p_message, 1000)));
+    END IF;
+END
+$$;
+
+-- Deletes at most p_batch refresh-history rows that started more than p_retention_days ago, oldest
+-- first, and returns how many. The daemon calls it until it returns less than a batch, each call
+-- its own short transaction, so pruning a large backlog never holds long locks or a long snapshot.
+CREATE OR REPLACE FUNCTION pgtrickle._prune_history(p_retention_days double precision, p_batch integer)
+RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    DELETE FROM pgtrickle.pgt_refresh_history
+     WHERE refresh_id IN (SELECT refresh_id FROM pgtrickle.pgt_refresh_history
+                           WHERE start_time < now() - make_interval(secs => p_retention_days * 86400)
+                           ORDER BY start_time LIMIT p_batch);
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+-- Rows waiting in each source's change buffer, for the daemon's metrics: exact up to 100,000 rows,
+-- above that PostgreSQL's estimate (pg_class.reltuples), so a scrape never scans a huge backlog.
+CREATE OR REPLACE FUNCTION pgtrickle._change_buffer_rows(
+    OUT source_table text, OUT buffer_table text, OUT pending_rows bigint)
+RETURNS SETOF record LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT ct.source_relid, ct.buffer_table, c.reltuples,
+                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(sc.relname)
+                       FROM pg_class sc JOIN pg_namespace n ON n.oid = sc.relnamespace
+                      WHERE sc.oid = ct.source_relid) AS source
+               FROM pgtrickle.pgt_change_tracking ct
+               LEFT JOIN pg_class c ON c.oid = to_regclass(ct.buffer_table)
+              ORDER BY ct.source_relid
+    LOOP
+        CONTINUE WHEN r.source IS NULL;
+        source_table := r.source;
+        buffer_table := r.buffer_table;
+        IF coalesce(r.reltuples, 0) > 100000 THEN
+            pending_rows := r.reltuples::bigint;
+        ELSE
+            EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 100001) b', r.buffer_table) INTO pending_rows;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
 END
 $$;
 

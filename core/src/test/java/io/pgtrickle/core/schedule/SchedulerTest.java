@@ -146,4 +146,50 @@ class SchedulerTest {
         db.assertOracle("live");
         assertThat(db.api.history("live", 5).get(0).initiatedBy()).isEqualTo("SCHEDULER");
     }
+
+    @Test
+    void sleepsUntilTheNextStreamTableWithWorkIsDue() {
+        db.api.create(CreateOptions.of("slow", "SELECT count(*) AS n FROM orders").withSchedule("30s"));
+        now = now.plusSeconds(1);
+        assertThat(tick()).isEmpty();
+        assertThat(scheduler.nextDue()).as("nothing to do: only a change notification or the poll wakes it").isEmpty();
+        Instant idleTick = now;
+        assertThat(scheduler.freshAsOf()).containsEntry("public.slow", idleTick);
+        assertThat(db.api.refresh("slow").action()).isEqualTo("NO_DATA");
+
+        db.exec("INSERT INTO orders VALUES (9, 'eu', 1)");
+        Instant lastRefresh = db.api.get("slow").lastRefreshAt().toInstant();
+        now = lastRefresh.plusSeconds(10);
+        assertThat(tick()).isEmpty();
+        assertThat(scheduler.nextDue()).contains(lastRefresh.plusSeconds(30));
+        assertThat(scheduler.freshAsOf()).as("changes pending: not fresher than before").containsEntry("public.slow", idleTick);
+        now = lastRefresh.plusSeconds(30);
+        assertThat(tick()).containsExactly("public.slow:DIFFERENTIAL");
+        assertThat(scheduler.nextDue()).isEmpty();
+        assertThat(scheduler.freshAsOf()).containsEntry("public.slow", now);
+    }
+
+    @Test
+    void aWakeUpTicksAtOnceInsteadOfWaitingForThePoll() throws Exception {
+        Duration hour = Duration.ofHours(1);
+        Scheduler live = new Scheduler(() -> DriverManager.getConnection(db.url()), InstantSource.system(),
+                RefreshListener.NONE, hour, java.util.random.RandomGenerator.getDefault());
+        db.api.create(CreateOptions.of("woken", "SELECT count(*) AS n FROM orders").withSchedule("100ms"));
+        live.start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (live.ticks() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(live.ticks()).as("the first tick found nothing to do; the next poll is an hour away").isEqualTo(1);
+            db.exec("INSERT INTO orders VALUES (10, 'eu', 1)");
+            live.wakeUp();
+            while (db.queryLong("SELECT n FROM woken") != 3 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(db.queryLong("SELECT n FROM woken")).as("refreshed long before the hour's poll").isEqualTo(3);
+        } finally {
+            live.close();
+        }
+    }
 }

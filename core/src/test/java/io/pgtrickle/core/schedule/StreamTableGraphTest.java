@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
 class StreamTableGraphTest {
@@ -46,13 +47,18 @@ class StreamTableGraphTest {
     }
 
     @Test
-    void backoffDoublesUpToAMinute() {
+    void backoffDoublesUpToAMinuteWithinAQuarterEitherWay() {
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
-        Backoff b = Backoff.after(null, now);
-        assertThat(b.retryAt()).isEqualTo(now.plusSeconds(1));
+        RandomGenerator low = () -> 0L;          // nextDouble() == 0: the earliest retry
+        RandomGenerator high = () -> -1L;        // nextDouble() just below 1: the latest
+        Backoff b = Backoff.after(null, now, low);
+        assertThat(b.retryAt()).isEqualTo(now.plusMillis(750));
+        assertThat(Backoff.after(null, now, high).retryAt()).isEqualTo(now.plusMillis(1250));
+        assertThat(Backoff.after(b, now, low).retryAt()).isEqualTo(now.plusMillis(1500));
         for (int i = 0; i < 10; i++) {
-            b = Backoff.after(b, now);
+            b = Backoff.after(b, now, low);
         }
-        assertThat(b.retryAt()).isEqualTo(now.plusSeconds(60));
+        assertThat(b.retryAt()).isEqualTo(now.plusSeconds(45));
+        assertThat(Backoff.after(b, now, high).retryAt()).isEqualTo(now.plusSeconds(75));
     }
 }

@@ -23,6 +23,11 @@ final class ConnectionOptions {
 
     /** The facade for the URL given; fails as a usage error when there is none or it is not PostgreSQL's. */
     StreamTables connect(CommandSpec spec) {
+        return StreamTables.connect(validUrl(spec));
+    }
+
+    /** The URL given, checked like {@link #connect}. */
+    String validUrl(CommandSpec spec) {
         if (url == null || url.isBlank()) {
             throw new ParameterException(spec.commandLine(), "no database: give --url or set " + URL_ENV);
         }
@@ -31,7 +36,7 @@ final class ConnectionOptions {
             throw new ParameterException(spec.commandLine(), "not a PostgreSQL JDBC URL: " + redact(u)
                     + " (expected " + PREFIX + "//host:port/database)");
         }
-        return StreamTables.connect(u);
+        return u;
     }
 
     static String redact(String url) {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
         // The one registry of subcommands, in the order --help lists them: a new command is one line here.
         subcommands = {
             DemoCommand.class,
+            ServeCommand.class,
             InstallCommand.class,
             CreateCommand.class,
             AlterCommand.class,

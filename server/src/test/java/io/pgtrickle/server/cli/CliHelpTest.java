@@ -12,13 +12,13 @@ class CliHelpTest {
     void helpListsEveryCommand() {
         CliRun r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("install", "create", "alter", "resume", "drop", "refresh", "list", "status",
+        assertThat(r.out()).contains("serve", "install", "create", "alter", "resume", "drop", "refresh", "list", "status",
                 "history", "Exit codes:", "PGTRICKLE_URL");
     }
 
     @Test
     void everyCommandHasHelpWithSharedOptions() {
-        for (String cmd : new String[] {"install", "create", "alter", "resume", "drop", "refresh", "list", "status",
+        for (String cmd : new String[] {"serve", "install", "create", "alter", "resume", "drop", "refresh", "list", "status",
                 "history"}) {
             CliRun r = run(cmd, "--help");
             assertThat(r.exit()).as(cmd).isZero();

@@ -1,0 +1,116 @@
+package io.pgtrickle.server.daemon;
+
+import static io.pgtrickle.server.daemon.Testing.await;
+import static io.pgtrickle.server.daemon.Testing.get;
+import static io.pgtrickle.server.daemon.Testing.queryLong;
+import static io.pgtrickle.server.daemon.Testing.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.StreamTables;
+import io.pgtrickle.core.catalog.CatalogInstaller;
+import io.pgtrickle.embedded.TestPostgres;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** /metrics, /health and / over real HTTP, from a leading and a standby daemon on one database. */
+class HttpEndpointsTest {
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+    private static String url;
+    private static Daemon leader;
+    private static Daemon standby;
+
+    @BeforeAll
+    static void start() throws Exception {
+        url = TestPostgres.newDatabase("daemon_http").jdbcUrl();
+        sql(url, "CREATE TABLE src (id int PRIMARY KEY, v int)", "INSERT INTO src VALUES (1, 10), (2, 0)");
+        StreamTables api = StreamTables.connect(url);
+        api.install();
+        api.create(CreateOptions.of("totals", "SELECT id % 2 AS k, sum(v) AS s FROM src GROUP BY id % 2").withSchedule("100ms"));
+        api.create(CreateOptions.of("inverse", "SELECT 100 / v AS r FROM src WHERE id = 1").withSchedule("100ms"));
+        api.create(CreateOptions.of("noisy", "SELECT id, random() AS r FROM src").withSchedule("100ms")); // AUTO: FULL
+        leader = Daemon.start(Daemon.Options.of(url).withHttp("127.0.0.1", 0));
+        assertThat(await(LIMIT, leader::leader)).isTrue();
+        standby = Daemon.start(Daemon.Options.of(url).withHttp("127.0.0.1", 0));
+
+        sql(url, "INSERT INTO src VALUES (3, 5)", "UPDATE src SET v = 0 WHERE id = 1"); // inverse now divides by zero
+        assertThat(await(LIMIT, () -> queryLong(url, "SELECT count(*) FROM pgtrickle.pgt_stream_tables "
+                + "WHERE status = 'ERROR'") == 1)).isTrue();
+        assertThat(await(LIMIT, () -> queryLong(url, "SELECT sum(s) FROM totals") == 5)).isTrue();
+        assertThat(await(LIMIT, () -> queryLong(url, "SELECT count(*) FROM noisy") == 3)).isTrue();
+    }
+
+    @AfterAll
+    static void stop() {
+        standby.close();
+        leader.close();
+    }
+
+    @Test
+    void metricsInPrometheusFormat() {
+        Testing.Http r = get(leader.httpPort(), "/metrics");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.contentType()).startsWith("text/plain");
+        assertThat(r.body())
+                .contains("# TYPE pgtrickle_refresh_duration_seconds histogram")
+                .containsPattern("pgtrickle_refresh_duration_seconds_bucket\\{.*stream_table=\"public.totals\".*le=\"")
+                .containsPattern("pgtrickle_refresh_duration_seconds_count\\{.*stream_table=\"public.totals\".*\\} [1-9]")
+                .containsPattern("pgtrickle_refresh_duration_seconds_bucket\\{stream_table=\"public.totals\",le=\"\\+Inf\"\\} [1-9]")
+                .containsPattern("pgtrickle_refreshes_total\\{action=\"DIFFERENTIAL\",stream_table=\"public.totals\"\\} [1-9]")
+                .containsPattern("pgtrickle_rows_inserted_total\\{stream_table=\"public.totals\"\\} [1-9]")
+                .containsPattern("pgtrickle_rows_deleted_total\\{stream_table=\"public.totals\"\\} [1-9]")
+                .containsPattern("pgtrickle_full_fallbacks_total\\{reason=\"unsupported_query\",stream_table=\"public.noisy\"\\} [1-9]")
+                .containsPattern("pgtrickle_refresh_errors_total\\{sqlstate_class=\"22\",stream_table=\"public.inverse\"\\} 1.0")
+                .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
+                .containsPattern("pgtrickle_freshness_lag_seconds\\{stream_table=\"public.totals\"\\} \\d")
+                .containsPattern("(?m)^pgtrickle_scheduler_tick_lag_seconds \\d")
+                .containsPattern("(?m)^pgtrickle_leader 1.0$");
+        assertThat(r.body()).as("an ERROR stream table is not scheduled, so it has no freshness")
+                .doesNotContain("pgtrickle_freshness_lag_seconds{stream_table=\"public.inverse\"}");
+        assertThat(get(standby.httpPort(), "/metrics").body())
+                .containsPattern("(?m)^pgtrickle_leader 0.0$")
+                .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
+                .doesNotContain("pgtrickle_refreshes_total{");
+    }
+
+    @Test
+    void healthTellsRoleDatabaseAndCatalog() {
+        int v = CatalogInstaller.latestVersion();
+        Testing.Http h = get(leader.httpPort(), "/health");
+        assertThat(h.status()).isEqualTo(200);
+        assertThat(h.contentType()).isEqualTo("application/json");
+        assertThat(h.body()).isEqualTo("{\"status\":\"ok\",\"role\":\"leader\",\"database_reachable\":true,"
+                + "\"catalog_version\":" + v + ",\"expected_catalog_version\":" + v + "}\n");
+        assertThat(get(standby.httpPort(), "/health").body()).contains("\"role\":\"standby\"");
+        assertThat(get(leader.httpPort(), "/nowhere").status()).isEqualTo(404);
+    }
+
+    @Test
+    void healthIs503WhenTheCatalogIsNotTheOneThisDaemonNeeds() {
+        sql(url, "INSERT INTO pgtrickle.pgt_schema_version (version, description) VALUES (999, 'from the future')");
+        try {
+            Testing.Http h = get(standby.httpPort(), "/health");
+            assertThat(h.status()).isEqualTo(503);
+            assertThat(h.body()).contains("\"status\":\"unavailable\"", "\"catalog_version\":999");
+        } finally {
+            sql(url, "DELETE FROM pgtrickle.pgt_schema_version WHERE version = 999");
+        }
+        assertThat(get(standby.httpPort(), "/health").status()).isEqualTo(200);
+    }
+
+    @Test
+    void statusPageListsStreamTables() {
+        Testing.Http page = get(leader.httpPort(), "/");
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.contentType()).startsWith("text/html");
+        assertThat(page.body())
+                .contains("Role: <b>leader</b>")
+                .containsPattern("<td>public\\.totals</td><td class=\"ACTIVE\">ACTIVE</td><td>DIFFERENTIAL</td><td>100ms</td>"
+                        + "<td>\\d+\\.\\d s</td><td>\\d{4}-\\d\\d-\\d\\dT[^<]+</td><td>DIFFERENTIAL</td><td>\\d+ ms</td><td></td>")
+                .containsPattern("<td>public\\.inverse</td><td class=\"ERROR\">ERROR</td>.*division by zero")
+                .contains("public.noisy");
+        assertThat(get(standby.httpPort(), "/").body()).contains("Role: <b>standby</b>", "public.totals");
+    }
+}
