@@ -3,6 +3,7 @@ package io.pgtrickle.core.dvm;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.RandomDistribution;
 
 /**
  * A generated list of numbers read as a sequence of decisions, so that a structured generator (a
@@ -18,8 +19,14 @@ final class Choices {
         this.values = values;
     }
 
+    /**
+     * Lists of up to {@code maxDecisions} numbers, sizes and numbers uniform (jqwik's defaults favour
+     * short lists and small numbers, which would make most generated queries the simplest one).
+     */
     static Arbitrary<List<Integer>> arbitrary(int maxDecisions) {
-        return Arbitraries.integers().between(0, 9_999).list().ofMaxSize(maxDecisions);
+        return Arbitraries.integers().between(0, 9_999).withDistribution(RandomDistribution.uniform())
+                .list().ofMaxSize(maxDecisions)
+                .withSizeDistribution(RandomDistribution.uniform());
     }
 
     /** 0 .. n-1. */
