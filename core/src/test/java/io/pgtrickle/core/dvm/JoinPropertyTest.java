@@ -1,10 +1,5 @@
 package io.pgtrickle.core.dvm;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.pgtrickle.core.api.CreateOptions;
-import io.pgtrickle.core.api.RefreshMode;
-import io.pgtrickle.core.api.StreamTables;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -54,24 +49,10 @@ class JoinPropertyTest {
     @PropertyTries(systemProperty = "pgtrickle.joins.tries", tries = 1000)
     void differentialEqualsFullEqualsTheQuery(@ForAll("scenarios") TwinScenario scenario) throws SQLException {
         String schema = "p" + SCHEMAS.incrementAndGet();
-        StreamTables api = twins.session.api;
         try {
-            twins.session.exec("CREATE SCHEMA " + schema);
-            twins.session.exec(scenario.setup().stream().map(s -> s.replace("{S}", schema)).toArray(String[]::new));
-            String query = scenario.query().replace("{S}", schema);
-            String d = schema + ".d";
-            String f = schema + ".f";
-            assertThat(api.create(CreateOptions.of(d, query).withRefreshMode(RefreshMode.DIFFERENTIAL))
-                    .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
-            api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
-            twins.check(d, f, "after create");
-            for (int i = 0; i < scenario.batches().size(); i++) {
-                twins.run(scenario.batches().get(i), schema);
-                assertThat(api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
-                        .isIn("DIFFERENTIAL", "NO_DATA");
-                api.refresh(f);
-                twins.check(d, f, "after batch " + (i + 1));
-            }
+            String query = twins.setUp(schema, scenario);
+            twins.createDifferential(schema, query);
+            twins.createFullTwinAndRun(schema, query, scenario);
         } finally {
             twins.dropSchema(schema);
         }

@@ -3,11 +3,8 @@ package io.pgtrickle.core.dvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.pgtrickle.core.api.CreateOptions;
 import io.pgtrickle.core.api.ErrorCode;
 import io.pgtrickle.core.api.PgtException;
-import io.pgtrickle.core.api.RefreshMode;
-import io.pgtrickle.core.api.StreamTables;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,42 +80,28 @@ class RandomQueryTest {
     @PropertyTries(systemProperty = "pgtrickle.randomquery.tries", tries = 100, longRunDivisor = 10)
     void differentialEqualsFullEqualsTheQuery(@ForAll("scenarios") TwinScenario scenario) throws SQLException {
         String schema = "p" + SCHEMAS.incrementAndGet();
-        StreamTables api = twins.session.api;
         try {
-            twins.session.exec("CREATE SCHEMA " + schema);
-            twins.session.exec(scenario.setup().stream().map(s -> s.replace("{S}", schema)).toArray(String[]::new));
-            String query = scenario.query().replace("{S}", schema);
+            String query = twins.setUp(schema, scenario);
             try {
                 twins.session.strings("SELECT count(*) FROM (" + query + ") q");
             } catch (IllegalStateException e) {
                 fail("generator bug, PostgreSQL rejects the query: " + e.getMessage());
             }
             QUERIES.incrementAndGet();
-            String d = schema + ".d";
-            String f = schema + ".f";
             try {
-                assertThat(api.create(CreateOptions.of(d, query).withRefreshMode(RefreshMode.DIFFERENTIAL))
-                        .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+                twins.createDifferential(schema, query);
             } catch (PgtException e) {
                 if (e.code() != ErrorCode.UNSUPPORTED_QUERY && e.code() != ErrorCode.NOT_IMPLEMENTED) {
                     throw e;
                 }
-                String reason = e.getMessage().replaceAll("\"?\\bp\\d+\\.", "\"").replace(schema + ".", "");
+                String reason = e.getMessage().replace(schema + ".", "");
                 synchronized (REFUSALS) {
                     REFUSALS.merge(reason, new Refusal(1, scenario.query()),
                             (a, b) -> new Refusal(a.count() + 1, a.firstQuery()));
                 }
                 return;
             }
-            api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
-            twins.check(d, f, "after create");
-            for (int i = 0; i < scenario.batches().size(); i++) {
-                twins.run(scenario.batches().get(i), schema);
-                assertThat(api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
-                        .isIn("DIFFERENTIAL", "NO_DATA");
-                api.refresh(f);
-                twins.check(d, f, "after batch " + (i + 1));
-            }
+            twins.createFullTwinAndRun(schema, query, scenario);
         } finally {
             twins.dropSchema(schema);
         }

@@ -2,6 +2,8 @@ package io.pgtrickle.core.dvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.testing.Db;
 import io.pgtrickle.core.testing.Oracle;
 import java.sql.Connection;
@@ -9,9 +11,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * What the random join and query properties share: their database and session, the comparison of a
- * DIFFERENTIAL stream table with its FULL twin and the query, running a {@link DmlBatch}, and
- * dropping a case's schema.
+ * What the random join and query properties share: their database and session, and the life of one
+ * case: its schema, the DIFFERENTIAL stream table {@code d} and its FULL twin {@code f}, the
+ * batches, the comparisons after each, and dropping it all.
  */
 final class TwinChecks implements AutoCloseable {
     final Db db;
@@ -20,6 +22,37 @@ final class TwinChecks implements AutoCloseable {
     TwinChecks(Class<?> testClass) {
         this.db = Db.create(testClass);
         this.session = new SharedSession(db);
+    }
+
+    /** Creates the schema with the scenario's tables and rows; returns the query in that schema. */
+    String setUp(String schema, TwinScenario scenario) {
+        session.exec("CREATE SCHEMA " + schema);
+        session.exec(scenario.setup().stream().map(s -> s.replace("{S}", schema)).toArray(String[]::new));
+        return scenario.query().replace("{S}", schema);
+    }
+
+    /** Creates {@code schema.d} in DIFFERENTIAL; it must not resolve to anything else. */
+    void createDifferential(String schema, String query) {
+        assertThat(session.api.create(CreateOptions.of(schema + ".d", query).withRefreshMode(RefreshMode.DIFFERENTIAL))
+                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+    }
+
+    /**
+     * Creates the FULL twin {@code schema.f}, compares, then runs the batches; after each one both
+     * are refreshed (DIFFERENTIAL without falling back to FULL) and compared.
+     */
+    void createFullTwinAndRun(String schema, String query, TwinScenario scenario) throws SQLException {
+        String d = schema + ".d";
+        String f = schema + ".f";
+        session.api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
+        check(d, f, "after create");
+        for (int i = 0; i < scenario.batches().size(); i++) {
+            run(scenario.batches().get(i), schema);
+            assertThat(session.api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
+                    .isIn("DIFFERENTIAL", "NO_DATA");
+            session.api.refresh(f);
+            check(d, f, "after batch " + (i + 1));
+        }
     }
 
     /**
