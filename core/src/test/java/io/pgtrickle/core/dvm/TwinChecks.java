@@ -1,0 +1,113 @@
+package io.pgtrickle.core.dvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Oracle;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * What the random join and query properties share: their database and session, and the life of one
+ * case: its schema, the DIFFERENTIAL stream table {@code d} and its FULL twin {@code f}, the
+ * batches, the comparisons after each, and dropping it all.
+ */
+final class TwinChecks implements AutoCloseable {
+    final Db db;
+    final SharedSession session;
+
+    TwinChecks(Class<?> testClass) {
+        this.db = Db.create(testClass);
+        this.session = new SharedSession(db);
+    }
+
+    /** Creates the schema with the scenario's tables and rows; returns the query in that schema. */
+    String setUp(String schema, TwinScenario scenario) {
+        session.exec("CREATE SCHEMA " + schema);
+        session.exec(scenario.setup().stream().map(s -> s.replace("{S}", schema)).toArray(String[]::new));
+        return scenario.query().replace("{S}", schema);
+    }
+
+    /** Creates {@code schema.d} in DIFFERENTIAL; it must not resolve to anything else. */
+    void createDifferential(String schema, String query) {
+        assertThat(session.api.create(CreateOptions.of(schema + ".d", query).withRefreshMode(RefreshMode.DIFFERENTIAL))
+                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+    }
+
+    /**
+     * Creates the FULL twin {@code schema.f}, compares, then runs the batches; after each one both
+     * are refreshed (DIFFERENTIAL without falling back to FULL) and compared.
+     */
+    void createFullTwinAndRun(String schema, String query, TwinScenario scenario) throws SQLException {
+        String d = schema + ".d";
+        String f = schema + ".f";
+        session.api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
+        check(d, f, "after create");
+        for (int i = 0; i < scenario.batches().size(); i++) {
+            run(scenario.batches().get(i), schema);
+            assertThat(session.api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
+                    .isIn("DIFFERENTIAL", "NO_DATA");
+            session.api.refresh(f);
+            check(d, f, "after batch " + (i + 1));
+        }
+    }
+
+    /**
+     * DIFFERENTIAL == the query (the oracle, over the visible columns) and DIFFERENTIAL == FULL over
+     * all columns, row identities and hidden aggregate state included; together: FULL == the query.
+     */
+    void check(String differential, String full, String when) {
+        assertThat(Oracle.differences(db, differential)).as("DIFFERENTIAL vs query %s", when).isEmpty();
+        assertThat(session.strings(String.format("""
+                (SELECT 'differential only: ' || r FROM (SELECT (t.*)::text AS r FROM %1$s t
+                                                         EXCEPT ALL SELECT (t.*)::text FROM %2$s t) x)
+                UNION ALL
+                (SELECT 'full only: ' || r FROM (SELECT (t.*)::text AS r FROM %2$s t
+                                                 EXCEPT ALL SELECT (t.*)::text FROM %1$s t) x)
+                LIMIT 20""", differential, full)))
+                .as("DIFFERENTIAL vs FULL, hidden columns included, %s", when).isEmpty();
+    }
+
+    void run(DmlBatch batch, String schema) throws SQLException {
+        Connection c = session.connection();
+        try (Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i <= batch.statements().size(); i++) {
+                if (batch.ending() == DmlBatch.Ending.SAVEPOINT_ROLLED_BACK && i == batch.savepointAt()) {
+                    st.execute("SAVEPOINT sp");
+                }
+                if (i < batch.statements().size()) {
+                    st.execute(batch.statements().get(i).replace("{S}", schema));
+                }
+            }
+            switch (batch.ending()) {
+                case COMMIT -> c.commit();
+                case ROLLBACK -> c.rollback();
+                case SAVEPOINT_ROLLED_BACK -> {
+                    st.execute("ROLLBACK TO SAVEPOINT sp");
+                    c.commit();
+                }
+            }
+        } finally {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** Drops the schema's stream tables through the API, then the schema. */
+    void dropSchema(String schema) {
+        session.api.list().stream().filter(st -> st.schema().equals(schema))
+                .forEach(st -> session.api.drop(st.qualifiedName(), true));
+        session.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+
+    @Override
+    public void close() throws SQLException {
+        session.close();
+    }
+}
