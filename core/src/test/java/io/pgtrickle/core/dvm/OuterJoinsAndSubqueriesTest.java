@@ -121,6 +121,20 @@ class OuterJoinsAndSubqueriesTest {
         twins.step("lj", "DELETE FROM orders", "DELETE FROM customers");
     }
 
+    /** Shrunk by JoinPropertyTest: the USING column of a RIGHT join is the right input's, not the first item's. */
+    @Test
+    void aUsingColumnMergedByARightJoinDrivesTheOuterJoinAbove() {
+        db.exec("CREATE TABLE b (bid int, k int, w int)", "CREATE TABLE a (aid int PRIMARY KEY, k int, v int)",
+                "CREATE TABLE c (cid int PRIMARY KEY, k int, w int)",
+                "INSERT INTO b VALUES (4, 2, NULL), (2, NULL, NULL), (2, 0, 4), (2, 1, NULL)",
+                "INSERT INTO c VALUES (5, 3, 5), (6, NULL, 4), (3, 0, 3), (1, 1, 5)");
+        twins.define("rj", "SELECT t1.k AS c1 FROM b t1 RIGHT JOIN (a t2 RIGHT JOIN c t3 USING (k)) USING (k)");
+        twins.step("rj", "UPDATE c SET k = 1 WHERE k = 3", "INSERT INTO b VALUES (3, 1, 0)");
+        twins.step("rj", "DELETE FROM b WHERE w IS NULL", "INSERT INTO a VALUES (1, 1, 1)");
+        twins.define("fj", "SELECT k, t1.bid, t3.cid FROM b t1 LEFT JOIN (a t2 FULL JOIN c t3 USING (k)) USING (k)");
+        twins.step("fj", "INSERT INTO a VALUES (2, 7, 1)", "INSERT INTO b VALUES (9, 7, 1), (9, 0, 1)", "DELETE FROM c WHERE cid = 3");
+    }
+
     @Test
     void sumOverAnAllNullGroupIsNullNotZero() {
         twins.define("s", "SELECT c.id, sum(o.amount) AS total, count(o.amount) AS n FROM customers c LEFT JOIN orders o ON o.customer = c.id GROUP BY c.id");

@@ -195,8 +195,8 @@ public record FromClause(FromNode root) {
 
     /**
      * The join condition of {@code j} as a predicate over {@code side} and the other side's items:
-     * ON as written, USING as equalities with the other side's item that has the column; null when
-     * that cannot be said (a USING column merged by a FULL join below).
+     * ON as written, USING as equalities between {@code side}'s column and the other side's merged
+     * column; null when a USING column cannot be found.
      */
     private static String condition(Join j, SingleFrom side) {
         if (j.on() != null) {
@@ -206,25 +206,38 @@ public record FromClause(FromNode root) {
             return "true";
         }
         FromNode other = j.left() == side ? j.right() : j.left();
-        if (containsFullUsing(other)) {
-            return null;
-        }
         List<String> eq = new ArrayList<>();
         for (String col : j.using()) {
             String bare = unquote(col);
-            SingleFrom owner = other.items().stream().filter(i -> i.item().columns().contains(bare)).findFirst().orElse(null);
-            if (owner == null) {
+            String merged = merged(other, bare);
+            if (merged == null) {
                 return null;
             }
-            eq.add(Sql.quoteIdent(owner.alias()) + "." + Sql.quoteIdent(bare) + " = " + Sql.quoteIdent(side.alias()) + "."
-                    + Sql.quoteIdent(bare));
+            eq.add(merged + " = " + Sql.quoteIdent(side.alias()) + "." + Sql.quoteIdent(bare));
         }
         return String.join(" AND ", eq);
     }
 
-    private static boolean containsFullUsing(FromNode n) {
-        return n instanceof Join j && ((j.kind() == Join.Kind.FULL && !j.using().isEmpty()) || containsFullUsing(j.left())
-                || containsFullUsing(j.right()));
+    /**
+     * The expression a column name denotes in a FROM subtree, as PostgreSQL resolves USING columns:
+     * the left input's for INNER and LEFT joins, the right input's for RIGHT, COALESCE of both for
+     * FULL; otherwise the one item that has it.
+     */
+    private static String merged(FromNode node, String col) {
+        if (node instanceof SingleFrom s) {
+            return s.item().columns().contains(col) ? Sql.quoteIdent(s.alias()) + "." + Sql.quoteIdent(col) : null;
+        }
+        Join j = (Join) node;
+        String left = merged(j.left(), col);
+        String right = merged(j.right(), col);
+        if (j.using().stream().map(FromClause::unquote).anyMatch(col::equals)) {
+            return switch (j.kind()) {
+                case RIGHT -> right;
+                case FULL -> "COALESCE(" + left + ", " + right + ")";
+                default -> left;
+            };
+        }
+        return left != null ? left : right;
     }
 
     private static String unquote(String ident) {
