@@ -106,7 +106,9 @@ class OuterJoinsAndSubqueriesTest {
             "SELECT c.region, count(*) AS n FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id) GROUP BY c.region",
             "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
             "SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM big_orders b WHERE b.customer = c.id)",
-            "SELECT c.id, b.amount FROM customers c LEFT JOIN big_orders b ON b.customer = c.id"})
+            "SELECT c.id, b.amount FROM customers c LEFT JOIN big_orders b ON b.customer = c.id",
+            "SELECT c.id, (SELECT count(*) FROM orders o WHERE o.customer = c.id) * 2 AS n2, (SELECT max(amount) FROM orders)::text AS top FROM customers c",
+            "SELECT c.id FROM customers c WHERE (SELECT count(*) FROM notes n WHERE n.customer = c.id) - 1 >= 0 AND (SELECT min(o.amount) FROM orders o WHERE o.customer = c.id) IS NOT NULL"})
     void semiAntiAndScalarSubqueries(String query) {
         twins.define("sq", query);
         churn("sq");

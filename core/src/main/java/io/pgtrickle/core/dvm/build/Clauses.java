@@ -63,7 +63,7 @@ record Clauses(String where, List<String> groupBy, String having) {
         return null;
     }
 
-    private static int skipSpace(String s, int i) {
+    static int skipSpace(String s, int i) {
         while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
             i++;
         }
@@ -116,7 +116,7 @@ record Clauses(String where, List<String> groupBy, String having) {
         return i < 0 || i >= s.length() || !(Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_');
     }
 
-    private static int skipQuoted(String s, int start, char quote) {
+    static int skipQuoted(String s, int start, char quote) {
         int i = start + 1;
         while (i < s.length()) {
             if (s.charAt(i) == quote) {

@@ -38,6 +38,11 @@ final class ExpressionScan {
         e.accept(new ExpressionVisitorAdapter<Void>() {
             @Override
             public <S> Void visit(Function f, S context) {
+                Select masked = MaskedSublinks.unmask(f, sql);
+                if (masked != null) {
+                    scan.sublinks.add(masked);
+                    return null;
+                }
                 if (isAggregate.test(f.getName())) {
                     scan.add(scan.aggregates, f, sql, "aggregate " + f.getName());
                     return null; // its arguments belong to the aggregate

@@ -125,7 +125,7 @@ final class SublinkTemplates {
         expressions.add(p.getWhere());
         expressions.add(p.getHaving());
         for (Expression e : expressions) {
-            for (Select nested : nested(e)) {
+            for (Select nested : nested(e, sql)) {
                 n += walk(nested, sql, tables);
             }
         }
@@ -156,7 +156,7 @@ final class SublinkTemplates {
     }
 
     /** Subqueries directly inside an expression. */
-    static List<Select> nested(Expression e) {
+    static List<Select> nested(Expression e, String sql) {
         List<Select> out = new ArrayList<>();
         if (e == null) {
             return out;
@@ -179,6 +179,16 @@ final class SublinkTemplates {
                 out.add(x.getSelect());
                 return null;
             }
+
+            @Override
+            public <S> Void visit(net.sf.jsqlparser.expression.Function f, S context) {
+                Select masked = MaskedSublinks.unmask(f, sql);
+                if (masked != null) {
+                    out.add(masked);
+                    return null;
+                }
+                return super.visit(f, context);
+            }
         }, null);
         return out;
     }
@@ -192,11 +202,11 @@ final class SublinkTemplates {
         if (!(inner instanceof PlainSelect p) || !(p.getFromItem() instanceof Table)
                 || (p.getJoins() != null && !p.getJoins().isEmpty()) || p.getGroupBy() != null || p.getHaving() != null
                 || p.getDistinct() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null
-                || p.getOrderByElements() != null || p.getWindowDefinitions() != null || !nested(p.getWhere()).isEmpty()) {
+                || p.getOrderByElements() != null || p.getWindowDefinitions() != null || !nested(p.getWhere(), sql).isEmpty()) {
             return null;
         }
         for (SelectItem<?> si : p.getSelectItems()) {
-            if (!nested(si.getExpression()).isEmpty()) {
+            if (!nested(si.getExpression(), sql).isEmpty()) {
                 return null;
             }
         }

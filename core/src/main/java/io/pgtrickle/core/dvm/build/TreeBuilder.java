@@ -87,7 +87,16 @@ public final class TreeBuilder {
 
     private static Statement parse(String sql) throws Unsupported {
         try {
-            Statement st = CCJSqlParserUtil.parse(sql);
+            Statement st;
+            try {
+                st = CCJSqlParserUtil.parse(sql);
+            } catch (JSQLParserException e) {
+                String masked = MaskedSublinks.mask(sql);
+                if (masked == null) {
+                    throw e;
+                }
+                st = CCJSqlParserUtil.parse(masked);
+            }
             if (!(st instanceof Select)) {
                 throw new Unsupported("not a SELECT");
             }

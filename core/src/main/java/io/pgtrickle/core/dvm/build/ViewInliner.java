@@ -24,7 +24,7 @@ final class ViewInliner {
 
     /** The query text with its first view replaced by the view's definition, or null when it reads no view. */
     static String inlineFirstView(Statement st, String sql, TreeBuilder.Resolver resolver) throws Unsupported {
-        for (FromItem item : fromItems((Select) st)) {
+        for (FromItem item : fromItems((Select) st, sql)) {
             if (item instanceof Table t) {
                 TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
                 if ("v".equals(r.kind())) {
@@ -40,20 +40,20 @@ final class ViewInliner {
         return null;
     }
 
-    private static List<FromItem> fromItems(Select s) {
+    private static List<FromItem> fromItems(Select s, String sql) {
         List<FromItem> out = new ArrayList<>();
         if (s instanceof SetOperationList sol) {
-            sol.getSelects().forEach(b -> out.addAll(fromItems(b)));
+            sol.getSelects().forEach(b -> out.addAll(fromItems(b, sql)));
         } else if (s instanceof ParenthesedSelect ps) {
-            out.addAll(fromItems(ps.getSelect()));
+            out.addAll(fromItems(ps.getSelect(), sql));
         } else if (s instanceof PlainSelect p) {
             if (p.getFromItem() != null) {
-                addItem(p.getFromItem(), out);
+                addItem(p.getFromItem(), out, sql);
             }
             List<Expression> expressions = new ArrayList<>();
             if (p.getJoins() != null) {
                 p.getJoins().forEach(j -> {
-                    addItem(j.getFromItem(), out);
+                    addItem(j.getFromItem(), out, sql);
                     if (j.getOnExpressions() != null) {
                         expressions.addAll(j.getOnExpressions());
                     }
@@ -63,20 +63,20 @@ final class ViewInliner {
             expressions.add(p.getWhere());
             expressions.add(p.getHaving());
             // views read by subqueries in expressions (EXISTS, IN, scalar) are inlined too
-            expressions.forEach(e -> SublinkTemplates.nested(e).forEach(sub -> out.addAll(fromItems(sub))));
+            expressions.forEach(e -> SublinkTemplates.nested(e, sql).forEach(sub -> out.addAll(fromItems(sub, sql))));
         }
         return out;
     }
 
     /** A FROM item and everything nested in it: subqueries and parenthesised joins. */
-    private static void addItem(FromItem item, List<FromItem> out) {
+    private static void addItem(FromItem item, List<FromItem> out, String sql) {
         out.add(item);
         if (item instanceof ParenthesedSelect inner) {
-            out.addAll(fromItems(inner.getSelect()));
+            out.addAll(fromItems(inner.getSelect(), sql));
         } else if (item instanceof ParenthesedFromItem pf) {
-            addItem(pf.getFromItem(), out);
+            addItem(pf.getFromItem(), out, sql);
             if (pf.getJoins() != null) {
-                pf.getJoins().forEach(j -> addItem(j.getFromItem(), out));
+                pf.getJoins().forEach(j -> addItem(j.getFromItem(), out, sql));
             }
         }
     }
