@@ -65,7 +65,7 @@ public record FromClause(FromNode root) {
     }
 
     private String delta(Template list, Template where, RowSource.Changes changes) {
-        RowSource.Old old = new RowSource.Old(changes.bufferTable());
+        RowSource.Old old = new RowSource.Old(changes);
         RowSource now = new RowSource.Current();
         List<SingleFrom> linear = new ArrayList<>();
         List<Unit> units = new ArrayList<>();

@@ -1,7 +1,9 @@
 package io.pgtrickle.core.dvm.op;
 
 import io.pgtrickle.core.sql.Sql;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongFunction;
 import java.util.stream.Collectors;
 
@@ -18,7 +20,11 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * The change window of each source's buffer: bound at refresh time, {@code $1} the refresh's
      * snapshot, {@code $2} the previous frontier.
      */
-    record Changes(LongFunction<String> bufferTable) implements RowSource {
+    record Changes(LongFunction<String> bufferTable, Map<Long, String> ctes) implements RowSource {
+        public Changes(LongFunction<String> bufferTable) {
+            this(bufferTable, new LinkedHashMap<>());
+        }
+
         /**
          * Net effect per row content: a row inserted and deleted in the window cancels here, before
          * any expression of the query is evaluated on it (a transient row must not raise, say, a
@@ -29,7 +35,23 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             if (s.columns().isEmpty()) {
                 return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b HAVING sum(b.__pgt_w1) <> 0";
             }
-            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM (" + consolidated(bufferTable, s) + ") n";
+            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM " + consolidated(s) + " n";
+        }
+
+        /**
+         * The consolidated changes of a source (columns, {@code __pgt_c}, {@code __pgt_w}) as the name
+         * of a CTE that {@link #with} defines once for the whole statement: every term of a delta, and
+         * every lateral lookup of an old state, reads it without recomputing it.
+         */
+        String consolidated(Scan s) {
+            String name = "__pgt_chg_" + s.relid();
+            ctes.putIfAbsent(s.relid(), name + " AS MATERIALIZED (" + RowSource.consolidated(bufferTable, s) + ")");
+            return name;
+        }
+
+        /** {@code sql} (rendered with this source) preceded by the CTEs it reads. */
+        public String with(String sql) {
+            return ctes.isEmpty() ? sql : "WITH " + String.join(", ", ctes.values()) + " SELECT * FROM (" + sql + ") __pgt_all";
         }
     }
 
@@ -49,15 +71,15 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * the count it has now minus its net change. Looking up the count uses the NOT NULL columns
      * with equality, so a keyed table answers from its index.
      */
-    record Old(LongFunction<String> bufferTable) implements RowSource {
+    record Old(Changes changes) implements RowSource {
         @Override
         public String scan(Scan s) {
             if (s.columns().isEmpty()) {
                 return "SELECT 1 AS __pgt_w FROM (SELECT count(*) - coalesce((SELECT sum(b.__pgt_w1) FROM ("
-                        + window(bufferTable, s) + ") b), 0) AS n FROM " + s.table() + ") o, generate_series(1, o.n)";
+                        + window(changes.bufferTable(), s) + ") b), 0) AS n FROM " + s.table() + ") o, generate_series(1, o.n)";
             }
             String cols = s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "));
-            String changed = "(" + consolidated(bufferTable, s) + ")";
+            String changed = changes.consolidated(s);
             String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
                     .collect(Collectors.joining());
             return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE NOT EXISTS (SELECT 1 FROM " + changed

@@ -79,7 +79,8 @@ final class AlgebraicAggregateSql {
                 inner.add("(" + calls.get(i).argument() + ") AS __pgt_x" + i);
             }
         }
-        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), new RowSource.Changes(bufferTable));
+        RowSource.Changes window = new RowSource.Changes(bufferTable);
+        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), window);
         List<String> d = new ArrayList<>();
         d.add("sum(q.__pgt_w) AS __pgt_dn");
         for (int i = 0; i < calls.size(); i++) {
@@ -189,12 +190,12 @@ final class AlgebraicAggregateSql {
             outputs.add("(" + item.expression() + ")::" + visible.get(i).type() + " AS " + Sql.quoteIdent(item.name()));
         }
         String present = a.scalar() ? "true" : alias + ".__pgt_n > 0";
-        return "WITH __pgt_d AS (" + delta + "), __pgt_m AS (" + merged + ")"
+        return window.with("WITH __pgt_d AS (" + delta + "), __pgt_m AS (" + merged + ")"
                 + (rescan == null ? "" : ", __pgt_r AS (" + rescan + ")")
                 + ", __pgt_f AS (" + finSql + ")"
                 + " SELECT " + alias + ".__pgt_rid AS __pgt_row_id, CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
                 + String.join(", ", outputs) + ", " + alias + ".__pgt_n AS __pgt_count, " + String.join(", ", auxOut)
-                + " FROM __pgt_f AS " + alias;
+                + " FROM __pgt_f AS " + alias);
     }
 
 

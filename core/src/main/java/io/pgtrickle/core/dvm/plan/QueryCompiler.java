@@ -100,7 +100,8 @@ public final class QueryCompiler {
         if (root == null || reason != null) {
             return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
-        String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(new RowSource.Changes(bufferTable))
+        RowSource.Changes window = new RowSource.Changes(bufferTable);
+        String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
                 + ") q), c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
                 + " AS __pgt_old FROM c)"
@@ -108,7 +109,7 @@ public final class QueryCompiler {
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
                 + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
                 + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS __pgt_k";
-        return new CompiledQuery(Shape.MULTISET, columns, full, changes, null, root, null);
+        return new CompiledQuery(Shape.MULTISET, columns, full, window.with(changes), null, root, null);
     }
 
     private CompiledQuery distinct(QualifiedName storage, ResolvedQuery q, Distinct root, String reason) {
@@ -121,14 +122,15 @@ public final class QueryCompiler {
         if (reason != null) {
             return new CompiledQuery(Shape.DISTINCT, columns, full, null, reason, root, null);
         }
+        RowSource.Changes window = new RowSource.Changes(bufferTable);
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
-                + root.input().sql(new RowSource.Changes(bufferTable)) + ") q),"
+                + root.input().sql(window) + ") q),"
                 + " c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, coalesce(s.__pgt_count, 0) AS __pgt_old FROM c LEFT JOIN " + storage.quoted()
                 + " s ON s.__pgt_row_id = c.__pgt_h)"
                 + " SELECT o.__pgt_h AS __pgt_row_id, CASE WHEN o.__pgt_old + o.__pgt_net > 0 THEN 'I' ELSE 'D' END"
                 + " AS __pgt_action, " + columnList("o", q) + ", (o.__pgt_old + o.__pgt_net)::bigint AS __pgt_count FROM o";
-        return new CompiledQuery(Shape.DISTINCT, columns, full, changes, null, root, null);
+        return new CompiledQuery(Shape.DISTINCT, columns, full, window.with(changes), null, root, null);
     }
 
     private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<Boolean> keyHashable,
@@ -148,7 +150,7 @@ public final class QueryCompiler {
         for (int i = 0; i < a.keys().size(); i++) {
             g.add("__pgt_g" + i);
         }
-        RowSource changesRows = new RowSource.Changes(bufferTable);
+        RowSource.Changes changesRows = new RowSource.Changes(bufferTable);
         String affected = a.scalar()
                 ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select(Template.plain(""), a.where(), changesRows) + ") __pgt_q"
                 : "SELECT DISTINCT " + g.stream().map(k -> "__pgt_q." + k).collect(Collectors.joining(", ")) + " FROM ("
@@ -171,7 +173,7 @@ public final class QueryCompiler {
                 + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
                 + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + f + " ON " + on;
-        return new CompiledQuery(Shape.AGGREGATE, columns, full, changes, null, a, null);
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, changesRows.with(changes), null, a, null);
     }
 
 
