@@ -82,8 +82,10 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             String changed = changes.consolidated(s);
             String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
                     .collect(Collectors.joining());
-            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE NOT EXISTS (SELECT 1 FROM " + changed
-                    + " c WHERE c.__pgt_c = " + content("t", s.columns()) + ")"
+            // NOT IN over a never-NULL text: PostgreSQL hashes the changed contents once, also
+            // inside a lateral lookup that runs once per outer row (NOT EXISTS re-scanned them).
+            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + content("t", s.columns())
+                    + " NOT IN (SELECT c.__pgt_c FROM " + changed + " c)"
                     + " UNION ALL SELECT " + prefixed("o", s.columns()) + ", o.__pgt_n FROM (SELECT n.*, (SELECT count(*) FROM "
                     + s.table() + " x WHERE " + lookup + content("x", s.columns()) + " = n.__pgt_c) - n.__pgt_w AS __pgt_n FROM "
                     + changed + " n) o WHERE o.__pgt_n > 0";

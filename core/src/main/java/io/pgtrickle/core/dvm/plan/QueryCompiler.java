@@ -92,7 +92,7 @@ public final class QueryCompiler {
     private CompiledQuery multiset(QualifiedName storage, ResolvedQuery q, LinearOperator root, String reason) {
         List<StorageColumn> columns = new ArrayList<>(visible(q));
         columns.add(new StorageColumn("__pgt_hash", "bigint", null, false));
-        String hash = RowHash.of(qualified("q", q), hashable(q));
+        String hash = RowHash.of(qualified("q", q), textExactHashable(q));
         String cols = columnList("h", q);
         String full = "SELECT hashint8extended(h.__pgt_h, row_number() OVER (PARTITION BY h.__pgt_h) - 1) AS __pgt_row_id, "
                 + cols + ", h.__pgt_h AS __pgt_hash FROM (SELECT " + hash + " AS __pgt_h, q.* FROM ("
@@ -249,6 +249,15 @@ public final class QueryCompiler {
 
     private static List<String> qualified(String alias, ResolvedQuery q) {
         return q.columns().stream().map(c -> alias + "." + Sql.quoteIdent(c.name())).toList();
+    }
+
+    /**
+     * For a multiset, a row's identity must tell apart what its text tells apart: numeric 2 and 2.0
+     * are equal (and hash alike) but are different rows to store, so numeric goes through its text
+     * (which, unlike float or timestamptz text, depends on no session setting).
+     */
+    private static List<Boolean> textExactHashable(ResolvedQuery q) {
+        return q.columns().stream().map(c -> c.hashable() && !c.type().startsWith("numeric")).toList();
     }
 
     private static List<Boolean> hashable(ResolvedQuery q) {
