@@ -81,12 +81,27 @@ final class AlgebraicAggregateSql {
         }
         RowSource.Changes window = new RowSource.Changes(bufferTable);
         String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), window);
+        boolean extremes = calls.stream().anyMatch(c -> c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX);
+        String w = "q.__pgt_w";
+        if (extremes) {
+            // MIN/MAX read which values were inserted and which removed, so terms that cancel (a row
+            // of the old state with weight +1 and -1, joined to the same partner) must cancel first.
+            List<String> cols = new ArrayList<>(g);
+            for (int i = 0; i < calls.size(); i++) {
+                if (calls.get(i).argument() != null) {
+                    cols.add("__pgt_x" + i);
+                }
+            }
+            String content = "(ROW(" + cols.stream().map(c -> "r." + c).collect(Collectors.joining(", ")) + "))::text";
+            rows = "SELECT * FROM (SELECT DISTINCT ON (" + content + ") r.*, sum(r.__pgt_w) OVER (PARTITION BY " + content
+                    + ") AS __pgt_net FROM (" + rows + ") r) c WHERE c.__pgt_net <> 0";
+            w = "q.__pgt_net";
+        }
         List<String> d = new ArrayList<>();
-        d.add("sum(q.__pgt_w) AS __pgt_dn");
+        d.add("sum(" + w + ") AS __pgt_dn");
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall c = calls.get(i);
             String x = "q.__pgt_x" + i;
-            String w = "q.__pgt_w";
             switch (c.kind()) {
                 case COUNT_STAR -> d.add("sum(" + w + ") AS __pgt_d" + i);
                 case COUNT -> d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i);
