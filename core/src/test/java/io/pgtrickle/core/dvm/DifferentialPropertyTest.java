@@ -25,7 +25,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * DIFFERENTIAL supports (including inner, self, cross, non-equi and 3-way joins), and random DML batches (inserts, updates of key and non-key columns,
  * deletes, rolled-back transactions). After every batch: DIFFERENTIAL == FULL == the query.
  *
- * <p>500 tries by default; {@code mvn -B -pl core test -Plong-properties} runs 50,000.
+ * <p>150 tries by default; {@code mvn -B -pl core test -Plong-properties} runs 50,000.
  */
 class DifferentialPropertyTest {
     private static Db db;
