@@ -94,6 +94,10 @@ public class PgtException extends RuntimeException {
             case "42703" -> ErrorCode.UNDEFINED_COLUMN;
             case "42883" -> ErrorCode.UNDEFINED_FUNCTION;
             case "42501" -> ErrorCode.PERMISSION_DENIED;
+            case "22023" -> ErrorCode.INVALID_ARGUMENT;
+            case "2BP01" -> ErrorCode.DEPENDENT_OBJECTS_EXIST;
+            case "0A000" -> ErrorCode.UNSUPPORTED_QUERY;
+            case "55000" -> ErrorCode.INVALID_STATE;
             default -> ErrorCode.DATABASE_ERROR;
         };
         return new PgtException(code, state, withContext(context, message), hint, e);

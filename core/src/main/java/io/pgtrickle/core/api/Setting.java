@@ -47,7 +47,11 @@ public enum Setting {
             "The daemon deletes pgt_refresh_history rows that started longer ago than this, in batches of at most "
                     + "10,000 rows, each its own short transaction."),
     HISTORY_PRUNE_INTERVAL_SECONDS("pg_trickle.history_prune_interval_seconds", "60", "integer seconds, 0-86400 (0 = off)",
-            "How often the leading daemon prunes the refresh history. Both history settings are read at every run.");
+            "How often the leading daemon prunes the refresh history. Both history settings are read at every run."),
+    REQUEST_TIMEOUT_SECONDS("pg_trickle.request_timeout_seconds", "60", "number of seconds, > 0",
+            "How long CALL pgtrickle.create_stream_table(...) and the other SQL procedures that need the daemon wait "
+                    + "for it to take up their request; a request still waiting then is withdrawn and the call fails. "
+                    + "Once the daemon works on a request, the call waits for its answer however long it takes.");
 
     private final String name;
     private final String defaultValue;

@@ -34,7 +34,9 @@ public final class CatalogInstaller {
             new Migration(1, "stream tables, dependencies, frontiers, change tracking, history, requests",
                     "migrations/V001__catalog.sql"),
             new Migration(2, "differential engine: storage shape, compiled differential SQL, explain",
-                    "migrations/V002__differential.sql"));
+                    "migrations/V002__differential.sql"),
+            new Migration(3, "SQL API: catalog readable by every role, requests with row-level security",
+                    "migrations/V003__sql_api.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

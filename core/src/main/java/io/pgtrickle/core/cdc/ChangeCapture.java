@@ -114,25 +114,10 @@ public final class ChangeCapture {
 
     /** Removes capture from a source that no stream table reads any more. */
     public void dropCaptureIfUnused(Connection conn, long relid) throws SQLException {
-        if (Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)", relid)) {
-            return;
+        try (PreparedStatement ps = conn.prepareStatement("SELECT pgtrickle._drop_capture_if_unused(?::oid)")) {
+            ps.setLong(1, relid);
+            ps.executeQuery().close();
         }
-        Tracking t = tracking(conn, relid);
-        if (t == null) {
-            return;
-        }
-        try (Statement st = conn.createStatement()) {
-            // The source itself may be gone already (dropped with CASCADE); its triggers went with it.
-            for (long target : relationExists(conn, relid) ? triggerTargets(conn, relid) : List.<Long>of()) {
-                for (String trigger : List.of("ins", "upd", "del", "trunc")) {
-                    st.execute("DROP TRIGGER IF EXISTS " + Sql.quoteIdent("pgt_capture_" + trigger + "_" + t.stableName())
-                            + " ON " + regclassText(conn, target));
-                }
-            }
-            st.execute("DROP FUNCTION IF EXISTS pgtrickle_changes." + Sql.quoteIdent("capture_" + t.stableName()) + "()");
-            st.execute("DROP TABLE IF EXISTS pgtrickle_changes." + Sql.quoteIdent("changes_" + t.stableName()));
-        }
-        Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = ?", relid);
     }
 
     record Tracking(String stableName, List<String> columns) {
@@ -279,10 +264,6 @@ public final class ChangeCapture {
             }
         }
         return out;
-    }
-
-    private static boolean relationExists(Connection conn, long relid) throws SQLException {
-        return Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?)", relid);
     }
 
     private static String regclassText(Connection conn, long relid) throws SQLException {

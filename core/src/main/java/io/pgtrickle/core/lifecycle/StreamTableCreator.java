@@ -48,9 +48,19 @@ public final class StreamTableCreator {
     private final StreamTableAlterer alterer = new StreamTableAlterer();
 
     public CreateResult create(Connection conn, CreateOptions o, OnExists onExists) throws SQLException {
+        return create(conn, o, onExists, null);
+    }
+
+    /**
+     * Creates on behalf of {@code requester} (null: the connection's current role), with its
+     * rights: it must be able to create tables in the schema and read every source, and it owns
+     * the stream table created. The connection's role does the rest (capture on the sources).
+     */
+    public CreateResult create(Connection conn, CreateOptions o, OnExists onExists, String requester) throws SQLException {
         QualifiedName name = QualifiedName.parse(o.name());
         Schedule schedule = Schedule.parse(o.schedule());
         QualifiedName qualified = name.withSchema(targetSchema(conn, name));
+        String role = requester != null ? requester : Jdbc.queryOne(conn, String.class, "SELECT current_user::text").orElseThrow();
         Optional<StreamTableInfo> existing = catalog.find(conn, qualified);
         if (existing.isPresent()) {
             return switch (onExists) {
@@ -59,10 +69,11 @@ public final class StreamTableCreator {
                         "Use create_or_replace to change it, or create_if_not_exists to keep it.");
                 case KEEP -> new CreateResult(existing.get(), Outcome.UNCHANGED,
                         List.of("stream table " + qualified.display() + " already exists; left unchanged"));
-                case REPLACE -> replace(conn, existing.get(), o, schedule);
+                case REPLACE -> replace(conn, existing.get(), o, schedule, role);
             };
         }
         requireNameFree(conn, qualified);
+        requireCreateInSchema(conn, qualified, role);
         ResolvedQuery query = analyzer.analyze(conn, o.query());
         lockSources(conn, query.sources());
         installCapture(conn, query.sources());
@@ -71,6 +82,7 @@ public final class StreamTableCreator {
         c = validated(conn, qualified, query, o.refreshMode(), c);
         long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, c);
         writeDependencies(conn, id, query.sources());
+        grantToOwner(conn, id, qualified, role);
         if (o.initialize()) {
             initialRefresh(conn, id);
         }
@@ -78,8 +90,11 @@ public final class StreamTableCreator {
     }
 
     /** create_or_replace on an existing stream table: no-op, alter, or a new query with a full refresh. */
-    private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule) throws SQLException {
+    private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule, String role)
+            throws SQLException {
         QualifiedName qualified = QualifiedName.of(st.schema(), st.name());
+        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._require_owner(?, 'replace', ?::name)::text", st.id(), role);
+        String owner = Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._owner(?)::text", st.id()).orElse(role);
         ResolvedQuery query = analyzer.analyze(conn, o.query());
         lockSources(conn, query.sources());
         installCapture(conn, query.sources());
@@ -146,6 +161,7 @@ public final class StreamTableCreator {
         Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?", st.id());
         Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = ?", st.id());
         writeDependencies(conn, st.id(), query.sources());
+        grantToOwner(conn, st.id(), qualified, owner);
         for (long old : oldSources) {
             capture.dropCaptureIfUnused(conn, old);
         }
@@ -224,8 +240,8 @@ public final class StreamTableCreator {
     private void writeDependencies(Connection conn, long id, List<SourceRelation> sources) throws SQLException {
         try (PreparedStatement dep = conn.prepareStatement("""
                 INSERT INTO pgtrickle.pgt_dependencies
-                    (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode)
-                VALUES (?, ?, ?, ?, ?, ?, ?)""");
+                    (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode, via_view_only)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""");
              PreparedStatement frontier = conn.prepareStatement(
                      "INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid) VALUES (?, ?)")) {
             for (SourceRelation s : sources) {
@@ -236,6 +252,7 @@ public final class StreamTableCreator {
                 dep.setString(5, s.name());
                 dep.setArray(6, conn.createArrayOf("text", s.columnsUsed().toArray()));
                 dep.setString(7, s.kind().capturable() ? "TRIGGER" : "NONE");
+                dep.setBoolean(8, s.viaViewOnly());
                 dep.executeUpdate();
                 if (s.kind().capturable()) {
                     frontier.setLong(1, id);
@@ -336,6 +353,29 @@ public final class StreamTableCreator {
                 ErrorCode.INVALID_NAME, "3F000",
                 "no schema to create " + name.display() + " in: the search path names no existing schema",
                 "Qualify the name, e.g. public." + name.display() + ".", null));
+    }
+
+    private static void requireCreateInSchema(Connection conn, QualifiedName name, String role) throws SQLException {
+        if (!Jdbc.queryBoolean(conn, "SELECT has_schema_privilege(?::name, ?, 'CREATE')", role, name.schema().text())) {
+            throw new PgtException(ErrorCode.PERMISSION_DENIED,
+                    "role " + role + " may not create tables in schema " + Sql.displayIdent(name.schema().text()),
+                    "GRANT CREATE ON SCHEMA " + name.schema().quoted() + " TO " + Sql.quoteIdent(role)
+                            + ", or create the stream table in a schema of its own.");
+        }
+    }
+
+    /**
+     * Makes {@code role} the owner of the storage table (refreshes then run with its rights) after
+     * checking that it may read every source, and lets it read the sources' change buffers.
+     */
+    private static void grantToOwner(Connection conn, long id, QualifiedName table, String role) throws SQLException {
+        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._require_read(?, ?::name)::text", id, role);
+        if (!Jdbc.queryBoolean(conn, "SELECT pgtrickle._owner(?) = ?::name", id, role)) {
+            try (Statement s = conn.createStatement()) {
+                s.execute("ALTER TABLE " + table.quoted() + " OWNER TO " + Sql.quoteIdent(role));
+            }
+        }
+        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._grant_buffers(?)::text", id);
     }
 
     private static void requireNameFree(Connection conn, QualifiedName name) throws SQLException {

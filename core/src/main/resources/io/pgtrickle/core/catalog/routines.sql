@@ -132,7 +132,7 @@ $$;
 -- Deletes change rows that every consumer of the source has consumed. Runs in READ COMMITTED:
 -- two refreshes pruning the same rows then simply skip each other's deletions.
 CREATE OR REPLACE FUNCTION pgtrickle._prune_changes(p_source_relid oid)
-RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_buffer text;
     v_deleted bigint;
@@ -152,33 +152,178 @@ BEGIN
 END
 $$;
 
+-- Roles and rights. Routines that write the catalog for a caller are SECURITY DEFINER (they run as
+-- the catalog's owner) and first check that the caller may act on the stream table: its owner, a
+-- member of the owning role, or a superuser. Inside such a routine current_user is the definer, so
+-- the caller is read from the session: the role it SET, or else the role it logged in as.
+CREATE OR REPLACE FUNCTION pgtrickle._invoker()
+RETURNS name LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role')::name END
+$$;
+
+-- The owner of a stream table is the owner of its storage table (ALTER TABLE ... OWNER TO moves both).
+CREATE OR REPLACE FUNCTION pgtrickle._owner(p_pgt_id bigint)
+RETURNS name LANGUAGE sql STABLE AS $$
+    SELECT pg_get_userbyid(c.relowner) FROM pgtrickle.pgt_stream_tables s JOIN pg_class c ON c.oid = s.pgt_relid
+     WHERE s.pgt_id = p_pgt_id
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._require_owner(p_pgt_id bigint, p_action text, p_role name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_role  name := coalesce(p_role, pgtrickle._invoker());
+    v_owner name := pgtrickle._owner(p_pgt_id);
+BEGIN
+    IF v_owner IS NOT NULL AND NOT pg_has_role(v_role, v_owner, 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of stream table % to % it',
+                (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id),
+                p_action
+            USING ERRCODE = '42501',
+                  HINT = format('It is owned by role %s; ask its owner, or a member of that role.', v_owner);
+    END IF;
+END
+$$;
+
+-- Fails unless p_role may SELECT every relation the stream table reads directly (a view's own
+-- sources are read with the view owner's rights, as PostgreSQL does). Column privileges on every
+-- column used count as well as a table privilege.
+CREATE OR REPLACE FUNCTION pgtrickle._require_read(p_pgt_id bigint, p_role name)
+RETURNS void LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_denied text;
+BEGIN
+    SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ') INTO v_denied
+      FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND NOT d.via_view_only
+       AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
+       AND NOT has_table_privilege(p_role, d.source_relid, 'SELECT')
+       AND (d.columns_used IS NULL OR cardinality(d.columns_used) = 0 OR EXISTS (
+                SELECT 1 FROM unnest(d.columns_used) AS col
+                 WHERE NOT has_column_privilege(p_role, d.source_relid, col, 'SELECT')));
+    IF v_denied IS NOT NULL THEN
+        RAISE EXCEPTION 'role % may not read %, a source of stream table %', p_role, v_denied,
+                (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id)
+            USING ERRCODE = '42501',
+                  HINT = format('A stream table is refreshed with its owner''s rights: GRANT SELECT on the source to %s, or drop the stream table.', p_role);
+    END IF;
+END
+$$;
+
+-- Lets the owner of each stream table read the change buffers of its sources: refreshes run the
+-- differential SQL as the owner. Nothing to do for owners that are superusers or own the buffers.
+CREATE OR REPLACE FUNCTION pgtrickle._grant_buffers(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_owner name := pgtrickle._owner(p_pgt_id);
+    r record;
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'grant change buffers of');
+    IF v_owner IS NULL OR (SELECT rolsuper FROM pg_roles WHERE rolname = v_owner) THEN
+        RETURN;
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA pgtrickle_changes TO %I', v_owner);
+    FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_dependencies d
+               JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = d.source_relid
+              WHERE d.pgt_id = p_pgt_id
+    LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', r.buffer_table, v_owner);
+    END LOOP;
+END
+$$;
+
+-- Takes back what _grant_buffers gave p_owner on the buffers of p_sources that none of its
+-- remaining stream tables reads.
+CREATE OR REPLACE FUNCTION pgtrickle._revoke_buffers(p_owner name, p_sources oid[])
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+BEGIN
+    IF p_owner IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_owner) THEN
+        RETURN;
+    END IF;
+    FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_change_tracking ct
+              WHERE ct.source_relid = ANY (p_sources) AND to_regclass(ct.buffer_table) IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
+                                  JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                                 WHERE d.source_relid = ct.source_relid AND pgtrickle._owner(s.pgt_id) = p_owner)
+    LOOP
+        EXECUTE format('REVOKE SELECT ON %s FROM %I', r.buffer_table, p_owner);
+    END LOOP;
+END
+$$;
+
 -- The refresh itself, inside the caller's transaction. The caller guarantees that the snapshot
 -- of this transaction is the one the result is computed at: REPEATABLE READ, or (initial
 -- population) locks on every source so that no snapshot taken now can differ.
+--
+-- Three steps: _refresh_plan (catalog owner's rights) locks the stream table and decides what to
+-- do; the data statement runs with the stream table owner's rights, so a refresh never reads
+-- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    st        pgtrickle.pgt_stream_tables%ROWTYPE;
-    v_start   timestamptz := clock_timestamp();
-    v_frontier pg_snapshot;
+    p record;
+    v_role text := current_setting('role');
+    v_switch boolean;
+BEGIN
+    SELECT * INTO p FROM pgtrickle._refresh_plan(p_pgt_id, p_initiated_by, p_force_full);
+    action := p.action;
+    reason := p.reason;
+    rows_inserted := 0;
+    rows_deleted := 0;
+    IF action <> 'NO_DATA' THEN
+        v_switch := p.owner IS DISTINCT FROM current_user;
+        IF v_switch THEN
+            IF NOT pg_has_role(current_user, p.owner, 'MEMBER') THEN
+                RAISE EXCEPTION 'role % cannot refresh stream table % with the rights of its owner %',
+                        current_user, p.st, p.owner
+                    USING ERRCODE = '42501',
+                          HINT = format('Refreshes run with the owner''s rights: GRANT %I TO %I.', p.owner, current_user);
+            END IF;
+            PERFORM set_config('role', p.owner, true);
+        END IF;
+        PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
+        IF action = 'DIFFERENTIAL' THEN
+            EXECUTE p.apply_sql INTO rows_inserted, rows_deleted USING p.frontier, p.old_frontier;
+        ELSE
+            EXECUTE p.apply_sql INTO rows_inserted, rows_deleted;
+        END IF;
+        PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
+        IF v_switch THEN
+            PERFORM set_config('role', v_role, true);
+        END IF;
+    END IF;
+    history_id := pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
+                                            rows_inserted, rows_deleted, p.change_rows, reason, p.fallback);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
+    p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
+    OUT action text, OUT reason text, OUT apply_sql text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
+    OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s         pgtrickle.pgt_stream_tables%ROWTYPE;
     v_pending record;
     v_missing text;
-    v_ms      double precision;
     v_force_setting boolean;
     v_ratio   double precision;
     v_source_rows double precision;
-    v_fallback boolean := false;
 BEGIN
-    SELECT * INTO st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    started := clock_timestamp();
+    SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'stream table with id % not found', p_pgt_id USING ERRCODE = '42P01';
     END IF;
-    IF st.status IN ('SUSPENDED', 'ERROR') AND p_initiated_by <> 'INITIAL' THEN
-        RAISE EXCEPTION 'stream table %.% is %', quote_ident(st.pgt_schema), quote_ident(st.pgt_name), st.status
+    st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    IF s.status IN ('SUSPENDED', 'ERROR') AND p_initiated_by <> 'INITIAL' THEN
+        RAISE EXCEPTION 'stream table % is %', st, s.status
             USING ERRCODE = '55000',
-                  HINT = 'Resume it first: pgtrickle resume ' || st.pgt_schema || '.' || st.pgt_name
+                  HINT = 'Resume it first: pgtrickle resume ' || s.pgt_schema || '.' || s.pgt_name
                          || ' (or CALL pgtrickle.resume_stream_table(...)).';
     END IF;
 
@@ -186,89 +331,98 @@ BEGIN
       FROM pgtrickle.pgt_dependencies d
      WHERE d.pgt_id = p_pgt_id AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
     IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION 'source % of stream table %.% no longer exists', v_missing,
-                quote_ident(st.pgt_schema), quote_ident(st.pgt_name)
+        RAISE EXCEPTION 'source % of stream table % no longer exists', v_missing, st
             USING ERRCODE = '42P01',
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
+    owner := pgtrickle._owner(p_pgt_id);
+    PERFORM pgtrickle._require_read(p_pgt_id, owner);
 
-    v_frontier := pgtrickle._frontier_snapshot();
-    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, v_frontier);
-    rows_inserted := 0;
-    rows_deleted := 0;
+    frontier := pgtrickle._frontier_snapshot();
+    old_frontier := s.frontier;
+    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
+    change_rows := v_pending.change_rows;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
     v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
                         {{default:pg_trickle.differential_max_change_ratio}});
-    IF st.refresh_mode = 'DIFFERENTIAL' THEN  -- only the change-ratio fallback needs the sources' size
+    IF s.refresh_mode = 'DIFFERENTIAL' THEN  -- only the change-ratio fallback needs the sources' size
         SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
           FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
          WHERE d.pgt_id = p_pgt_id AND d.cdc_mode = 'TRIGGER';
     END IF;
 
     reason := CASE
-        WHEN NOT st.is_populated THEN 'initial population'
-        WHEN st.needs_reinit THEN coalesce(st.reinit_reason, 'reinitialisation requested')
+        WHEN NOT s.is_populated THEN 'initial population'
+        WHEN s.needs_reinit THEN coalesce(s.reinit_reason, 'reinitialisation requested')
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
         WHEN v_pending.change_rows = 0 THEN 'no source changes'
-        WHEN st.refresh_mode <> 'DIFFERENTIAL' THEN
-            CASE WHEN st.requested_refresh_mode = 'AUTO' AND st.unsupported_reason IS NOT NULL
-                 THEN 'differential not possible: ' || st.unsupported_reason ELSE 'source changes' END
+        WHEN s.refresh_mode <> 'DIFFERENTIAL' THEN
+            CASE WHEN s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL
+                 THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END
         WHEN v_force_setting THEN 'pg_trickle.force_full_refresh is on'
-        WHEN st.frontier IS NULL THEN 'no previous frontier'
+        WHEN s.frontier IS NULL THEN 'no previous frontier'
         WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(v_source_rows, 1000)
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
 
-    IF st.is_populated AND NOT st.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
+    fallback := false;
+    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
         action := 'NO_DATA';
-    ELSIF st.refresh_mode = 'DIFFERENTIAL' AND st.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
+    ELSIF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
         action := 'DIFFERENTIAL';
-        PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
-        EXECUTE st.diff_apply_sql INTO rows_inserted, rows_deleted USING v_frontier, st.frontier;
-        PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
+        apply_sql := s.diff_apply_sql;
     ELSE
-        action := CASE WHEN st.is_populated AND (st.needs_reinit OR v_pending.capture_lost OR v_pending.truncated)
+        action := CASE WHEN s.is_populated AND (s.needs_reinit OR v_pending.capture_lost OR v_pending.truncated)
                        THEN 'REINITIALIZE' ELSE 'FULL' END;
-        v_fallback := st.refresh_mode = 'DIFFERENTIAL' AND st.is_populated;
+        apply_sql := s.full_apply_sql;
+        fallback := s.refresh_mode = 'DIFFERENTIAL' AND s.is_populated;
         -- Every FULL refresh that is not the user's own choice says why (AUTO resolved to FULL, or a fallback).
-        IF v_fallback OR (st.is_populated AND st.requested_refresh_mode = 'AUTO' AND st.unsupported_reason IS NOT NULL) THEN
-            RAISE NOTICE 'stream table "%.%" using FULL refresh: %', st.pgt_schema, st.pgt_name,
-                CASE WHEN v_fallback THEN reason ELSE st.unsupported_reason END;
+        IF fallback OR (s.is_populated AND s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL) THEN
+            RAISE NOTICE 'stream table "%.%" using FULL refresh: %', s.pgt_schema, s.pgt_name,
+                CASE WHEN fallback THEN reason ELSE s.unsupported_reason END;
         END IF;
-        PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
-        EXECUTE st.full_apply_sql INTO rows_inserted, rows_deleted;
-        PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     END IF;
+END
+$$;
 
-    v_ms := extract(epoch FROM clock_timestamp() - v_start) * 1000;
+CREATE OR REPLACE FUNCTION pgtrickle._refresh_record(
+    p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_frontier pg_snapshot, p_action text,
+    p_rows_inserted bigint, p_rows_deleted bigint, p_change_rows bigint, p_reason text, p_fallback boolean)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_ms double precision := extract(epoch FROM clock_timestamp() - p_start) * 1000;
+    v_history_id bigint;
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
     UPDATE pgtrickle.pgt_stream_tables
-       SET frontier = v_frontier,
+       SET frontier = p_frontier,
            last_refresh_at = now(),
-           data_timestamp = CASE WHEN rows_inserted + rows_deleted > 0 OR data_timestamp IS NULL
+           data_timestamp = CASE WHEN p_rows_inserted + p_rows_deleted > 0 OR data_timestamp IS NULL
                                  THEN now() ELSE data_timestamp END,
            is_populated = true,
            needs_reinit = false,
            reinit_reason = NULL,
            status = CASE WHEN status = 'INITIALIZING' THEN 'ACTIVE' ELSE status END,
            consecutive_errors = 0,
-           last_full_ms = CASE WHEN action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
-           effective_refresh_mode = CASE WHEN action = 'NO_DATA' THEN effective_refresh_mode
-                                         WHEN action = 'DIFFERENTIAL' THEN 'DIFFERENTIAL' ELSE 'FULL' END,
+           last_full_ms = CASE WHEN p_action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
+           effective_refresh_mode = CASE WHEN p_action = 'NO_DATA' THEN effective_refresh_mode
+                                         WHEN p_action = 'DIFFERENTIAL' THEN 'DIFFERENTIAL' ELSE 'FULL' END,
            last_error_message = NULL, last_error_sqlstate = NULL, last_error_at = NULL,
            updated_at = now()
      WHERE pgt_id = p_pgt_id;
-    UPDATE pgtrickle.pgt_source_frontiers SET frontier = v_frontier, updated_at = now() WHERE pgt_id = p_pgt_id;
+    UPDATE pgtrickle.pgt_source_frontiers SET frontier = p_frontier, updated_at = now() WHERE pgt_id = p_pgt_id;
 
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, rows_inserted, rows_deleted,
          delta_row_count, refresh_reason, status, initiated_by, was_full_fallback)
-    SELECT p_pgt_id, coalesce(s.data_timestamp, now()), v_start, clock_timestamp(), action, rows_inserted, rows_deleted,
-           v_pending.change_rows, reason, 'COMPLETED', p_initiated_by, v_fallback
+    SELECT p_pgt_id, coalesce(s.data_timestamp, now()), p_start, clock_timestamp(), p_action, p_rows_inserted,
+           p_rows_deleted, p_change_rows, p_reason, 'COMPLETED', p_initiated_by, p_fallback
       FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = p_pgt_id
-    RETURNING pgt_refresh_history.refresh_id INTO history_id;
+    RETURNING refresh_id INTO v_history_id;
+    RETURN v_history_id;
 END
 $$;
 
@@ -306,7 +460,7 @@ $$;
 -- SUSPENDED (alert auto_suspended). Both decisions use the SQLSTATE only, never the message.
 CREATE OR REPLACE FUNCTION pgtrickle._record_failure(
     p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_sqlstate text, p_message text)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_retryable boolean := pgtrickle._retryable(p_sqlstate);
     v_max integer := coalesce(nullif(current_setting('pg_trickle.max_consecutive_errors', true), '')::integer,
@@ -315,6 +469,7 @@ DECLARE
     v_new text;
     v_errors integer;
 BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'record a failure of');
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, status, initiated_by, error_message, error_sqlstate)
     SELECT p_pgt_id, coalesce(data_timestamp, now()), p_start, clock_timestamp(), 'FULL', 'FAILED', p_initiated_by,
@@ -491,8 +646,10 @@ CREATE OR REPLACE PROCEDURE pgtrickle.refresh_stream_table(name text, force_full
 LANGUAGE plpgsql AS $$
 DECLARE
     v_refresh_id bigint;
+    v_id bigint := pgtrickle._resolve(name);
 BEGIN
-    CALL pgtrickle._refresh_procedure(pgtrickle._resolve(name), 'MANUAL', force_full, true, v_refresh_id);
+    PERFORM pgtrickle._require_owner(v_id, 'refresh');
+    CALL pgtrickle._refresh_procedure(v_id, 'MANUAL', force_full, true, v_refresh_id);
 END
 $$;
 
@@ -537,3 +694,507 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
            WHEN 'off' THEN false WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false
            ELSE true END
 $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Lifecycle through SQL. Catalog work (alter, resume, drop, refresh) runs here, in the caller's
+-- transaction; compiling a query (create, create_or_replace, alter with a query) is a request to
+-- the running daemon (pgtrickle serve). The Java API and the CLI call the same routines.
+-- ---------------------------------------------------------------------------------------------
+
+-- A schedule as the catalog stores it (NULL for 'calculated'), or an error naming what is accepted.
+-- Mirrors io.pgtrickle.core.schedule.Schedule: durations ('30s', '1h30m', a bare number of
+-- seconds), 5- or 6-field cron expressions with their field ranges, @aliases, 'calculated'.
+CREATE OR REPLACE FUNCTION pgtrickle._parse_schedule(p_text text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    c_hint constant text := 'Accepted: a duration such as ''500ms'', ''30s'', ''5m'', ''1h'', ''1h30m'' (units ms, s, m, h, d, w), '
+        || 'a cron expression such as ''*/5 * * * *'' (5 fields, or 6 with seconds first) or ''@hourly'', '
+        || 'or ''calculated'' (as often as the stream tables that read it need).';
+    v_s text := btrim(p_text);
+    v_lower text := lower(btrim(p_text));
+    v_ms numeric := 0;
+    m text[];
+    v_fields text[];
+    v_lo int[]; v_hi int[];
+    v_item text; v_part text; v_num text;
+BEGIN
+    IF p_text IS NULL OR v_s = '' THEN
+        RAISE EXCEPTION 'the schedule is empty' USING ERRCODE = '22023', HINT = c_hint;
+    END IF;
+    IF v_lower = 'calculated' THEN
+        RETURN NULL;
+    END IF;
+    IF v_s LIKE '@%' THEN
+        IF v_lower NOT IN ('@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly') THEN
+            RAISE EXCEPTION 'invalid cron schedule ''%''', p_text USING ERRCODE = '22023', HINT = c_hint;
+        END IF;
+        RETURN v_s;
+    END IF;
+    IF v_s ~ '\s' THEN
+        v_fields := regexp_split_to_array(v_s, '\s+');
+        IF cardinality(v_fields) = 5 THEN
+            v_lo := '{0,0,1,1,0}'; v_hi := '{59,23,31,12,7}';
+        ELSIF cardinality(v_fields) = 6 THEN
+            v_lo := '{0,0,0,1,1,0}'; v_hi := '{59,59,23,31,12,7}';
+        ELSE
+            RAISE EXCEPTION 'invalid cron schedule ''%'': a cron expression has 5 or 6 fields, this one has %',
+                p_text, cardinality(v_fields) USING ERRCODE = '22023', HINT = c_hint;
+        END IF;
+        FOR i IN 1 .. cardinality(v_fields) LOOP
+            FOREACH v_item IN ARRAY string_to_array(v_fields[i], ',') LOOP
+                IF v_item !~ '^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?$' THEN
+                    RAISE EXCEPTION 'invalid cron schedule ''%'': field % (''%'') is not valid', p_text, i, v_fields[i]
+                        USING ERRCODE = '22023', HINT = c_hint;
+                END IF;
+                IF v_item LIKE '%/%' AND (split_part(v_item, '/', 2)::numeric < 1
+                                          OR split_part(v_item, '/', 2)::numeric > v_hi[i]) THEN
+                    RAISE EXCEPTION 'invalid cron schedule ''%'': step % is out of range 1-% in field %',
+                        p_text, split_part(v_item, '/', 2), v_hi[i], i USING ERRCODE = '22023', HINT = c_hint;
+                END IF;
+                FOREACH v_part IN ARRAY regexp_split_to_array(split_part(v_item, '/', 1), '-') LOOP
+                    CONTINUE WHEN v_part !~ '^[0-9]+$';
+                    IF v_part::numeric < v_lo[i] OR v_part::numeric > v_hi[i] THEN
+                        RAISE EXCEPTION 'invalid cron schedule ''%'': % is out of range %-% in field %',
+                            p_text, v_part, v_lo[i], v_hi[i], i USING ERRCODE = '22023', HINT = c_hint;
+                    END IF;
+                END LOOP;
+            END LOOP;
+        END LOOP;
+        RETURN v_s;
+    END IF;
+    IF v_lower ~ '^[0-9]+$' THEN
+        v_ms := v_lower::numeric * 1000;
+    ELSIF v_lower ~ '^([0-9]+(ms|s|m|h|d|w))+$' THEN
+        FOR m IN SELECT regexp_matches(v_lower, '([0-9]+)(ms|s|m|h|d|w)', 'g') LOOP
+            v_ms := v_ms + m[1]::numeric * CASE m[2] WHEN 'ms' THEN 1 WHEN 's' THEN 1000 WHEN 'm' THEN 60000
+                WHEN 'h' THEN 3600000 WHEN 'd' THEN 86400000 ELSE 604800000 END;
+        END LOOP;
+        v_s := v_lower;
+    ELSE
+        RAISE EXCEPTION 'invalid schedule ''%''', p_text USING ERRCODE = '22023', HINT = c_hint;
+    END IF;
+    IF v_ms < 100 THEN
+        RAISE EXCEPTION 'schedule ''%'' is shorter than the minimum of 100ms', v_s USING ERRCODE = '22023', HINT = c_hint;
+    END IF;
+    IF v_ms > 9223372036854 THEN
+        RAISE EXCEPTION 'schedule ''%'' is too long', p_text USING ERRCODE = '22023', HINT = c_hint;
+    END IF;
+    RETURN v_s;
+END
+$$;
+
+-- Changes schedule, refresh mode and status; NULL leaves a property as it is. Returns the notices
+-- for the user (the SQL procedure raises them, the Java API returns them).
+CREATE OR REPLACE FUNCTION pgtrickle._alter(p_pgt_id bigint, p_schedule text, p_refresh_mode text, p_status text)
+RETURNS text[] LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s pgtrickle.pgt_stream_tables%ROWTYPE;
+    v_st text;
+    v_requested text := upper(btrim(p_refresh_mode));
+    v_unsupported text;
+    v_mode text;
+    v_notices text[] := '{}';
+BEGIN
+    IF p_schedule IS NULL AND p_refresh_mode IS NULL AND p_status IS NULL THEN
+        RAISE EXCEPTION 'nothing to alter' USING ERRCODE = '22023',
+            HINT = 'Give at least one of schedule, refresh mode or status.';
+    END IF;
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'alter');
+    SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    v_st := s.pgt_schema || '.' || s.pgt_name;
+    IF p_schedule IS NOT NULL THEN
+        UPDATE pgtrickle.pgt_stream_tables SET schedule = pgtrickle._parse_schedule(p_schedule), updated_at = now()
+         WHERE pgt_id = p_pgt_id;
+    END IF;
+    IF p_refresh_mode IS NOT NULL THEN
+        IF v_requested = 'INCREMENTAL' THEN
+            v_requested := 'DIFFERENTIAL';  -- the original's deprecated alias
+        END IF;
+        v_unsupported := CASE WHEN s.diff_apply_sql IS NULL
+                              THEN coalesce(s.unsupported_reason, 'not compiled for DIFFERENTIAL') END;
+        -- The same resolution as io.pgtrickle.core.lifecycle.ModeResolution at create time.
+        CASE v_requested
+            WHEN 'FULL' THEN
+                v_mode := 'FULL';
+            WHEN 'AUTO' THEN
+                v_mode := CASE WHEN v_unsupported IS NULL THEN 'DIFFERENTIAL' ELSE 'FULL' END;
+                IF v_unsupported IS NOT NULL THEN
+                    v_notices := v_notices || format('stream table "%s" using FULL refresh: %s', v_st, v_unsupported);
+                END IF;
+            WHEN 'DIFFERENTIAL' THEN
+                IF v_unsupported IS NOT NULL THEN
+                    RAISE EXCEPTION 'stream table "%" cannot be maintained incrementally: %', v_st, v_unsupported
+                        USING ERRCODE = '0A000', HINT = 'Use refresh mode AUTO (falls back to FULL) or FULL.';
+                END IF;
+                v_mode := 'DIFFERENTIAL';
+            WHEN 'IMMEDIATE' THEN
+                RAISE EXCEPTION 'refresh mode IMMEDIATE is not available in this release'
+                    USING ERRCODE = '0A000', HINT = 'Use DIFFERENTIAL, FULL or AUTO.';
+            ELSE
+                RAISE EXCEPTION 'unknown refresh mode ''%''', p_refresh_mode
+                    USING ERRCODE = '22023', HINT = 'Use one of AUTO, FULL, DIFFERENTIAL, IMMEDIATE.';
+        END CASE;
+        -- Row identity is the same in both modes, so switching needs no rebuild.
+        UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
+               updated_at = now()
+         WHERE pgt_id = p_pgt_id;
+    END IF;
+    IF p_status IS NOT NULL THEN
+        CASE upper(btrim(p_status))
+            WHEN 'ACTIVE' THEN
+                PERFORM pgtrickle._resume(p_pgt_id);
+            WHEN 'PAUSED' THEN
+                UPDATE pgtrickle.pgt_stream_tables SET status = 'PAUSED', updated_at = now() WHERE pgt_id = p_pgt_id;
+            ELSE
+                RAISE EXCEPTION 'invalid status %', p_status
+                    USING ERRCODE = '22023', HINT = 'alter accepts ACTIVE or PAUSED.';
+        END CASE;
+    END IF;
+    RETURN v_notices;
+END
+$$;
+
+-- Back to work after PAUSED, SUSPENDED or ERROR: errors are forgotten, the scheduler takes it
+-- again, and an alert 'resumed' says so when it had been stopped.
+CREATE OR REPLACE FUNCTION pgtrickle._resume(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_old text;
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'resume');
+    SELECT status INTO v_old FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    UPDATE pgtrickle.pgt_stream_tables
+       SET status = CASE WHEN is_populated THEN 'ACTIVE' ELSE 'INITIALIZING' END,
+           consecutive_errors = 0, last_error_message = NULL, last_error_sqlstate = NULL,
+           last_error_at = NULL, updated_at = now()
+     WHERE pgt_id = p_pgt_id;
+    IF v_old IN ('PAUSED', 'SUSPENDED', 'ERROR') THEN
+        PERFORM pgtrickle._alert('resumed', p_pgt_id, jsonb_build_object('previous_status', v_old));
+    END IF;
+END
+$$;
+
+-- Removes capture from a source once no stream table reads it: triggers (on every partition),
+-- the capture function, the change buffer and the tracking row.
+CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_relid oid)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_stable text;
+    v_target regclass;
+    v_trigger text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_relid) THEN
+        RETURN;
+    END IF;
+    SELECT source_stable_name INTO v_stable FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_relid;
+    IF v_stable IS NULL THEN
+        RETURN;
+    END IF;
+    -- The source itself may be gone already (dropped with CASCADE); its triggers went with it.
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = p_relid) THEN
+        FOR v_target IN SELECT t.relid FROM pg_partition_tree(p_relid::regclass) t JOIN pg_class c ON c.oid = t.relid
+                         WHERE t.relid = p_relid::regclass OR (t.isleaf AND c.relkind = 'r')
+                        UNION SELECT p_relid::regclass
+        LOOP
+            FOREACH v_trigger IN ARRAY ARRAY['ins', 'upd', 'del', 'trunc'] LOOP
+                EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'pgt_capture_' || v_trigger || '_' || v_stable, v_target);
+            END LOOP;
+        END LOOP;
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', 'capture_' || v_stable);
+    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', 'changes_' || v_stable);
+    DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_relid;
+END
+$$;
+
+-- Drops a stream table (with p_cascade, every stream table reading it first); returns the names
+-- of all dropped, dependents first.
+CREATE OR REPLACE FUNCTION pgtrickle._drop(p_pgt_id bigint, p_cascade boolean)
+RETURNS text[] LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s pgtrickle.pgt_stream_tables%ROWTYPE;
+    v_st text;
+    v_readers text;
+    v_reader bigint;
+    v_dropped text[] := '{}';
+    v_sources oid[];
+    v_owner name;
+    v_source oid;
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'drop');
+    SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN v_dropped;  -- dropped already, e.g. by a cascade reaching it twice
+    END IF;
+    v_st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
+    SELECT string_agg(quote_ident(r.pgt_schema) || '.' || quote_ident(r.pgt_name), ', ' ORDER BY r.pgt_id) INTO v_readers
+      FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables r ON r.pgt_id = d.pgt_id
+     WHERE d.source_relid = s.pgt_relid AND d.pgt_id <> p_pgt_id;
+    IF v_readers IS NOT NULL AND NOT p_cascade THEN
+        RAISE EXCEPTION 'cannot drop stream table %: stream tables % read it', v_st, v_readers
+            USING ERRCODE = '2BP01', HINT = 'Drop those first, or drop with cascade to drop them too.';
+    END IF;
+    FOR v_reader IN SELECT DISTINCT d.pgt_id FROM pgtrickle.pgt_dependencies d
+                     WHERE d.source_relid = s.pgt_relid AND d.pgt_id <> p_pgt_id ORDER BY 1
+    LOOP
+        v_dropped := v_dropped || pgtrickle._drop(v_reader, true);
+    END LOOP;
+    v_owner := pgtrickle._owner(p_pgt_id);
+    SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
+    DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    PERFORM pgtrickle._drop_capture_if_unused(s.pgt_relid);
+    EXECUTE format('DROP TABLE IF EXISTS %I.%I', s.pgt_schema, s.pgt_name);
+    PERFORM pgtrickle._revoke_buffers(v_owner, v_sources);
+    FOREACH v_source IN ARRAY v_sources LOOP
+        PERFORM pgtrickle._drop_capture_if_unused(v_source);
+    END LOOP;
+    RETURN v_dropped || (s.pgt_schema || '.' || s.pgt_name);
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.alter_stream_table(
+    name text, query text DEFAULT NULL, schedule text DEFAULT NULL, refresh_mode text DEFAULT NULL,
+    status text DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_id bigint := pgtrickle._resolve(name);
+    v_payload jsonb;
+    v_notice text;
+BEGIN
+    IF query IS NOT NULL THEN
+        -- A new query must be compiled: the daemon applies it with the other properties given.
+        PERFORM pgtrickle._require_owner(v_id, 'alter');
+        IF schedule IS NOT NULL THEN
+            PERFORM pgtrickle._parse_schedule(schedule);
+        END IF;
+        SELECT jsonb_build_object('name', quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name),
+                                  'query', alter_stream_table.query, 'schedule', alter_stream_table.schedule,
+                                  'refresh_mode', alter_stream_table.refresh_mode, 'status', alter_stream_table.status)
+          INTO v_payload FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = v_id;
+        CALL pgtrickle._request('alter_query', v_payload, 'CALL pgtrickle.alter_stream_table(... query => ...)',
+                                'pgtrickle.alter_stream_table_query_deferred');
+        RETURN;
+    END IF;
+    FOREACH v_notice IN ARRAY pgtrickle._alter(v_id, schedule, refresh_mode, status) LOOP
+        RAISE NOTICE '%', v_notice;
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.resume_stream_table(name text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pgtrickle._resume(pgtrickle._resolve(name));
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.drop_stream_table(name text, "cascade" boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_dropped text[] := pgtrickle._drop(pgtrickle._resolve(name), "cascade");
+BEGIN
+    IF cardinality(v_dropped) > 1 THEN
+        RAISE NOTICE 'dropped %', array_to_string(v_dropped, ', ');
+    END IF;
+END
+$$;
+
+-- Whether a daemon (pgtrickle serve) leads this database: it holds the session advisory lock
+-- 1346851916 ('PGTL') on a dedicated connection (io.pgtrickle.core.schedule.LeaderLock).
+CREATE OR REPLACE FUNCTION pgtrickle._daemon_running()
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = 1346851916 AND objsubid = 1
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+$$;
+
+-- Files a request for the daemon; visible to it only when the caller's transaction commits.
+CREATE OR REPLACE FUNCTION pgtrickle._file_request(p_kind text, p_payload jsonb)
+RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    INSERT INTO pgtrickle.pgt_requests (kind, payload)
+    VALUES (p_kind, p_payload || jsonb_build_object('search_path', current_setting('search_path')))
+    RETURNING request_id INTO v_id;
+    PERFORM pg_notify('pgtrickle_request', v_id::text);
+    RETURN v_id;
+END
+$$;
+
+-- Hands a request to the daemon and waits for its answer: the engine's notices are raised as
+-- NOTICEs, its error is re-raised with its SQLSTATE, message and hint. The request must commit
+-- before the daemon can see it, so this cannot run inside a transaction block; p_form names the
+-- call in the message that says so, p_deferred the function to use there instead.
+CREATE OR REPLACE PROCEDURE pgtrickle._request(p_kind text, p_payload jsonb, p_form text, p_deferred text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_id bigint;
+    r pgtrickle.pgt_requests%ROWTYPE;
+    v_timeout double precision := coalesce(nullif(current_setting('pg_trickle.request_timeout_seconds', true), '')::float8,
+                                           {{default:pg_trickle.request_timeout_seconds}});
+    v_deadline timestamptz;
+    v_next_check timestamptz;
+    v_notice text;
+BEGIN
+    -- PL/pgSQL cannot ask whether the CALL is inside a transaction block, where the COMMIT below
+    -- fails with SQLSTATE 2D000 (invalid transaction termination). Two signs say so in advance: the
+    -- transaction wrote something already, or it started well before this statement (an
+    -- interactive BEGIN). now() <> statement_timestamp() alone is no sign: under the extended query
+    -- protocol an autocommit statement's transaction starts at its Parse message.
+    IF pg_current_xact_id_if_assigned() IS NOT NULL OR statement_timestamp() - now() > interval '1 second' THEN
+        RAISE EXCEPTION '% cannot run inside a transaction block', p_form
+            USING ERRCODE = '25001',
+                  HINT = 'Compiling a query is done by the pgtrickle daemon, which sees the request only after it commits. '
+                      || 'Call it outside BEGIN ... COMMIT; or, inside a transaction, file the request with '
+                      || p_deferred || '(...) (applied by the daemon when the transaction commits); '
+                      || 'or use the pgtrickle CLI or the Java API, which compile in the caller''s transaction.';
+    END IF;
+    IF NOT pgtrickle._daemon_running() THEN
+        RAISE EXCEPTION 'no pgtrickle daemon is running for database %', current_database()
+            USING ERRCODE = '55000',
+                  HINT = 'Start one (pgtrickle serve --url ...), or do the same with the pgtrickle CLI or the Java API.';
+    END IF;
+    v_id := pgtrickle._file_request(p_kind, p_payload);
+    COMMIT;
+    v_deadline := clock_timestamp() + make_interval(secs => v_timeout);
+    v_next_check := clock_timestamp() + interval '1 second';
+    LOOP
+        SELECT * INTO r FROM pgtrickle.pgt_requests WHERE request_id = v_id;
+        EXIT WHEN r.status IN ('DONE', 'FAILED');
+        IF clock_timestamp() > v_deadline OR (clock_timestamp() > v_next_check AND NOT pgtrickle._daemon_running()) THEN
+            -- Withdraw it unless the daemon is working on it (then this waits for the daemon's answer).
+            UPDATE pgtrickle.pgt_requests SET status = 'CANCELLED', finished_at = now()
+             WHERE request_id = v_id AND status = 'PENDING';
+            IF FOUND THEN
+                COMMIT;
+                RAISE EXCEPTION 'request % was not taken up by a pgtrickle daemon within % s; withdrawn', v_id,
+                        round(extract(epoch FROM clock_timestamp() - (v_deadline - make_interval(secs => v_timeout))))
+                    USING ERRCODE = '57014',
+                          HINT = 'Check that pgtrickle serve runs for this database (SELECT * FROM pgtrickle.health_check()), '
+                              || 'or raise pg_trickle.request_timeout_seconds.';
+            END IF;
+            CONTINUE;
+        END IF;
+        IF clock_timestamp() > v_next_check THEN
+            v_next_check := clock_timestamp() + interval '1 second';
+        END IF;
+        COMMIT;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    FOREACH v_notice IN ARRAY coalesce(r.notices, '{}') LOOP
+        RAISE NOTICE '%', v_notice;
+    END LOOP;
+    IF r.status = 'FAILED' THEN
+        RAISE EXCEPTION USING ERRCODE = coalesce(r.error_sqlstate, 'XX000'), MESSAGE = r.error_message,
+            HINT = coalesce(r.error_hint, '');
+    END IF;
+END
+$$;
+
+-- The create options as a request payload; NULL options take the engine's defaults.
+CREATE OR REPLACE FUNCTION pgtrickle._create_payload(
+    p_name text, p_query text, p_schedule text, p_refresh_mode text, p_initialize boolean)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_parts text[];
+BEGIN
+    IF p_name IS NULL OR p_query IS NULL THEN
+        RAISE EXCEPTION 'name and query must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF p_schedule IS NULL THEN
+        RAISE EXCEPTION 'schedule must not be NULL' USING ERRCODE = '22004',
+            HINT = 'Use ''calculated'' to refresh as often as the stream tables that read it need.';
+    END IF;
+    PERFORM pgtrickle._parse_schedule(p_schedule);
+    BEGIN
+        v_parts := parse_ident(p_name);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'invalid stream table name "%"', p_name USING ERRCODE = '42602',
+            HINT = 'Use ''table'' or ''schema.table''.';
+    END;
+    -- An unqualified name goes to the caller's current schema, not the daemon's.
+    IF cardinality(v_parts) = 1 THEN
+        IF current_schema() IS NULL THEN
+            RAISE EXCEPTION 'no schema to create % in: the search path names no existing schema', p_name
+                USING ERRCODE = '3F000', HINT = 'Qualify the name, e.g. public.' || p_name || '.';
+        END IF;
+        p_name := quote_ident(current_schema()) || '.' || quote_ident(v_parts[1]);
+    END IF;
+    RETURN jsonb_build_object('name', p_name, 'query', p_query, 'schedule', p_schedule,
+                              'refresh_mode', coalesce(p_refresh_mode, 'AUTO'), 'initialize', coalesce(p_initialize, true));
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.create_stream_table(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL pgtrickle._request('create', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize),
+                            'CALL pgtrickle.create_stream_table(...)', 'pgtrickle.create_stream_table_deferred');
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.create_or_replace_stream_table(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL pgtrickle._request('create_or_replace', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize),
+                            'CALL pgtrickle.create_or_replace_stream_table(...)', 'pgtrickle.create_or_replace_stream_table_deferred');
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE pgtrickle.create_stream_table_if_not_exists(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL pgtrickle._request('create_if_not_exists', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize),
+                            'CALL pgtrickle.create_stream_table_if_not_exists(...)', 'pgtrickle.create_stream_table_if_not_exists_deferred');
+END
+$$;
+
+-- Deferred forms, for use inside a transaction (a migration tool's, say): the request is filed
+-- now and applied by the daemon after the transaction commits (nothing happens if it rolls back).
+-- They return the request id; pgtrickle.pgt_requests shows its outcome.
+CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table_deferred(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+RETURNS bigint LANGUAGE sql VOLATILE AS $$
+    SELECT pgtrickle._file_request('create', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize))
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.create_or_replace_stream_table_deferred(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+RETURNS bigint LANGUAGE sql VOLATILE AS $$
+    SELECT pgtrickle._file_request('create_or_replace', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize))
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table_if_not_exists_deferred(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true)
+RETURNS bigint LANGUAGE sql VOLATILE AS $$
+    SELECT pgtrickle._file_request('create_if_not_exists', pgtrickle._create_payload(name, query, schedule, refresh_mode, initialize))
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.alter_stream_table_query_deferred(name text, query text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_id bigint := pgtrickle._resolve(name);
+BEGIN
+    IF query IS NULL THEN
+        RAISE EXCEPTION 'query must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM pgtrickle._require_owner(v_id, 'alter');
+    RETURN pgtrickle._file_request('alter_query', jsonb_build_object(
+        'name', (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_id),
+        'query', query));
+END
+$$;
+
+-- The internal routines are not part of the API; those that act for a caller check it themselves.
+REVOKE EXECUTE ON FUNCTION pgtrickle._grant_buffers(bigint), pgtrickle._revoke_buffers(name, oid[]),
+    pgtrickle._drop_capture_if_unused(oid), pgtrickle._prune_history(double precision, integer) FROM PUBLIC;

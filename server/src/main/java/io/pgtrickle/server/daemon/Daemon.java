@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Starting installs or upgrades the catalog, then joins the leader election
  * ({@link Leadership}). Only the leader runs the {@link Scheduler} and the history pruner; every
- * daemon serves HTTP. Closing stops scheduling, lets a refresh in flight finish (or rolls it
+ * daemon serves HTTP and carries out the SQL API's requests ({@link RequestWorker}). Closing stops scheduling, lets a refresh in flight finish (or rolls it
  * back after {@code Scheduler.CLOSE_GRACE}), releases the leader lock and stops HTTP.
  */
 public final class Daemon implements AutoCloseable {
@@ -54,6 +54,7 @@ public final class Daemon implements AutoCloseable {
     private final DaemonMetrics metrics;
     private final Leadership leadership;
     private final HttpEndpoints http;
+    private final RequestWorker requests;
     private final Started started;
     private final ScheduledExecutorService pruning = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pgtrickle-history-pruner");
@@ -88,12 +89,14 @@ public final class Daemon implements AutoCloseable {
                 }
             }
         });
+        this.requests = new RequestWorker(connections("pgtrickle requests"));
         this.http = HttpEndpoints.start(options.httpBind(), options.httpPort(), new DaemonView(this));
     }
 
     /** Installs or upgrades the catalog, starts HTTP and joins the election. */
     public static Daemon start(Options options) throws IOException {
         Daemon d = new Daemon(options);
+        d.requests.start();
         d.leadership.start();
         return d;
     }
@@ -219,6 +222,7 @@ public final class Daemon implements AutoCloseable {
             closed = true;
         }
         log.info("stopping: finishing the refresh in flight, if any, then releasing the leader lock");
+        requests.close();
         leadership.close();
         stopScheduling();
         pruning.shutdownNow();
