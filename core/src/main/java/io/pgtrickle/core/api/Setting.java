@@ -47,7 +47,14 @@ public enum Setting {
             "The daemon deletes pgt_refresh_history rows that started longer ago than this, in batches of at most "
                     + "10,000 rows, each its own short transaction."),
     HISTORY_PRUNE_INTERVAL_SECONDS("pg_trickle.history_prune_interval_seconds", "60", "integer seconds, 0-86400 (0 = off)",
-            "How often the leading daemon prunes the refresh history. Both history settings are read at every run.");
+            "How often the leading daemon prunes the refresh history. Both history settings are read at every run."),
+    SLA_WINDOW_HOURS("pg_trickle.sla_window_hours", "24", "number of hours, 0.1-8760",
+            "The window of pgtrickle.sla_summary(): refreshes that started within this many hours. The history "
+                    + "goes back pg_trickle.history_retention_days at most."),
+    SLA_TARGET("pg_trickle.sla_target", "0.99", "number, 0-1",
+            "Share of refreshes meant to succeed, for pgtrickle.sla_summary(): error_budget_remaining = "
+                    + "1 - error_rate / (1 - sla_target), clamped to 0-1 (1: no failure in the window, 0: budget "
+                    + "spent; with a target of 1 any failure spends it all).");
 
     private final String name;
     private final String defaultValue;
