@@ -51,7 +51,14 @@ public enum Setting {
     REQUEST_TIMEOUT_SECONDS("pg_trickle.request_timeout_seconds", "60", "number of seconds, > 0",
             "How long CALL pgtrickle.create_stream_table(...) and the other SQL procedures that need the daemon wait "
                     + "for it to take up their request; a request still waiting then is withdrawn and the call fails. "
-                    + "Once the daemon works on a request, the call waits for its answer however long it takes.");
+                    + "Once the daemon works on a request, the call waits for its answer however long it takes."),
+    SLA_WINDOW_HOURS("pg_trickle.sla_window_hours", "24", "number of hours, 0.1-8760",
+            "The window of pgtrickle.sla_summary(): refreshes that started within this many hours. The history "
+                    + "goes back pg_trickle.history_retention_days at most."),
+    SLA_TARGET("pg_trickle.sla_target", "0.99", "number, 0-1",
+            "Share of refreshes meant to succeed, for pgtrickle.sla_summary(): error_budget_remaining = "
+                    + "1 - error_rate / (1 - sla_target), clamped to 0-1 (1: no failure in the window, 0: budget "
+                    + "spent; with a target of 1 any failure spends it all).");
 
     private final String name;
     private final String defaultValue;

@@ -116,6 +116,7 @@ public final class CatalogInstaller {
         }
         try (Statement st = conn.createStatement()) {
             st.execute(Setting.substituteDefaults(readResource("routines.sql")));
+            st.execute(Setting.substituteDefaults(readResource("observability.sql")));
         }
         return new InstallResult(current, latestVersion());
     }
