@@ -57,6 +57,7 @@ public final class Scheduler implements AutoCloseable {
     private final RandomGenerator random;
     private final Map<Long, Backoff> backoff = new HashMap<>();
     private final Map<String, Schedule> parsed = new HashMap<>();
+    private final Set<String> unparsable = new HashSet<>();
     /** When this scheduler last refreshed each stream table, by its own clock (the catalog's is the database's). */
     private final Map<Long, Instant> lastRun = new HashMap<>();
     private final Object wakeMonitor = new Object();
@@ -314,7 +315,10 @@ public final class Scheduler implements AutoCloseable {
                  GROUP BY s.pgt_id""")) {
             while (rs.next()) {
                 String text = rs.getString(3);
-                Schedule schedule = text == null ? new Schedule.Calculated() : parsed.computeIfAbsent(text, Schedule::parse);
+                Schedule schedule = text == null ? new Schedule.Calculated() : parsed(text, rs.getString(2));
+                if (schedule == null) {
+                    continue;
+                }
                 Timestamp last = rs.getTimestamp(4);
                 Array ups = rs.getArray(5);
                 List<Long> upstream = new ArrayList<>();
@@ -326,6 +330,23 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The parsed schedule, or null when it does not parse: the SQL API's check of cron fields is
+     * coarser than cron-utils', and one bad schedule must not stop the others. Warned once per text.
+     */
+    private Schedule parsed(String text, String streamTable) {
+        if (unparsable.contains(text)) {
+            return null;
+        }
+        try {
+            return parsed.computeIfAbsent(text, Schedule::parse);
+        } catch (PgtException e) {
+            unparsable.add(text);
+            log.warn("stream table {} is not scheduled: {}. Give it another schedule with alter.", streamTable, e.getMessage());
+            return null;
+        }
     }
 
     private static Set<Long> withWork(Connection c) throws SQLException {
