@@ -56,12 +56,20 @@ class HttpEndpointsTest {
                 .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
                 .containsPattern("pgtrickle_freshness_lag_seconds\\{stream_table=\"public.totals\"\\} \\d")
                 .containsPattern("(?m)^pgtrickle_scheduler_tick_lag_seconds \\d")
-                .containsPattern("(?m)^pgtrickle_leader 1.0$");
+                .containsPattern("(?m)^pgtrickle_leader 1.0$")
+                .contains("pgtrickle_stream_table_status{status=\"ERROR\",stream_table=\"public.inverse\"} 1.0")
+                .contains("pgtrickle_stream_table_status{status=\"ACTIVE\",stream_table=\"public.inverse\"} 0.0")
+                .contains("pgtrickle_stream_table_status{status=\"ACTIVE\",stream_table=\"public.totals\"} 1.0")
+                .contains("pgtrickle_schedule_seconds{stream_table=\"public.totals\"} 0.1")
+                .containsPattern("pgtrickle_capture_lag_seconds\\{source=\"public.src\"\\} \\d");
         assertThat(r.body()).as("an ERROR stream table is not scheduled, so it has no freshness")
                 .doesNotContain("pgtrickle_freshness_lag_seconds{stream_table=\"public.inverse\"}");
         assertThat(get(standby.httpPort(), "/metrics").body())
                 .containsPattern("(?m)^pgtrickle_leader 0.0$")
                 .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
+                .containsPattern("pgtrickle_capture_lag_seconds\\{source=\"public.src\"\\} \\d")
+                .contains("pgtrickle_stream_table_status{status=\"ERROR\",stream_table=\"public.inverse\"} 1.0")
+                .contains("pgtrickle_schedule_seconds{stream_table=\"public.totals\"} 0.1")
                 .doesNotContain("pgtrickle_refreshes_total{");
     }
 
