@@ -2,12 +2,9 @@ package io.pgtrickle.server.daemon;
 
 import static io.pgtrickle.server.daemon.Testing.await;
 import static io.pgtrickle.server.daemon.Testing.get;
-import static io.pgtrickle.server.daemon.Testing.queryLong;
 import static io.pgtrickle.server.daemon.Testing.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtrickle.core.api.CreateOptions;
-import io.pgtrickle.core.api.StreamTables;
 import io.pgtrickle.core.catalog.CatalogInstaller;
 import io.pgtrickle.embedded.TestPostgres;
 import java.time.Duration;
@@ -25,21 +22,11 @@ class HttpEndpointsTest {
     @BeforeAll
     static void start() throws Exception {
         url = TestPostgres.newDatabase("daemon_http").jdbcUrl();
-        sql(url, "CREATE TABLE src (id int PRIMARY KEY, v int)", "INSERT INTO src VALUES (1, 10), (2, 0)");
-        StreamTables api = StreamTables.connect(url);
-        api.install();
-        api.create(CreateOptions.of("totals", "SELECT id % 2 AS k, sum(v) AS s FROM src GROUP BY id % 2").withSchedule("100ms"));
-        api.create(CreateOptions.of("inverse", "SELECT 100 / v AS r FROM src WHERE id = 1").withSchedule("100ms"));
-        api.create(CreateOptions.of("noisy", "SELECT id, random() AS r FROM src").withSchedule("100ms")); // AUTO: FULL
+        Testing.createStreamTablesWithEveryOutcome(url);
         leader = Daemon.start(Daemon.Options.of(url).withHttp("127.0.0.1", 0));
         assertThat(await(LIMIT, leader::leader)).isTrue();
         standby = Daemon.start(Daemon.Options.of(url).withHttp("127.0.0.1", 0));
-
-        sql(url, "INSERT INTO src VALUES (3, 5)", "UPDATE src SET v = 0 WHERE id = 1"); // inverse now divides by zero
-        assertThat(await(LIMIT, () -> queryLong(url, "SELECT count(*) FROM pgtrickle.pgt_stream_tables "
-                + "WHERE status = 'ERROR'") == 1)).isTrue();
-        assertThat(await(LIMIT, () -> queryLong(url, "SELECT sum(s) FROM totals") == 5)).isTrue();
-        assertThat(await(LIMIT, () -> queryLong(url, "SELECT count(*) FROM noisy") == 3)).isTrue();
+        Testing.causeEveryOutcome(url, LIMIT);
     }
 
     @AfterAll
@@ -69,12 +56,20 @@ class HttpEndpointsTest {
                 .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
                 .containsPattern("pgtrickle_freshness_lag_seconds\\{stream_table=\"public.totals\"\\} \\d")
                 .containsPattern("(?m)^pgtrickle_scheduler_tick_lag_seconds \\d")
-                .containsPattern("(?m)^pgtrickle_leader 1.0$");
+                .containsPattern("(?m)^pgtrickle_leader 1.0$")
+                .contains("pgtrickle_stream_table_status{status=\"ERROR\",stream_table=\"public.inverse\"} 1.0")
+                .contains("pgtrickle_stream_table_status{status=\"ACTIVE\",stream_table=\"public.inverse\"} 0.0")
+                .contains("pgtrickle_stream_table_status{status=\"ACTIVE\",stream_table=\"public.totals\"} 1.0")
+                .contains("pgtrickle_schedule_seconds{stream_table=\"public.totals\"} 0.1")
+                .containsPattern("pgtrickle_capture_lag_seconds\\{source=\"public.src\"\\} \\d");
         assertThat(r.body()).as("an ERROR stream table is not scheduled, so it has no freshness")
                 .doesNotContain("pgtrickle_freshness_lag_seconds{stream_table=\"public.inverse\"}");
         assertThat(get(standby.httpPort(), "/metrics").body())
                 .containsPattern("(?m)^pgtrickle_leader 0.0$")
                 .containsPattern("pgtrickle_change_buffer_rows\\{source=\"public.src\"\\} \\d")
+                .containsPattern("pgtrickle_capture_lag_seconds\\{source=\"public.src\"\\} \\d")
+                .contains("pgtrickle_stream_table_status{status=\"ERROR\",stream_table=\"public.inverse\"} 1.0")
+                .contains("pgtrickle_schedule_seconds{stream_table=\"public.totals\"} 0.1")
                 .doesNotContain("pgtrickle_refreshes_total{");
     }
 

@@ -1,5 +1,7 @@
 package io.pgtrickle.server.daemon;
 
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.StreamTables;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -70,6 +72,34 @@ final class Testing {
             return rs.getLong(1);
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage() + " in " + query, e);
+        }
+    }
+
+    /**
+     * Source {@code src} and three stream tables, refreshed every 100 ms, whose next refreshes
+     * (after {@link #causeEveryOutcome}) give every refresh metric a series: {@code totals}
+     * (DIFFERENTIAL), {@code inverse} (divides by zero: ERROR) and {@code noisy} (FULL fallback).
+     */
+    static void createStreamTablesWithEveryOutcome(String url) {
+        sql(url, "CREATE TABLE src (id int PRIMARY KEY, v int)", "INSERT INTO src VALUES (1, 10), (2, 0)");
+        StreamTables api = StreamTables.connect(url);
+        api.install();
+        api.create(CreateOptions.of("totals", "SELECT id % 2 AS k, sum(v) AS s FROM src GROUP BY id % 2").withSchedule("100ms"));
+        api.create(CreateOptions.of("inverse", "SELECT 100 / v AS r FROM src WHERE id = 1").withSchedule("100ms"));
+        api.create(CreateOptions.of("noisy", "SELECT id, random() AS r FROM src").withSchedule("100ms")); // AUTO: FULL
+    }
+
+    /** Changes {@code src} and waits until a leading daemon has refreshed (or failed) all three. */
+    static void causeEveryOutcome(String url, Duration limit) {
+        sql(url, "INSERT INTO src VALUES (3, 5)", "UPDATE src SET v = 0 WHERE id = 1"); // inverse now divides by zero
+        awaitValue(url, limit, "SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE status = 'ERROR'", 1);
+        awaitValue(url, limit, "SELECT sum(s) FROM totals", 5);
+        awaitValue(url, limit, "SELECT count(*) FROM noisy", 3);
+    }
+
+    private static void awaitValue(String url, Duration limit, String query, long expected) {
+        if (!await(limit, () -> queryLong(url, query) == expected)) {
+            throw new AssertionError(query + " did not return " + expected + " within " + limit);
         }
     }
 
