@@ -36,7 +36,8 @@ public final class CatalogInstaller {
             new Migration(2, "differential engine: storage shape, compiled differential SQL, explain",
                     "migrations/V002__differential.sql"),
             new Migration(3, "SQL API: catalog readable by every role, requests with row-level security",
-                    "migrations/V003__sql_api.sql"));
+                    "migrations/V003__sql_api.sql"),
+            new Migration(4, "IMMEDIATE mode: transition-table SQL and lock mode", "migrations/V004__immediate.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

@@ -17,7 +17,7 @@ record ModeResolution(RefreshMode mode, List<String> notices) {
 
     static ModeResolution resolve(String streamTable, RefreshMode requested, CompiledQuery compiled, ResolvedQuery query) {
         ModeResolution r = resolve(streamTable, requested, compiled.differential() ? null : compiled.unsupported());
-        if (r.mode() == RefreshMode.DIFFERENTIAL && !query.stableFunctions().isEmpty()) {
+        if (r.mode() != RefreshMode.FULL && !query.stableFunctions().isEmpty()) {
             List<String> notices = new ArrayList<>(r.notices());
             notices.add("stream table \"" + streamTable + "\" calls stable functions ("
                     + String.join(", ", query.stableFunctions()) + "): their results are taken at each refresh, "
@@ -51,9 +51,15 @@ record ModeResolution(RefreshMode mode, List<String> notices) {
                 }
                 yield RefreshMode.DIFFERENTIAL;
             }
-            case IMMEDIATE -> throw new PgtException(ErrorCode.NOT_IMPLEMENTED,
-                    "refresh mode IMMEDIATE is not available in this release",
-                    "Use DIFFERENTIAL, FULL or AUTO.");
+            case IMMEDIATE -> {
+                // Maintained by the same differential SQL, over the statement's transition rows.
+                if (unsupported != null) {
+                    throw new PgtException(ErrorCode.UNSUPPORTED_QUERY,
+                            "stream table \"" + streamTable + "\" cannot be maintained in IMMEDIATE mode: " + unsupported,
+                            "Use refresh mode AUTO (falls back to FULL) or FULL.");
+                }
+                yield RefreshMode.IMMEDIATE;
+            }
         };
         return new ModeResolution(mode, notices);
     }

@@ -2,7 +2,6 @@ package io.pgtrickle.core.lifecycle;
 
 import io.pgtrickle.core.api.AlterOptions;
 import io.pgtrickle.core.api.PgtException;
-import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.schedule.Schedule;
 import java.sql.Array;
@@ -28,19 +27,23 @@ public final class StreamTableAlterer {
         if (o.schedule() != null) {
             Schedule.parse(o.schedule()); // cron-utils' validation, stricter than the routine's field check
         }
-        if (o.refreshMode() == RefreshMode.IMMEDIATE) {
-            ModeResolution.resolve(st.qualifiedName(), o.refreshMode(), null); // not available: fails
-        }
         try (PreparedStatement ps = conn.prepareStatement("SELECT pgtrickle._alter(?, ?, ?, ?)")) {
             ps.setLong(1, st.id());
             ps.setString(2, o.schedule());
             ps.setString(3, o.refreshMode() == null ? null : o.refreshMode().name());
             ps.setString(4, o.status() == null ? null : o.status().name());
+            List<String> notices;
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                Array notices = rs.getArray(1);
-                return notices == null ? List.of() : List.of((String[]) notices.getArray());
+                Array array = rs.getArray(1);
+                notices = array == null ? List.of() : List.of((String[]) array.getArray());
             }
+            // A switch to IMMEDIATE recomputes the contents now, with the owner's rights.
+            try (PreparedStatement reinit = conn.prepareStatement("SELECT pgtrickle._reinit_immediate(?)")) {
+                reinit.setLong(1, st.id());
+                reinit.executeQuery().close();
+            }
+            return notices;
         }
     }
 

@@ -10,6 +10,7 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
+import io.pgtrickle.core.dvm.plan.ApplySql;
 import io.pgtrickle.core.dvm.plan.CompiledQuery;
 import io.pgtrickle.core.dvm.plan.QueryCompiler;
 import io.pgtrickle.core.schedule.Schedule;
@@ -83,10 +84,21 @@ public final class StreamTableCreator {
         long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, c);
         writeDependencies(conn, id, query.sources());
         grantToOwner(conn, id, qualified, role);
-        if (o.initialize()) {
+        compileImmediate(conn, qualified, query, id, c);
+        List<String> notices = new ArrayList<>(c.notices());
+        if (c.mode() == RefreshMode.IMMEDIATE) {
+            if (!o.initialize()) {
+                notices.add("stream table " + qualified.display() + " is IMMEDIATE: populated now, as it must be exact from the start");
+            }
             initialRefresh(conn, id);
+            Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_install(?)::text", id);
+        } else {
+            syncCapture(conn, id);
+            if (o.initialize()) {
+                initialRefresh(conn, id);
+            }
         }
-        return new CreateResult(catalog.byId(conn, id), Outcome.CREATED, c.notices());
+        return new CreateResult(catalog.byId(conn, id), Outcome.CREATED, notices);
     }
 
     /** create_or_replace on an existing stream table: no-op, alter, or a new query with a full refresh. */
@@ -109,6 +121,7 @@ public final class StreamTableCreator {
             alterer.alter(conn, st, new AlterOptions(o.schedule(), o.refreshMode(), null));
             return new CreateResult(catalog.byId(conn, st.id()), Outcome.ALTERED, notices);
         }
+        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_uninstall(?)::text", st.id());
         Set<Long> newStInputs = new HashSet<>();
         for (SourceRelation s : query.sources()) {
             if (s.kind() == ResolvedQuery.SourceKind.STREAM_TABLE) {
@@ -147,7 +160,7 @@ public final class StreamTableCreator {
             ps.setString(1, query.canonicalQuery());
             ps.setString(2, o.query());
             ps.setLong(3, relid);
-            ps.setString(4, schedule.catalogText());
+            ps.setString(4, c.mode() == RefreshMode.IMMEDIATE ? null : schedule.catalogText());
             ps.setString(5, c.mode().name());
             ps.setString(6, o.refreshMode().name());
             ps.setString(7, c.query().fullSql());
@@ -162,10 +175,18 @@ public final class StreamTableCreator {
         Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = ?", st.id());
         writeDependencies(conn, st.id(), query.sources());
         grantToOwner(conn, st.id(), qualified, owner);
+        compileImmediate(conn, qualified, query, st.id(), c);
         for (long old : oldSources) {
             capture.dropCaptureIfUnused(conn, old);
+            Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._sync_capture(?::oid)::text", old);
+        }
+        if (c.mode() != RefreshMode.IMMEDIATE) {
+            syncCapture(conn, st.id());
         }
         initialRefresh(conn, st.id());
+        if (c.mode() == RefreshMode.IMMEDIATE) {
+            Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_install(?)::text", st.id());
+        }
         return new CreateResult(catalog.byId(conn, st.id()), Outcome.REPLACED, notices);
     }
 
@@ -211,6 +232,61 @@ public final class StreamTableCreator {
                 return Compilation.of(table, fallback, ModeResolution.resolve(table.display(), requested, fallback, query),
                         serverVersion(conn));
             }
+        }
+    }
+
+    /**
+     * Compiles the differential SQL a second time, over the session tables IMMEDIATE maintenance
+     * fills from transition tables ({@code pg_temp.pgt_ivm_<id>_<relid>}), and chooses its lock;
+     * stored for every stream table DIFFERENTIAL can maintain, so alter can switch to IMMEDIATE.
+     */
+    private void compileImmediate(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c)
+            throws SQLException {
+        String sql = null;
+        ImmediateLock lock = null;
+        if (c.diffApplySql() != null) {
+            QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query),
+                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid));
+            CompiledQuery q = compiler.compile(conn, table, query);
+            if (q.differential()) {
+                sql = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));
+                sql = plans(conn, id, query, sql) ? sql : null;
+                lock = ImmediateLock.choose(conn, q);
+            }
+        }
+        if (sql == null && c.mode() == RefreshMode.IMMEDIATE) {
+            throw PgtException.internal("the IMMEDIATE maintenance SQL of " + table.display() + " could not be compiled", null);
+        }
+        Jdbc.update(conn, "UPDATE pgtrickle.pgt_stream_tables SET ivm_apply_sql = ?, ivm_lock_mode = ?, ivm_lock_reason = ? "
+                + "WHERE pgt_id = ?", sql, lock == null ? null : lock.mode(), lock == null ? null : lock.reason(), id);
+    }
+
+    /** Whether PostgreSQL plans the IMMEDIATE SQL; its session tables exist only inside the check. */
+    private static boolean plans(Connection conn, long id, ResolvedQuery query, String sql) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            st.execute("SAVEPOINT pgt_validate_ivm");
+            try {
+                for (SourceRelation s : query.sources()) {
+                    if (s.kind().capturable()) {
+                        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_temp_table(?, ?::oid)", id, s.relid());
+                    }
+                }
+                st.execute("PREPARE pgt_validate_ivm(pg_snapshot, pg_snapshot) AS " + sql);
+                st.execute("DEALLOCATE pgt_validate_ivm");
+                return true;
+            } catch (SQLException e) {
+                log.warn("generated IMMEDIATE SQL does not plan: {}", e.getMessage());
+                return false;
+            } finally {
+                st.execute("ROLLBACK TO SAVEPOINT pgt_validate_ivm");
+            }
+        }
+    }
+
+    /** Capture into change buffers runs while a scheduled stream table reads the source (pgtrickle._sync_capture). */
+    private static void syncCapture(Connection conn, long id) throws SQLException {
+        for (long source : sourceRelids(conn, id)) {
+            Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._sync_capture(?::oid)::text", source);
         }
     }
 
@@ -301,7 +377,7 @@ public final class StreamTableCreator {
             ps.setString(3, name.name().text());
             ps.setString(4, query.canonicalQuery());
             ps.setString(5, o.query());
-            ps.setString(6, schedule.catalogText());
+            ps.setString(6, c.mode() == RefreshMode.IMMEDIATE ? null : schedule.catalogText());
             ps.setString(7, c.mode().name());
             ps.setString(8, o.refreshMode().name());
             ps.setString(9, c.query().fullSql());

@@ -31,10 +31,23 @@ public final class Jdbc {
 
     /** The first column of every row. */
     public static List<Long> queryLongs(Connection conn, String sql, Object... params) throws SQLException {
-        List<Long> out = new ArrayList<>();
+        return firstColumn(conn, rs -> rs.getLong(1), sql, params);
+    }
+
+    /** The first column of every row, as text. */
+    public static List<String> queryStrings(Connection conn, String sql, Object... params) throws SQLException {
+        return firstColumn(conn, rs -> rs.getString(1), sql, params);
+    }
+
+    private interface Column<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    private static <T> List<T> firstColumn(Connection conn, Column<T> column, String sql, Object... params) throws SQLException {
+        List<T> out = new ArrayList<>();
         try (PreparedStatement ps = prepare(conn, sql, params); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                out.add(rs.getLong(1));
+                out.add(column.read(rs));
             }
         }
         return out;

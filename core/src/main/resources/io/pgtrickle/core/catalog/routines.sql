@@ -794,6 +794,7 @@ DECLARE
     v_unsupported text;
     v_mode text;
     v_notices text[] := '{}';
+    v_source oid;
 BEGIN
     IF p_schedule IS NULL AND p_refresh_mode IS NULL AND p_status IS NULL THEN
         RAISE EXCEPTION 'nothing to alter' USING ERRCODE = '22023',
@@ -828,16 +829,38 @@ BEGIN
                 END IF;
                 v_mode := 'DIFFERENTIAL';
             WHEN 'IMMEDIATE' THEN
-                RAISE EXCEPTION 'refresh mode IMMEDIATE is not available in this release'
-                    USING ERRCODE = '0A000', HINT = 'Use DIFFERENTIAL, FULL or AUTO.';
+                IF s.ivm_apply_sql IS NULL THEN
+                    RAISE EXCEPTION 'stream table "%" cannot be maintained in IMMEDIATE mode: %', v_st,
+                            coalesce(v_unsupported, 'it was compiled by an older release')
+                        USING ERRCODE = '0A000', HINT = 'Use FULL or AUTO, or recreate it with create_or_replace.';
+                END IF;
+                v_mode := 'IMMEDIATE';
             ELSE
                 RAISE EXCEPTION 'unknown refresh mode ''%''', p_refresh_mode
                     USING ERRCODE = '22023', HINT = 'Use one of AUTO, FULL, DIFFERENTIAL, IMMEDIATE.';
         END CASE;
-        -- Row identity is the same in both modes, so switching needs no rebuild.
-        UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
-               updated_at = now()
-         WHERE pgt_id = p_pgt_id;
+        IF v_mode = 'IMMEDIATE' AND s.refresh_mode <> 'IMMEDIATE' THEN
+            -- Writers wait until commit; the full recompute that follows (_reinit_immediate) reads a
+            -- state no concurrent statement changes, and every later statement is maintained.
+            PERFORM pgtrickle._lock_sources(p_pgt_id);
+            UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = 'IMMEDIATE', requested_refresh_mode = 'IMMEDIATE',
+                   schedule = NULL, needs_reinit = true, reinit_reason = 'switched to IMMEDIATE', updated_at = now()
+             WHERE pgt_id = p_pgt_id;
+            PERFORM pgtrickle._ivm_install(p_pgt_id);
+        ELSIF s.refresh_mode = 'IMMEDIATE' AND v_mode <> 'IMMEDIATE' THEN
+            PERFORM pgtrickle._leave_immediate(p_pgt_id);
+            UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
+                   updated_at = now()
+             WHERE pgt_id = p_pgt_id;
+            FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id LOOP
+                PERFORM pgtrickle._sync_capture(v_source);
+            END LOOP;
+        ELSE
+            -- Row identity is the same in both modes, so switching needs no rebuild.
+            UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
+                   updated_at = now()
+             WHERE pgt_id = p_pgt_id;
+        END IF;
     END IF;
     IF p_status IS NOT NULL THEN
         CASE upper(btrim(p_status))
@@ -927,6 +950,7 @@ BEGIN
         RETURN v_dropped;  -- dropped already, e.g. by a cascade reaching it twice
     END IF;
     v_st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
+    PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
     SELECT string_agg(quote_ident(r.pgt_schema) || '.' || quote_ident(r.pgt_name), ', ' ORDER BY r.pgt_id) INTO v_readers
       FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables r ON r.pgt_id = d.pgt_id
      WHERE d.source_relid = s.pgt_relid AND d.pgt_id <> p_pgt_id;
@@ -947,6 +971,7 @@ BEGIN
     PERFORM pgtrickle._revoke_buffers(v_owner, v_sources);
     FOREACH v_source IN ARRAY v_sources LOOP
         PERFORM pgtrickle._drop_capture_if_unused(v_source);
+        PERFORM pgtrickle._sync_capture(v_source);
     END LOOP;
     RETURN v_dropped || (s.pgt_schema || '.' || s.pgt_name);
 END
@@ -978,6 +1003,7 @@ BEGIN
     FOREACH v_notice IN ARRAY pgtrickle._alter(v_id, schedule, refresh_mode, status) LOOP
         RAISE NOTICE '%', v_notice;
     END LOOP;
+    PERFORM pgtrickle._reinit_immediate(v_id);
 END
 $$;
 
@@ -1198,3 +1224,280 @@ $$;
 -- The internal routines are not part of the API; those that act for a caller check it themselves.
 REVOKE EXECUTE ON FUNCTION pgtrickle._grant_buffers(bigint), pgtrickle._revoke_buffers(name, oid[]),
     pgtrickle._drop_capture_if_unused(oid), pgtrickle._prune_history(double precision, integer) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------------------------
+-- IMMEDIATE mode: the stream table is maintained inside every statement that changes a source.
+--
+-- Each source gets, per IMMEDIATE stream table <id>, a BEFORE statement trigger and AFTER
+-- statement triggers with transition tables, all calling pgtrickle_changes.ivm_<id>(), a function
+-- owned by the stream table's owner (so maintenance runs with its rights). The AFTER triggers copy
+-- the statement's rows into pg_temp.pgt_ivm_<id>_<source relid>, laid out like a change buffer,
+-- and the stream table's differential SQL compiled over those tables (ivm_apply_sql) applies them.
+--
+-- One statement may change several sources (writable CTEs, cascading foreign keys, triggers). The
+-- BEFORE triggers of all of them fire before the first AFTER statement trigger, and nested
+-- statements finish inside the outer one; a per-transaction depth count (a local setting, undone
+-- with a rolled-back savepoint) therefore reaches zero only once every change of the round is
+-- copied, and only then is the stream table maintained, from all of them at once.
+-- ---------------------------------------------------------------------------------------------
+
+-- Serialises writers of an EXCLUSIVE-mode stream table: the row lock on its catalog row is held to
+-- commit, and under REPEATABLE READ a writer whose snapshot misses another's committed maintenance
+-- fails with 40001 (the update conflict) instead of computing from a stale state. ROW mode takes
+-- nothing. EXECUTE is granted to the owners of IMMEDIATE stream tables only.
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_lock(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE pgtrickle.pgt_stream_tables SET ivm_exclusive_count = ivm_exclusive_count + 1
+     WHERE pgt_id = p_pgt_id AND ivm_lock_mode = 'EXCLUSIVE';
+END
+$$;
+
+-- The session's table of transition rows for one source of one stream table, created on first use.
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_temp_table(p_pgt_id bigint, p_source oid)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_name text := 'pgt_ivm_' || p_pgt_id || '_' || p_source;
+BEGIN
+    IF to_regclass('pg_temp.' || quote_ident(v_name)) IS NULL THEN
+        EXECUTE format('CREATE TEMP TABLE %I (__pgt_change_id bigint, __pgt_xid xid8 NOT NULL, '
+                       || '__pgt_action "char" NOT NULL, LIKE %s)', v_name, p_source::regclass);
+    END IF;
+    RETURN v_name;
+END
+$$;
+
+-- Applies the round's transition rows (or, after a TRUNCATE, recomputes) and empties the tables.
+-- Runs as the stream table's owner (called from its trigger function).
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_maintain(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    s record;
+    v_ins bigint;
+    v_del bigint;
+    v_tables text[] := '{}';
+    v_table text;
+    v_full text := 'pg_trickle.ivm_full_' || p_pgt_id;
+    v_next text;
+BEGIN
+    SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
+        RETURN;  -- switched away in this transaction; its triggers are gone at commit
+    END IF;
+    SELECT coalesce(array_agg(pgtrickle._ivm_temp_table(p_pgt_id, d.source_relid)), '{}') INTO v_tables
+      FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
+    PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
+    IF current_setting(v_full, true) = 'on' THEN
+        EXECUTE s.full_apply_sql INTO v_ins, v_del;
+        PERFORM set_config(v_full, 'off', true);
+    ELSE
+        -- Every row in the session tables belongs to this round: a window from "all of this
+        -- transaction's xids" to "none" (pg_current_snapshot() may count this transaction as
+        -- visible once a later one has committed, so it cannot be the lower bound).
+        v_next := (pg_current_xact_id()::text::numeric + 1)::text;
+        EXECUTE s.ivm_apply_sql INTO v_ins, v_del USING (v_next || ':' || v_next || ':')::pg_snapshot, '1:1:'::pg_snapshot;
+    END IF;
+    PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
+    FOREACH v_table IN ARRAY v_tables LOOP
+        EXECUTE format('DELETE FROM pg_temp.%I', v_table);
+    END LOOP;
+END
+$$;
+
+-- Capture into change buffers is needed only while a scheduled (non-IMMEDIATE) stream table reads
+-- the source: the capture triggers are enabled then, and disabled (buffer emptied) otherwise.
+CREATE OR REPLACE FUNCTION pgtrickle._sync_capture(p_source oid)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_stable text;
+    v_buffer text;
+    v_scheduled boolean;
+    t record;
+BEGIN
+    SELECT source_stable_name, buffer_table INTO v_stable, v_buffer
+      FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source;
+    IF v_stable IS NULL THEN
+        RETURN;
+    END IF;
+    v_scheduled := EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                            WHERE d.source_relid = p_source AND s.refresh_mode <> 'IMMEDIATE');
+    FOR t IN SELECT tg.tgrelid::regclass AS rel, tg.tgname, tg.tgenabled FROM pg_trigger tg
+              WHERE tg.tgname IN ('pgt_capture_ins_' || v_stable, 'pgt_capture_upd_' || v_stable,
+                                  'pgt_capture_del_' || v_stable, 'pgt_capture_trunc_' || v_stable)
+    LOOP
+        IF v_scheduled AND t.tgenabled = 'D' THEN
+            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', t.rel, t.tgname);
+        ELSIF NOT v_scheduled AND t.tgenabled <> 'D' THEN
+            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', t.rel, t.tgname);
+        END IF;
+    END LOOP;
+    IF NOT v_scheduled AND to_regclass(v_buffer) IS NOT NULL THEN
+        EXECUTE format('DELETE FROM %s', v_buffer);
+    END IF;
+END
+$$;
+
+-- Installs IMMEDIATE maintenance for a stream table whose ivm_apply_sql is compiled: the trigger
+-- function, owned by the stream table's owner, and its triggers on every source (and partition).
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_install(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_owner name := pgtrickle._owner(p_pgt_id);
+    v_function text := format('pgtrickle_changes.%I', 'ivm_' || p_pgt_id);
+    v_depth text := quote_literal('pg_trickle.ivm_depth_' || p_pgt_id);
+    v_full text := quote_literal('pg_trickle.ivm_full_' || p_pgt_id);
+    d record;
+    v_target regclass;
+    v_columns text;
+    v_args text;
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'alter');
+    PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
+    EXECUTE format($f$
+CREATE FUNCTION %1$s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+DECLARE
+    v_depth integer := coalesce(nullif(current_setting(%2$s, true), ''), '0')::integer;
+    v_table text;
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF v_depth = 0 THEN
+            PERFORM pgtrickle._ivm_lock(%4$s);
+        END IF;
+        PERFORM set_config(%2$s, (v_depth + 1)::text, true);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM set_config(%3$s, 'on', true);
+    ELSE
+        v_table := pgtrickle._ivm_temp_table(%4$s, TG_ARGV[0]::oid);
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''D'', %%s FROM __pgt_old',
+                           v_table, TG_ARGV[1], TG_ARGV[1]);
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''I'', %%s FROM __pgt_new',
+                           v_table, TG_ARGV[1], TG_ARGV[1]);
+        END IF;
+    END IF;
+    PERFORM set_config(%2$s, (v_depth - 1)::text, true);
+    IF v_depth <= 1 THEN
+        PERFORM pgtrickle._ivm_maintain(%4$s);
+    END IF;
+    RETURN NULL;
+END
+$body$
+$f$, v_function, v_depth, v_full, p_pgt_id);
+    EXECUTE format('ALTER FUNCTION %s() OWNER TO %I', v_function, v_owner);
+    EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint) TO %I', v_owner);
+    FOR d IN SELECT dep.source_relid FROM pgtrickle.pgt_dependencies dep
+              WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE'
+                AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid)
+    LOOP
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_columns
+          FROM pg_attribute a WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped;
+        v_args := quote_literal(d.source_relid::text) || ', ' || quote_literal(v_columns);
+        FOR v_target IN SELECT t.relid FROM pg_partition_tree(d.source_relid::regclass) t JOIN pg_class c ON c.oid = t.relid
+                         WHERE t.relid = d.source_relid::regclass OR (t.isleaf AND c.relkind = 'r')
+                        UNION SELECT d.source_relid::regclass
+        LOOP
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                           || 'FOR EACH STATEMENT EXECUTE FUNCTION %s(%s)', 'pgt_ivm_before_' || p_pgt_id, v_target, v_function, v_args);
+            EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS __pgt_new '
+                           || 'FOR EACH STATEMENT EXECUTE FUNCTION %s(%s)', 'pgt_ivm_ins_' || p_pgt_id, v_target, v_function, v_args);
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new '
+                           || 'FOR EACH STATEMENT EXECUTE FUNCTION %s(%s)', 'pgt_ivm_upd_' || p_pgt_id, v_target, v_function, v_args);
+            EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS __pgt_old '
+                           || 'FOR EACH STATEMENT EXECUTE FUNCTION %s(%s)', 'pgt_ivm_del_' || p_pgt_id, v_target, v_function, v_args);
+            EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s '
+                           || 'FOR EACH STATEMENT EXECUTE FUNCTION %s(%s)', 'pgt_ivm_trunc_' || p_pgt_id, v_target, v_function, v_args);
+        END LOOP;
+    END LOOP;
+    -- IMMEDIATE stream tables consume no change buffer.
+    DELETE FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id;
+    FOR d IN SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id LOOP
+        PERFORM pgtrickle._sync_capture(d.source_relid);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_uninstall(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT tg.tgrelid::regclass AS rel, tg.tgname FROM pg_trigger tg
+              WHERE tg.tgname IN ('pgt_ivm_before_' || p_pgt_id, 'pgt_ivm_ins_' || p_pgt_id, 'pgt_ivm_upd_' || p_pgt_id,
+                                  'pgt_ivm_del_' || p_pgt_id, 'pgt_ivm_trunc_' || p_pgt_id)
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+    END LOOP;
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', 'ivm_' || p_pgt_id);
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint), pgtrickle._ivm_install(bigint), pgtrickle._ivm_uninstall(bigint),
+    pgtrickle._sync_capture(oid) FROM PUBLIC;
+
+-- Locks the stream table's sources against writers until commit (SHARE ROW EXCLUSIVE: readers go on).
+CREATE OR REPLACE FUNCTION pgtrickle._lock_sources(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_tables text;
+BEGIN
+    SELECT string_agg(d.source_relid::regclass::text, ', ') INTO v_tables
+      FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
+    IF v_tables IS NOT NULL THEN
+        EXECUTE 'LOCK TABLE ' || v_tables || ' IN SHARE ROW EXCLUSIVE MODE';
+    END IF;
+END
+$$;
+
+-- From IMMEDIATE back to a scheduled mode: the stream table is exact now, so its frontier becomes
+-- "everything committed so far", and changes from here on (this transaction's included, as they are
+-- not yet visible to pg_current_snapshot()) are captured for its next refresh. Refused when this
+-- transaction already wrote rows into a change buffer of its sources: those rows are maintained
+-- already and would be applied twice.
+CREATE OR REPLACE FUNCTION pgtrickle._leave_immediate(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    v_own boolean;
+    v_frontier pg_snapshot;
+BEGIN
+    PERFORM pgtrickle._lock_sources(p_pgt_id);
+    FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_dependencies d
+               JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = d.source_relid
+              WHERE d.pgt_id = p_pgt_id AND to_regclass(ct.buffer_table) IS NOT NULL
+    LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE __pgt_xid = pg_current_xact_id_if_assigned())', r.buffer_table)
+          INTO v_own;
+        IF v_own THEN
+            RAISE EXCEPTION 'cannot switch a stream table out of IMMEDIATE mode in a transaction that has changed its sources'
+                USING ERRCODE = '25000', HINT = 'Switch the mode in a transaction of its own.';
+        END IF;
+    END LOOP;
+    PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
+    v_frontier := pg_current_snapshot();
+    UPDATE pgtrickle.pgt_stream_tables SET frontier = v_frontier WHERE pgt_id = p_pgt_id;
+    INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid, frontier)
+    SELECT p_pgt_id, d.source_relid, v_frontier FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking ct WHERE ct.source_relid = d.source_relid)
+    ON CONFLICT (pgt_id, source_relid) DO UPDATE SET frontier = EXCLUDED.frontier, updated_at = now();
+END
+$$;
+
+-- After a switch to IMMEDIATE: the full recompute, run with the owner's rights (not from inside a
+-- SECURITY DEFINER routine, which cannot change role). The Java API calls it too.
+CREATE OR REPLACE FUNCTION pgtrickle._reinit_immediate(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id AND refresh_mode = 'IMMEDIATE' AND needs_reinit) THEN
+        PERFORM pgtrickle._refresh(p_pgt_id, 'MANUAL', true);
+    END IF;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION pgtrickle._leave_immediate(bigint) FROM PUBLIC;

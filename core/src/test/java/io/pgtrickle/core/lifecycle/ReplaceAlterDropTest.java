@@ -94,8 +94,9 @@ class ReplaceAlterDropTest {
         assertThat(db.api.get("alt").refreshMode()).isEqualTo(RefreshMode.FULL);
         assertThat(db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.AUTO))).isEmpty();
         assertThat(db.api.get("alt").refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
-        assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE)))
-                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_IMPLEMENTED));
+        db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE));
+        assertThat(db.api.get("alt").refreshMode()).isEqualTo(RefreshMode.IMMEDIATE);
+        db.api.alter("alt", AlterOptions.none().withRefreshMode(RefreshMode.DIFFERENTIAL));
         assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none().withSchedule("often")))
                 .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SCHEDULE));
         assertThatThrownBy(() -> db.api.alter("alt", AlterOptions.none()))

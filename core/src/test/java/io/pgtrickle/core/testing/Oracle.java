@@ -16,6 +16,15 @@ public final class Oracle {
     /** Rows in one and not the other, prefixed "stored only:" or "query only:"; empty when equal. */
     public static List<String> differences(Db db, String streamTable) {
         try (Connection c = db.connect()) {
+            return differences(c, streamTable);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same on {@code c}, inside whatever transaction it is in (read-your-writes checks). */
+    public static List<String> differences(Connection c, String streamTable) {
+        try {
             String schema;
             String name;
             String query;
