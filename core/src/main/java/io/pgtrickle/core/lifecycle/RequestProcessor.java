@@ -65,8 +65,10 @@ public final class RequestProcessor {
                     ps.executeUpdate();
                 }
                 log.info("request {} ({} by {}): {} {}", r.id(), r.kind(), r.requestedBy(), outcome.outcome(), outcome.streamTable());
-            } catch (SQLException | PgtException e) {
-                PgtException p = e instanceof PgtException pe ? pe : PgtException.fromSql((SQLException) e, null);
+            } catch (SQLException | RuntimeException e) {
+                PgtException p = e instanceof PgtException pe ? pe
+                        : e instanceof SQLException se ? PgtException.fromSql(se, null)
+                        : PgtException.internal(String.valueOf(e.getMessage()), e);
                 try (Statement st = conn.createStatement()) {
                     st.execute("ROLLBACK TO SAVEPOINT pgt_request");
                 }
@@ -93,7 +95,7 @@ public final class RequestProcessor {
     }
 
     private record Request(long id, String kind, String requestedBy, String name, String query, String schedule,
-                           String refreshMode, Boolean initialize, String status, String searchPath) {
+                           String refreshMode, String initialize, String status, String searchPath) {
     }
 
     private record Outcome(String outcome, String streamTable, List<String> notices) {
@@ -103,8 +105,7 @@ public final class RequestProcessor {
         try (Statement st = conn.createStatement();
              ResultSet rs = st.executeQuery("""
                      SELECT request_id, kind, requested_by, payload->>'name', payload->>'query', payload->>'schedule',
-                            payload->>'refresh_mode', (payload->>'initialize')::boolean, payload->>'status',
-                            payload->>'search_path'
+                            payload->>'refresh_mode', payload->>'initialize', payload->>'status', payload->>'search_path'
                        FROM pgtrickle.pgt_requests
                       WHERE status = 'PENDING'
                       ORDER BY request_id
@@ -114,16 +115,14 @@ public final class RequestProcessor {
                 return null;
             }
             return new Request(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                    rs.getString(6), rs.getString(7), (Boolean) rs.getObject(8), rs.getString(9), rs.getString(10));
+                    rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10));
         }
     }
 
     private Outcome carryOut(Connection conn, Request r) throws SQLException {
-        if (r.searchPath() != null) {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT set_config('search_path', ?, true)")) {
-                ps.setString(1, r.searchPath());
-                ps.executeQuery().close();
-            }
+        if (r.name() == null || (r.query() == null && !"alter_query".equals(r.kind()))) {
+            throw PgtException.invalidArgument("request " + r.id() + " names no stream table or query",
+                    "File requests with the SQL API's procedures or *_deferred functions.");
         }
         return switch (r.kind()) {
             case "create" -> created(conn, r, OnExists.FAIL);
@@ -137,8 +136,8 @@ public final class RequestProcessor {
 
     private Outcome created(Connection conn, Request r, OnExists onExists) throws SQLException {
         CreateOptions o = new CreateOptions(r.name(), r.query(), r.schedule(), RefreshMode.parse(r.refreshMode()),
-                r.initialize() == null || r.initialize());
-        CreateResult result = creator.create(conn, o, onExists, r.requestedBy());
+                initialize(r.initialize()));
+        CreateResult result = creator.create(conn, o, onExists, requester(r));
         return new Outcome(result.outcome().name(), result.streamTable().qualifiedName(), result.notices());
     }
 
@@ -149,13 +148,29 @@ public final class RequestProcessor {
                 : catalogText(conn, "requested_refresh_mode", st.id());
         String schedule = r.schedule() != null ? r.schedule() : st.schedule() == null ? "calculated" : st.schedule();
         CreateOptions o = new CreateOptions(r.name(), r.query(), schedule, RefreshMode.parse(requestedMode), true);
-        CreateResult result = creator.create(conn, o, OnExists.REPLACE, r.requestedBy());
+        CreateResult result = creator.create(conn, o, OnExists.REPLACE, requester(r));
         List<String> notices = new ArrayList<>(result.notices());
         if (r.status() != null) {
             Status status = parseStatus(r.status());
             notices.addAll(alterer.alter(conn, catalog.byId(conn, st.id()), AlterOptions.none().withStatus(status)));
         }
         return new Outcome(result.outcome().name(), result.streamTable().qualifiedName(), notices);
+    }
+
+    /** The requester's rights, and its search path for the names in its query only. */
+    private static StreamTableCreator.Requester requester(Request r) {
+        return new StreamTableCreator.Requester(r.requestedBy(), r.searchPath());
+    }
+
+    private static boolean initialize(String text) {
+        if (text == null) {
+            return true;
+        }
+        return switch (text) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw PgtException.invalidArgument("initialize must be true or false, not '" + text + "'", null);
+        };
     }
 
     private static Status parseStatus(String text) {

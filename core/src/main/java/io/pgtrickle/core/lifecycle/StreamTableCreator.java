@@ -48,20 +48,29 @@ public final class StreamTableCreator {
     private final StreamTableCatalog catalog = new StreamTableCatalog();
     private final StreamTableAlterer alterer = new StreamTableAlterer();
 
+    /**
+     * Whom a create is for: a role (null: the connection's current role) and the search path its
+     * query's names are looked up in (null: the session's).
+     */
+    public record Requester(String role, String searchPath) {
+        public static final Requester SELF = new Requester(null, null);
+    }
+
     public CreateResult create(Connection conn, CreateOptions o, OnExists onExists) throws SQLException {
-        return create(conn, o, onExists, null);
+        return create(conn, o, onExists, Requester.SELF);
     }
 
     /**
-     * Creates on behalf of {@code requester} (null: the connection's current role), with its
-     * rights: it must be able to create tables in the schema and read every source, and it owns
-     * the stream table created. The connection's role does the rest (capture on the sources).
+     * Creates on behalf of {@code requester}, with its rights: it must be able to create tables in
+     * the schema and read every source, and it owns the stream table created. The connection's
+     * role does the rest (capture on the sources).
      */
-    public CreateResult create(Connection conn, CreateOptions o, OnExists onExists, String requester) throws SQLException {
+    public CreateResult create(Connection conn, CreateOptions o, OnExists onExists, Requester requester) throws SQLException {
         QualifiedName name = QualifiedName.parse(o.name());
         Schedule schedule = Schedule.parse(o.schedule());
         QualifiedName qualified = name.withSchema(targetSchema(conn, name));
-        String role = requester != null ? requester : Jdbc.queryOne(conn, String.class, "SELECT current_user::text").orElseThrow();
+        String role = requester.role() != null ? requester.role()
+                : Jdbc.queryOne(conn, String.class, "SELECT current_user::text").orElseThrow();
         Optional<StreamTableInfo> existing = catalog.find(conn, qualified);
         if (existing.isPresent()) {
             return switch (onExists) {
@@ -70,12 +79,13 @@ public final class StreamTableCreator {
                         "Use create_or_replace to change it, or create_if_not_exists to keep it.");
                 case KEEP -> new CreateResult(existing.get(), Outcome.UNCHANGED,
                         List.of("stream table " + qualified.display() + " already exists; left unchanged"));
-                case REPLACE -> replace(conn, existing.get(), o, schedule, role);
+                case REPLACE -> replace(conn, existing.get(), o, schedule, role, requester.searchPath());
             };
         }
         requireNameFree(conn, qualified);
         requireCreateInSchema(conn, qualified, role);
-        ResolvedQuery query = analyzer.analyze(conn, o.query());
+        ResolvedQuery query = analyzer.analyze(conn, o.query(), requester.searchPath());
+        requireReadable(conn, query.sources(), role);
         lockSources(conn, query.sources());
         installCapture(conn, query.sources());
         Compilation c = compile(conn, qualified, query, o.refreshMode());
@@ -102,12 +112,13 @@ public final class StreamTableCreator {
     }
 
     /** create_or_replace on an existing stream table: no-op, alter, or a new query with a full refresh. */
-    private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule, String role)
-            throws SQLException {
+    private CreateResult replace(Connection conn, StreamTableInfo st, CreateOptions o, Schedule schedule, String role,
+                                 String searchPath) throws SQLException {
         QualifiedName qualified = QualifiedName.of(st.schema(), st.name());
         Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._require_owner(?, 'replace', ?::name)::text", st.id(), role);
         String owner = Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._owner(?)::text", st.id()).orElse(role);
-        ResolvedQuery query = analyzer.analyze(conn, o.query());
+        ResolvedQuery query = analyzer.analyze(conn, o.query(), searchPath);
+        requireReadable(conn, query.sources(), owner);
         lockSources(conn, query.sources());
         installCapture(conn, query.sources());
         Compilation c = compile(conn, qualified, query, o.refreshMode());
@@ -176,6 +187,8 @@ public final class StreamTableCreator {
         writeDependencies(conn, st.id(), query.sources());
         grantToOwner(conn, st.id(), qualified, owner);
         compileImmediate(conn, qualified, query, st.id(), c);
+        Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._revoke_buffers(?::name, ?::oid[])::text", owner,
+                conn.createArrayOf("bigint", oldSources.toArray()));
         for (long old : oldSources) {
             capture.dropCaptureIfUnused(conn, old);
             Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._sync_capture(?::oid)::text", old);
@@ -429,6 +442,25 @@ public final class StreamTableCreator {
                 ErrorCode.INVALID_NAME, "3F000",
                 "no schema to create " + name.display() + " in: the search path names no existing schema",
                 "Qualify the name, e.g. public." + name.display() + ".", null));
+    }
+
+    /**
+     * Fails before anything is locked or installed unless {@code role} may read every source (the
+     * tables behind views included: the engine expands views and reads those tables itself).
+     */
+    private static void requireReadable(Connection conn, List<SourceRelation> sources, String role) throws SQLException {
+        List<String> denied = new ArrayList<>();
+        for (SourceRelation s : sources) {
+            if (!Jdbc.queryBoolean(conn, "SELECT has_table_privilege(?::name, ?::oid, 'SELECT')", role, s.relid())) {
+                denied.add(s.qualifiedName().display());
+            }
+        }
+        if (!denied.isEmpty()) {
+            throw new PgtException(ErrorCode.PERMISSION_DENIED,
+                    "role " + role + " may not read " + String.join(", ", denied),
+                    "A stream table reads its sources with its owner's rights, the tables behind a view included: "
+                            + "GRANT SELECT ON the table(s) TO " + Sql.quoteIdent(role) + ".");
+        }
     }
 
     private static void requireCreateInSchema(Connection conn, QualifiedName name, String role) throws SQLException {

@@ -29,16 +29,33 @@ public final class QueryAnalyzer {
 
     /** Resolves {@code query}; the connection must be inside a transaction. */
     public ResolvedQuery analyze(Connection conn, String query) {
+        return analyze(conn, query, null);
+    }
+
+    /**
+     * Resolves {@code query}, looking its names up in {@code searchPath} (null: the session's).
+     * The path is in force only while PostgreSQL parses the query into the probe view: the
+     * engine's own statements never run under a path someone else chose.
+     */
+    public ResolvedQuery analyze(Connection conn, String query, String searchPath) {
         String q = QueryText.normalise(query);
         String view = "pgt_probe_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
         String prefix = "CREATE TEMP VIEW " + Sql.quoteIdent(view) + " AS ";
         try (Statement st = conn.createStatement()) {
             st.execute("SAVEPOINT pgt_analyze");
+            String ownPath = searchPath == null ? null : Jdbc.queryOne(conn, String.class, "SHOW search_path").orElseThrow();
             try {
+                if (searchPath != null) {
+                    Jdbc.queryOne(conn, String.class, "SELECT pg_catalog.set_config('search_path', ?, true)", searchPath);
+                }
                 st.execute(prefix + q);
             } catch (SQLException e) {
                 st.execute("ROLLBACK TO SAVEPOINT pgt_analyze");
                 throw queryError(e, q, prefix.length());
+            } finally {
+                if (ownPath != null) {
+                    Jdbc.queryOne(conn, String.class, "SELECT pg_catalog.set_config('search_path', ?, true)", ownPath);
+                }
             }
             long viewOid = oidOf(conn, "pg_temp." + Sql.quoteIdent(view));
             List<OutputColumn> columns = columns(conn, viewOid);

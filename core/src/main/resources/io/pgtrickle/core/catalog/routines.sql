@@ -157,24 +157,26 @@ $$;
 -- member of the owning role, or a superuser. Inside such a routine current_user is the definer, so
 -- the caller is read from the session: the role it SET, or else the role it logged in as.
 CREATE OR REPLACE FUNCTION pgtrickle._invoker()
-RETURNS name LANGUAGE sql STABLE AS $$
+RETURNS name LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role')::name END
 $$;
 
 -- The owner of a stream table is the owner of its storage table (ALTER TABLE ... OWNER TO moves both).
 CREATE OR REPLACE FUNCTION pgtrickle._owner(p_pgt_id bigint)
-RETURNS name LANGUAGE sql STABLE AS $$
+RETURNS name LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pg_get_userbyid(c.relowner) FROM pgtrickle.pgt_stream_tables s JOIN pg_class c ON c.oid = s.pgt_relid
      WHERE s.pgt_id = p_pgt_id
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._require_owner(p_pgt_id bigint, p_action text, p_role name DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql STABLE AS $$
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_role  name := coalesce(p_role, pgtrickle._invoker());
     v_owner name := pgtrickle._owner(p_pgt_id);
 BEGIN
-    IF v_owner IS NOT NULL AND NOT pg_has_role(v_role, v_owner, 'USAGE') THEN
+    -- No storage table (dropped behind the engine's back): only a superuser may act on it.
+    IF (v_owner IS NULL AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = v_role), false))
+       OR (v_owner IS NOT NULL AND NOT pg_has_role(v_role, v_owner, 'USAGE')) THEN
         RAISE EXCEPTION 'must be owner of stream table % to % it',
                 (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id),
                 p_action
@@ -184,27 +186,26 @@ BEGIN
 END
 $$;
 
--- Fails unless p_role may SELECT every relation the stream table reads directly (a view's own
--- sources are read with the view owner's rights, as PostgreSQL does). Column privileges on every
--- column used count as well as a table privilege.
+-- Fails unless p_role may SELECT every relation the stream table reads: the tables behind a view
+-- too, since the engine expands views and reads (and captures changes of) those tables itself.
+-- A table privilege is needed, not column privileges: a change buffer holds every column that any
+-- stream table over the source uses.
 CREATE OR REPLACE FUNCTION pgtrickle._require_read(p_pgt_id bigint, p_role name)
-RETURNS void LANGUAGE plpgsql STABLE AS $$
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_denied text;
 BEGIN
     SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ') INTO v_denied
       FROM pgtrickle.pgt_dependencies d
-     WHERE d.pgt_id = p_pgt_id AND NOT d.via_view_only
+     WHERE d.pgt_id = p_pgt_id
        AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
-       AND NOT has_table_privilege(p_role, d.source_relid, 'SELECT')
-       AND (d.columns_used IS NULL OR cardinality(d.columns_used) = 0 OR EXISTS (
-                SELECT 1 FROM unnest(d.columns_used) AS col
-                 WHERE NOT has_column_privilege(p_role, d.source_relid, col, 'SELECT')));
+       AND NOT has_table_privilege(p_role, d.source_relid, 'SELECT');
     IF v_denied IS NOT NULL THEN
         RAISE EXCEPTION 'role % may not read %, a source of stream table %', p_role, v_denied,
                 (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id)
             USING ERRCODE = '42501',
-                  HINT = format('A stream table is refreshed with its owner''s rights: GRANT SELECT on the source to %s, or drop the stream table.', p_role);
+                  HINT = format('A stream table is refreshed with its owner''s rights, and the tables behind a view are read '
+                                || 'directly: GRANT SELECT ON the table(s) TO %s, or drop the stream table.', p_role);
     END IF;
 END
 $$;
@@ -221,10 +222,13 @@ BEGIN
     IF v_owner IS NULL OR (SELECT rolsuper FROM pg_roles WHERE rolname = v_owner) THEN
         RETURN;
     END IF;
-    EXECUTE format('GRANT USAGE ON SCHEMA pgtrickle_changes TO %I', v_owner);
+    IF NOT has_schema_privilege(v_owner, 'pgtrickle_changes', 'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA pgtrickle_changes TO %I', v_owner);
+    END IF;
     FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_dependencies d
                JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = d.source_relid
-              WHERE d.pgt_id = p_pgt_id
+              WHERE d.pgt_id = p_pgt_id AND to_regclass(ct.buffer_table) IS NOT NULL
+                AND NOT has_table_privilege(v_owner, ct.buffer_table, 'SELECT')
     LOOP
         EXECUTE format('GRANT SELECT ON %s TO %I', r.buffer_table, v_owner);
     END LOOP;
@@ -233,8 +237,8 @@ $$;
 
 -- Takes back what _grant_buffers gave p_owner on the buffers of p_sources that none of its
 -- remaining stream tables reads.
-CREATE OR REPLACE FUNCTION pgtrickle._revoke_buffers(p_owner name, p_sources oid[])
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+CREATE OR REPLACE FUNCTION pgtrickle._revoke_buffers(p_owner name, p_sources oid[], p_force boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r record;
 BEGIN
@@ -243,9 +247,9 @@ BEGIN
     END IF;
     FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_change_tracking ct
               WHERE ct.source_relid = ANY (p_sources) AND to_regclass(ct.buffer_table) IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
+                AND (p_force OR NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
                                   JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
-                                 WHERE d.source_relid = ct.source_relid AND pgtrickle._owner(s.pgt_id) = p_owner)
+                                 WHERE d.source_relid = ct.source_relid AND pgtrickle._owner(s.pgt_id) = p_owner))
     LOOP
         EXECUTE format('REVOKE SELECT ON %s FROM %I', r.buffer_table, p_owner);
     END LOOP;
@@ -263,10 +267,12 @@ CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
+-- No SET clause here, on purpose: this function is where a session-level SET made by the user's
+-- code (which survives the apply function's own SET clause) becomes visible and is refused. Every
+-- name below is schema-qualified, so the caller's search_path decides nothing.
 DECLARE
     p record;
-    v_role text := current_setting('role');
-    v_switch boolean;
+    v_session text;
 BEGIN
     SELECT * INTO p FROM pgtrickle._refresh_plan(p_pgt_id, p_initiated_by, p_force_full);
     action := p.action;
@@ -274,29 +280,69 @@ BEGIN
     rows_inserted := 0;
     rows_deleted := 0;
     IF action <> 'NO_DATA' THEN
-        v_switch := p.owner IS DISTINCT FROM current_user;
-        IF v_switch THEN
-            IF NOT pg_has_role(current_user, p.owner, 'MEMBER') THEN
-                RAISE EXCEPTION 'role % cannot refresh stream table % with the rights of its owner %',
-                        current_user, p.st, p.owner
-                    USING ERRCODE = '42501',
-                          HINT = format('Refreshes run with the owner''s rights: GRANT %I TO %I.', p.owner, current_user);
-            END IF;
-            PERFORM set_config('role', p.owner, true);
-        END IF;
-        PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
-        IF action = 'DIFFERENTIAL' THEN
-            EXECUTE p.apply_sql INTO rows_inserted, rows_deleted USING p.frontier, p.old_frontier;
-        ELSE
-            EXECUTE p.apply_sql INTO rows_inserted, rows_deleted;
-        END IF;
-        PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
-        IF v_switch THEN
-            PERFORM set_config('role', v_role, true);
-        END IF;
+        v_session := pgtrickle._session_state();
+        EXECUTE pg_catalog.format('SELECT ins, del FROM pgtrickle_changes.%I($1, $2, $3)', 'apply_' || p_pgt_id)
+           INTO rows_inserted, rows_deleted USING action, p.frontier, p.old_frontier;
+        PERFORM pgtrickle._require_session_state(v_session, p.st);
     END IF;
     history_id := pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
                                             rows_inserted, rows_deleted, p.change_rows, reason, p.fallback);
+END
+$$;
+
+-- The data step of a refresh, as a function owned by the stream table's owner: the user's query runs
+-- with the owner's rights, and PostgreSQL forbids code inside a SECURITY DEFINER function to change
+-- role, so nothing in the query can get back to the caller's (the daemon's) rights.
+CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_function text := format('pgtrickle_changes.%I', 'apply_' || p_pgt_id);
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION %1$s(p_action text, p_now pg_snapshot, p_then pg_snapshot, OUT ins bigint, OUT del bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+DECLARE
+    v_sql text;
+BEGIN
+    SELECT CASE WHEN p_action = 'DIFFERENTIAL' THEN diff_apply_sql ELSE full_apply_sql END INTO v_sql
+      FROM pgtrickle.pgt_stream_tables WHERE pgt_id = %2$s;
+    PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
+    IF p_action = 'DIFFERENTIAL' THEN
+        EXECUTE v_sql INTO ins, del USING p_now, p_then;
+    ELSE
+        EXECUTE v_sql INTO ins, del;
+    END IF;
+    PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
+END
+$body$
+$f$, v_function, p_pgt_id);
+    EXECUTE format('ALTER FUNCTION %s(text, pg_snapshot, pg_snapshot) OWNER TO %I', v_function, pgtrickle._owner(p_pgt_id));
+    EXECUTE format('REVOKE ALL ON FUNCTION %s(text, pg_snapshot, pg_snapshot) FROM PUBLIC', v_function);
+END
+$$;
+
+-- What user code run by a refresh or by IMMEDIATE maintenance could leave behind in the session
+-- of the one who runs it (the daemon, or any writer): a session-level search_path, or temporary
+-- relations that shadow catalog names. Compared before and after; a change aborts the transaction,
+-- which undoes it.
+-- No SET clause (it would hide the session's search_path); every name and operator is qualified.
+CREATE OR REPLACE FUNCTION pgtrickle._session_state()
+RETURNS text LANGUAGE sql VOLATILE AS $$
+    -- IMMEDIATE maintenance creates its own session tables (pgt_ivm_*); they shadow nothing.
+    SELECT pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||)
+           (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()
+               AND c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_')::text
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._require_session_state(p_before text, p_st text)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF pgtrickle._session_state() OPERATOR(pg_catalog.<>) p_before THEN
+        RAISE EXCEPTION 'the defining query of stream table % changed the session (search_path or temporary tables)', p_st
+            USING ERRCODE = '42501',
+                  HINT = 'Functions called by a defining query must not change search_path with SET or create temporary tables.';
+    END IF;
 END
 $$;
 
@@ -337,6 +383,13 @@ BEGIN
     END IF;
     owner := pgtrickle._owner(p_pgt_id);
     PERFORM pgtrickle._require_read(p_pgt_id, owner);
+    PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
+    IF to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id)) IS NULL
+       OR (SELECT pg_get_userbyid(proowner) FROM pg_proc
+            WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id)))
+          IS DISTINCT FROM owner THEN
+        PERFORM pgtrickle._install_apply(p_pgt_id);
+    END IF;
 
     frontier := pgtrickle._frontier_snapshot();
     old_frontier := s.frontier;
@@ -475,6 +528,13 @@ BEGIN
     SELECT p_pgt_id, coalesce(data_timestamp, now()), p_start, clock_timestamp(), 'FULL', 'FAILED', p_initiated_by,
            p_message, p_sqlstate
       FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    -- The owner lost a privilege: it keeps no access to the change buffers of what it cannot read.
+    IF p_sqlstate = '42501' THEN
+        PERFORM pgtrickle._revoke_buffers(pgtrickle._owner(p_pgt_id),
+            ARRAY(SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
+                   WHERE d.pgt_id = p_pgt_id AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
+                     AND NOT has_table_privilege(pgtrickle._owner(p_pgt_id), d.source_relid, 'SELECT')), true);
+    END IF;
     -- A busy stream table (lock, serialisation) is not broken: it does not count.
     IF p_sqlstate IN ('55P03', '40001', '40P01') THEN
         RETURN;
@@ -966,6 +1026,7 @@ BEGIN
     v_owner := pgtrickle._owner(p_pgt_id);
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
     DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id);
     PERFORM pgtrickle._drop_capture_if_unused(s.pgt_relid);
     EXECUTE format('DROP TABLE IF EXISTS %I.%I', s.pgt_schema, s.pgt_name);
     PERFORM pgtrickle._revoke_buffers(v_owner, v_sources);
@@ -1222,7 +1283,9 @@ END
 $$;
 
 -- The internal routines are not part of the API; those that act for a caller check it themselves.
-REVOKE EXECUTE ON FUNCTION pgtrickle._grant_buffers(bigint), pgtrickle._revoke_buffers(name, oid[]),
+DROP FUNCTION IF EXISTS pgtrickle._revoke_buffers(name, oid[]);
+REVOKE EXECUTE ON FUNCTION pgtrickle._grant_buffers(bigint), pgtrickle._revoke_buffers(name, oid[], boolean),
+    pgtrickle._install_apply(bigint),
     pgtrickle._drop_capture_if_unused(oid), pgtrickle._prune_history(double precision, integer) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------------------------
@@ -1353,12 +1416,28 @@ DECLARE
     v_args text;
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'alter');
+    -- Maintenance runs inside the writers' statements, as a trigger of the source tables does: only
+    -- those who could put triggers on every source may have it (their owner, or a superuser).
+    IF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = v_owner), false) THEN
+        PERFORM 1 FROM pgtrickle.pgt_dependencies dep JOIN pg_class c ON c.oid = dep.source_relid
+         WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE' AND NOT pg_has_role(v_owner, c.relowner, 'USAGE');
+        IF FOUND THEN
+            RAISE EXCEPTION 'role % cannot have IMMEDIATE maintenance on tables it does not own: %', v_owner,
+                    (SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
+                       FROM pgtrickle.pgt_dependencies dep JOIN pg_class c ON c.oid = dep.source_relid
+                      WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE' AND NOT pg_has_role(v_owner, c.relowner, 'USAGE'))
+                USING ERRCODE = '42501',
+                      HINT = 'IMMEDIATE maintenance runs inside every writer''s statement, like a trigger on the source; '
+                          || 'use DIFFERENTIAL, or have the owner of the sources create it.';
+        END IF;
+    END IF;
     PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
     EXECUTE format($f$
 CREATE FUNCTION %1$s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
     v_depth integer := coalesce(nullif(current_setting(%2$s, true), ''), '0')::integer;
     v_table text;
+    v_session text;
 BEGIN
     IF TG_WHEN = 'BEFORE' THEN
         IF v_depth = 0 THEN
@@ -1382,12 +1461,15 @@ BEGIN
     END IF;
     PERFORM set_config(%2$s, (v_depth - 1)::text, true);
     IF v_depth <= 1 THEN
+        v_session := pgtrickle._session_state();
         PERFORM pgtrickle._ivm_maintain(%4$s);
+        PERFORM pgtrickle._require_session_state(v_session, %5$L);
     END IF;
     RETURN NULL;
 END
 $body$
-$f$, v_function, v_depth, v_full, p_pgt_id);
+$f$, v_function, v_depth, v_full, p_pgt_id,
+        (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id));
     EXECUTE format('ALTER FUNCTION %s() OWNER TO %I', v_function, v_owner);
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('GRANT EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint) TO %I', v_owner);

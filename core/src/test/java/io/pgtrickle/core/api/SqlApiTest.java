@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pgtrickle.core.lifecycle.RequestProcessor;
 import io.pgtrickle.core.schedule.LeaderLock;
 import io.pgtrickle.core.testing.Db;
+import io.pgtrickle.core.testing.Oracle;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -143,11 +144,174 @@ class SqlApiTest {
                 });
         assertThat(db.queryString("SELECT status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'totals'"))
                 .isEqualTo("ERROR");
-        // Column privileges on the columns used are enough.
+        String buffer = db.queryString("SELECT buffer_table FROM pgtrickle.pgt_change_tracking");
+        assertThat(db.queryString("SELECT has_table_privilege('" + ALICE + "', '" + buffer + "', 'SELECT')"))
+                .as("no access to the changes of a table it can no longer read").isEqualTo("f");
+        // Column privileges are not enough: a change buffer holds the columns of every reader.
         db.exec("GRANT SELECT (customer, amount) ON orders TO " + ALICE);
+        db.api.resume("totals");
+        assertThatThrownBy(() -> db.api.refresh("totals"))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.sqlState()).isEqualTo("42501"));
+        db.exec("GRANT SELECT ON orders TO " + ALICE);
         db.api.resume("totals");
         db.api.refresh("totals");
         db.assertOracle("totals");
+    }
+
+    @Test
+    void immediateMaintenanceIsForTheOwnerOfTheSourcesAndServesEveryWriter() throws Exception {
+        try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
+            assertThatThrownBy(() -> st.execute("CALL pgtrickle.create_stream_table('imm', '" + TOTALS + "', 'calculated', 'IMMEDIATE')"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42501");
+                        assertThat(e.getMessage()).contains("orders");
+                    });
+            st.execute("CREATE TABLE mine (id int PRIMARY KEY, v int)");
+            st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON mine TO " + BOB);
+            st.execute("CALL pgtrickle.create_stream_table('mine_sum', 'SELECT sum(v) AS s, count(*) AS n FROM mine', "
+                    + "'calculated', 'IMMEDIATE')");
+            st.execute("GRANT SELECT ON mine_sum TO " + BOB);
+        }
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            bob.setAutoCommit(false);
+            st.execute("INSERT INTO mine SELECT g, g FROM generate_series(1, 10) g");
+            st.execute("UPDATE mine SET v = v * 2 WHERE id <= 3");
+            assertThat(Oracle.differences(bob, "mine_sum")).isEmpty();
+            bob.commit();
+        }
+        db.assertOracle("mine_sum");
+        assertThat(db.queryString("SELECT tableowner FROM pg_tables WHERE tablename = 'mine_sum'")).isEqualTo(ALICE);
+    }
+
+    // --- attacks by a role holding only LOGIN, SELECT on orders and CREATE on public ---------
+
+    private static final String STEAL = "INSERT INTO public.loot SELECT current_user, "
+            + "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), "
+            + "(SELECT string_agg(note, ',') FROM public.secret)";
+
+    @Test
+    void codeInADefiningQueryCannotGetBackToTheDaemonsRole() throws Exception {
+        db.exec("INSERT INTO secret VALUES (1, 'crown jewels')", "CREATE TABLE loot (who text, su boolean, stolen text)",
+                "GRANT INSERT ON loot TO " + BOB);
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            for (String escape : List.of("pg_catalog.set_config('role', 'none', true)",
+                    "pg_catalog.set_config('role', 'none', false)", "pg_catalog.set_config('role', '" + ALICE + "', false)")) {
+                st.execute("CREATE OR REPLACE FUNCTION public.pwn(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
+                        + "IF i = 1 THEN PERFORM " + escape + "; " + STEAL + "; END IF; RETURN i; END $f$");
+                assertThatThrownBy(() -> st.execute("CALL pgtrickle.create_stream_table('p', 'SELECT id, public.pwn(id) AS x FROM orders')"))
+                        .as(escape).isInstanceOf(SQLException.class);
+            }
+            // Created harmless, made harmful later: the daemon's and a superuser's refreshes still fail.
+            st.execute("CREATE OR REPLACE FUNCTION public.pwn(i int) RETURNS int LANGUAGE sql AS 'SELECT i'");
+            st.execute("CALL pgtrickle.create_stream_table('p', 'SELECT id, public.pwn(id) AS x FROM orders', '1m', 'FULL')");
+            st.execute("CREATE OR REPLACE FUNCTION public.pwn(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
+                    + "IF i = 1 THEN PERFORM pg_catalog.set_config('role', 'none', false); " + STEAL + "; END IF; RETURN i; END $f$");
+        }
+        assertThatThrownBy(() -> db.api.refresh("p", true)).isInstanceOf(PgtException.class);
+        assertThat(db.queryLong("SELECT count(*) FROM loot")).isZero();
+    }
+
+    @Test
+    void codeInADefiningQueryCannotLeaveItsMarkOnTheSessionThatRefreshes() throws Exception {
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            st.execute("CREATE FUNCTION public.mark(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
+                    + "IF i = 1 AND pg_catalog.current_setting('pg_trickle.armed', true) = 'on' THEN "
+                    + "PERFORM pg_catalog.set_config('search_path', 'public, pg_catalog', false); END IF; RETURN i; END $f$");
+            st.execute("CREATE FUNCTION public.shadow(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
+                    + "IF i = 1 AND pg_catalog.current_setting('pg_trickle.armed', true) = 'on' THEN "
+                    + "CREATE TEMP TABLE IF NOT EXISTS pg_locks (x int); END IF; RETURN i; END $f$");
+            st.execute("CALL pgtrickle.create_stream_table('m', 'SELECT id, public.mark(id) AS x FROM orders', '1m', 'FULL')");
+            st.execute("CALL pgtrickle.create_stream_table('t', 'SELECT id, public.shadow(id) AS x FROM orders', '1m', 'FULL')");
+        }
+        try (Connection admin = db.connect(); Statement st = admin.createStatement()) {
+            st.execute("SET pg_trickle.armed = on");
+            String path = queryText(st, "SHOW search_path");
+            // A session-level search_path or a temporary table would outlive the refresh and steer the
+            // daemon's own statements: refused, and undone with the refresh's transaction.
+            for (String name : List.of("m", "t")) {
+                assertThatThrownBy(() -> st.execute("CALL pgtrickle.refresh_stream_table('" + name + "', true)"))
+                        .isInstanceOfSatisfying(SQLException.class, e -> {
+                            assertThat(e.getSQLState()).isEqualTo("42501");
+                            assertThat(e.getMessage()).contains("changed the session");
+                        });
+                assertThat(queryText(st, "SHOW search_path")).isEqualTo(path);
+                assertThat(countOf(st, "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")).isZero();
+            }
+        }
+    }
+
+    @Test
+    void theCallersSearchPathResolvesOnlyTheNamesInItsQuery() throws Exception {
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            for (String[] f : List.of(new String[] {"has_table_privilege(r name, t oid, p text) RETURNS boolean", "r, t, p"},
+                    new String[] {"quote_ident(t text) RETURNS text", "t"},
+                    new String[] {"format_type(t oid, m integer) RETURNS text", "t, m"})) {
+                String name = f[0].substring(0, f[0].indexOf('('));
+                // Harmless to Bob's own calls; fails anyone else's, so the daemon running it fails the request.
+                st.execute("CREATE FUNCTION public." + f[0] + " LANGUAGE plpgsql AS $f$ BEGIN "
+                        + "IF current_user <> '" + BOB + "' THEN RAISE EXCEPTION 'hijacked by %', current_user; END IF; "
+                        + "RETURN pg_catalog." + name + "(" + f[1] + "); END $f$");
+            }
+            st.execute("SET search_path = public, pg_catalog");
+            st.execute("CALL pgtrickle.create_stream_table('q', 'SELECT id FROM orders')");
+        }
+        db.assertOracle("q");
+    }
+
+    @Test
+    void aViewDoesNotOpenTheTablesBehindIt() throws Exception {
+        try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
+            st.execute("CREATE VIEW public.v AS SELECT id, note FROM secret");
+            assertThatThrownBy(() -> st.execute("CALL pgtrickle.create_stream_table('leak', 'SELECT id, note FROM v', initialize => false)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42501");
+                        assertThat(e.getMessage()).contains("secret");
+                    });
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_tracking")).isZero();
+    }
+
+    @Test
+    void aMalformedRequestFailsAloneAndTheQueueGoesOn() throws Exception {
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            st.execute("INSERT INTO pgtrickle.pgt_requests (kind, payload) "
+                    + "VALUES ('create', '{\"name\": \"x\", \"query\": \"SELECT 1\", \"initialize\": \"maybe\"}')");
+            st.execute("INSERT INTO pgtrickle.pgt_requests (kind, payload) VALUES ('create', '{}')");
+            assertThatThrownBy(() -> st.execute("INSERT INTO pgtrickle.pgt_requests (kind, payload) VALUES ('drop_database', '{}')"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+        createAsAlice("totals", TOTALS);
+        db.assertOracle("totals");
+        assertThat(db.queryStrings("SELECT status || ' ' || coalesce(error_sqlstate, '-') FROM pgtrickle.pgt_requests ORDER BY request_id"))
+                .containsExactly("FAILED 22023", "FAILED 22023", "DONE -");
+    }
+
+    @Test
+    void replacingAndDroppingTakeBackAccessToChanges() throws Exception {
+        db.exec("CREATE TABLE staff (id int PRIMARY KEY, name text)", "GRANT SELECT ON staff TO " + ALICE);
+        createAsAlice("a1", "SELECT id, name FROM staff");
+        String staffBuffer = db.queryString("SELECT buffer_table FROM pgtrickle.pgt_change_tracking WHERE source_relid = 'staff'::regclass");
+        // another stream table keeps the staff buffer alive after alice stops reading it
+        db.api.create(CreateOptions.of("adm", "SELECT id, name FROM staff"));
+        assertThat(db.queryString("SELECT has_table_privilege('" + ALICE + "', '" + staffBuffer + "', 'SELECT')")).isEqualTo("t");
+        try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
+            st.execute("CALL pgtrickle.create_or_replace_stream_table('a1', 'SELECT id, customer FROM orders')");
+        }
+        assertThat(db.queryString("SELECT has_table_privilege('" + ALICE + "', '" + staffBuffer + "', 'SELECT')")).isEqualTo("f");
+        db.assertOracle("a1");
+    }
+
+    @Test
+    void aStreamTableWithoutItsStorageIsForSuperusersOnly() throws Exception {
+        createAsAlice("a2", TOTALS);
+        try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
+            st.execute("DROP TABLE a2");
+        }
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            assertThatThrownBy(() -> st.execute("CALL pgtrickle.alter_stream_table('a2', schedule => '5s')"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+        db.api.drop("a2", false);
     }
 
     @Test
@@ -325,6 +489,13 @@ class SqlApiTest {
             Thread.sleep(50);
         }
         return "TIMEOUT";
+    }
+
+    private static String queryText(Statement st, String sql) throws SQLException {
+        try (var rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private static long countOf(Statement st, String sql) throws SQLException {

@@ -26,7 +26,8 @@ ALTER TABLE pgtrickle.pgt_requests ENABLE ROW LEVEL SECURITY;
 -- The daemon connects as the catalog's owner (or a superuser) and so is not subject to these.
 CREATE POLICY pgt_requests_read ON pgtrickle.pgt_requests FOR SELECT USING (requested_by = current_user);
 CREATE POLICY pgt_requests_file ON pgtrickle.pgt_requests FOR INSERT
-    WITH CHECK (requested_by = current_user AND status = 'PENDING' AND result IS NULL);
+    WITH CHECK (requested_by = current_user AND status = 'PENDING' AND result IS NULL
+                AND kind IN ('create', 'create_or_replace', 'create_if_not_exists', 'alter_query'));
 -- A caller that gives up waiting withdraws its request, if the daemon has not started on it.
 CREATE POLICY pgt_requests_withdraw ON pgtrickle.pgt_requests FOR UPDATE
     USING (requested_by = current_user AND status = 'PENDING') WITH CHECK (status = 'CANCELLED');
