@@ -270,8 +270,11 @@ public final class StreamTableCreator {
         if (sql == null && c.mode() == RefreshMode.IMMEDIATE) {
             throw PgtException.internal("the IMMEDIATE maintenance SQL of " + table.display() + " could not be compiled", null);
         }
-        Jdbc.update(conn, "UPDATE pgtrickle.pgt_stream_tables SET ivm_apply_sql = ?, ivm_lock_mode = ?, ivm_lock_reason = ? "
-                + "WHERE pgt_id = ?", sql, lock == null ? null : lock.mode(), lock == null ? null : lock.reason(), id);
+        String explain = sql == null ? "IMMEDIATE maintenance: not possible"
+                : "IMMEDIATE maintenance: lock " + lock.mode() + (lock.reason() == null ? "" : " (" + lock.reason() + ")");
+        Jdbc.update(conn, "UPDATE pgtrickle.pgt_stream_tables SET ivm_apply_sql = ?, ivm_lock_mode = ?, ivm_lock_reason = ?, "
+                + "explain_text = explain_text || E'\\n' || ? WHERE pgt_id = ?",
+                sql, lock == null ? null : lock.mode(), lock == null ? null : lock.reason(), explain, id);
     }
 
     /** Whether PostgreSQL plans the IMMEDIATE SQL; its session tables exist only inside the check. */

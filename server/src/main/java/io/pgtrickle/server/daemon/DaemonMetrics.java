@@ -1,6 +1,7 @@
 package io.pgtrickle.server.daemon;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,7 @@ final class DaemonMetrics implements RefreshListener {
     private final MultiGauge captureLag;
     private final MultiGauge schedule;
     private final MultiGauge status;
+    private final Map<String, AtomicLong> ivmExclusive = new ConcurrentHashMap<>();
     private final CommitClock commitClock = new CommitClock();
 
     DaemonMetrics(ConnectionSource connections, Supplier<Scheduler> scheduler, Supplier<Boolean> leader) {
@@ -146,7 +150,8 @@ final class DaemonMetrics implements RefreshListener {
         List<MultiGauge.Row<?>> statuses = new ArrayList<>();
         List<MultiGauge.Row<?>> periods = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
-                SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name), status, schedule
+                SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name), status, schedule,
+                       refresh_mode = 'IMMEDIATE' AND ivm_lock_mode = 'EXCLUSIVE', ivm_lock_reason, ivm_exclusive_count
                   FROM pgtrickle.pgt_stream_tables""")) {
             while (rs.next()) {
                 String name = rs.getString(1);
@@ -156,10 +161,28 @@ final class DaemonMetrics implements RefreshListener {
                 }
                 period(rs.getString(3)).ifPresent(p ->
                         periods.add(MultiGauge.Row.of(Tags.of("stream_table", name), p.toMillis() / 1000.0)));
+                if (rs.getBoolean(4)) {
+                    exclusiveLocks(name, rs.getString(5)).set(rs.getLong(6));
+                }
             }
         }
         status.register(statuses, true);
         schedule.register(periods, true);
+    }
+
+    /**
+     * The statements an IMMEDIATE stream table maintained under its EXCLUSIVE lock, as counted in the
+     * catalog by the writers' sessions (monotonic, so exported as a counter).
+     */
+    private AtomicLong exclusiveLocks(String streamTable, String reason) {
+        return ivmExclusive.computeIfAbsent(streamTable, name -> {
+            AtomicLong count = new AtomicLong();
+            FunctionCounter.builder("pgtrickle.ivm.lock.fallbacks", count, AtomicLong::get)
+                    .description("Statements maintained under IMMEDIATE's strongest (EXCLUSIVE) lock, by reason")
+                    .tags("stream_table", name, "reason", reason == null ? "unknown" : reason)
+                    .register(registry);
+            return count;
+        });
     }
 
     /** The period of a duration schedule; none for cron, calculated or (never expected) unreadable ones. */

@@ -50,6 +50,23 @@ class DaemonMetricsTest {
     }
 
     @Test
+    void statementsUnderImmediatesExclusiveLockAreCountedByReason() {
+        String url = TestPostgres.newDatabase("metrics_ivm_lock").jdbcUrl();
+        sql(url, "CREATE TABLE a (id int PRIMARY KEY, g int)");
+        StreamTables api = StreamTables.connect(url);
+        api.install();
+        api.create(CreateOptions.of("groups", "SELECT g, count(*) AS n FROM a GROUP BY g")
+                .withRefreshMode(io.pgtrickle.core.api.RefreshMode.IMMEDIATE));
+        api.create(CreateOptions.of("rows", "SELECT id, g FROM a").withRefreshMode(io.pgtrickle.core.api.RefreshMode.IMMEDIATE));
+        sql(url, "INSERT INTO a VALUES (1, 1)", "INSERT INTO a VALUES (2, 1)", "UPDATE a SET g = 2 WHERE id = 1");
+        String scrape = metrics(url).scrape();
+        assertThat(value(scrape, "pgtrickle_ivm_lock_fallbacks_total{reason=\"aggregate: writers share groups\",stream_table=\"public.groups\"}"))
+                .isEqualTo(3);
+        assertThat(scrape).as("ROW mode takes no stream-table lock")
+                .doesNotContainPattern("(?m)^pgtrickle_ivm_lock_fallbacks_total\\{.*public\\.rows");
+    }
+
+    @Test
     void withoutCommitTimestampsCaptureLagCountsFromTheFirstScrapeThatSawTheChange() {
         String url = TestPostgres.newDatabase("metrics_capture_lag").jdbcUrl();
         changesWaitingInOneBufferOnly(url);

@@ -87,6 +87,8 @@ final class Testing {
         api.create(CreateOptions.of("totals", "SELECT id % 2 AS k, sum(v) AS s FROM src GROUP BY id % 2").withSchedule("100ms"));
         api.create(CreateOptions.of("inverse", "SELECT 100 / v AS r FROM src WHERE id = 1").withSchedule("100ms"));
         api.create(CreateOptions.of("noisy", "SELECT id, random() AS r FROM src").withSchedule("100ms")); // AUTO: FULL
+        api.create(CreateOptions.of("at_once", "SELECT count(*) AS n FROM src")
+                .withRefreshMode(io.pgtrickle.core.api.RefreshMode.IMMEDIATE)); // counted under its EXCLUSIVE lock
     }
 
     /** Changes {@code src} and waits until a leading daemon has refreshed (or failed) all three. */
