@@ -12,8 +12,9 @@ import java.sql.Statement;
 
 /**
  * What the random join and query properties share: their database and session, and the life of one
- * case: its schema, the DIFFERENTIAL stream table {@code d} and its FULL twin {@code f}, the
- * batches, the comparisons after each, and dropping it all.
+ * case: its schema, the DIFFERENTIAL stream table {@code d}, its FULL twin {@code f} and its
+ * IMMEDIATE twin {@code i}, the batches, the comparisons (for {@code i} after every statement,
+ * inside the writing transaction), and dropping it all.
  */
 final class TwinChecks implements AutoCloseable {
     final Db db;
@@ -44,19 +45,23 @@ final class TwinChecks implements AutoCloseable {
     void createFullTwinAndRun(String schema, String query, TwinScenario scenario) throws SQLException {
         String d = schema + ".d";
         String f = schema + ".f";
+        String im = schema + ".i";
         session.api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
+        session.api.create(CreateOptions.of(im, query).withRefreshMode(RefreshMode.IMMEDIATE));
         check(d, f, "after create");
+        check(im, f, "after create");
         for (int i = 0; i < scenario.batches().size(); i++) {
-            run(scenario.batches().get(i), schema);
+            run(scenario.batches().get(i), schema, im);
             assertThat(session.api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
                     .isIn("DIFFERENTIAL", "NO_DATA");
             session.api.refresh(f);
             check(d, f, "after batch " + (i + 1));
+            check(im, f, "after batch " + (i + 1));
         }
     }
 
     /**
-     * DIFFERENTIAL == the query (the oracle, over the visible columns) and DIFFERENTIAL == FULL over
+     * DIFFERENTIAL (or IMMEDIATE) == the query (the oracle, over the visible columns) and == FULL over
      * all columns, row identities and hidden aggregate state included; together: FULL == the query.
      */
     void check(String differential, String full, String when) {
@@ -71,7 +76,8 @@ final class TwinChecks implements AutoCloseable {
                 .as("DIFFERENTIAL vs FULL, hidden columns included, %s", when).isEmpty();
     }
 
-    void run(DmlBatch batch, String schema) throws SQLException {
+    /** Runs the batch in one transaction; {@code immediate} must equal its query after every statement. */
+    void run(DmlBatch batch, String schema, String immediate) throws SQLException {
         Connection c = session.connection();
         try (Statement st = c.createStatement()) {
             c.setAutoCommit(false);
@@ -81,6 +87,7 @@ final class TwinChecks implements AutoCloseable {
                 }
                 if (i < batch.statements().size()) {
                     st.execute(batch.statements().get(i).replace("{S}", schema));
+                    assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after statement %d", i + 1).isEmpty();
                 }
             }
             switch (batch.ending()) {
@@ -88,6 +95,7 @@ final class TwinChecks implements AutoCloseable {
                 case ROLLBACK -> c.rollback();
                 case SAVEPOINT_ROLLED_BACK -> {
                     st.execute("ROLLBACK TO SAVEPOINT sp");
+                    assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after ROLLBACK TO SAVEPOINT").isEmpty();
                     c.commit();
                 }
             }

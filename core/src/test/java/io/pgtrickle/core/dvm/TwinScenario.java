@@ -12,9 +12,9 @@ record TwinScenario(List<String> setup, String query, List<DmlBatch> batches) {
     public String toString() {
         StringBuilder sb = new StringBuilder("\n-- schema {S}\n");
         setup.forEach(s -> sb.append(s).append(";\n"));
-        sb.append("-- stream tables {S}.d (DIFFERENTIAL) and {S}.f (FULL) over:\n").append(query).append(";\n");
+        sb.append("-- stream tables {S}.d (DIFFERENTIAL), {S}.f (FULL) and {S}.i (IMMEDIATE) over:\n").append(query).append(";\n");
         for (int i = 0; i < batches.size(); i++) {
-            sb.append("-- batch ").append(i + 1).append(", then refresh both and compare\n")
+            sb.append("-- batch ").append(i + 1).append(", IMMEDIATE compared after each statement, then refresh and compare all\n")
                     .append(batches.get(i)).append('\n');
         }
         return sb.toString();
