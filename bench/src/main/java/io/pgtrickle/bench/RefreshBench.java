@@ -54,7 +54,20 @@ public final class RefreshBench {
         }
     }
 
-    record Report(Map<String, Object> machine, List<Measurement> refresh, List<Capture> capture, double noopRefreshMs) {
+    /** Single-row UPDATEs of the source with and without an IMMEDIATE stream table over it. */
+    record ImmediateWrite(String streamTable, String lockMode, double plainMicros, double immediateMicros) {
+        public double overhead() {
+            return immediateMicros / plainMicros;
+        }
+    }
+
+    static final List<Scenario> IMMEDIATE_SCENARIOS = List.of(
+            new Scenario("filter/projection (keyed)", "SELECT id, v, k FROM events WHERE v % 10 = 0"),
+            new Scenario("2-way join", "SELECT e.id, d.name, e.v FROM events e JOIN dims d ON d.k = e.k WHERE e.v < 500"),
+            new Scenario("GROUP BY, many groups", "SELECT k, count(*) AS n, sum(v) AS total FROM events GROUP BY k"));
+
+    record Report(Map<String, Object> machine, List<Measurement> refresh, List<Capture> capture, double noopRefreshMs,
+                  List<ImmediateWrite> immediate) {
     }
 
     static final List<Scenario> SCENARIOS = List.of(
@@ -94,6 +107,10 @@ public final class RefreshBench {
             int n = 0;
             // --only NAME: the scenarios whose name contains NAME, printed but not recorded (a partial run)
             String only = stringArg(args, "--only", null);
+            if (Arrays.asList(args).contains("--immediate-only")) {  // printed, not recorded
+                immediate(c, api, rows, quick ? 300 : 1_000);
+                return;
+            }
             for (Scenario s : SCENARIOS.stream().filter(x -> only == null || x.name().contains(only)).toList()) {
                 String st = "st" + n;
                 String mv = "mv" + n++;
@@ -112,10 +129,11 @@ public final class RefreshBench {
             if (only != null) {
                 return;
             }
+            List<ImmediateWrite> immediate = immediate(c, api, rows, quick ? 300 : 1_000);
             List<Capture> capture = capture(c, api, quick ? 1_000 : 3_000, quick ? 10_000 : 50_000);
             double noop = noopRefresh(c, api);
             OUT.printf("no-op refresh: %.2f ms%n", noop);
-            Report report = new Report(machine, refresh, capture, noop);
+            Report report = new Report(machine, refresh, capture, noop, immediate);
             write(report, String.join(" ", args));
         } finally {
             if (pg != null) {
@@ -246,6 +264,49 @@ public final class RefreshBench {
         return (System.nanoTime() - start) / 1e6;
     }
 
+    /**
+     * The cost IMMEDIATE adds to a writer: single-row UPDATEs of random rows of {@code events}, timed
+     * without any stream table and with one IMMEDIATE stream table, alternating, median of 3 rounds.
+     */
+    static List<ImmediateWrite> immediate(Connection c, StreamTables api, int rows, int updates) throws SQLException {
+        OUT.printf("measuring IMMEDIATE write overhead (%d single-row UPDATEs of %,d rows) ...%n", updates, rows);
+        List<ImmediateWrite> out = new ArrayList<>();
+        for (Scenario s : IMMEDIATE_SCENARIOS) {
+            double[] plain = new double[3];
+            double[] maintained = new double[3];
+            String mode = "";
+            for (int round = 0; round < 3; round++) {
+                plain[round] = randomUpdates(c, rows, updates, round);
+                api.create(CreateOptions.of("imm_st", s.query()).withRefreshMode(RefreshMode.IMMEDIATE));
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                        "SELECT ivm_lock_mode FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'imm_st'")) {
+                    rs.next();
+                    mode = rs.getString(1);
+                }
+                maintained[round] = randomUpdates(c, rows, updates, round + 10);
+                api.drop("imm_st", false);
+            }
+            ImmediateWrite w = new ImmediateWrite(s.name(), mode, median(plain) * 1000 / updates,
+                    median(maintained) * 1000 / updates);
+            out.add(w);
+            OUT.printf("IMMEDIATE %-26s lock %-9s  plain %7.1f µs  with stream table %8.1f µs  %5.1fx%n",
+                    w.streamTable(), w.lockMode(), w.plainMicros(), w.immediateMicros(), w.overhead());
+        }
+        return out;
+    }
+
+    private static double randomUpdates(Connection c, int rows, int count, int seed) throws SQLException {
+        java.util.Random random = new java.util.Random(seed);
+        long start = System.nanoTime();
+        try (PreparedStatement ps = c.prepareStatement("UPDATE events SET v = (v + 1) % 1000 WHERE id = ?")) {
+            for (int i = 0; i < count; i++) {
+                ps.setLong(1, 1 + random.nextInt(rows));
+                ps.executeUpdate();
+            }
+        }
+        return (System.nanoTime() - start) / 1e6;
+    }
+
     private static double noopRefresh(Connection c, StreamTables api) throws SQLException {
         api.create(CreateOptions.of("noop_st", "SELECT k, count(*) AS n FROM events GROUP BY k"));
         double[] t = new double[30];
@@ -304,8 +365,15 @@ public final class RefreshBench {
         }
         md.append(String.format("%n## No-op refresh%n%nA refresh that finds no captured change (NO_DATA), median of 30: **%.2f ms**.%n",
                 r.noopRefreshMs()));
+        md.append("\n## IMMEDIATE: cost per writing statement\n\nSingle-row UPDATEs of random rows of the source, "
+                + "without and with one IMMEDIATE stream table over it (docs/IMMEDIATE.md); median of 3 alternating rounds.\n\n"
+                + "| Stream table | Lock | without µs/statement | with µs/statement | ratio |\n|---|---|---|---|---|\n");
+        for (ImmediateWrite w : r.immediate()) {
+            md.append(String.format("| %s | %s | %.1f | %.1f | %.1f× |%n", w.streamTable(), w.lockMode(), w.plainMicros(),
+                    w.immediateMicros(), w.overhead()));
+        }
         md.append("\n## Not measured yet\n\nCharts, `REFRESH MATERIALIZED VIEW CONCURRENTLY`, COPY, the scheduler tick with "
-                + "100/1,000 stream tables, freshness latency, IMMEDIATE and TPC-H (issue 7).\n");
+                + "100/1,000 stream tables, freshness latency and TPC-H (issue 7).\n");
         Files.writeString(Path.of("docs", "BENCHMARK.md"), md.toString());
         OUT.println("wrote bench/results.json and docs/BENCHMARK.md");
     }

@@ -47,7 +47,8 @@ public enum Setting {
             "The daemon deletes pgt_refresh_history rows that started longer ago than this, in batches of at most "
                     + "10,000 rows, each its own short transaction."),
     HISTORY_PRUNE_INTERVAL_SECONDS("pg_trickle.history_prune_interval_seconds", "60", "integer seconds, 0-86400 (0 = off)",
-            "How often the leading daemon prunes the refresh history. Both history settings are read at every run."),
+            "How often the leading daemon prunes the refresh history. Both history settings are read at every run. "
+                    + "Also accepted as pg_trickle.history_prune_interval_s.", "pg_trickle.history_prune_interval_s"),
     REQUEST_TIMEOUT_SECONDS("pg_trickle.request_timeout_seconds", "60", "number of seconds, > 0",
             "How long CALL pgtrickle.create_stream_table(...) and the other SQL procedures that need the daemon wait "
                     + "for it to take up their request; a request still waiting then is withdrawn and the call fails. "
@@ -64,8 +65,15 @@ public enum Setting {
     private final String defaultValue;
     private final String type;
     private final String description;
+    /** A second name read when the setting itself is not set; null for none. */
+    private final String alias;
 
     Setting(String name, String defaultValue, String type, String description) {
+        this(name, defaultValue, type, description, null);
+    }
+
+    Setting(String name, String defaultValue, String type, String description, String alias) {
+        this.alias = alias;
         this.name = name;
         this.defaultValue = defaultValue;
         this.type = type;
@@ -93,8 +101,10 @@ public enum Setting {
      * A fresh connection sees database- and role-level values set since the last one.
      */
     public String current(java.sql.Connection conn) throws java.sql.SQLException {
-        try (java.sql.PreparedStatement ps = conn.prepareStatement("SELECT nullif(current_setting(?, true), '')")) {
+        try (java.sql.PreparedStatement ps = conn.prepareStatement(
+                "SELECT coalesce(nullif(current_setting(?, true), ''), nullif(current_setting(?, true), ''))")) {
             ps.setString(1, name);
+            ps.setString(2, alias == null ? name : alias);
             try (java.sql.ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 String v = rs.getString(1);

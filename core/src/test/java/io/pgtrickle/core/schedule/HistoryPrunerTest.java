@@ -39,6 +39,12 @@ class HistoryPrunerTest {
         assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history")).isEqualTo(recent).isEqualTo(101);
         assertThat(pruner.run().batches()).isEmpty();
 
+        // The interval under its short name too (as the issue spells it); the long name wins when both are set.
+        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.history_prune_interval_s = 15");
+        assertThat(pruner.settings().interval()).isEqualTo(Duration.ofSeconds(15));
+        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.history_prune_interval_seconds = 20");
+        assertThat(pruner.settings().interval()).isEqualTo(Duration.ofSeconds(20));
+
         db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.history_retention_days = 5");
         assertThat(pruner.run().deleted()).isEqualTo(100);
         db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.history_retention_days = 0");
