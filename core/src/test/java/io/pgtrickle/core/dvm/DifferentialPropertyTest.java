@@ -23,7 +23,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 /**
  * Random tables (keyed or keyless, nullable columns, duplicates), random queries from the grammar
  * DIFFERENTIAL supports (including inner, self, cross, non-equi and 3-way joins), and random DML batches (inserts, updates of key and non-key columns,
- * deletes, rolled-back transactions). After every batch: DIFFERENTIAL == FULL == the query.
+ * deletes, rolled-back transactions). After every batch: DIFFERENTIAL == FULL == IMMEDIATE == the query;
+ * the IMMEDIATE twin also after every statement, inside the writing transaction.
  *
  * <p>150 tries by default; {@code mvn -B -pl core test -Plong-properties} runs 50,000.
  */
@@ -65,12 +66,14 @@ class DifferentialPropertyTest {
         try {
             db.api.create(CreateOptions.of(schema + ".d", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
             db.api.create(CreateOptions.of(schema + ".f", query).withRefreshMode(RefreshMode.FULL));
+            db.api.create(CreateOptions.of(schema + ".i", query).withRefreshMode(RefreshMode.IMMEDIATE));
             for (int b = 0; b < scenario.batches().size(); b++) {
-                runBatch(scenario.batches().get(b), scenario.rollbacks().get(b), table);
+                runBatch(scenario.batches().get(b), scenario.rollbacks().get(b), table, schema + ".i");
                 assertThat(db.api.refresh(schema + ".d").action()).isIn("DIFFERENTIAL", "NO_DATA");
                 db.api.refresh(schema + ".f");
                 assertThat(Oracle.differences(db, schema + ".d")).as("DIFFERENTIAL vs query after batch %d", b).isEmpty();
                 assertThat(Oracle.differences(db, schema + ".f")).as("FULL vs query after batch %d", b).isEmpty();
+                assertThat(Oracle.differences(db, schema + ".i")).as("IMMEDIATE vs query after batch %d", b).isEmpty();
             }
         } finally {
             db.api.list().stream().filter(st -> st.schema().equals(schema))
@@ -79,11 +82,13 @@ class DifferentialPropertyTest {
         }
     }
 
-    private static void runBatch(List<String> statements, boolean rollback, String table) throws SQLException {
+    /** Runs one batch in a transaction; the IMMEDIATE twin must equal its query after every statement. */
+    private static void runBatch(List<String> statements, boolean rollback, String table, String immediate) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             for (String s : statements) {
                 st.execute(s.replace("{T}", table).replace("{U}", table.replace(".t", ".u")));
+                assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after %s", s).isEmpty();
             }
             if (rollback) {
                 c.rollback();
