@@ -741,6 +741,34 @@ BEGIN
 END
 $$;
 
+-- Whether a type's values enter a row identity hash by value. The extended hashes of 8-byte
+-- integers and of the types built on them (timestamps, times, intervals, money, xid8, pg_lsn) fold
+-- the value to 32 bits before hashing (hashint8extended), so about 100,000 distinct values already
+-- give a likely collision; those are hashed through their text form, like types without a hash
+-- operator class.
+CREATE OR REPLACE FUNCTION pgtrickle._type_identity_hashable(p_type oid)
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t pg_type%ROWTYPE;
+BEGIN
+    SELECT * INTO t FROM pg_type WHERE oid = p_type;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF t.typtype = 'd' THEN
+        RETURN pgtrickle._type_identity_hashable(t.typbasetype);
+    END IF;
+    IF t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc THEN
+        RETURN pgtrickle._type_identity_hashable(t.typelem);
+    END IF;
+    IF t.typnamespace = 'pg_catalog'::regnamespace
+       AND t.typname IN ('int8', 'timestamp', 'timestamptz', 'time', 'timetz', 'interval', 'money', 'xid8', 'pg_lsn') THEN
+        RETURN false;
+    END IF;
+    RETURN pgtrickle._type_hashable(p_type);
+END
+$$;
+
 -- Whether scheduled refreshes run: pg_trickle.enabled as this session sees it, with a database-level
 -- setting (ALTER DATABASE ... SET) taking effect without reconnecting the long-lived scheduler session.
 CREATE OR REPLACE FUNCTION pgtrickle._scheduler_enabled()

@@ -94,7 +94,7 @@ public final class QueryCompiler {
         columns.add(new StorageColumn("__pgt_hash", "bigint", null, false));
         String hash = RowHash.of(qualified("q", q), textExactHashable(q));
         String cols = columnList("h", q);
-        String full = "SELECT hashint8extended(h.__pgt_h, row_number() OVER (PARTITION BY h.__pgt_h) - 1) AS __pgt_row_id, "
+        String full = "SELECT " + RowHash.ordinal("h.__pgt_h", "row_number() OVER (PARTITION BY h.__pgt_h) - 1") + " AS __pgt_row_id, "
                 + cols + ", h.__pgt_h AS __pgt_hash FROM (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + q.canonicalQuery() + ") q) h";
         if (root == null || reason != null) {
@@ -105,7 +105,7 @@ public final class QueryCompiler {
                 + ") q), c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
                 + " AS __pgt_old FROM c)"
-                + " SELECT hashint8extended(o.__pgt_h, __pgt_k) AS __pgt_row_id,"
+                + " SELECT " + RowHash.ordinal("o.__pgt_h", "__pgt_k") + " AS __pgt_row_id,"
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
                 + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
                 + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS __pgt_k";
@@ -223,7 +223,7 @@ public final class QueryCompiler {
                 }
                 st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + RowHash.aliased(expressions, g) + " FROM " + fromSql);
                 try (PreparedStatement ps = conn.prepareStatement("""
-                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid) FROM pg_attribute a
+                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_identity_hashable(a.atttypid) FROM pg_attribute a
                          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {
                     ps.setString(1, "pg_temp." + view);
                     try (ResultSet rs = ps.executeQuery()) {

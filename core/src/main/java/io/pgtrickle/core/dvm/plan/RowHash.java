@@ -23,6 +23,20 @@ final class RowHash {
         return String.join(", ", out);
     }
 
+    /**
+     * Identity of the {@code ordinal}-th of equal rows (from 0) with content hash {@code hash}. The
+     * content hash keeps all its 64 bits (hashint8extended would fold it to 32 first, and at a few
+     * hundred thousand rows two contents would share an identity); the ordinal is hashed with a seed
+     * of its own, since with seed 0 the hash of a small ordinal equals the content hash of a
+     * one-integer row (ROW(1) at ordinal 1 and ROW(0) at ordinal 0 both gave 0).
+     */
+    static String ordinal(String hash, String ordinal) {
+        return "(" + hash + " # hashint8extended((" + ordinal + ")::bigint, " + ORDINAL_SEED + "))";
+    }
+
+    /** 'pgtrickl' in ASCII. */
+    private static final long ORDINAL_SEED = 0x7067747269636b6cL;
+
     static String of(List<String> expressions, List<Boolean> hashable) {
         if (expressions.isEmpty()) {
             return SINGLETON;
