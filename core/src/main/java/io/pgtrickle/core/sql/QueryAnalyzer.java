@@ -113,7 +113,7 @@ public final class QueryAnalyzer {
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
-                       pgtrickle._type_identity_hashable(a.atttypid)
+                       pgtrickle._type_hashable(a.atttypid, true)
                   FROM pg_attribute a
                   JOIN pg_type t ON t.oid = a.atttypid
                   LEFT JOIN pg_collation co ON co.oid = a.attcollation

@@ -714,39 +714,12 @@ END
 $$;
 
 -- Whether values of a type can be hashed by hash_record_extended. Types without a default hash
--- operator class (json, point, xml ...) are hashed through their text form instead.
-CREATE OR REPLACE FUNCTION pgtrickle._type_hashable(p_type oid)
-RETURNS boolean LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    t pg_type%ROWTYPE;
-BEGIN
-    SELECT * INTO t FROM pg_type WHERE oid = p_type;
-    IF NOT FOUND THEN
-        RETURN false;
-    END IF;
-    IF t.typtype = 'd' THEN
-        RETURN pgtrickle._type_hashable(t.typbasetype);
-    END IF;
-    IF t.typtype = 'e' THEN
-        RETURN true;
-    END IF;
-    IF t.typtype = 'c' OR t.typtype = 'p' OR t.typtype = 'r' OR t.typtype = 'm' THEN
-        RETURN false;  -- composite, pseudo, range, multirange: text form is always safe
-    END IF;
-    IF t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc THEN
-        RETURN pgtrickle._type_hashable(t.typelem);
-    END IF;
-    RETURN EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
-                    WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = p_type);
-END
-$$;
-
--- Whether a type's values enter a row identity hash by value. The extended hashes of 8-byte
--- integers and of the types built on them (timestamps, times, intervals, money, xid8, pg_lsn) fold
--- the value to 32 bits before hashing (hashint8extended), so about 100,000 distinct values already
--- give a likely collision; those are hashed through their text form, like types without a hash
--- operator class.
-CREATE OR REPLACE FUNCTION pgtrickle._type_identity_hashable(p_type oid)
+-- operator class (json, point, xml ...) are hashed through their text form instead. For a row
+-- identity (p_for_identity) also the types whose extended hash folds the value to 32 bits first
+-- (hashint8extended: bigint and the timestamps, times, intervals, money, xid8 and pg_lsn built on
+-- it), where about 100,000 distinct values already give a likely collision.
+DROP FUNCTION IF EXISTS pgtrickle._type_hashable(oid);
+CREATE OR REPLACE FUNCTION pgtrickle._type_hashable(p_type oid, p_for_identity boolean DEFAULT false)
 RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t pg_type%ROWTYPE;
@@ -756,16 +729,23 @@ BEGIN
         RETURN false;
     END IF;
     IF t.typtype = 'd' THEN
-        RETURN pgtrickle._type_identity_hashable(t.typbasetype);
+        RETURN pgtrickle._type_hashable(t.typbasetype, p_for_identity);
+    END IF;
+    IF t.typtype = 'e' THEN
+        RETURN true;
+    END IF;
+    IF t.typtype = 'c' OR t.typtype = 'p' OR t.typtype = 'r' OR t.typtype = 'm' THEN
+        RETURN false;  -- composite, pseudo, range, multirange: text form is always safe
     END IF;
     IF t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc THEN
-        RETURN pgtrickle._type_identity_hashable(t.typelem);
+        RETURN pgtrickle._type_hashable(t.typelem, p_for_identity);
     END IF;
-    IF t.typnamespace = 'pg_catalog'::regnamespace
+    IF p_for_identity AND t.typnamespace = 'pg_catalog'::regnamespace
        AND t.typname IN ('int8', 'timestamp', 'timestamptz', 'time', 'timetz', 'interval', 'money', 'xid8', 'pg_lsn') THEN
         RETURN false;
     END IF;
-    RETURN pgtrickle._type_hashable(p_type);
+    RETURN EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                    WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = p_type);
 END
 $$;
 

@@ -223,7 +223,7 @@ public final class QueryCompiler {
                 }
                 st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + RowHash.aliased(expressions, g) + " FROM " + fromSql);
                 try (PreparedStatement ps = conn.prepareStatement("""
-                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_identity_hashable(a.atttypid) FROM pg_attribute a
+                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid, true) FROM pg_attribute a
                          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {
                     ps.setString(1, "pg_temp." + view);
                     try (ResultSet rs = ps.executeQuery()) {
