@@ -292,7 +292,10 @@ $$;
 
 -- The data step of a refresh, as a function owned by the stream table's owner: the user's query runs
 -- with the owner's rights, and PostgreSQL forbids code inside a SECURITY DEFINER function to change
--- role, so nothing in the query can get back to the caller's (the daemon's) rights.
+-- role, so nothing in the query can get back to the caller's (the daemon's) rights. No pinned
+-- search_path: the functions a defining query calls see the session's, as in a plain query (the
+-- stored SQL itself is fully qualified); only the owner and superusers may execute it, so no
+-- less privileged caller can steer it.
 CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -300,19 +303,19 @@ DECLARE
 BEGIN
     EXECUTE format($f$
 CREATE OR REPLACE FUNCTION %1$s(p_action text, p_now pg_snapshot, p_then pg_snapshot, OUT ins bigint, OUT del bigint)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $body$
 DECLARE
     v_sql text;
 BEGIN
     SELECT CASE WHEN p_action = 'DIFFERENTIAL' THEN diff_apply_sql ELSE full_apply_sql END INTO v_sql
       FROM pgtrickle.pgt_stream_tables WHERE pgt_id = %2$s;
-    PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
+    PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'on', true);
     IF p_action = 'DIFFERENTIAL' THEN
         EXECUTE v_sql INTO ins, del USING p_now, p_then;
     ELSE
         EXECUTE v_sql INTO ins, del;
     END IF;
-    PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
+    PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'off', true);
 END
 $body$
 $f$, v_function, p_pgt_id);
@@ -384,10 +387,9 @@ BEGIN
     owner := pgtrickle._owner(p_pgt_id);
     PERFORM pgtrickle._require_read(p_pgt_id, owner);
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
-    IF to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id)) IS NULL
-       OR (SELECT pg_get_userbyid(proowner) FROM pg_proc
-            WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id)))
-          IS DISTINCT FROM owner THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_proc
+                    WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id))
+                      AND pg_get_userbyid(proowner) = owner AND proconfig IS NULL) THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
 
@@ -741,7 +743,8 @@ BEGIN
         RETURN pgtrickle._type_hashable(t.typelem, p_for_identity);
     END IF;
     IF p_for_identity AND t.typnamespace = 'pg_catalog'::regnamespace
-       AND t.typname IN ('int8', 'timestamp', 'timestamptz', 'time', 'timetz', 'interval', 'money', 'xid8', 'pg_lsn') THEN
+       AND t.typname IN ('int8', 'timestamp', 'timestamptz', 'time', 'timetz', 'interval', 'money', 'xid8', 'pg_lsn',
+                         'numeric') THEN  -- numeric's hash ignores the sign: 1 and -1 collide
         RETURN false;
     END IF;
     RETURN EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod

@@ -32,13 +32,13 @@ final class AlgebraicAggregateSql {
     private final Aggregate a;
     private final List<AggregateCall> calls;
     private final List<String> argTypes;
-    private final List<Boolean> keyHashable;
+    private final List<RowHash.Form> keyForms;
 
-    AlgebraicAggregateSql(Aggregate a, List<AggregateCall> calls, List<String> argTypes, List<Boolean> keyHashable) {
+    AlgebraicAggregateSql(Aggregate a, List<AggregateCall> calls, List<String> argTypes, List<RowHash.Form> keyForms) {
         this.a = a;
         this.calls = calls;
         this.argTypes = argTypes;
-        this.keyHashable = keyHashable;
+        this.keyForms = keyForms;
     }
 
     /** Hidden columns: the group's row count, then each call's state. */
@@ -122,7 +122,7 @@ final class AlgebraicAggregateSql {
                 + String.join(", ", d) + " FROM (" + rows + ") q"
                 + (a.scalar() ? "" : " GROUP BY " + g.stream().map(k -> "q." + k).collect(Collectors.joining(", ")));
         // (2) merged with the stored state of each group
-        String rid = RowHash.of(g.stream().map(k -> "d." + k).toList(), keyHashable);
+        String rid = RowHash.of(g.stream().map(k -> "d." + k).toList(), keyForms);
         List<String> m = new ArrayList<>();
         m.add(rid + " AS __pgt_rid");
         m.add("coalesce(s.__pgt_count, 0) + coalesce(d.__pgt_dn, 0) AS __pgt_n");

@@ -73,7 +73,8 @@ public final class QueryCompiler {
         } catch (SQLException e) {
             return multiset(storage, query, null, "cannot type the GROUP BY expressions: " + e.getMessage());
         }
-        List<Boolean> keyHashable = types.subList(0, aggregate.keys().size()).stream().map(TypeInfo::hashable).toList();
+        List<RowHash.Form> keyForms = types.subList(0, aggregate.keys().size()).stream()
+                .map(t -> RowHash.form(t.type(), t.hashable(), false)).toList();
         List<String> argTypes = types.subList(aggregate.keys().size(), types.size()).stream().map(TypeInfo::type).toList();
         boolean algebraic = aggregate.having() == null && calls.stream().allMatch(AggregateCall::algebraic);
         for (int i = 0; i < calls.size(); i++) {
@@ -83,10 +84,10 @@ public final class QueryCompiler {
             }
         }
         if (algebraic && reason == null) {
-            return algebraicAggregate(storage, query, aggregate, new AlgebraicAggregateSql(aggregate, calls, argTypes, keyHashable),
-                    keyHashable);
+            return algebraicAggregate(storage, query, aggregate, new AlgebraicAggregateSql(aggregate, calls, argTypes, keyForms),
+                    keyForms);
         }
-        return aggregate(storage, query, aggregate, keyHashable, reason);
+        return aggregate(storage, query, aggregate, keyForms, reason);
     }
 
     private CompiledQuery multiset(QualifiedName storage, ResolvedQuery q, LinearOperator root, String reason) {
@@ -133,12 +134,12 @@ public final class QueryCompiler {
         return new CompiledQuery(Shape.DISTINCT, columns, full, window.with(changes), null, root, null);
     }
 
-    private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<Boolean> keyHashable,
+    private CompiledQuery aggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, List<RowHash.Form> keyForms,
                                     String reason) {
         List<StorageColumn> columns = visible(q);
         String where = a.whereSql() == null ? "" : " WHERE " + a.whereSql();
         String groupBy = a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys());
-        String full = "SELECT " + RowHash.of(a.keys(), keyHashable) + " AS __pgt_row_id, "
+        String full = "SELECT " + RowHash.of(a.keys(), keyForms) + " AS __pgt_row_id, "
                 + a.written().items().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy
@@ -168,7 +169,7 @@ public final class QueryCompiler {
         String present = f + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
         String on = a.scalar() ? "true" : joinOn(f, xKeys, g);
         String changes = "WITH __pgt_aff AS (" + affected + "), __pgt_fresh AS (" + fresh + ")"
-                + " SELECT " + RowHash.of(xKeys, keyHashable) + " AS __pgt_row_id,"
+                + " SELECT " + RowHash.of(xKeys, keyForms) + " AS __pgt_row_id,"
                 + " CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
                 + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
@@ -193,13 +194,13 @@ public final class QueryCompiler {
     }
 
     private CompiledQuery algebraicAggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, AlgebraicAggregateSql sql,
-                                             List<Boolean> keyHashable) {
+                                             List<RowHash.Form> keyForms) {
         List<StorageColumn> columns = visible(q);
         List<AlgebraicAggregateSql.Aux> aux = sql.auxiliaries();
         aux.forEach(x -> columns.add(new StorageColumn(x.name(), x.type(), null, false)));
         String where = a.whereSql() == null ? "" : " WHERE " + a.whereSql();
         String groupBy = a.scalar() ? "" : " GROUP BY " + String.join(", ", a.keys());
-        String full = "SELECT " + RowHash.of(a.keys(), keyHashable) + " AS __pgt_row_id, "
+        String full = "SELECT " + RowHash.of(a.keys(), keyForms) + " AS __pgt_row_id, "
                 + a.written().items().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
                 + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
@@ -256,12 +257,12 @@ public final class QueryCompiler {
      * are equal (and hash alike) but are different rows to store, so numeric goes through its text
      * (which, unlike float or timestamptz text, depends on no session setting).
      */
-    private static List<Boolean> textExactHashable(ResolvedQuery q) {
-        return q.columns().stream().map(c -> c.hashable() && !c.type().startsWith("numeric")).toList();
+    private static List<RowHash.Form> textExactHashable(ResolvedQuery q) {
+        return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), true)).toList();
     }
 
-    private static List<Boolean> hashable(ResolvedQuery q) {
-        return q.columns().stream().map(OutputColumn::hashable).toList();
+    private static List<RowHash.Form> hashable(ResolvedQuery q) {
+        return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), false)).toList();
     }
 
     private static String columnList(String alias, ResolvedQuery q) {

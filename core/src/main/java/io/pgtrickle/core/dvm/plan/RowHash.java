@@ -37,13 +37,43 @@ final class RowHash {
     /** 'pgtrickl' in ASCII. */
     private static final long ORDINAL_SEED = 0x7067747269636b6cL;
 
-    static String of(List<String> expressions, List<Boolean> hashable) {
+    /** How one value enters an identity hash. */
+    enum Form {
+        /** By value: the type's own hash keeps every bit and tells apart what equality does. */
+        VALUE,
+        /** Through its text: no hash opclass, a hash folded to 32 bits, or (multiset) numeric's scale. */
+        TEXT,
+        /**
+         * Numeric as a key: equal values must hash alike whatever their scale (1.0 = 1.00), but
+         * PostgreSQL's numeric hash ignores the sign (1 and -1 collide); its text after trim_scale
+         * has neither problem.
+         */
+        NUMERIC
+    }
+
+    /**
+     * The form for a value of {@code type}; {@code hashable} is pgtrickle._type_hashable(type, true);
+     * {@code scaleSensitive} for rows of a multiset, where 2 and 2.0 are different rows to store.
+     */
+    static Form form(String type, boolean hashable, boolean scaleSensitive) {
+        if (type.equals("numeric") || type.startsWith("numeric(")) {
+            return scaleSensitive ? Form.TEXT : Form.NUMERIC;
+        }
+        return hashable ? Form.VALUE : Form.TEXT;
+    }
+
+    static String of(List<String> expressions, List<Form> forms) {
         if (expressions.isEmpty()) {
             return SINGLETON;
         }
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < expressions.size(); i++) {
-            parts.add(hashable.get(i) ? expressions.get(i) : "(" + expressions.get(i) + ")::text");
+            String e = expressions.get(i);
+            parts.add(switch (forms.get(i)) {
+                case VALUE -> e;
+                case TEXT -> "(" + e + ")::text";
+                case NUMERIC -> "trim_scale(" + e + ")::text";
+            });
         }
         return "hash_record_extended(ROW(" + String.join(", ", parts) + "), 0)";
     }
