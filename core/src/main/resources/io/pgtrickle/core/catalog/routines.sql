@@ -1353,6 +1353,7 @@ DECLARE
     v_table text;
     v_full text := 'pg_trickle.ivm_full_' || p_pgt_id;
     v_next text;
+    v_prepared text;
 BEGIN
     SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
@@ -1370,7 +1371,13 @@ BEGIN
         -- transaction's xids" to "none" (pg_current_snapshot() may count this transaction as
         -- visible once a later one has committed, so it cannot be the lower bound).
         v_next := (pg_current_xact_id()::text::numeric + 1)::text;
-        EXECUTE s.ivm_apply_sql INTO v_ins, v_del USING (v_next || ':' || v_next || ':')::pg_snapshot, '1:1:'::pg_snapshot;
+        -- Prepared once per session (and SQL version): planning the statement would otherwise cost
+        -- more than running it on a one-row change. PostgreSQL re-plans it when a table changes.
+        v_prepared := 'pgt_ivm_' || p_pgt_id || '_' || left(md5(s.ivm_apply_sql), 12);
+        IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
+            EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot) AS %s', v_prepared, s.ivm_apply_sql);
+        END IF;
+        EXECUTE format('EXECUTE %I(%L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:') INTO v_ins, v_del;
     END IF;
     PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     FOREACH v_table IN ARRAY v_tables LOOP
