@@ -295,7 +295,8 @@ $$;
 -- role, so nothing in the query can get back to the caller's (the daemon's) rights. No pinned
 -- search_path: the functions a defining query calls see the session's, as in a plain query (the
 -- stored SQL itself is fully qualified); only the owner and superusers may execute it, so no
--- less privileged caller can steer it.
+-- less privileged caller can steer it. No JIT: the estimates of a refresh's CTEs are those of large
+-- inputs, and compiling would cost tens of milliseconds on every small refresh.
 CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -303,7 +304,7 @@ DECLARE
 BEGIN
     EXECUTE format($f$
 CREATE OR REPLACE FUNCTION %1$s(p_action text, p_now pg_snapshot, p_then pg_snapshot, OUT ins bigint, OUT del bigint)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $body$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS $body$
 DECLARE
     v_sql text;
 BEGIN
@@ -389,7 +390,7 @@ BEGIN
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
     IF NOT EXISTS (SELECT 1 FROM pg_proc
                     WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id))
-                      AND pg_get_userbyid(proowner) = owner AND proconfig IS NULL) THEN
+                      AND pg_get_userbyid(proowner) = owner AND proconfig = '{jit=off}') THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
 
@@ -1336,6 +1337,9 @@ BEGIN
     IF to_regclass('pg_temp.' || quote_ident(v_name)) IS NULL THEN
         EXECUTE format('CREATE TEMP TABLE %I (__pgt_change_id bigint, __pgt_xid xid8 NOT NULL, '
                        || '__pgt_action "char" NOT NULL, LIKE %s)', v_name, p_source::regclass);
+        -- Analysed while empty: the planner then sizes it by its actual pages, i.e. as the few rows
+        -- of one statement, instead of assuming ten pages of them and scanning the sources whole.
+        EXECUTE format('ANALYZE pg_temp.%I', v_name);
     END IF;
     RETURN v_name;
 END
@@ -1354,6 +1358,7 @@ DECLARE
     v_full text := 'pg_trickle.ivm_full_' || p_pgt_id;
     v_next text;
     v_prepared text;
+    v_settings text[];
 BEGIN
     SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
@@ -1377,7 +1382,22 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
             EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot) AS %s', v_prepared, s.ivm_apply_sql);
         END IF;
+        -- One generic plan per session, made for a statement's few rows: nested loops over the
+        -- indexes of the sources and of the stream table. The planner cannot see that the CTEs hold
+        -- a handful of rows and would hash the whole stream table for every statement; and a custom
+        -- plan would be re-planned at every statement (the parameters, snapshots, tell it nothing).
+        -- No JIT either: the estimates are those of large inputs, and compiling costs tens of ms.
+        v_settings := ARRAY[current_setting('plan_cache_mode'), current_setting('enable_hashjoin'),
+                            current_setting('enable_mergejoin'), current_setting('jit')];
+        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+        PERFORM set_config('enable_hashjoin', 'off', true);
+        PERFORM set_config('enable_mergejoin', 'off', true);
+        PERFORM set_config('jit', 'off', true);
         EXECUTE format('EXECUTE %I(%L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:') INTO v_ins, v_del;
+        PERFORM set_config('plan_cache_mode', v_settings[1], true);
+        PERFORM set_config('enable_hashjoin', v_settings[2], true);
+        PERFORM set_config('enable_mergejoin', v_settings[3], true);
+        PERFORM set_config('jit', v_settings[4], true);
     END IF;
     PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     FOREACH v_table IN ARRAY v_tables LOOP
