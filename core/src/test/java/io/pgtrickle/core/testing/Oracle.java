@@ -47,10 +47,12 @@ public final class Oracle {
             }
             String cols = String.join(", ", columns);
             String table = quote(schema) + "." + quote(name);
-            String sql = "(SELECT 'stored only: ' || ROW(" + cols + ")::text FROM (SELECT " + cols + " FROM " + table
-                    + " EXCEPT ALL SELECT " + cols + " FROM (" + query + ") q) a)"
-                    + " UNION ALL (SELECT 'query only: ' || ROW(" + cols + ")::text FROM (SELECT " + cols + " FROM ("
-                    + query + ") q EXCEPT ALL SELECT " + cols + " FROM " + table + ") b) LIMIT 20";
+            // The query and the table are each read once (MATERIALIZED), then compared both ways.
+            String sql = "WITH __oracle_q AS MATERIALIZED (SELECT " + cols + " FROM (" + query + ") q),"
+                    + " __oracle_s AS MATERIALIZED (SELECT " + cols + " FROM " + table + ")"
+                    + " (SELECT 'stored only: ' || ROW(" + cols + ")::text FROM (TABLE __oracle_s EXCEPT ALL TABLE __oracle_q) a)"
+                    + " UNION ALL (SELECT 'query only: ' || ROW(" + cols + ")::text FROM (TABLE __oracle_q EXCEPT ALL TABLE __oracle_s) b)"
+                    + " LIMIT 20";
             List<String> out = new ArrayList<>();
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
                 while (rs.next()) {
