@@ -1339,10 +1339,9 @@ BEGIN
                        || '__pgt_action "char" NOT NULL, LIKE %s)', v_name, p_source::regclass);
         -- Analysed while empty: the planner then sizes it by its actual pages, i.e. as the few rows
         -- of one statement, instead of assuming ten pages of them and scanning the sources whole.
-        -- Over a small source any plan is cheap, and the ANALYZE would cost more than it saves.
-        IF (SELECT relpages FROM pg_class WHERE oid = p_source) > 128 THEN
-            EXECUTE format('ANALYZE pg_temp.%I', v_name);
-        END IF;
+        -- (Also over small sources: with nested loops forced, a mis-sized session table put as the
+        -- inner side of a loop over a large source costs far more than this once-per-session step.)
+        EXECUTE format('ANALYZE pg_temp.%I', v_name);
     END IF;
     RETURN v_name;
 END
