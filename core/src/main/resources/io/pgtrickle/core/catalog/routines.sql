@@ -1337,11 +1337,6 @@ BEGIN
     IF to_regclass('pg_temp.' || quote_ident(v_name)) IS NULL THEN
         EXECUTE format('CREATE TEMP TABLE %I (__pgt_change_id bigint, __pgt_xid xid8 NOT NULL, '
                        || '__pgt_action "char" NOT NULL, LIKE %s)', v_name, p_source::regclass);
-        -- Analysed while empty: the planner then sizes it by its actual pages, i.e. as the few rows
-        -- of one statement, instead of assuming ten pages of them and scanning the sources whole.
-        -- (Also over small sources: with nested loops forced, a mis-sized session table put as the
-        -- inner side of a loop over a large source costs far more than this once-per-session step.)
-        EXECUTE format('ANALYZE pg_temp.%I', v_name);
     END IF;
     RETURN v_name;
 END
@@ -1360,7 +1355,7 @@ DECLARE
     v_full text := 'pg_trickle.ivm_full_' || p_pgt_id;
     v_next text;
     v_prepared text;
-    v_settings text[];
+    v_jit text;
 BEGIN
     SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
@@ -1378,28 +1373,17 @@ BEGIN
         -- transaction's xids" to "none" (pg_current_snapshot() may count this transaction as
         -- visible once a later one has committed, so it cannot be the lower bound).
         v_next := (pg_current_xact_id()::text::numeric + 1)::text;
-        -- Prepared once per session (and SQL version): planning the statement would otherwise cost
-        -- more than running it on a one-row change. PostgreSQL re-plans it when a table changes.
+        -- Prepared once per session (and SQL version): planning the statement would otherwise be
+        -- paid by every writing statement. Without JIT: the estimates of the change CTEs are those
+        -- of large inputs, and compiling would cost tens of milliseconds a statement.
         v_prepared := 'pgt_ivm_' || p_pgt_id || '_' || left(md5(s.ivm_apply_sql), 12);
         IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
             EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot) AS %s', v_prepared, s.ivm_apply_sql);
         END IF;
-        -- One generic plan per session, made for a statement's few rows: nested loops over the
-        -- indexes of the sources and of the stream table. The planner cannot see that the CTEs hold
-        -- a handful of rows and would hash the whole stream table for every statement; and a custom
-        -- plan would be re-planned at every statement (the parameters, snapshots, tell it nothing).
-        -- No JIT either: the estimates are those of large inputs, and compiling costs tens of ms.
-        v_settings := ARRAY[current_setting('plan_cache_mode'), current_setting('enable_hashjoin'),
-                            current_setting('enable_mergejoin'), current_setting('jit')];
-        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
-        PERFORM set_config('enable_hashjoin', 'off', true);
-        PERFORM set_config('enable_mergejoin', 'off', true);
+        v_jit := current_setting('jit');
         PERFORM set_config('jit', 'off', true);
         EXECUTE format('EXECUTE %I(%L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:') INTO v_ins, v_del;
-        PERFORM set_config('plan_cache_mode', v_settings[1], true);
-        PERFORM set_config('enable_hashjoin', v_settings[2], true);
-        PERFORM set_config('enable_mergejoin', v_settings[3], true);
-        PERFORM set_config('jit', v_settings[4], true);
+        PERFORM set_config('jit', v_jit, true);
     END IF;
     PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     FOREACH v_table IN ARRAY v_tables LOOP
