@@ -1540,6 +1540,15 @@ BEGIN
         EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
     END LOOP;
     EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', 'ivm_' || p_pgt_id);
+    -- This session's tables and prepared statements for it (other sessions' end with them).
+    FOR t IN SELECT c.relname FROM pg_class c
+              WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'pgt\_ivm\_' || p_pgt_id || '\_%'
+    LOOP
+        EXECUTE format('DROP TABLE IF EXISTS pg_temp.%I', t.relname);
+    END LOOP;
+    FOR t IN SELECT name FROM pg_prepared_statements WHERE name LIKE 'pgt\_ivm\_' || p_pgt_id || '\_%' LOOP
+        EXECUTE format('DEALLOCATE %I', t.name);
+    END LOOP;
 END
 $$;
 
