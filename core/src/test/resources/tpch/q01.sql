@@ -1,7 +1,6 @@
 -- TPC-H Q1, pricing summary report. Validation parameters: DELTA = 90.
--- Adapted: ORDER BY l_returnflag, l_linestatus dropped (a stream table is a set).
--- INTERVAL '90' DAY written INTERVAL '90 days' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval day), which the engine's parser cannot read.
+-- Adapted: ORDER BY l_returnflag, l_linestatus dropped (a stream table is a set); the interval's
+-- precision "(3)" after DAY dropped (PostgreSQL's grammar has none there; the value is the same).
 SELECT l_returnflag,
        l_linestatus,
        sum(l_quantity) AS sum_qty,
@@ -13,5 +12,5 @@ SELECT l_returnflag,
        avg(l_discount) AS avg_disc,
        count(*) AS count_order
   FROM lineitem
- WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL '90 days'
+ WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL '90' DAY
  GROUP BY l_returnflag, l_linestatus

@@ -1,7 +1,5 @@
 -- TPC-H Q5, local supplier volume. Validation parameters: REGION = ASIA, DATE = 1994-01-01.
 -- Adapted: ORDER BY revenue DESC dropped (a stream table is a set).
--- INTERVAL '1' YEAR written INTERVAL '1 year' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval year), which the engine's parser cannot read.
 SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue
   FROM customer, orders, lineitem, supplier, nation, region
  WHERE c_custkey = o_custkey
@@ -12,5 +10,5 @@ SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue
    AND n_regionkey = r_regionkey
    AND r_name = 'ASIA'
    AND o_orderdate >= DATE '1994-01-01'
-   AND o_orderdate < DATE '1994-01-01' + INTERVAL '1 year'
+   AND o_orderdate < DATE '1994-01-01' + INTERVAL '1' YEAR
  GROUP BY n_name

@@ -1,11 +1,9 @@
 -- TPC-H Q6, forecasting revenue change. Validation parameters: DATE = 1994-01-01, DISCOUNT = 0.06,
 -- QUANTITY = 24.
 -- Adapted: nothing else (the query has no ORDER BY).
--- INTERVAL '1' YEAR written INTERVAL '1 year' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval year), which the engine's parser cannot read.
 SELECT sum(l_extendedprice * l_discount) AS revenue
   FROM lineitem
  WHERE l_shipdate >= DATE '1994-01-01'
-   AND l_shipdate < DATE '1994-01-01' + INTERVAL '1 year'
+   AND l_shipdate < DATE '1994-01-01' + INTERVAL '1' YEAR
    AND l_discount BETWEEN 0.06 - 0.01 AND 0.06 + 0.01
    AND l_quantity < 24

@@ -1,8 +1,6 @@
 -- TPC-H Q10, returned item reporting. Validation parameters: DATE = 1993-10-01.
 -- Adapted: ORDER BY revenue DESC dropped (a stream table is a set);
 -- LIMIT 20 dropped (no top-k maintenance: the stream table holds every group).
--- INTERVAL '3' MONTH written INTERVAL '3 months' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval month), which the engine's parser cannot read.
 SELECT c_custkey, c_name,
        sum(l_extendedprice * (1 - l_discount)) AS revenue,
        c_acctbal, n_name, c_address, c_phone, c_comment
@@ -10,7 +8,7 @@ SELECT c_custkey, c_name,
  WHERE c_custkey = o_custkey
    AND l_orderkey = o_orderkey
    AND o_orderdate >= DATE '1993-10-01'
-   AND o_orderdate < DATE '1993-10-01' + INTERVAL '3 months'
+   AND o_orderdate < DATE '1993-10-01' + INTERVAL '3' MONTH
    AND l_returnflag = 'R'
    AND c_nationkey = n_nationkey
  GROUP BY c_custkey, c_name, c_acctbal, c_phone, n_name, c_address, c_comment

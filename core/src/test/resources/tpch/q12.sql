@@ -1,8 +1,6 @@
 -- TPC-H Q12, shipping modes and order priority. Validation parameters: SHIPMODE1 = MAIL,
 -- SHIPMODE2 = SHIP, DATE = 1994-01-01.
 -- Adapted: ORDER BY l_shipmode dropped (a stream table is a set).
--- INTERVAL '1' YEAR written INTERVAL '1 year' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval year), which the engine's parser cannot read.
 SELECT l_shipmode,
        sum(CASE WHEN o_orderpriority = '1-URGENT' OR o_orderpriority = '2-HIGH' THEN 1 ELSE 0 END)
            AS high_line_count,
@@ -14,5 +12,5 @@ SELECT l_shipmode,
    AND l_commitdate < l_receiptdate
    AND l_shipdate < l_commitdate
    AND l_receiptdate >= DATE '1994-01-01'
-   AND l_receiptdate < DATE '1994-01-01' + INTERVAL '1 year'
+   AND l_receiptdate < DATE '1994-01-01' + INTERVAL '1' YEAR
  GROUP BY l_shipmode

@@ -1,10 +1,8 @@
 -- TPC-H Q14, promotion effect. Validation parameters: DATE = 1995-09-01.
 -- Adapted: nothing else (the query has no ORDER BY).
--- INTERVAL '1' MONTH written INTERVAL '1 month' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval month), which the engine's parser cannot read.
 SELECT 100.00 * sum(CASE WHEN p_type LIKE 'PROMO%' THEN l_extendedprice * (1 - l_discount) ELSE 0 END)
        / sum(l_extendedprice * (1 - l_discount)) AS promo_revenue
   FROM lineitem, part
  WHERE l_partkey = p_partkey
    AND l_shipdate >= DATE '1995-09-01'
-   AND l_shipdate < DATE '1995-09-01' + INTERVAL '1 month'
+   AND l_shipdate < DATE '1995-09-01' + INTERVAL '1' MONTH

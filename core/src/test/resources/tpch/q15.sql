@@ -2,13 +2,11 @@
 -- Adapted: the view revenue0, which the specification creates before the query and drops after it,
 -- is a common table expression (a stream table is defined by one statement); ORDER BY s_suppkey
 -- dropped (a stream table is a set).
--- INTERVAL '3' MONTH written INTERVAL '3 months' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval month), which the engine's parser cannot read.
 WITH revenue0 (supplier_no, total_revenue) AS (
     SELECT l_suppkey, sum(l_extendedprice * (1 - l_discount))
       FROM lineitem
      WHERE l_shipdate >= DATE '1996-01-01'
-       AND l_shipdate < DATE '1996-01-01' + INTERVAL '3 months'
+       AND l_shipdate < DATE '1996-01-01' + INTERVAL '3' MONTH
      GROUP BY l_suppkey)
 SELECT s_suppkey, s_name, s_address, s_phone, total_revenue
   FROM supplier, revenue0

@@ -1,8 +1,6 @@
 -- TPC-H Q20, potential part promotion. Validation parameters: COLOR = forest, DATE = 1994-01-01,
 -- NATION = CANADA.
 -- Adapted: ORDER BY s_name dropped (a stream table is a set).
--- INTERVAL '1' YEAR written INTERVAL '1 year' (same value): PostgreSQL prints the
--- former with a field qualifier ('...'::interval year), which the engine's parser cannot read.
 SELECT s_name, s_address
   FROM supplier, nation
  WHERE s_suppkey IN (SELECT ps_suppkey
@@ -13,6 +11,6 @@ SELECT s_name, s_address
                                             WHERE l_partkey = ps_partkey
                                               AND l_suppkey = ps_suppkey
                                               AND l_shipdate >= DATE '1994-01-01'
-                                              AND l_shipdate < DATE '1994-01-01' + INTERVAL '1 year'))
+                                              AND l_shipdate < DATE '1994-01-01' + INTERVAL '1' YEAR))
    AND s_nationkey = n_nationkey
    AND n_name = 'CANADA'

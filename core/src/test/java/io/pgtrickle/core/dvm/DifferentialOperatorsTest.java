@@ -67,6 +67,21 @@ class DifferentialOperatorsTest {
         assertThat(r.action()).isEqualTo("DIFFERENTIAL");
     }
 
+    /**
+     * Found by RandomQueryTest: a running sum kept the largest scale ever added (0.5 + 2.25 − 2.25
+     * gave 0.50 where the query's sum is 0.5); the scale now follows the values still in the group.
+     */
+    @Test
+    void numericSumsAndAveragesHaveTheScaleOfTheValuesStillInTheGroup() {
+        db.exec("CREATE TABLE n (k int, x numeric)", "INSERT INTO n VALUES (1, 0.5), (1, 2.25)");
+        Twins withImmediate = twins.withImmediate();
+        withImmediate.define("ns", "SELECT k, sum(x) AS s, avg(x) AS a, sum(x * 2) AS s2 FROM n GROUP BY k");
+        withImmediate.step("ns", "DELETE FROM n WHERE x = 2.25");
+        withImmediate.step("ns", "INSERT INTO n VALUES (1, 1.125), (2, NULL), (2, 3)", "UPDATE n SET x = 0.50 WHERE x = 0.5");
+        withImmediate.step("ns", "DELETE FROM n WHERE x = 1.125", "UPDATE n SET x = NULL WHERE k = 2");
+        withImmediate.step("ns", "DELETE FROM n WHERE k = 1", "INSERT INTO n VALUES (3, 1e-3), (3, 100)");
+    }
+
     @Test
     void unionAllAndSubqueriesInFrom() {
         twins.define("u", "SELECT x.k, x.w FROM (SELECT k, v + 1 AS w FROM t WHERE v IS NOT NULL) x WHERE x.k IS NOT NULL"

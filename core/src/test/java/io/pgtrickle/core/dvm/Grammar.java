@@ -12,7 +12,11 @@ enum Grammar {
      * WHERE without subqueries, GROUP BY aggregates with HAVING, DISTINCT, UNION ALL.
      */
     INNER,
-    /** Everything: outer joins (LEFT/RIGHT/FULL, nested), USING, NATURAL, EXISTS/IN/ANY/ALL, scalar subqueries. */
+    /**
+     * Everything: outer joins (LEFT/RIGHT/FULL, nested), USING, NATURAL, EXISTS/IN/ANY/ALL, scalar
+     * subqueries, grouped subqueries and CTEs in FROM, subqueries in the select list and HAVING of a
+     * grouped query (the last three in {@link RandomQueryTest} only).
+     */
     FULL;
 
     static Grammar fromSystemProperty() {

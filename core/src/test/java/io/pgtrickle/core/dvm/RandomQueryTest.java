@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * SQLancer-style: random schemas (2-3 tables, keyed or keyless, random int/numeric/text columns) and
  * random queries over them mixing inner and outer joins, WHERE filters (IS NULL, OR, CASE …), GROUP BY
  * aggregates with HAVING, DISTINCT, UNION ALL, EXISTS/NOT EXISTS/IN/NOT IN/ANY/ALL subqueries and
- * scalar subqueries. Each query becomes a DIFFERENTIAL stream table and its FULL twin; three random
+ * scalar subqueries, grouped subqueries in FROM (GROUP BY, scalar aggregates, DISTINCT; in place or
+ * as common table expressions) and scalar subqueries in the select list and HAVING of a grouped query. Each query becomes a DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
  *
  * <p>A query PostgreSQL rejects is a generator bug and fails the test. A query the engine refuses as
@@ -238,6 +239,8 @@ class RandomQueryTest {
         private final List<Table> tables;
         private int aliases;
         private int subqueries;
+        /** Common table expressions the FROM items refer to, {@code wN AS (...)}. */
+        private final List<String> ctes = new ArrayList<>();
 
         QueryGen(Choices ch, Grammar grammar, List<Table> tables) {
             this.ch = ch;
@@ -250,13 +253,14 @@ class RandomQueryTest {
         }
 
         String query() {
-            return switch (ch.pick(10)) {
+            String body = switch (ch.pick(10)) {
                 case 0, 1, 2 -> select(false);
                 case 3 -> select(true);
                 case 4, 5, 6 -> grouped(true);
                 case 7 -> grouped(false);
                 default -> unionAll();
             };
+            return ctes.isEmpty() ? body : "WITH " + String.join(", ", ctes) + " " + body;
         }
 
         private String select(boolean distinct) {
@@ -296,8 +300,12 @@ class RandomQueryTest {
             for (int i = 0; i < n; i++) {
                 out.add(aggregate(scope) + " AS a" + (i + 1));
             }
-            String having = ch.maybe(25) ? " HAVING " + switch (ch.pick(4)) {
+            if (full() && ch.maybe(15)) {
+                out.add(groupSubquery(keys, scope) + " AS x1");
+            }
+            String having = ch.maybe(25) ? " HAVING " + switch (ch.pick(5)) {
                 case 0 -> "count(*) > 1";
+                case 4 -> full() ? "count(*) >= " + groupSubquery(keys, scope) : "count(*) > 1";
                 case 1 -> "sum(" + expr(Type.INT, 1, scope, false) + ") > 2";
                 case 2 -> "min(" + expr(ch.of(Type.INT, Type.TEXT, Type.NUM), 0, scope, false) + ") IS NULL";
                 default -> "count(" + expr(ch.of(Type.INT, Type.TEXT), 0, scope, false) + ") < count(*) OR max("
@@ -340,12 +348,64 @@ class RandomQueryTest {
             return String.join(" UNION ALL ", branches);
         }
 
+        /**
+         * A scalar subquery for the select list or HAVING of a grouped query: correlated with a
+         * group key that is a plain column (anything else may not be referenced there), else not.
+         */
+        private String groupSubquery(List<String> keys, List<Ref> scope) {
+            List<Ref> keyColumns = scope.stream().filter(r -> keys.contains(r.sql())).toList();
+            if (keyColumns.isEmpty() || ch.maybe(30)) {
+                Table t = ch.of(tables);
+                return "(SELECT count(*) FROM {S}." + t.name() + " s" + (++subqueries) + ")";
+            }
+            return scalarSubquery(Type.INT, keyColumns);
+        }
+
         // ---- FROM and WHERE
 
         private String item(Table t, List<Ref> scope) {
             String alias = "a" + (++aliases);
+            if (full() && ch.maybe(15)) {
+                return groupedItem(t, alias, scope);
+            }
             t.cols().forEach(c -> scope.add(new Ref(alias + "." + c.name(), c.type())));
             return "{S}." + t.name() + " " + alias;
+        }
+
+        /**
+         * A grouped subquery as a FROM item — GROUP BY with aggregates (and HAVING), a scalar
+         * aggregate, or SELECT DISTINCT — written in place or as a common table expression.
+         */
+        private String groupedItem(Table t, String alias, List<Ref> scope) {
+            String s = "s" + (++subqueries);
+            List<Ref> inner = t.cols().stream().map(c -> new Ref(s + "." + c.name(), c.type())).toList();
+            Col key = t.cols().get(ch.pick(t.cols().size()));
+            String where = ch.maybe(30) ? " WHERE " + expr(Type.BOOL, 1, inner, false) : "";
+            String body;
+            if (ch.maybe(25)) {
+                body = "SELECT DISTINCT " + s + "." + key.name() + " AS k1 FROM {S}." + t.name() + " " + s + where;
+                scope.add(new Ref(alias + ".k1", key.type()));
+            } else {
+                boolean keyed = ch.maybe(80);
+                List<String> items = new ArrayList<>();
+                if (keyed) {
+                    items.add(s + "." + key.name() + " AS k1");
+                    scope.add(new Ref(alias + ".k1", key.type()));
+                }
+                items.add("count(*) AS n1");
+                scope.add(new Ref(alias + ".n1", Type.INT));
+                Col v = t.cols().get(ch.pick(t.cols().size()));
+                items.add((v.type() == Type.TEXT ? ch.of("max(", "min(") : ch.of("sum(", "max(")) + s + "." + v.name() + ") AS v1");
+                scope.add(new Ref(alias + ".v1", v.type()));
+                body = "SELECT " + String.join(", ", items) + " FROM {S}." + t.name() + " " + s + where
+                        + (keyed ? " GROUP BY " + s + "." + key.name() + (ch.maybe(25) ? " HAVING count(*) > 1" : "") : "");
+            }
+            if (ch.maybe(30)) {
+                String name = "w" + (ctes.size() + 1);
+                ctes.add(name + " AS (" + body + ")");
+                return name + " " + alias;
+            }
+            return "(" + body + ") " + alias;
         }
 
         private String from(List<Ref> scope) {
@@ -363,9 +423,12 @@ class RandomQueryTest {
                     // an equality first: FULL JOIN needs a hash- or merge-joinable condition
                     Ref r = ch.of(right);
                     List<Ref> partners = left.stream().filter(l -> l.type() == r.type()).toList();
-                    Ref l = partners.isEmpty() ? left.get(0) : ch.of(partners);
-                    Ref rr = partners.isEmpty() ? right.get(0) : r;
-                    sb.append(" ON ").append(l.sql()).append(" = ").append(rr.sql());
+                    if (partners.isEmpty()) {
+                        // no column of r's type on the left (a grouped item has few): compare as text
+                        sb.append(" ON (").append(left.get(0).sql()).append(")::text = (").append(r.sql()).append(")::text");
+                    } else {
+                        sb.append(" ON ").append(ch.of(partners).sql()).append(" = ").append(r.sql());
+                    }
                     if (ch.maybe(30)) {
                         sb.append(" AND ").append(expr(Type.BOOL, 1, scope, false));
                     }

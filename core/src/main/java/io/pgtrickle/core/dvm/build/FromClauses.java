@@ -4,7 +4,7 @@ import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.FromClause;
 import io.pgtrickle.core.dvm.op.FromNode;
 import io.pgtrickle.core.dvm.op.Join.Kind;
-import io.pgtrickle.core.dvm.op.LinearOperator;
+import io.pgtrickle.core.dvm.op.ItemOperator;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
 import java.util.ArrayList;
@@ -14,6 +14,7 @@ import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
 import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.LateralSubSelect;
 import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -27,7 +28,7 @@ final class FromClauses {
     /** Builds a subquery in FROM (the tree builder's job). */
     @FunctionalInterface
     interface Subqueries {
-        LinearOperator build(Select select, String sql) throws Unsupported;
+        ItemOperator build(Select select, String sql, List<String> names) throws Unsupported;
     }
 
     private final TreeBuilder.Resolver resolver;
@@ -106,8 +107,11 @@ final class FromClauses {
         return new io.pgtrickle.core.dvm.op.Join(kind, left, right, on, using);
     }
 
-    private LinearOperator fromItem(FromItem from, String sql) throws Unsupported {
+    private ItemOperator fromItem(FromItem from, String sql) throws Unsupported {
         if (from instanceof Table t) {
+            if (t.getAlias() != null && t.getAlias().getAliasColumns() != null) {
+                throw new Unsupported("column aliases on table " + t.getFullyQualifiedName() + " (a later release)");
+            }
             TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
             return switch (r.kind()) {
                 case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable());
@@ -116,11 +120,16 @@ final class FromClauses {
                 default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());
             };
         }
+        if (from instanceof LateralSubSelect) {
+            throw new Unsupported("a LATERAL subquery (a later release)");
+        }
         if (from instanceof ParenthesedSelect ps) {
             if (ps.getAlias() == null) {
                 throw new Unsupported("a subquery in FROM without alias");
             }
-            return subqueries.build(ps.getSelect(), sql);
+            List<String> names = ps.getAlias().getAliasColumns() == null ? null
+                    : ps.getAlias().getAliasColumns().stream().map(c -> TreeBuilder.unquote(c.name)).toList();
+            return subqueries.build(ps.getSelect(), sql, names);
         }
         throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
     }

@@ -65,7 +65,7 @@ final class MaskedSublinks {
         }
         String inner = " ".repeat(span.begin() + 1) + sql.substring(span.begin() + 1, span.end() - 1);
         try {
-            Statement st = CCJSqlParserUtil.parse(inner);
+            Statement st = CCJSqlParserUtil.parse(ParserText.of(inner));
             return (Select) st;
         } catch (JSQLParserException | ClassCastException e) {
             throw new IllegalStateException("cannot parse a subquery on its own: " + e.getMessage(), e);

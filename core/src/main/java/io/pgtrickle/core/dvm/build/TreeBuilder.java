@@ -6,6 +6,7 @@ import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Distinct;
 import io.pgtrickle.core.dvm.op.FromClause;
+import io.pgtrickle.core.dvm.op.ItemOperator;
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
@@ -56,14 +57,14 @@ public final class TreeBuilder {
     public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
     }
 
-    private static final int MAX_VIEW_DEPTH = 32;
+    private static final int MAX_INLINED = 256;
     private final Resolver resolver;
     private final FromClauses fromClauses;
     private final SublinkTemplates sublinks;
 
     public TreeBuilder(Resolver resolver) {
         this.resolver = resolver;
-        this.fromClauses = new FromClauses(resolver, (select, sql) -> linear(select, sql, null));
+        this.fromClauses = new FromClauses(resolver, this::item);
         this.sublinks = new SublinkTemplates(resolver);
     }
 
@@ -74,28 +75,33 @@ public final class TreeBuilder {
     /** @param outputNames the query's output column names as PostgreSQL derived them */
     public Built build(String query, List<String> outputNames) throws Unsupported {
         String sql = query;
-        for (int depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
+        for (int depth = 0; depth < MAX_INLINED; depth++) {
             Statement st = parse(sql);
-            String inlined = ViewInliner.inlineFirstView(st, sql, resolver);
+            String inlined = CteInliner.inlineFirst(st, sql);
+            if (inlined != null) {
+                sql = inlined;
+                continue;
+            }
+            inlined = ViewInliner.inlineFirstView(st, sql, resolver);
             if (inlined == null) {
                 return new Built(root((Select) st, sql, outputNames), sql);
             }
             sql = inlined;
         }
-        throw new Unsupported("views nested more than " + MAX_VIEW_DEPTH + " deep");
+        throw new Unsupported("more than " + MAX_INLINED + " views and common table expressions to inline");
     }
 
     private static Statement parse(String sql) throws Unsupported {
         try {
             Statement st;
             try {
-                st = CCJSqlParserUtil.parse(sql);
+                st = CCJSqlParserUtil.parse(ParserText.of(sql));
             } catch (JSQLParserException e) {
                 String masked = MaskedSublinks.mask(sql);
                 if (masked == null) {
                     throw e;
                 }
-                st = CCJSqlParserUtil.parse(masked);
+                st = CCJSqlParserUtil.parse(ParserText.of(masked));
             }
             if (!(st instanceof Select)) {
                 throw new Unsupported("not a SELECT");
@@ -110,25 +116,49 @@ public final class TreeBuilder {
     // ---- the tree ------------------------------------------------------------------------------
 
     private Operator root(Select s, String sql, List<String> names) throws Unsupported {
-        if (s instanceof PlainSelect p && (isAggregate(p, sql) || p.getDistinct() != null)) {
-            checkPlain(p);
-            if (p.getDistinct() != null) {
-                if (p.getDistinct().getOnSelectItems() != null) {
-                    throw new Unsupported("DISTINCT ON (a later release)");
-                }
-                if (isAggregate(p, sql)) {
-                    throw new Unsupported("DISTINCT together with aggregates");
-                }
-                PlainSelect plain = p;
-                return new Distinct(project(plain, sql, names));
+        if (s instanceof PlainSelect p && grouped(p, sql)) {
+            return p.getDistinct() != null ? new Distinct(project(p, sql, names)) : aggregate(p, sql, names);
+        }
+        return linear(s, sql, names);
+    }
+
+    /** Whether a SELECT groups its rows (GROUP BY, aggregates, DISTINCT); refuses the forms not maintained. */
+    private boolean grouped(PlainSelect p, String sql) throws Unsupported {
+        boolean aggregate = isAggregate(p, sql);
+        if (!aggregate && p.getDistinct() == null) {
+            return false;
+        }
+        checkPlain(p);
+        if (p.getDistinct() != null) {
+            if (p.getDistinct().getOnSelectItems() != null) {
+                throw new Unsupported("DISTINCT ON (a later release)");
             }
-            return aggregate(p, sql, names);
+            if (aggregate) {
+                throw new Unsupported("DISTINCT together with aggregates");
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A subquery in FROM or a branch of UNION ALL: grouped (GROUP BY, aggregates, DISTINCT) or
+     * linear. {@code names} renames its outputs (a column alias list; may be shorter), or is null.
+     */
+    private ItemOperator item(Select s, String sql, List<String> names) throws Unsupported {
+        if (s instanceof ParenthesedSelect ps && ps.getOrderByElements() == null && ps.getLimit() == null && ps.getOffset() == null) {
+            return item(ps.getSelect(), sql, names);
+        }
+        if (s instanceof PlainSelect p && grouped(p, sql)) {
+            return p.getDistinct() != null ? distinctGroups(p, sql, names) : aggregate(p, sql, names);
         }
         return linear(s, sql, names);
     }
 
     private LinearOperator linear(Select s, String sql, List<String> names) throws Unsupported {
         if (s instanceof ParenthesedSelect ps) {
+            if (ps.getOrderByElements() != null || ps.getLimit() != null || ps.getOffset() != null) {
+                throw new Unsupported("ORDER BY/LIMIT (a later release)");
+            }
             return linear(ps.getSelect(), sql, names);
         }
         if (s instanceof SetOperationList sol) {
@@ -140,19 +170,16 @@ public final class TreeBuilder {
                     throw new Unsupported(op + " (only UNION ALL in this release)");
                 }
             }
-            List<LinearOperator> branches = new ArrayList<>();
+            List<ItemOperator> branches = new ArrayList<>();
             for (Select b : sol.getSelects()) {
-                branches.add(linear(b, sql, branches.isEmpty() ? names : null));
+                branches.add(item(b, sql, branches.isEmpty() ? names : null));
             }
             return new UnionAll(branches);
         }
         PlainSelect p = (PlainSelect) s;
         checkPlain(p);
-        if (p.getDistinct() != null) {
-            throw new Unsupported("DISTINCT below the top of the query");
-        }
-        if (isAggregate(p, sql)) {
-            throw new Unsupported("an aggregate below the top of the query (a later release)");
+        if (p.getDistinct() != null || isAggregate(p, sql)) {
+            throw new IllegalStateException("a grouped SELECT reached the linear builder");
         }
         return project(p, sql, names);
     }
@@ -185,7 +212,7 @@ public final class TreeBuilder {
                 throw new Unsupported(scan.unsupported);
             }
             String text = itemText(si, sql);
-            String name = names != null ? names.get(i) : itemName(si);
+            String name = nameOf(names, i, si);
             items.add(new Project.Item(text, name));
             Template t = sublinks.of(text, Spans.of(si).begin(), scan.sublinks, sql);
             list.add(new Template(t.text() + " AS " + quote(name), t.sublinks()));
@@ -213,30 +240,93 @@ public final class TreeBuilder {
                 throw new Unsupported("cannot split the GROUP BY clause of the query text");
             }
         }
-        List<String> calls = new ArrayList<>();
-        List<Project.Item> outputs = new ArrayList<>();
         List<Project.Item> written = new ArrayList<>();
+        List<Template> list = new ArrayList<>();
         int i = 0;
         for (SelectItem<?> si : p.getSelectItems()) {
-            Span span = Spans.of(si);
             String text = itemText(si, sql);
-            String replaced = replaceGroupTerms(si.getExpression(), text, span.begin(), sql, alias, keys, calls);
-            outputs.add(new Project.Item(replaced, names.get(i)));
-            written.add(new Project.Item(text, names.get(i)));
+            String name = nameOf(names, i, si);
+            written.add(new Project.Item(text, name));
+            list.add(named(sublinkTemplate(si.getExpression(), text, Spans.of(si).begin(), sql), name));
             i++;
         }
-        String having = null;
-        String writtenHaving = null;
+        Template having = null;
+        Span havingSpan = null;
         if (p.getHaving() != null) {
-            Span span = Spans.of(p.getHaving());
-            writtenHaving = clauses(p, sql).having();
-            if (span == null || !span.of(sql).strip().equals(writtenHaving)) {
+            havingSpan = Spans.of(p.getHaving());
+            String writtenHaving = clauses(p, sql).having();
+            if (havingSpan == null || !havingSpan.of(sql).strip().equals(writtenHaving)) {
                 throw new Unsupported("cannot locate HAVING in the query text");
             }
-            having = replaceGroupTerms(p.getHaving(), writtenHaving, span.begin(), sql, alias, keys, calls);
+            having = sublinkTemplate(p.getHaving(), writtenHaving, havingSpan.begin(), sql);
         }
-        return new Aggregate(from, fromSpan.of(sql), where, keys, calls, outputs, having,
-                new Aggregate.Written(written, writtenHaving));
+        Aggregate.Written w = new Aggregate.Written(written, Template.join(list, ", "), having);
+        List<String> calls = new ArrayList<>();
+        List<Project.Item> outputs = null;
+        String replacedHaving = null;
+        if (!w.subqueries()) {
+            // The aggregate calls and the select list over them, for maintenance from hidden columns.
+            outputs = new ArrayList<>();
+            i = 0;
+            for (SelectItem<?> si : p.getSelectItems()) {
+                String replaced = replaceGroupTerms(si.getExpression(), written.get(i).expression(), Spans.of(si).begin(), sql,
+                        alias, keys, calls);
+                outputs.add(new Project.Item(replaced, written.get(i).name()));
+                i++;
+            }
+            if (having != null) {
+                replacedHaving = replaceGroupTerms(p.getHaving(), having.text(), havingSpan.begin(), sql, alias, keys, calls);
+            }
+        } else {
+            for (SelectItem<?> si : p.getSelectItems()) {
+                ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate).aggregates.forEach(a -> calls.add(a.text()));
+            }
+        }
+        return new Aggregate(from, fromSpan.of(sql), where, keys, calls, outputs, replacedHaving, w);
+    }
+
+    /** {@code SELECT DISTINCT list FROM ...} below the top: groups of the whole select list, no aggregate. */
+    private Aggregate distinctGroups(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        FromClause from = fromClauses.fromClause(p, sql);
+        Template where = where(p, sql);
+        List<String> keys = new ArrayList<>();
+        List<Project.Item> written = new ArrayList<>();
+        List<Project.Item> outputs = new ArrayList<>();
+        List<Template> list = new ArrayList<>();
+        int i = 0;
+        for (SelectItem<?> si : p.getSelectItems()) {
+            String text = itemText(si, sql);
+            String name = nameOf(names, i, si);
+            Template t = sublinkTemplate(si.getExpression(), text, Spans.of(si).begin(), sql);
+            if (!t.sublinks().isEmpty()) {
+                throw new Unsupported("a subquery in the select list of SELECT DISTINCT below the top of the query");
+            }
+            keys.add(text);
+            written.add(new Project.Item(text, name));
+            outputs.add(new Project.Item(quote("__pgt_f") + ".__pgt_g" + i, name));
+            list.add(named(t, name));
+            i++;
+        }
+        return new Aggregate(from, FromClauses.fromSpan(p, sql).of(sql), where, keys, List.of(), outputs, null,
+                new Aggregate.Written(written, Template.join(list, ", "), null));
+    }
+
+    /** An expression of the query as a template: its subqueries' tables as slots. */
+    private Template sublinkTemplate(Expression e, String text, int offset, String sql) throws Unsupported {
+        ExpressionScan scan = ExpressionScan.of(e, sql, resolver::isAggregate);
+        if (scan.unsupported != null) {
+            throw new Unsupported(scan.unsupported);
+        }
+        return sublinks.of(text, offset, scan.sublinks, sql);
+    }
+
+    private static Template named(Template t, String name) {
+        return new Template(t.text() + " AS " + quote(name), t.sublinks());
+    }
+
+    /** The name of output {@code i}: the alias list's, else the item's own. */
+    private static String nameOf(List<String> names, int i, SelectItem<?> si) throws Unsupported {
+        return names != null && i < names.size() ? names.get(i) : itemName(si);
     }
 
     /**
@@ -254,7 +344,7 @@ public final class TreeBuilder {
             throw new Unsupported(scan.unsupported);
         }
         if (!scan.sublinks.isEmpty()) {
-            throw new Unsupported("a subquery in the select list or HAVING of an aggregate query (a later release)");
+            throw new IllegalStateException("subqueries are maintained through the written select list");
         }
         List<Replacement> replacements = new ArrayList<>();
         for (Found agg : scan.aggregates) {

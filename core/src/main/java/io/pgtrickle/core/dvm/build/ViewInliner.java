@@ -40,7 +40,8 @@ final class ViewInliner {
         return null;
     }
 
-    private static List<FromItem> fromItems(Select s, String sql) {
+    /** Every FROM item of the query outside its WITH clause, at any depth (subqueries in expressions too). */
+    static List<FromItem> fromItems(Select s, String sql) {
         List<FromItem> out = new ArrayList<>();
         if (s instanceof SetOperationList sol) {
             sol.getSelects().forEach(b -> out.addAll(fromItems(b, sql)));

@@ -112,7 +112,7 @@ public record FromClause(FromNode root) {
     }
 
     private static String sql(SingleFrom item, State st, RowSource.Changes changes, RowSource.Old old, RowSource now) {
-        LinearOperator op = item.item();
+        ItemOperator op = item.item();
         return switch (st) {
             case NOW -> op.sql(now);
             case DELTA -> op.sql(changes);
@@ -253,14 +253,7 @@ public record FromClause(FromNode root) {
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
-        Set<SingleFrom> padded = new HashSet<>();
-        List<SingleFrom> ignored = new ArrayList<>();
-        List<Unit> units = new ArrayList<>();
-        classify(root, ignored, units);
-        units.forEach(u -> padded.addAll(u.items()));
-        String weight = root.items().stream()
-                .map(i -> padded.contains(i) ? "coalesce(" + Sql.quoteIdent(i.alias()) + ".__pgt_w, 1)" : Sql.quoteIdent(i.alias()) + ".__pgt_w")
-                .collect(Collectors.joining(" * "));
+        String weight = weight();
         String l = list == null ? "" : list.render(oldSublinks, old);
         List<String> conditions = new ArrayList<>();
         if (where != null && !where.isEmpty()) {
@@ -272,6 +265,26 @@ public record FromClause(FromNode root) {
         return "SELECT " + (l == null || l.isEmpty() ? "" : l + ", ") + sign + "(" + weight + ") AS __pgt_w FROM "
                 + render(root, itemSql, lookedUp)
                 + (conditions.isEmpty() ? "" : " WHERE " + conditions.stream().map(c -> "(" + c + ")").collect(Collectors.joining(" AND ")));
+    }
+
+    /** A joined row's weight: the product of its items' weights, a NULL-padded item counting 1. */
+    private String weight() {
+        Set<SingleFrom> padded = new HashSet<>();
+        List<SingleFrom> ignored = new ArrayList<>();
+        List<Unit> units = new ArrayList<>();
+        classify(root, ignored, units);
+        units.forEach(u -> padded.addAll(u.items()));
+        return root.items().stream()
+                .map(i -> padded.contains(i) ? "coalesce(" + Sql.quoteIdent(i.alias()) + ".__pgt_w, 1)" : Sql.quoteIdent(i.alias()) + ".__pgt_w")
+                .collect(Collectors.joining(" * "));
+    }
+
+    /**
+     * The FROM clause over the sources' state at the previous refresh, each joined row repeated as
+     * often as its weight says: what follows FROM in a query that groups or aggregates that state.
+     */
+    public String previous(RowSource.Old old) {
+        return render(root, i -> i.item().sql(old), Set.of()) + " CROSS JOIN LATERAL generate_series(1, " + weight() + ") AS __pgt_m";
     }
 
     private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp) {

@@ -20,9 +20,9 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * The change window of each source's buffer: bound at refresh time, {@code $1} the refresh's
      * snapshot, {@code $2} the previous frontier.
      */
-    record Changes(LongFunction<String> bufferTable, Map<Long, String> ctes) implements RowSource {
+    record Changes(LongFunction<String> bufferTable, Map<Object, String[]> ctes, int[] names) implements RowSource {
         public Changes(LongFunction<String> bufferTable) {
-            this(bufferTable, new LinkedHashMap<>());
+            this(bufferTable, new LinkedHashMap<>(), new int[1]);
         }
 
         /**
@@ -44,14 +44,37 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
          * every lateral lookup of an old state, reads it without recomputing it.
          */
         String consolidated(Scan s) {
-            String name = "__pgt_chg_" + s.relid();
-            ctes.putIfAbsent(s.relid(), name + " AS MATERIALIZED (" + RowSource.consolidated(bufferTable, s) + ")");
+            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s));
+        }
+
+        /**
+         * The name of a MATERIALIZED CTE holding {@code body}, defined once per statement for {@code key}
+         * (equal keys share it): a result that several terms of a delta read is computed once. The body
+         * is rendered before it is registered, so the CTEs it reads come first.
+         */
+        public String shared(Object key, String name, java.util.function.Supplier<String> body) {
+            String[] known = ctes.get(key);
+            if (known != null) {
+                return known[0];
+            }
+            String definition = body.get();
+            known = ctes.get(key); // the body may have registered the same key
+            if (known != null) {
+                return known[0];
+            }
+            ctes.put(key, new String[] {name, name + " AS MATERIALIZED (" + definition + ")"});
             return name;
+        }
+
+        /** A name for a shared result of the statement that no other one has. */
+        public String uniqueName(String prefix) {
+            return prefix + names[0]++;
         }
 
         /** {@code sql} (rendered with this source) preceded by the CTEs it reads. */
         public String with(String sql) {
-            return ctes.isEmpty() ? sql : "WITH " + String.join(", ", ctes.values()) + " SELECT * FROM (" + sql + ") __pgt_all";
+            return ctes.isEmpty() ? sql : "WITH " + ctes.values().stream().map(c -> c[1]).collect(Collectors.joining(", "))
+                    + " SELECT * FROM (" + sql + ") __pgt_all";
         }
     }
 

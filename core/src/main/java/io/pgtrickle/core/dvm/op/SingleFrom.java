@@ -2,8 +2,8 @@ package io.pgtrickle.core.dvm.op;
 
 import java.util.List;
 
-/** A FROM item: a table or a subquery, under the alias the expressions use. */
-public record SingleFrom(LinearOperator item, String alias) implements FromNode {
+/** A FROM item: a table or a subquery (possibly grouped), under the alias the expressions use. */
+public record SingleFrom(ItemOperator item, String alias) implements FromNode {
     @Override
     public List<SingleFrom> items() {
         return List.of(this);

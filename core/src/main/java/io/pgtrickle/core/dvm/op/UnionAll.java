@@ -3,8 +3,11 @@ package io.pgtrickle.core.dvm.op;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** {@code Δ(Q₁ ⊎ … ⊎ Qₙ) = ΔQ₁ ⊎ … ⊎ ΔQₙ}; output names are the first branch's, as in SQL. */
-public record UnionAll(List<LinearOperator> branches) implements LinearOperator {
+/**
+ * {@code Δ(Q₁ ⊎ … ⊎ Qₙ) = ΔQ₁ ⊎ … ⊎ ΔQₙ}, whatever the branches are (a grouped branch brings its
+ * own delta); output names are the first branch's, as in SQL.
+ */
+public record UnionAll(List<ItemOperator> branches) implements LinearOperator {
     public UnionAll {
         branches = List.copyOf(branches);
     }

@@ -1,5 +1,6 @@
 package io.pgtrickle.core.dvm.plan;
 
+import io.pgtrickle.core.dvm.op.AffectedGroups;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
@@ -20,7 +21,14 @@ import java.util.stream.Collectors;
  *   min'   = least(min, min of inserted x)   unless a removed x ≤ min: then only that group is rescanned
  * </pre>
  *
- * Group rows are identified as in FULL (hash of the key), so the stored row is found by index.
+ * A sum of {@code numeric} values without a declared scale has the largest scale of the values summed
+ * (0.5 + 0.25 = 0.75, but 0.50 once the 0.25 is gone, where the query says 0.5): such sums also keep
+ * how many of the group's values have each scale, as one exact integer {@code __pgt_a<i>_sc} =
+ * Σ 10^(12·scale(x)) (the count of scale s is its s-th base-10¹² digit; a group holds fewer than
+ * 10¹² values), which is linear like the sum; the largest scale present is read off its length, and
+ * the visible value is the running sum rounded to it — exact, and O(change) like the sum.
+ *
+ * <p>Group rows are identified as in FULL (hash of the key), so the stored row is found by index.
  * Used when every aggregate call is COUNT, SUM/AVG over exact numbers, MIN or MAX, and there is no
  * HAVING (a group below a HAVING threshold has no stored row to keep its state in).
  */
@@ -55,12 +63,23 @@ final class AlgebraicAggregateSql {
                 case SUM, AVG -> {
                     out.add(new Aux("__pgt_a" + i, "numeric", "coalesce(sum(" + x + "), 0)"));
                     out.add(new Aux("__pgt_a" + i + "_n", "bigint", "count(" + x + ")"));
+                    if (scales(i)) {
+                        out.add(new Aux("__pgt_a" + i + "_sc", "numeric", "coalesce(sum(" + SCALE_DIGIT.formatted(x) + "), 0)"));
+                    }
                 }
                 case MIN, MAX -> out.add(new Aux("__pgt_a" + i, argTypes.get(i), c.kind().name().toLowerCase() + "(" + x + ")"));
                 case OTHER -> throw new IllegalStateException("not algebraic: " + c.text());
             }
         }
         return out;
+    }
+
+    /** One value's contribution to the scale counts: 10^(12·scale), an integer; 0 for NULL. */
+    private static final String SCALE_DIGIT = "coalesce(trunc(10::numeric ^ (12 * scale(%s))), 0)";
+
+    /** Whether the sum of call {@code i} tracks the scales of its values: numeric with no declared scale. */
+    private boolean scales(int i) {
+        return argTypes.get(i).equals("numeric");
     }
 
     String changes(QualifiedName storage, List<StorageColumn> visible, LongFunction<String> bufferTable) {
@@ -108,6 +127,9 @@ final class AlgebraicAggregateSql {
                 case SUM, AVG -> {
                     d.add("sum(" + x + "::numeric * " + w + ") AS __pgt_d" + i);
                     d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i + "_n");
+                    if (scales(i)) {
+                        d.add("sum(" + SCALE_DIGIT.formatted(x) + " * " + w + ") AS __pgt_d" + i + "_sc");
+                    }
                 }
                 case MIN, MAX -> {
                     String fn = c.kind().name().toLowerCase();
@@ -135,6 +157,9 @@ final class AlgebraicAggregateSql {
                 case SUM, AVG -> {
                     m.add("coalesce(" + old + "_n, 0) + coalesce(d.__pgt_d" + i + "_n, 0) AS __pgt_v" + i + "_n");
                     m.add("coalesce(" + old + ", 0) + coalesce(d.__pgt_d" + i + ", 0) AS __pgt_v" + i);
+                    if (scales(i)) {
+                        m.add("coalesce(" + old + "_sc, 0) + coalesce(d.__pgt_d" + i + "_sc, 0) AS __pgt_v" + i + "_sc");
+                    }
                 }
                 case MIN, MAX -> {
                     String cmp = c.kind() == AggregateCall.Kind.MIN ? "<=" : ">=";
@@ -161,7 +186,7 @@ final class AlgebraicAggregateSql {
                 ? "SELECT " + String.join(", ", rescanCalls) + " FROM " + a.fromSql() + " WHERE " + where
                         + "EXISTS (SELECT 1 FROM __pgt_m m WHERE m.__pgt_rescan)"
                 : AffectedGroups.select(keysSelect + String.join(", ", rescanCalls), a.fromSql(), a.whereSql(), a.keys(), g,
-                        "__pgt_m", "a.__pgt_rescan");
+                        "__pgt_m", "__pgt_a.__pgt_rescan", null);
         // (4) final values per group, named as the outputs expect them: alias.__pgt_g<j>, alias.__pgt_a<i>
         List<String> fin = new ArrayList<>();
         g.forEach(k -> fin.add("m." + k));
@@ -176,19 +201,20 @@ final class AlgebraicAggregateSql {
                     fin.add(v + " AS __pgt_a" + i);
                     auxOut.add(alias + ".__pgt_a" + i + " AS __pgt_a" + i);
                 }
-                case SUM -> {
-                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + v + " END AS __pgt_a" + i);
-                    fin.add(v + " AS __pgt_s" + i);
+                case SUM, AVG -> {
+                    // the sum at the largest scale among the group's values, as PostgreSQL's sum has it (0 for none)
+                    String sum = scales(i) ? "round(" + v + ", CASE WHEN " + v + "_sc > 0 THEN (length(" + v + "_sc::text) - 1) / 12"
+                            + " ELSE 0 END)" : v;
+                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + sum + (c.kind() == AggregateCall.Kind.AVG ? " / " + v + "_n" : "")
+                            + " END AS __pgt_a" + i);
+                    fin.add(sum + " AS __pgt_s" + i);
                     fin.add(v + "_n AS __pgt_n" + i);
                     auxOut.add(alias + ".__pgt_s" + i + " AS __pgt_a" + i);
                     auxOut.add(alias + ".__pgt_n" + i + " AS __pgt_a" + i + "_n");
-                }
-                case AVG -> {
-                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + v + " / " + v + "_n END AS __pgt_a" + i);
-                    fin.add(v + " AS __pgt_s" + i);
-                    fin.add(v + "_n AS __pgt_n" + i);
-                    auxOut.add(alias + ".__pgt_s" + i + " AS __pgt_a" + i);
-                    auxOut.add(alias + ".__pgt_n" + i + " AS __pgt_a" + i + "_n");
+                    if (scales(i)) {
+                        fin.add(v + "_sc AS __pgt_sc" + i);
+                        auxOut.add(alias + ".__pgt_sc" + i + " AS __pgt_a" + i + "_sc");
+                    }
                 }
                 case MIN, MAX -> {
                     fin.add("CASE WHEN m.__pgt_rescan THEN r.__pgt_v" + i + " ELSE " + v + " END AS __pgt_a" + i);

@@ -2,6 +2,7 @@ package io.pgtrickle.core.dvm.plan;
 
 import io.pgtrickle.core.dvm.build.TreeBuilder;
 import io.pgtrickle.core.dvm.build.Unsupported;
+import io.pgtrickle.core.dvm.op.AffectedGroups;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Distinct;
 import io.pgtrickle.core.dvm.op.LinearOperator;
@@ -76,7 +77,8 @@ public final class QueryCompiler {
         List<RowHash.Form> keyForms = types.subList(0, aggregate.keys().size()).stream()
                 .map(t -> RowHash.form(t.type(), t.hashable(), false)).toList();
         List<String> argTypes = types.subList(aggregate.keys().size(), types.size()).stream().map(TypeInfo::type).toList();
-        boolean algebraic = aggregate.having() == null && calls.stream().allMatch(AggregateCall::algebraic);
+        boolean algebraic = aggregate.written().having() == null && aggregate.outputs() != null
+                && calls.stream().allMatch(AggregateCall::algebraic);
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall.Kind k = calls.get(i).kind();
             if ((k == AggregateCall.Kind.SUM || k == AggregateCall.Kind.AVG) && !EXACT_NUMERIC.contains(argTypes.get(i).replaceFirst("\\(.*", ""))) {
@@ -143,40 +145,29 @@ public final class QueryCompiler {
                 + a.written().items().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
                         .collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy
-                + (a.written().having() == null ? "" : " HAVING " + a.written().having());
+                + (a.written().having() == null ? "" : " HAVING " + a.written().havingSql());
         if (reason != null) {
             return new CompiledQuery(Shape.AGGREGATE, columns, full, null, reason, a, null);
         }
-        List<String> g = new ArrayList<>();
-        for (int i = 0; i < a.keys().size(); i++) {
-            g.add("__pgt_g" + i);
-        }
+        // The affected groups recomputed from the current sources, as the query writes them: a
+        // group missing from the result (emptied, or failing HAVING) is deleted.
+        List<String> g = a.groupNames();
         RowSource.Changes changesRows = new RowSource.Changes(bufferTable);
-        String affected = a.scalar()
-                ? "SELECT DISTINCT true AS __pgt_any FROM (" + a.from().select(Template.plain(""), a.where(), changesRows) + ") __pgt_q"
-                : "SELECT DISTINCT " + g.stream().map(k -> "__pgt_q." + k).collect(Collectors.joining(", ")) + " FROM ("
-                        + a.from().select(Template.plain(RowHash.aliased(a.keys(), g)), a.where(), changesRows) + ") __pgt_q";
-        List<String> calls = new ArrayList<>();
-        for (int i = 0; i < a.calls().size(); i++) {
-            calls.add(a.calls().get(i) + " AS __pgt_a" + i);
-        }
-        calls.add("count(*) AS __pgt_n");
-        String freshSelect = (a.scalar() ? "" : RowHash.aliased(a.keys(), g) + ", ") + String.join(", ", calls);
-        String fresh = a.scalar() ? "SELECT " + freshSelect + " FROM " + a.fromSql() + where
-                : AffectedGroups.select(freshSelect, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null);
+        String list = (a.scalar() ? "" : a.keysAliased() + ", ") + a.written().list().written() + ", true AS __pgt_present";
+        String fresh = a.scalar()
+                ? "SELECT " + list + " FROM " + a.fromSql() + where
+                        + (a.written().having() == null ? "" : " HAVING " + a.written().havingSql())
+                : AffectedGroups.select(list, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null, a.written().havingSql());
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
         String f = "__pgt_f";
-        String present = f + ".__pgt_n IS NOT NULL" + (a.having() == null ? "" : " AND coalesce((" + a.having() + "), false)");
         String on = a.scalar() ? "true" : joinOn(f, xKeys, g);
-        String changes = "WITH __pgt_aff AS (" + affected + "), __pgt_fresh AS (" + fresh + ")"
+        String changes = "WITH __pgt_aff AS (" + a.affected(changesRows) + "), __pgt_fresh AS (" + fresh + ")"
                 + " SELECT " + RowHash.of(xKeys, keyForms) + " AS __pgt_row_id,"
-                + " CASE WHEN " + present + " THEN 'I' ELSE 'D' END AS __pgt_action, "
-                + a.outputs().stream().map(i -> i.expression() + " AS " + Sql.quoteIdent(i.name()))
-                        .collect(Collectors.joining(", "))
+                + " CASE WHEN " + f + ".__pgt_present THEN 'I' ELSE 'D' END AS __pgt_action, "
+                + a.columns().stream().map(n -> f + "." + Sql.quoteIdent(n)).collect(Collectors.joining(", "))
                 + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + f + " ON " + on;
         return new CompiledQuery(Shape.AGGREGATE, columns, full, changesRows.with(changes), null, a, null);
     }
-
 
     /** NULL-safe equality of group keys: left.g0 IS NOT DISTINCT FROM right0 AND ... */
     private static String joinOn(String left, List<String> right, List<String> g) {

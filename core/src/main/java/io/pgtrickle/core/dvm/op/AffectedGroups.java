@@ -1,4 +1,4 @@
-package io.pgtrickle.core.dvm.plan;
+package io.pgtrickle.core.dvm.op;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,35 +12,37 @@ import java.util.stream.Collectors;
  * index on the keys — and the rare groups with a NULL key by a second branch that PostgreSQL skips
  * at once (a one-time filter) when no such group is affected.
  */
-final class AffectedGroups {
+public final class AffectedGroups {
     private AffectedGroups() {
     }
 
     /**
      * @param list      the select list (keys and aggregates)
-     * @param affected  the CTE with columns g0..gn; {@code filter} restricts it (may be null)
+     * @param affected  the CTE with columns g0..gn, read as {@code __pgt_a} (the user's aliases are
+     *                  visible there); {@code filter} restricts it (may be null)
+     * @param having    the query's HAVING, or null
      */
-    static String select(String list, String fromSql, String where, List<String> keys, List<String> g,
-                         String affected, String filter) {
+    public static String select(String list, String fromSql, String where, List<String> keys, List<String> g,
+                                String affected, String filter, String having) {
         String w = where == null ? "" : "(" + where + ") AND ";
         String f = filter == null ? "" : filter + " AND ";
         String keyTuple = keys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
-        String gTuple = g.stream().map(x -> "a." + x).collect(Collectors.joining(", "));
+        String gTuple = g.stream().map(x -> "__pgt_a." + x).collect(Collectors.joining(", "));
         String groupBy = " GROUP BY " + String.join(", ", keys);
         String plain = "SELECT " + list + " FROM " + fromSql + " WHERE " + w + "(" + keyTuple + ") IN (SELECT " + gTuple
-                + " FROM " + affected + " a WHERE " + f + "true)" + groupBy;
+                + " FROM " + affected + " __pgt_a WHERE " + f + "true)" + groupBy + (having == null ? "" : " HAVING " + having);
         List<String> anyNull = new ArrayList<>();
         List<String> same = new ArrayList<>();
         List<String> keyNull = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
-            anyNull.add("a." + g.get(i) + " IS NULL");
-            same.add("a." + g.get(i) + " IS NOT DISTINCT FROM (" + keys.get(i) + ")");
+            anyNull.add("__pgt_a." + g.get(i) + " IS NULL");
+            same.add("__pgt_a." + g.get(i) + " IS NOT DISTINCT FROM (" + keys.get(i) + ")");
             keyNull.add("(" + keys.get(i) + ") IS NULL");
         }
         String withNulls = "SELECT " + list + " FROM " + fromSql + " WHERE " + w
-                + "EXISTS (SELECT 1 FROM " + affected + " a WHERE " + f + "(" + String.join(" OR ", anyNull) + "))"
-                + " AND EXISTS (SELECT 1 FROM " + affected + " a WHERE " + f + String.join(" AND ", same) + ")"
-                + groupBy + " HAVING " + String.join(" OR ", keyNull);
+                + "EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + "(" + String.join(" OR ", anyNull) + "))"
+                + " AND EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + String.join(" AND ", same) + ")"
+                + groupBy + " HAVING (" + String.join(" OR ", keyNull) + ")" + (having == null ? "" : " AND (" + having + ")");
         return "(" + plain + ") UNION ALL (" + withNulls + ")";
     }
 }

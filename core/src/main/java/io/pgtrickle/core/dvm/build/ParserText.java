@@ -1,0 +1,50 @@
+package io.pgtrickle.core.dvm.build;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The text handed to the parser. Some PostgreSQL spellings are beyond JSqlParser 5.3 but do not
+ * matter to the clauses it finds: those are blanked out here, space for character, so that every
+ * position stays the same and the expressions cut from the original text by position keep them.
+ * Today that is an interval's field qualifier, which PostgreSQL prints after a cast to interval
+ * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}).
+ */
+final class ParserText {
+    private static final Pattern INTERVAL_QUALIFIER = Pattern.compile(
+            "(?i)::interval((\\s+(year|month|day|hour|minute|second)\\b(\\s+to\\s+(month|hour|minute|second)\\b)?)?(\\s*\\(\\s*\\d+\\s*\\))?)");
+
+    private ParserText() {
+    }
+
+    static String of(String sql) {
+        Matcher m = INTERVAL_QUALIFIER.matcher(sql);
+        StringBuilder b = null;
+        while (m.find()) {
+            if (m.group(1).isEmpty() || insideQuotes(sql, m.start())) {
+                continue;
+            }
+            if (b == null) {
+                b = new StringBuilder(sql);
+            }
+            for (int i = m.start(1); i < m.end(1); i++) {
+                b.setCharAt(i, ' ');
+            }
+        }
+        return b == null ? sql : b.toString();
+    }
+
+    private static boolean insideQuotes(String sql, int at) {
+        for (int i = 0; i < at; i++) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = Clauses.skipQuoted(sql, i, c);
+                if (end >= at) {
+                    return true;
+                }
+                i = end;
+            }
+        }
+        return false;
+    }
+}
