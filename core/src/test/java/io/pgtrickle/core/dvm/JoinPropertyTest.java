@@ -156,8 +156,19 @@ class JoinPropertyTest {
 
     @Provide
     Arbitrary<TwinScenario> scenarios() {
-        Arbitrary<Row> row = Combinators.combine(Arbitraries.integers().between(0, 20), Arbitraries.integers().between(0, 20),
+        return Combinators.combine(Choices.arbitrary(40), Arbitraries.of(true, false).list().ofSize(3),
+                        rows().list().ofMaxSize(6).list().ofSize(3), batches().list().ofMinSize(2).ofMaxSize(4))
+                .as(JoinPropertyTest::scenario);
+    }
+
+    /** Rows of a source table (also {@link JoinConvergencePropertyTest}'s). */
+    static Arbitrary<Row> rows() {
+        return Combinators.combine(Arbitraries.integers().between(0, 20), Arbitraries.integers().between(0, 20),
                 Arbitraries.integers().between(0, 20), Arbitraries.integers().between(0, 20)).as(Row::new);
+    }
+
+    /** Batches of DML before they are bound to a query's tables (also {@link JoinConvergencePropertyTest}'s). */
+    static Arbitrary<OpBatch> batches() {
         Arbitrary<Op> op = Combinators.combine(
                 Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.of(Kind.INSERT)), Tuple.of(1, Arbitraries.of(Kind.INSERT_TWICE)),
                         Tuple.of(1, Arbitraries.of(Kind.COPY_ROWS)), Tuple.of(1, Arbitraries.of(Kind.UPDATE_ID)),
@@ -165,15 +176,12 @@ class JoinPropertyTest {
                         Tuple.of(1, Arbitraries.of(Kind.BUMP_VALUE)), Tuple.of(1, Arbitraries.of(Kind.UPDATE_TEXT)),
                         Tuple.of(1, Arbitraries.of(Kind.UPDATE_SAME)), Tuple.of(2, Arbitraries.of(Kind.DELETE_BY_KEY)),
                         Tuple.of(2, Arbitraries.of(Kind.DELETE_ONE)), Tuple.of(1, Arbitraries.of(Kind.DELETE_NULLS))),
-                Arbitraries.integers().between(0, 2), row, Arbitraries.integers().between(0, 20),
+                Arbitraries.integers().between(0, 2), rows(), Arbitraries.integers().between(0, 20),
                 Arbitraries.integers().between(0, 20)).as(Op::new);
-        Arbitrary<OpBatch> batch = Combinators.combine(op.list().ofMinSize(1).ofMaxSize(5),
+        return Combinators.combine(op.list().ofMinSize(1).ofMaxSize(5),
                 Arbitraries.frequency(Tuple.of(7, DmlBatch.Ending.COMMIT), Tuple.of(1, DmlBatch.Ending.ROLLBACK),
                         Tuple.of(2, DmlBatch.Ending.SAVEPOINT_ROLLED_BACK)),
                 Arbitraries.integers().between(0, 4)).as(OpBatch::new);
-        return Combinators.combine(Choices.arbitrary(40), Arbitraries.of(true, false).list().ofSize(3),
-                        row.list().ofMaxSize(6).list().ofSize(3), batch.list().ofMinSize(2).ofMaxSize(4))
-                .as(JoinPropertyTest::scenario);
     }
 
     static TwinScenario scenario(List<Integer> decisions, List<Boolean> keyed, List<List<Row>> rows, List<OpBatch> batches) {

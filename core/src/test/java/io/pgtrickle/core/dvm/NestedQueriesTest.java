@@ -48,7 +48,7 @@ class NestedQueriesTest {
             "SELECT d.customer, c.name FROM (SELECT DISTINCT customer FROM notes) d JOIN customers c ON c.id = d.customer",
             "SELECT customer, count(*) AS n FROM orders GROUP BY customer UNION ALL SELECT customer, count(*) FROM notes GROUP BY customer",
             "SELECT max(t.total) AS top, count(*) AS groups FROM (SELECT customer, sum(amount) AS total FROM orders GROUP BY customer) t",
-            "SELECT t.customer, t.notes FROM (SELECT customer, string_agg(note, ',' ORDER BY note) AS notes FROM notes GROUP BY customer) t",
+            "SELECT d.customer, d.kind FROM (SELECT DISTINCT o.customer, 7 AS kind, 2.5 AS half FROM orders o) d",
             "SELECT t.region, t.n FROM (SELECT c.region, count(*) AS n FROM customers c JOIN orders o ON o.customer = c.id GROUP BY c.region) t",
             "SELECT c.id FROM customers c WHERE c.id IN (SELECT t.customer FROM (SELECT customer, count(*) AS n FROM orders GROUP BY customer) t WHERE t.n > 1)",
             "SELECT x.a FROM (SELECT id, name FROM customers) x(a, b) WHERE x.b <> 'zed'"})
@@ -104,18 +104,98 @@ class NestedQueriesTest {
         churn("al");
     }
 
-    /** Shrunk by RandomQueryTest: an average over a grouped item's numeric keys of mixed scales (hidden running sum 1.00 against 1.0). */
+    /** Shrunk by RandomQueryTest: an average over numeric values of mixed scales from a grouped item (hidden running sum 1.00 against 1.0). */
     @Test
     void anAverageOverAGroupedItemKeepsTheScaleOfItsValues() {
         db.exec("CREATE TABLE t0 (id int, c1 numeric)", "INSERT INTO t0 VALUES (4, -1.0), (6, -1.0), (3, 2.25)",
                 "CREATE TABLE t1 (id int, c1 int)", "INSERT INTO t1 VALUES (1, NULL), (6, 2), (1, 2)");
         twins.define("avg", "SELECT a1.id AS g1, a1.c1 AS g2, count((a3.k1 * 2)) AS a1, avg(coalesce(a3.k1, 0.5)) AS a2, "
-                + "min(a1.id) AS a3 FROM t1 a1 RIGHT JOIN t1 a2 ON a1.c1 = a2.c1 CROSS JOIN (SELECT s1.c1 AS k1, count(*) AS n1, "
-                + "sum(s1.id) AS v1 FROM t0 s1 GROUP BY s1.c1) a3 GROUP BY a1.id, a1.c1");
+                + "min(a1.id) AS a3 FROM t1 a1 RIGHT JOIN t1 a2 ON a1.c1 = a2.c1 CROSS JOIN (SELECT s1.id AS k0, sum(s1.c1) AS k1, "
+                + "count(*) AS n1 FROM t0 s1 GROUP BY s1.id) a3 GROUP BY a1.id, a1.c1");
         twins.step("avg", "INSERT INTO t0 VALUES (3, 1.5)");
         twins.step("avg", "UPDATE t0 SET c1 = 1.5 WHERE c1 IS NOT DISTINCT FROM 0", "INSERT INTO t0 VALUES (6, 2.25)",
                 "DELETE FROM t0 WHERE ctid IN (SELECT ctid FROM t0 WHERE id = 4 LIMIT 1)", "DELETE FROM t0 WHERE c1 IS NOT DISTINCT FROM 2.25",
                 "INSERT INTO t1 VALUES (6, 3)");
+    }
+
+    /**
+     * Found by review: a grouped subquery's previous state is rebuilt from the sources, and a group
+     * of numeric 1.0 and 1.00 may come back as either; the row emitted before would then never be
+     * subtracted. Such subqueries (and order-dependent aggregates) are maintained by FULL, with the
+     * reason; a declared scale makes the text unique, and DIFFERENTIAL maintains them.
+     */
+    @Test
+    void groupedSubqueriesThatCannotBeRebuiltTextForTextFallBackToFull() {
+        db.exec("CREATE TABLE o2 (id int PRIMARY KEY, amount numeric, fixed numeric(10, 2), f float8)",
+                "INSERT INTO o2 VALUES (1, 1.0, 1.0, 1), (2, 1.00, 1.00, 1e16), (3, 2, 2, -1e16)");
+        for (String[] q : new String[][] {
+                {"numeric", "SELECT x.a, x.n FROM (SELECT amount AS a, count(*) AS n FROM o2 GROUP BY amount) x"},
+                {"numeric", "SELECT x.a FROM (SELECT DISTINCT amount AS a FROM o2) x", "nr_distinct"},
+                {"min", "SELECT x.k, x.m FROM (SELECT id % 2 AS k, min(amount) AS m FROM o2 GROUP BY id % 2) x"},
+                {"sum() over double precision", "SELECT x.s FROM (SELECT sum(f) AS s FROM o2) x"},
+                {"string_agg", "SELECT x.k, x.ids FROM (SELECT id % 2 AS k, string_agg(id::text, ',') AS ids FROM o2 GROUP BY id % 2) x"}}) {
+            String name = q.length > 2 ? q[2] : "nr_" + q[0].replaceAll("\\W", "");
+            db.api.create(io.pgtrickle.core.api.CreateOptions.of(name, q[1]));
+            assertThat(db.api.explain(name, ExplainFormat.TEXT)).as(q[1]).contains("depends on the order rows are read in").contains(q[0]);
+            db.assertOracle(name);
+        }
+        db.exec("DELETE FROM o2 WHERE id = 1");
+        for (String n : new String[] {"nr_numeric", "nr_distinct", "nr_min", "nr_sumoverdoubleprecision", "nr_string_agg"}) {
+            db.api.refresh(n);
+            db.assertOracle(n);
+        }
+        twins.define("fixed", "SELECT x.a, x.n, x.lo FROM (SELECT fixed AS a, count(*) AS n, min(fixed) AS lo FROM o2 GROUP BY fixed) x");
+        twins.step("fixed", "INSERT INTO o2 VALUES (4, 1.000, 1.000, 0)", "DELETE FROM o2 WHERE id = 2");
+    }
+
+    /** Found by review: a volatile CTE is evaluated once; inlined, it would be evaluated per reference. */
+    @Test
+    void aVolatileCommonTableExpressionIsNotInlined() {
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("vol",
+                "WITH r AS (SELECT id, random() AS x FROM customers) SELECT count(*) AS n FROM r a JOIN r b ON a.x = b.x"));
+        assertThat(db.queryLong("SELECT n FROM vol")).isEqualTo(4);
+        db.exec("INSERT INTO customers VALUES (7, 'g', 'eu')");
+        db.api.refresh("vol");
+        assertThat(db.queryLong("SELECT n FROM vol")).isEqualTo(5);
+    }
+
+    /** Found by review: the tables of a subquery inside an aggregate's argument were not seen as inputs. */
+    @Test
+    void aSubqueryInsideAnAggregateArgumentFallsBackToFull() {
+        String query = "SELECT t.k, t.n FROM (SELECT o.customer AS k, sum(CASE WHEN o.customer IN (SELECT n.customer FROM notes n)"
+                + " THEN 1 ELSE 0 END) AS n FROM orders o GROUP BY o.customer) t";
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("sa", query));
+        assertThat(db.api.explain("sa", ExplainFormat.TEXT)).contains("a subquery inside the arguments or FILTER of aggregate sum");
+        db.exec("INSERT INTO notes VALUES (2, 'n')");
+        db.api.refresh("sa");
+        db.assertOracle("sa");
+    }
+
+    /** Found by review: grouped by a primary key, a subquery's other columns of that table cannot be read from its previous state. */
+    @Test
+    void aGroupedSubqueryReadingColumnsThatDependOnItsKeyFallsBackWithTheReason() {
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("pk", "SELECT * FROM (SELECT c.id, c.name, count(*) AS n, "
+                + "(SELECT count(*) FROM notes) AS all_notes FROM customers c JOIN orders o ON o.customer = c.id GROUP BY c.id) t"));
+        assertThat(db.api.explain("pk", ExplainFormat.TEXT)).contains("is not a GROUP BY expression").doesNotContain("internal");
+        db.assertOracle("pk");
+    }
+
+    /** Found by review: a CTE inside a view is refused by name, and never mistaken for a relation of that name. */
+    @Test
+    void aCommonTableExpressionInsideAViewFallsBackWithTheReason() {
+        db.exec("CREATE VIEW y AS SELECT 1 AS one", "CREATE VIEW with_cte AS WITH y AS (SELECT id FROM customers) SELECT id FROM y");
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("wv", "SELECT id FROM with_cte"));
+        assertThat(db.api.explain("wv", ExplainFormat.TEXT)).contains("WITH");
+        db.assertOracle("wv");
+    }
+
+    /** Found by review: 10^(12·scale) overflowed numeric for values of more than about 10,900 decimal digits. */
+    @Test
+    void aNumericSumOverValuesOfHugeScaleStaysExact() {
+        db.exec("CREATE TABLE huge (k int, x numeric)", "INSERT INTO huge VALUES (1, 0.5), (1, '1e-1100'::numeric)");
+        twins.define("hs", "SELECT k, sum(x) AS s, avg(x) AS a FROM huge GROUP BY k");
+        twins.step("hs", "DELETE FROM huge WHERE x = 0.5", "INSERT INTO huge VALUES (2, '1e-12000'::numeric), (2, 3)");
+        twins.step("hs", "DELETE FROM huge WHERE x < 0.001");
     }
 
     @Test

@@ -70,7 +70,7 @@ final class TwinChecks implements AutoCloseable {
      * all columns, row identities and hidden aggregate state included; together: FULL == the query.
      */
     void check(String differential, String full, String when) {
-        assertThat(Oracle.differences(db, differential)).as("DIFFERENTIAL vs query %s", when).isEmpty();
+        assertThat(Oracle.differences(session.connection(), differential)).as("DIFFERENTIAL vs query %s", when).isEmpty();
         assertThat(session.strings(String.format("""
                 (SELECT 'differential only: ' || r FROM (SELECT (t.*)::text AS r FROM %1$s t
                                                          EXCEPT ALL SELECT (t.*)::text FROM %2$s t) x)

@@ -98,6 +98,11 @@ final class ExpressionScan {
             unsupported = "cannot locate " + what + " in the query text";
             return;
         }
-        into.add(new Found(span.of(sql), span));
+        Found found = new Found(span.of(sql), span);
+        if (into == aggregates && SublinkTemplates.countSelects(found.text()) > 0) {
+            // its tables would not be seen as inputs of the group (their changes would be missed)
+            unsupported = "a subquery inside the arguments or FILTER of " + what;
+        }
+        into.add(found);
     }
 }

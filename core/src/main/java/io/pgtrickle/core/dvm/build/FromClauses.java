@@ -109,6 +109,9 @@ final class FromClauses {
 
     private ItemOperator fromItem(FromItem from, String sql) throws Unsupported {
         if (from instanceof Table t) {
+            if (t.getSchemaName() == null) { // PostgreSQL qualifies every table: this names a CTE
+                throw new Unsupported("common table expression " + t.getName() + " inside a subquery or view (a later release)");
+            }
             if (t.getAlias() != null && t.getAlias().getAliasColumns() != null) {
                 throw new Unsupported("column aliases on table " + t.getFullyQualifiedName() + " (a later release)");
             }

@@ -117,7 +117,7 @@ public final class TreeBuilder {
 
     private Operator root(Select s, String sql, List<String> names) throws Unsupported {
         if (s instanceof PlainSelect p && grouped(p, sql)) {
-            return p.getDistinct() != null ? new Distinct(project(p, sql, names)) : aggregate(p, sql, names);
+            return p.getDistinct() != null ? new Distinct(project(p, sql, names)) : aggregate(p, sql, names, false);
         }
         return linear(s, sql, names);
     }
@@ -149,7 +149,7 @@ public final class TreeBuilder {
             return item(ps.getSelect(), sql, names);
         }
         if (s instanceof PlainSelect p && grouped(p, sql)) {
-            return p.getDistinct() != null ? distinctGroups(p, sql, names) : aggregate(p, sql, names);
+            return p.getDistinct() != null ? distinctGroups(p, sql, names) : aggregate(p, sql, names, true);
         }
         return linear(s, sql, names);
     }
@@ -221,7 +221,8 @@ public final class TreeBuilder {
         return new Project(from, where, Template.join(list, ", "), items);
     }
 
-    private Aggregate aggregate(PlainSelect p, String sql, List<String> names) throws Unsupported {
+    /** @param item below the top of the query: its previous state is grouped over derived tables, see below */
+    private Aggregate aggregate(PlainSelect p, String sql, List<String> names, boolean item) throws Unsupported {
         FromClause from = fromClauses.fromClause(p, sql);
         String alias = "__pgt_f";
         Template where = where(p, sql);
@@ -278,8 +279,16 @@ public final class TreeBuilder {
                 replacedHaving = replaceGroupTerms(p.getHaving(), having.text(), havingSpan.begin(), sql, alias, keys, calls);
             }
         } else {
+            i = 0;
             for (SelectItem<?> si : p.getSelectItems()) {
                 ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate).aggregates.forEach(a -> calls.add(a.text()));
+                if (item) {
+                    // Over derived tables PostgreSQL no longer knows a primary key's dependent
+                    // columns: every column outside an aggregate must be a GROUP BY expression.
+                    replaceGroupTerms(si.getExpression(), written.get(i).expression(), Spans.of(si).begin(), sql, alias, keys,
+                            new ArrayList<>());
+                }
+                i++;
             }
         }
         return new Aggregate(from, fromSpan.of(sql), where, keys, calls, outputs, replacedHaving, w);
@@ -301,7 +310,8 @@ public final class TreeBuilder {
             if (!t.sublinks().isEmpty()) {
                 throw new Unsupported("a subquery in the select list of SELECT DISTINCT below the top of the query");
             }
-            keys.add(text);
+            // a bare number in GROUP BY would be a position: group by it as an expression
+            keys.add(text.strip().matches("-?\\d+(\\.\\d+)?") ? Aggregate.constantKey(text.strip()) : text);
             written.add(new Project.Item(text, name));
             outputs.add(new Project.Item(quote("__pgt_f") + ".__pgt_g" + i, name));
             list.add(named(t, name));
@@ -342,9 +352,6 @@ public final class TreeBuilder {
         ExpressionScan scan = ExpressionScan.of(e, sql, resolver::isAggregate);
         if (scan.unsupported != null) {
             throw new Unsupported(scan.unsupported);
-        }
-        if (!scan.sublinks.isEmpty()) {
-            throw new IllegalStateException("subqueries are maintained through the written select list");
         }
         List<Replacement> replacements = new ArrayList<>();
         for (Found agg : scan.aggregates) {

@@ -25,7 +25,7 @@ final class ViewInliner {
     /** The query text with its first view replaced by the view's definition, or null when it reads no view. */
     static String inlineFirstView(Statement st, String sql, TreeBuilder.Resolver resolver) throws Unsupported {
         for (FromItem item : fromItems((Select) st, sql)) {
-            if (item instanceof Table t) {
+            if (item instanceof Table t && t.getSchemaName() != null) { // unqualified: a CTE reference
                 TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
                 if ("v".equals(r.kind())) {
                     Span span = Spans.of(t);

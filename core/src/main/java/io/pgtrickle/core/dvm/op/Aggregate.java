@@ -68,6 +68,18 @@ public record Aggregate(FromClause from, String fromSql, Template where, List<St
         outputs = outputs == null ? null : List.copyOf(outputs);
     }
 
+    /**
+     * A constant of the select list of a SELECT DISTINCT as a group key: a bare number in GROUP BY
+     * would be a position, so it is grouped as an expression (it splits no group).
+     */
+    public static String constantKey(String literal) {
+        return "(" + literal + ")::numeric";
+    }
+
+    public static boolean isConstantKey(String key) {
+        return key.matches("\\(-?\\d+(\\.\\d+)?\\)::numeric");
+    }
+
     /** The WHERE condition as written, or null. */
     public String whereSql() {
         return where == null ? null : where.written();

@@ -74,8 +74,14 @@ final class AlgebraicAggregateSql {
         return out;
     }
 
+    /**
+     * Scales above this count as this one (10^(12·16383) would overflow numeric); a sum holding such
+     * a value is shown unrounded, at the largest scale it ever had: the same value.
+     */
+    private static final int MAX_SCALE = 1000;
+
     /** One value's contribution to the scale counts: 10^(12·scale), an integer; 0 for NULL. */
-    private static final String SCALE_DIGIT = "coalesce(trunc(10::numeric ^ (12 * scale(%s))), 0)";
+    private static final String SCALE_DIGIT = "coalesce(trunc(10::numeric ^ (12 * least(scale(%s), " + MAX_SCALE + "))), 0)";
 
     /** Whether the sum of call {@code i} tracks the scales of its values: numeric with no declared scale. */
     private boolean scales(int i) {
@@ -203,8 +209,8 @@ final class AlgebraicAggregateSql {
                 }
                 case SUM, AVG -> {
                     // the sum at the largest scale among the group's values, as PostgreSQL's sum has it (0 for none)
-                    String sum = scales(i) ? "round(" + v + ", CASE WHEN " + v + "_sc > 0 THEN (length(" + v + "_sc::text) - 1) / 12"
-                            + " ELSE 0 END)" : v;
+                    String sum = scales(i) ? "CASE WHEN length(" + v + "_sc::text) > 12 * " + MAX_SCALE + " THEN " + v + " ELSE round("
+                            + v + ", CASE WHEN " + v + "_sc > 0 THEN (length(" + v + "_sc::text) - 1) / 12 ELSE 0 END) END" : v;
                     fin.add("CASE WHEN " + v + "_n > 0 THEN " + sum + (c.kind() == AggregateCall.Kind.AVG ? " / " + v + "_n" : "")
                             + " END AS __pgt_a" + i);
                     fin.add(sum + " AS __pgt_s" + i);

@@ -58,6 +58,14 @@ public final class QueryCompiler {
         }
         String reason = query.volatileFunctions().isEmpty() ? null
                 : "volatile functions (" + String.join(", ", query.volatileFunctions()) + ")";
+        if (reason != null && query.canonicalQuery().strip().regionMatches(true, 0, "WITH", 0, 4)) {
+            // A CTE is evaluated once; inlined, a volatile one would be evaluated per reference.
+            return multiset(storage, query, null, reason);
+        }
+        String unrebuildable = GroupedItems.unrebuildable(root, (from, expressions) -> probeTypes(conn, from, expressions));
+        if (unrebuildable != null) {
+            return multiset(storage, query, null, unrebuildable);
+        }
         if (root instanceof LinearOperator linear) {
             return multiset(storage, query, linear, reason);
         }
@@ -181,7 +189,7 @@ public final class QueryCompiler {
     private static final java.util.Set<String> EXACT_NUMERIC = java.util.Set.of("smallint", "integer", "bigint", "numeric");
 
     /** Type and hashability of an expression, as PostgreSQL derives them. */
-    private record TypeInfo(String type, boolean hashable) {
+    record TypeInfo(String type, boolean hashable) {
     }
 
     private CompiledQuery algebraicAggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, AlgebraicAggregateSql sql,
@@ -200,7 +208,7 @@ public final class QueryCompiler {
                 "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed");
     }
 
-    private List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
+    List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
         if (expressions.isEmpty()) {
             return List.of();
         }
