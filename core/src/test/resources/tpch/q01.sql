@@ -1,6 +1,6 @@
 -- TPC-H Q1, pricing summary report. Validation parameters: DELTA = 90.
--- Adapted: ORDER BY l_returnflag, l_linestatus dropped (a stream table is a set); the interval's
--- precision "(3)" after DAY dropped (PostgreSQL's grammar has none there; the value is the same).
+-- Adapted: the interval's precision "(3)" after DAY dropped (PostgreSQL's grammar has none there;
+-- the value is the same).
 SELECT l_returnflag,
        l_linestatus,
        sum(l_quantity) AS sum_qty,
@@ -14,3 +14,4 @@ SELECT l_returnflag,
   FROM lineitem
  WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL '90' DAY
  GROUP BY l_returnflag, l_linestatus
+ ORDER BY l_returnflag, l_linestatus

@@ -1,6 +1,7 @@
 -- TPC-H Q2, minimum cost supplier. Validation parameters: SIZE = 15, TYPE = BRASS, REGION = EUROPE.
--- Adapted: ORDER BY s_acctbal DESC, n_name, s_name, p_partkey dropped (a stream table is a set);
--- LIMIT 100 dropped (no top-k maintenance: the stream table holds every qualifying row).
+-- Adapted: LIMIT 100 dropped (TopK is not maintained yet: with the LIMIT, DIFFERENTIAL and
+-- IMMEDIATE would refuse the query, so the stream table holds every row and the ORDER BY, kept, is
+-- ignored as for any stream table).
 SELECT s_acctbal, s_name, n_name, p_partkey, p_mfgr, s_address, s_phone, s_comment
   FROM part, supplier, partsupp, nation, region
  WHERE p_partkey = ps_partkey
@@ -17,3 +18,4 @@ SELECT s_acctbal, s_name, n_name, p_partkey, p_mfgr, s_address, s_phone, s_comme
                            AND s_nationkey = n_nationkey
                            AND n_regionkey = r_regionkey
                            AND r_name = 'EUROPE')
+ ORDER BY s_acctbal DESC, n_name, s_name, p_partkey

@@ -1,6 +1,7 @@
 -- TPC-H Q3, shipping priority. Validation parameters: SEGMENT = BUILDING, DATE = 1995-03-15.
--- Adapted: ORDER BY revenue DESC, o_orderdate dropped (a stream table is a set);
--- LIMIT 10 dropped (no top-k maintenance: the stream table holds every group).
+-- Adapted: LIMIT 10 dropped (TopK is not maintained yet: with the LIMIT, DIFFERENTIAL and IMMEDIATE
+-- would refuse the query, so the stream table holds every row and the ORDER BY, kept, is ignored as
+-- for any stream table).
 SELECT l_orderkey,
        sum(l_extendedprice * (1 - l_discount)) AS revenue,
        o_orderdate,
@@ -12,3 +13,4 @@ SELECT l_orderkey,
    AND o_orderdate < DATE '1995-03-15'
    AND l_shipdate > DATE '1995-03-15'
  GROUP BY l_orderkey, o_orderdate, o_shippriority
+ ORDER BY revenue DESC, o_orderdate

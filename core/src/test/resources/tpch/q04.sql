@@ -1,5 +1,5 @@
 -- TPC-H Q4, order priority checking. Validation parameters: DATE = 1993-07-01.
--- Adapted: ORDER BY o_orderpriority dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT o_orderpriority, count(*) AS order_count
   FROM orders
  WHERE o_orderdate >= DATE '1993-07-01'
@@ -9,3 +9,4 @@ SELECT o_orderpriority, count(*) AS order_count
                 WHERE l_orderkey = o_orderkey
                   AND l_commitdate < l_receiptdate)
  GROUP BY o_orderpriority
+ ORDER BY o_orderpriority

@@ -1,5 +1,5 @@
 -- TPC-H Q5, local supplier volume. Validation parameters: REGION = ASIA, DATE = 1994-01-01.
--- Adapted: ORDER BY revenue DESC dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue
   FROM customer, orders, lineitem, supplier, nation, region
  WHERE c_custkey = o_custkey
@@ -12,3 +12,4 @@ SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue
    AND o_orderdate >= DATE '1994-01-01'
    AND o_orderdate < DATE '1994-01-01' + INTERVAL '1' YEAR
  GROUP BY n_name
+ ORDER BY revenue DESC

@@ -1,6 +1,6 @@
 -- TPC-H Q6, forecasting revenue change. Validation parameters: DATE = 1994-01-01, DISCOUNT = 0.06,
 -- QUANTITY = 24.
--- Adapted: nothing else (the query has no ORDER BY).
+-- Adapted: nothing.
 SELECT sum(l_extendedprice * l_discount) AS revenue
   FROM lineitem
  WHERE l_shipdate >= DATE '1994-01-01'

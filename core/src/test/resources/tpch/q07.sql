@@ -1,5 +1,5 @@
 -- TPC-H Q7, volume shipping. Validation parameters: NATION1 = FRANCE, NATION2 = GERMANY.
--- Adapted: ORDER BY supp_nation, cust_nation, l_year dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT supp_nation, cust_nation, l_year, sum(volume) AS revenue
   FROM (SELECT n1.n_name AS supp_nation,
                n2.n_name AS cust_nation,
@@ -15,3 +15,4 @@ SELECT supp_nation, cust_nation, l_year, sum(volume) AS revenue
                 OR (n1.n_name = 'GERMANY' AND n2.n_name = 'FRANCE'))
            AND l_shipdate BETWEEN DATE '1995-01-01' AND DATE '1996-12-31') AS shipping
  GROUP BY supp_nation, cust_nation, l_year
+ ORDER BY supp_nation, cust_nation, l_year

@@ -1,6 +1,6 @@
--- TPC-H Q8, national market share. Validation parameters: NATION = BRAZIL, REGION = AMERICA,
--- TYPE = ECONOMY ANODIZED STEEL.
--- Adapted: ORDER BY o_year dropped (a stream table is a set).
+-- TPC-H Q8, national market share. Validation parameters: NATION = BRAZIL, REGION = AMERICA, TYPE =
+-- ECONOMY ANODIZED STEEL.
+-- Adapted: nothing.
 SELECT o_year,
        sum(CASE WHEN nation = 'BRAZIL' THEN volume ELSE 0 END) / sum(volume) AS mkt_share
   FROM (SELECT extract(YEAR FROM o_orderdate) AS o_year,
@@ -18,3 +18,4 @@ SELECT o_year,
            AND o_orderdate BETWEEN DATE '1995-01-01' AND DATE '1996-12-31'
            AND p_type = 'ECONOMY ANODIZED STEEL') AS all_nations
  GROUP BY o_year
+ ORDER BY o_year

@@ -1,5 +1,5 @@
 -- TPC-H Q9, product type profit measure. Validation parameters: COLOR = green.
--- Adapted: ORDER BY nation, o_year DESC dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT nation, o_year, sum(amount) AS sum_profit
   FROM (SELECT n_name AS nation,
                extract(YEAR FROM o_orderdate) AS o_year,
@@ -13,3 +13,4 @@ SELECT nation, o_year, sum(amount) AS sum_profit
            AND s_nationkey = n_nationkey
            AND p_name LIKE '%green%') AS profit
  GROUP BY nation, o_year
+ ORDER BY nation, o_year DESC

@@ -1,6 +1,7 @@
 -- TPC-H Q10, returned item reporting. Validation parameters: DATE = 1993-10-01.
--- Adapted: ORDER BY revenue DESC dropped (a stream table is a set);
--- LIMIT 20 dropped (no top-k maintenance: the stream table holds every group).
+-- Adapted: LIMIT 20 dropped (TopK is not maintained yet: with the LIMIT, DIFFERENTIAL and IMMEDIATE
+-- would refuse the query, so the stream table holds every row and the ORDER BY, kept, is ignored as
+-- for any stream table).
 SELECT c_custkey, c_name,
        sum(l_extendedprice * (1 - l_discount)) AS revenue,
        c_acctbal, n_name, c_address, c_phone, c_comment
@@ -12,3 +13,4 @@ SELECT c_custkey, c_name,
    AND l_returnflag = 'R'
    AND c_nationkey = n_nationkey
  GROUP BY c_custkey, c_name, c_acctbal, c_phone, n_name, c_address, c_comment
+ ORDER BY revenue DESC

@@ -1,7 +1,7 @@
--- TPC-H Q11, important stock identification. Validation parameters: NATION = GERMANY,
--- FRACTION = 0.0001.
--- Adapted: ORDER BY value DESC dropped (a stream table is a set). FRACTION is the validation value
--- at every scale (the specification scales it as 0.0001 / SF for performance runs).
+-- TPC-H Q11, important stock identification. Validation parameters: NATION = GERMANY, FRACTION =
+-- 0.0001.
+-- Adapted: FRACTION is the validation value at every scale (the specification scales it as 0.0001 /
+-- SF for performance runs).
 SELECT ps_partkey, sum(ps_supplycost * ps_availqty) AS value
   FROM partsupp, supplier, nation
  WHERE ps_suppkey = s_suppkey
@@ -13,3 +13,4 @@ HAVING sum(ps_supplycost * ps_availqty) > (SELECT sum(ps_supplycost * ps_availqt
                                             WHERE ps_suppkey = s_suppkey
                                               AND s_nationkey = n_nationkey
                                               AND n_name = 'GERMANY')
+ ORDER BY value DESC

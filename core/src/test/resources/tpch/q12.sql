@@ -1,6 +1,6 @@
--- TPC-H Q12, shipping modes and order priority. Validation parameters: SHIPMODE1 = MAIL,
--- SHIPMODE2 = SHIP, DATE = 1994-01-01.
--- Adapted: ORDER BY l_shipmode dropped (a stream table is a set).
+-- TPC-H Q12, shipping modes and order priority. Validation parameters: SHIPMODE1 = MAIL, SHIPMODE2
+-- = SHIP, DATE = 1994-01-01.
+-- Adapted: nothing.
 SELECT l_shipmode,
        sum(CASE WHEN o_orderpriority = '1-URGENT' OR o_orderpriority = '2-HIGH' THEN 1 ELSE 0 END)
            AS high_line_count,
@@ -14,3 +14,4 @@ SELECT l_shipmode,
    AND l_receiptdate >= DATE '1994-01-01'
    AND l_receiptdate < DATE '1994-01-01' + INTERVAL '1' YEAR
  GROUP BY l_shipmode
+ ORDER BY l_shipmode

@@ -1,5 +1,5 @@
 -- TPC-H Q14, promotion effect. Validation parameters: DATE = 1995-09-01.
--- Adapted: nothing else (the query has no ORDER BY).
+-- Adapted: nothing.
 SELECT 100.00 * sum(CASE WHEN p_type LIKE 'PROMO%' THEN l_extendedprice * (1 - l_discount) ELSE 0 END)
        / sum(l_extendedprice * (1 - l_discount)) AS promo_revenue
   FROM lineitem, part

@@ -1,7 +1,6 @@
 -- TPC-H Q15, top supplier. Validation parameters: DATE = 1996-01-01.
 -- Adapted: the view revenue0, which the specification creates before the query and drops after it,
--- is a common table expression (a stream table is defined by one statement); ORDER BY s_suppkey
--- dropped (a stream table is a set).
+-- is a common table expression (a stream table is defined by one statement).
 WITH revenue0 (supplier_no, total_revenue) AS (
     SELECT l_suppkey, sum(l_extendedprice * (1 - l_discount))
       FROM lineitem
@@ -12,3 +11,4 @@ SELECT s_suppkey, s_name, s_address, s_phone, total_revenue
   FROM supplier, revenue0
  WHERE s_suppkey = supplier_no
    AND total_revenue = (SELECT max(total_revenue) FROM revenue0)
+ ORDER BY s_suppkey

@@ -1,6 +1,6 @@
--- TPC-H Q16, parts/supplier relationship. Validation parameters: BRAND = Brand#45,
--- TYPE = MEDIUM POLISHED, SIZE1..8 = 49, 14, 23, 45, 19, 3, 36, 9.
--- Adapted: ORDER BY supplier_cnt DESC, p_brand, p_type, p_size dropped (a stream table is a set).
+-- TPC-H Q16, parts/supplier relationship. Validation parameters: BRAND = Brand#45, TYPE = MEDIUM
+-- POLISHED, SIZE1..8 = 49, 14, 23, 45, 19, 3, 36, 9.
+-- Adapted: nothing.
 SELECT p_brand, p_type, p_size, count(DISTINCT ps_suppkey) AS supplier_cnt
   FROM partsupp, part
  WHERE p_partkey = ps_partkey
@@ -11,3 +11,4 @@ SELECT p_brand, p_type, p_size, count(DISTINCT ps_suppkey) AS supplier_cnt
                             FROM supplier
                            WHERE s_comment LIKE '%Customer%Complaints%')
  GROUP BY p_brand, p_type, p_size
+ ORDER BY supplier_cnt DESC, p_brand, p_type, p_size

@@ -1,6 +1,6 @@
--- TPC-H Q17, small-quantity-order revenue. Validation parameters: BRAND = Brand#23,
--- CONTAINER = MED BOX.
--- Adapted: nothing (the query has no ORDER BY).
+-- TPC-H Q17, small-quantity-order revenue. Validation parameters: BRAND = Brand#23, CONTAINER = MED
+-- BOX.
+-- Adapted: nothing.
 SELECT sum(l_extendedprice) / 7.0 AS avg_yearly
   FROM lineitem, part
  WHERE p_partkey = l_partkey

@@ -1,6 +1,6 @@
--- TPC-H Q19, discounted revenue. Validation parameters: QUANTITY1..3 = 1, 10, 20,
--- BRAND1..3 = Brand#12, Brand#23, Brand#34.
--- Adapted: nothing (the query has no ORDER BY).
+-- TPC-H Q19, discounted revenue. Validation parameters: QUANTITY1..3 = 1, 10, 20, BRAND1..3 =
+-- Brand#12, Brand#23, Brand#34.
+-- Adapted: nothing.
 SELECT sum(l_extendedprice * (1 - l_discount)) AS revenue
   FROM lineitem, part
  WHERE (p_partkey = l_partkey

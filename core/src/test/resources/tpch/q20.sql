@@ -1,6 +1,6 @@
 -- TPC-H Q20, potential part promotion. Validation parameters: COLOR = forest, DATE = 1994-01-01,
 -- NATION = CANADA.
--- Adapted: ORDER BY s_name dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT s_name, s_address
   FROM supplier, nation
  WHERE s_suppkey IN (SELECT ps_suppkey
@@ -14,3 +14,4 @@ SELECT s_name, s_address
                                               AND l_shipdate < DATE '1994-01-01' + INTERVAL '1' YEAR))
    AND s_nationkey = n_nationkey
    AND n_name = 'CANADA'
+ ORDER BY s_name

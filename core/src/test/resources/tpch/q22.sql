@@ -1,5 +1,5 @@
 -- TPC-H Q22, global sales opportunity. Validation parameters: I1..I7 = 13, 31, 23, 29, 30, 18, 17.
--- Adapted: ORDER BY cntrycode dropped (a stream table is a set).
+-- Adapted: nothing.
 SELECT cntrycode, count(*) AS numcust, sum(c_acctbal) AS totacctbal
   FROM (SELECT substring(c_phone FROM 1 FOR 2) AS cntrycode, c_acctbal
           FROM customer
@@ -10,3 +10,4 @@ SELECT cntrycode, count(*) AS numcust, sum(c_acctbal) AS totacctbal
                                AND substring(c_phone FROM 1 FOR 2) IN ('13', '31', '23', '29', '30', '18', '17'))
            AND NOT EXISTS (SELECT * FROM orders WHERE o_custkey = c_custkey)) AS custsale
  GROUP BY cntrycode
+ ORDER BY cntrycode

@@ -39,13 +39,13 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * fallback), DIFFERENTIAL == FULL (hidden columns and row identities included) == the query, and
  * the IMMEDIATE stream table == the query.
  *
- * <p>300 tries in the default build ({@code -Dpgtrickle.convergence.tries=N}); the long profile runs
+ * <p>1,000 tries in the default build ({@code -Dpgtrickle.convergence.tries=N}); the long profile runs
  * {@code pgtrickle.property.tries} (50,000): {@code mvn -B -pl core test -Plong-properties
  * -Dtest=JoinConvergencePropertyTest}.
  */
 class JoinConvergencePropertyTest {
     /** How many join queries the tries are spread over. */
-    static final int POOL = 32;
+    static final int POOL = 64;
     /** The pool is the same in every run: a failure names its query by index and prints it. */
     private static final long POOL_SEED = 20261202L;
 
@@ -126,7 +126,7 @@ class JoinConvergencePropertyTest {
     }
 
     @Property(edgeCases = EdgeCasesMode.NONE)
-    @PropertyTries(systemProperty = "pgtrickle.convergence.tries", tries = 300)
+    @PropertyTries(systemProperty = "pgtrickle.convergence.tries", tries = 1000)
     void differentialConvergesToFullAndTheQuery(@ForAll("cases") Case c) throws SQLException {
         Entry e = pool.get(c.entry());
         String d = e.schema() + ".d";

@@ -12,8 +12,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Grouped subqueries (GROUP BY, aggregates, DISTINCT) below the top of the query, common table
- * expressions, subqueries in the select list and HAVING of an aggregate query, column alias lists
- * and interval field qualifiers: every scenario is maintained in DIFFERENTIAL and IMMEDIATE with a
+ * expressions, subqueries in the select list and HAVING of an aggregate query, column alias lists,
+ * ORDER BY without LIMIT and interval field qualifiers: every scenario is maintained in DIFFERENTIAL and IMMEDIATE with a
  * FULL twin, all checked against the query (IMMEDIATE after every statement).
  */
 class NestedQueriesTest {
@@ -196,6 +196,28 @@ class NestedQueriesTest {
         twins.define("hs", "SELECT k, sum(x) AS s, avg(x) AS a FROM huge GROUP BY k");
         twins.step("hs", "DELETE FROM huge WHERE x = 0.5", "INSERT INTO huge VALUES (2, '1e-12000'::numeric), (2, 3)");
         twins.step("hs", "DELETE FROM huge WHERE x < 0.001");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT id, name FROM customers ORDER BY name DESC, id",
+            "SELECT region, count(*) AS n FROM customers GROUP BY region HAVING count(*) > 0 ORDER BY n DESC, region",
+            "SELECT t.customer, t.total FROM (SELECT customer, sum(amount) AS total FROM orders GROUP BY customer ORDER BY 2) t ORDER BY 1",
+            "SELECT DISTINCT customer FROM notes ORDER BY customer",
+            "SELECT id FROM orders UNION ALL SELECT id FROM customers ORDER BY 1",
+            "WITH t AS (SELECT customer FROM orders ORDER BY customer) SELECT customer, count(*) AS n FROM t GROUP BY customer ORDER BY n"})
+    void orderByWithoutLimitIsIgnored(String query) {
+        twins.define("ob", query);
+        churn("ob");
+    }
+
+    @Test
+    void limitFallsBackToFullWithTheReason() {
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("top3", "SELECT id, amount FROM orders ORDER BY amount DESC, id LIMIT 3"));
+        assertThat(db.api.explain("top3", ExplainFormat.TEXT)).contains("LIMIT/OFFSET/FETCH (TopK");
+        db.exec("INSERT INTO orders VALUES (30, 1, 100)");
+        db.api.refresh("top3");
+        db.assertOracle("top3");
     }
 
     @Test

@@ -145,7 +145,8 @@ public final class TreeBuilder {
      * linear. {@code names} renames its outputs (a column alias list; may be shorter), or is null.
      */
     private ItemOperator item(Select s, String sql, List<String> names) throws Unsupported {
-        if (s instanceof ParenthesedSelect ps && ps.getOrderByElements() == null && ps.getLimit() == null && ps.getOffset() == null) {
+        if (s instanceof ParenthesedSelect ps) {
+            checkNoLimit(ps.getLimit(), ps.getOffset(), ps.getFetch());
             return item(ps.getSelect(), sql, names);
         }
         if (s instanceof PlainSelect p && grouped(p, sql)) {
@@ -156,15 +157,11 @@ public final class TreeBuilder {
 
     private LinearOperator linear(Select s, String sql, List<String> names) throws Unsupported {
         if (s instanceof ParenthesedSelect ps) {
-            if (ps.getOrderByElements() != null || ps.getLimit() != null || ps.getOffset() != null) {
-                throw new Unsupported("ORDER BY/LIMIT (a later release)");
-            }
+            checkNoLimit(ps.getLimit(), ps.getOffset(), ps.getFetch());
             return linear(ps.getSelect(), sql, names);
         }
         if (s instanceof SetOperationList sol) {
-            if (sol.getOrderByElements() != null || sol.getLimit() != null || sol.getOffset() != null) {
-                throw new Unsupported("ORDER BY/LIMIT on a set operation (a later release)");
-            }
+            checkNoLimit(sol.getLimit(), sol.getOffset(), sol.getFetch());
             for (SetOperation op : sol.getOperations()) {
                 if (!(op instanceof UnionOp u && u.isAll())) {
                     throw new Unsupported(op + " (only UNION ALL in this release)");
@@ -184,6 +181,13 @@ public final class TreeBuilder {
         return project(p, sql, names);
     }
 
+    /** LIMIT, OFFSET and FETCH select rows by their order, which a stream table does not keep: TopK. */
+    private static void checkNoLimit(Object limit, Object offset, Object fetch) throws Unsupported {
+        if (limit != null || offset != null || fetch != null) {
+            throw new Unsupported("LIMIT/OFFSET/FETCH (TopK maintenance: a later release)");
+        }
+    }
+
     private void checkPlain(PlainSelect p) throws Unsupported {
         if (p.getWithItemsList() != null && !p.getWithItemsList().isEmpty()) {
             throw new Unsupported("WITH (common table expressions; a later release)");
@@ -191,9 +195,8 @@ public final class TreeBuilder {
         if (p.getFromItem() == null) {
             throw new Unsupported("a SELECT without FROM");
         }
-        if (p.getOrderByElements() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null) {
-            throw new Unsupported("ORDER BY/LIMIT (a later release)");
-        }
+        // ORDER BY alone is ignored: a stream table is a set, like any table (docs/DIFFERENTIAL.md)
+        checkNoLimit(p.getLimit(), p.getOffset(), p.getFetch());
         if (p.getWindowDefinitions() != null) {
             throw new Unsupported("WINDOW clause (a later release)");
         }
