@@ -90,14 +90,11 @@ final class AlgebraicAggregateSql {
 
     String changes(QualifiedName storage, List<StorageColumn> visible, LongFunction<String> bufferTable) {
         String alias = "__pgt_f";
-        List<String> g = new ArrayList<>();
-        for (int i = 0; i < a.keys().size(); i++) {
-            g.add("__pgt_g" + i);
-        }
+        List<String> g = a.groupNames();
         // (1) the change per group, from the changed input rows: keys, arguments and weights
         List<String> inner = new ArrayList<>();
-        for (int i = 0; i < a.keys().size(); i++) {
-            inner.add("(" + a.keys().get(i) + ") AS __pgt_g" + i);
+        if (!a.scalar()) {
+            inner.add(a.keysAliased());
         }
         for (int i = 0; i < calls.size(); i++) {
             if (calls.get(i).argument() != null) {
