@@ -9,6 +9,7 @@ import io.pgtrickle.core.testing.Oracle;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * What the random join and query properties share: their database and session, and the life of one
@@ -71,14 +72,31 @@ final class TwinChecks implements AutoCloseable {
      */
     void check(String differential, String full, String when) {
         assertThat(Oracle.differences(session.connection(), differential)).as("DIFFERENTIAL vs query %s", when).isEmpty();
-        assertThat(session.strings(String.format("""
-                (SELECT 'differential only: ' || r FROM (SELECT (t.*)::text AS r FROM %1$s t
-                                                         EXCEPT ALL SELECT (t.*)::text FROM %2$s t) x)
-                UNION ALL
-                (SELECT 'full only: ' || r FROM (SELECT (t.*)::text AS r FROM %2$s t
-                                                 EXCEPT ALL SELECT (t.*)::text FROM %1$s t) x)
-                LIMIT 20""", differential, full)))
+        assertThat(session.strings("(" + twinDifferences(differential, full) + ") LIMIT 20"))
                 .as("DIFFERENTIAL vs FULL, hidden columns included, %s", when).isEmpty();
+    }
+
+    /**
+     * The same chain in one statement: {@code fullVsQuery} (the {@link Oracle#differenceQuery} of the
+     * FULL stream table, built once by the caller) and every twin == FULL over all columns. Each
+     * difference names the comparison it comes from.
+     */
+    void checkAll(String full, String fullVsQuery, List<String> twins, String when) {
+        StringBuilder sql = new StringBuilder("(SELECT '" + full + " vs query, ' || r FROM " + fullVsQuery + " o(r))");
+        for (String twin : twins) {
+            sql.append(" UNION ALL (").append(twinDifferences(twin, full)).append(')');
+        }
+        assertThat(session.strings(sql + " LIMIT 20")).as("FULL vs query and its twins vs FULL, %s", when).isEmpty();
+    }
+
+    /** Rows of {@code twin} and {@code full} (all columns) that are not in the other. */
+    private static String twinDifferences(String twin, String full) {
+        return String.format("""
+                (SELECT '%1$s only: ' || r FROM (SELECT (t.*)::text AS r FROM %1$s t
+                                                 EXCEPT ALL SELECT (t.*)::text FROM %2$s t) x)
+                UNION ALL
+                (SELECT '%2$s only (vs %1$s): ' || r FROM (SELECT (t.*)::text AS r FROM %2$s t
+                                                           EXCEPT ALL SELECT (t.*)::text FROM %1$s t) x)""", twin, full);
     }
 
     /** Runs the batch in one transaction; {@code immediate} (if not null) must equal its query after every statement. */
