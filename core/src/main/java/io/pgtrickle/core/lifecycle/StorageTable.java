@@ -29,6 +29,14 @@ final class StorageTable {
                 // Finding the copies of a row by its content hash keeps a differential apply O(delta).
                 st.execute("CREATE INDEX ON " + name.quoted() + " (__pgt_hash)");
             }
+            if (shape == Shape.WINDOW) {
+                // A refresh finds the stored rows of an affected partition by its hash.
+                for (StorageColumn c : columns) {
+                    if (c.name().startsWith("__pgt_part")) {
+                        st.execute("CREATE INDEX ON " + name.quoted() + " (" + c.name() + ")");
+                    }
+                }
+            }
             // One statement-level guard: it costs nothing per row on the engine's own writes.
             st.execute("CREATE TRIGGER pgt_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + name.quoted()
                     + " FOR EACH STATEMENT EXECUTE FUNCTION pgtrickle._guard_storage()");

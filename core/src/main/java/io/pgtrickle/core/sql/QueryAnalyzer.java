@@ -60,6 +60,11 @@ public final class QueryAnalyzer {
             long viewOid = oidOf(conn, "pg_temp." + Sql.quoteIdent(view));
             List<OutputColumn> columns = columns(conn, viewOid);
             String canonical = ViewText.qualifiedDefinition(conn, viewOid);
+            if (QueryText.limitWithoutOrderBy(canonical)) {
+                throw new PgtException(ErrorCode.QUERY_INVALID, "LIMIT, OFFSET or FETCH without ORDER BY: which rows the "
+                        + "stream table would hold depends on the order PostgreSQL happens to read them in",
+                        "Add an ORDER BY that decides which rows are kept (a unique column last), or remove the LIMIT.");
+            }
             List<SourceRelation> sources = sources(conn, viewOid);
             Functions functions = functions(conn, viewOid);
             st.execute("DROP VIEW pg_temp." + Sql.quoteIdent(view));

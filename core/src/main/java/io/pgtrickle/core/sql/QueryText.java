@@ -65,6 +65,38 @@ public final class QueryText {
         return true;
     }
 
+    /**
+     * Whether a query as PostgreSQL prints it keeps rows by position (LIMIT, FETCH, a non-zero
+     * OFFSET) at its top level without an ORDER BY there: which rows it returns then depends on the
+     * order PostgreSQL happens to read them in. Subqueries are parenthesised in printed text, so
+     * only clauses at parenthesis depth 0 belong to the top.
+     */
+    public static boolean limitWithoutOrderBy(String printed) {
+        String upper = printed.toUpperCase(java.util.Locale.ROOT);
+        boolean orderBy = false;
+        boolean limit = false;
+        int depth = 0;
+        for (int i = 0; i < printed.length(); i++) {
+            char c = printed.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = skipQuoted(printed, i, c) - 1;
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (depth == 0 && wordAt(upper, i)) {
+                orderBy |= upper.startsWith("ORDER BY", i);
+                limit |= upper.startsWith("LIMIT", i) && !upper.startsWith("LIMIT ALL", i) || upper.startsWith("FETCH", i)
+                        || upper.startsWith("OFFSET", i) && !upper.startsWith("OFFSET 0", i);
+            }
+        }
+        return limit && !orderBy;
+    }
+
+    private static boolean wordAt(String s, int i) {
+        return i == 0 || !(Character.isLetterOrDigit(s.charAt(i - 1)) || s.charAt(i - 1) == '_' || s.charAt(i - 1) == '.');
+    }
+
     /** Index of the first ';' outside literals, quoted identifiers, dollar quotes and comments, or -1. */
     static int firstTopLevelSemicolon(String q) {
         int i = 0;

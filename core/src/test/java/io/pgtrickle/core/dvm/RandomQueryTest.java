@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * random queries over them mixing inner and outer joins, WHERE filters (IS NULL, OR, CASE …), GROUP BY
  * aggregates with HAVING, DISTINCT, UNION ALL, EXISTS/NOT EXISTS/IN/NOT IN/ANY/ALL subqueries and
  * scalar subqueries, grouped subqueries in FROM (GROUP BY, scalar aggregates, DISTINCT; in place or
- * as common table expressions) and scalar subqueries in the select list and HAVING of a grouped query. Each query becomes a DIFFERENTIAL stream table and its FULL twin; three random
+ * as common table expressions), scalar subqueries in the select list and HAVING of a grouped query,
+ * and window functions (ranks and aggregates over one or two partitionings). Each query becomes a
+ * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
  *
  * <p>A query PostgreSQL rejects is a generator bug and fails the test. A query the engine refuses as
@@ -253,11 +255,12 @@ class RandomQueryTest {
         }
 
         String query() {
-            String body = switch (ch.pick(10)) {
+            String body = switch (ch.pick(11)) {
                 case 0, 1, 2 -> select(false);
                 case 3 -> select(true);
                 case 4, 5, 6 -> grouped(true);
                 case 7 -> grouped(false);
+                case 8 -> full() ? windowed() : select(false);
                 default -> unionAll();
             };
             return ctes.isEmpty() ? body : "WITH " + String.join(", ", ctes) + " " + body;
@@ -313,6 +316,44 @@ class RandomQueryTest {
             } : "";
             return "SELECT " + String.join(", ", out) + " FROM " + from + where
                     + (keys.isEmpty() ? "" : " GROUP BY " + String.join(", ", keys)) + having;
+        }
+
+        /**
+         * A SELECT with window functions, one or two partitionings. Only functions whose value does
+         * not depend on the order rows are read in: aggregates over the whole partition or over the
+         * default frame (which takes in every peer of the current row), and ranks, which give peers
+         * the same value.
+         */
+        private String windowed() {
+            List<Ref> scope = new ArrayList<>();
+            String from = from(scope);
+            String where = where(scope);
+            List<String> partitionings = new ArrayList<>();
+            for (int p = 0; p < 1 + (ch.maybe(30) ? 1 : 0); p++) {
+                List<String> keys = new ArrayList<>();
+                for (int i = 0; i < 1 + ch.pick(2); i++) {
+                    keys.add(ch.maybe(70) ? ch.of(scope).sql() : expr(ch.of(Type.INT, Type.TEXT, Type.BOOL), 1, scope, false));
+                }
+                keys = keys.stream().filter(k -> COLUMN_REFERENCE.matcher(k).find()).distinct().toList();
+                partitionings.add(String.join(", ", keys.isEmpty() ? List.of(scope.get(0).sql()) : keys));
+            }
+            List<String> out = new ArrayList<>();
+            out.add(expr(ch.of(Type.INT, Type.TEXT, Type.NUM, Type.BOOL), 1, scope, false) + " AS o1");
+            int n = 1 + ch.pick(3);
+            for (int i = 0; i < n; i++) {
+                String partition = "PARTITION BY " + ch.of(partitionings.toArray(String[]::new));
+                String order = " ORDER BY " + expr(ch.of(Type.INT, Type.TEXT, Type.NUM), 1, scope, false)
+                        + (ch.maybe(30) ? " DESC" : "") + (ch.maybe(30) ? " NULLS FIRST" : "");
+                out.add(switch (ch.pick(6)) {
+                    case 0 -> "rank() OVER (" + partition + order + ")";
+                    case 1 -> "dense_rank() OVER (" + partition + order + ")";
+                    case 2 -> aggregate(scope) + " OVER (" + partition + ")";
+                    case 3 -> aggregate(scope) + " OVER (" + partition + order + ")";
+                    case 4 -> "(count(*) OVER (" + partition + ") - " + ch.pick(3) + ")";
+                    default -> "cume_dist() OVER (" + partition + order + ")";
+                } + " AS w" + (i + 1));
+            }
+            return "SELECT " + String.join(", ", out) + " FROM " + from + where;
         }
 
         private String aggregate(List<Ref> scope) {

@@ -129,6 +129,29 @@ class CreateStreamTableTest {
         assertNothingLeft("sched");
     }
 
+    /** LIMIT without ORDER BY keeps whichever rows PostgreSQL reads first: refused in every mode; with ORDER BY it is FULL (TopK). */
+    @Test
+    void aLimitWithoutOrderByIsRefusedInEveryMode() {
+        for (RefreshMode mode : new RefreshMode[] {RefreshMode.AUTO, RefreshMode.FULL, RefreshMode.DIFFERENTIAL}) {
+            for (String q : new String[] {"SELECT id FROM customers LIMIT 2", "SELECT id FROM customers OFFSET 1",
+                    "SELECT id FROM customers FETCH FIRST 1 ROWS ONLY", "SELECT id FROM customers UNION ALL SELECT 7 LIMIT 1"}) {
+                assertThatThrownBy(() -> db.api.create(CreateOptions.of("lim", q).withRefreshMode(mode)))
+                        .as(q).isInstanceOfSatisfying(PgtException.class, e -> {
+                            assertThat(e.code()).isEqualTo(ErrorCode.QUERY_INVALID);
+                            assertThat(e.getMessage()).contains("without ORDER BY");
+                            assertThat(e.hint()).contains("ORDER BY");
+                        });
+            }
+        }
+        assertThat(db.api.find("lim")).isEmpty();
+        for (String q : new String[] {"SELECT id FROM customers ORDER BY id LIMIT 2", "SELECT id FROM customers OFFSET 0",
+                "SELECT s.id FROM (SELECT id FROM customers LIMIT 2) s", "SELECT id FROM customers WHERE name <> 'limit 1'"}) {
+            db.api.create(CreateOptions.of("lim", q));
+            db.assertOracle("lim");
+            db.api.drop("lim", false);
+        }
+    }
+
     @Test
     void anExplicitDifferentialThatCannotBeMaintainedIsRefusedWithTheReason() {
         assertThatThrownBy(() -> db.api.create(CreateOptions.of("diff",
@@ -136,7 +159,7 @@ class CreateStreamTableTest {
                 .withRefreshMode(RefreshMode.DIFFERENTIAL)))
                 .isInstanceOfSatisfying(PgtException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_QUERY);
-                    assertThat(e.getMessage()).contains("cannot be maintained incrementally: window function row_number()");
+                    assertThat(e.getMessage()).contains("cannot be maintained incrementally: a window function without PARTITION BY");
                     assertThat(e.hint()).contains("AUTO");
                 });
         assertThatThrownBy(() -> db.api.create(CreateOptions.of("diff", "SELECT random() AS r, id FROM customers")

@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * The WHERE, GROUP BY and HAVING clauses of one SELECT, cut out of the text that follows its FROM
- * item (up to ORDER BY, LIMIT, OFFSET or FETCH). The parser does not keep positions for every expression kind (a parenthesised expression
+ * item (up to WINDOW, ORDER BY, LIMIT, OFFSET or FETCH). The parser does not keep positions for every expression kind (a parenthesised expression
  * has none), but PostgreSQL prints these clauses in a fixed order, so cutting at the top-level
  * keywords recovers them exactly.
  */
@@ -18,7 +18,7 @@ record Clauses(String where, List<String> groupBy, String having) {
         int group = keyword(tail, "GROUP BY");
         int having = keyword(tail, "HAVING");
         int end = tail.length();
-        for (String next : new String[] {"ORDER BY", "LIMIT", "OFFSET", "FETCH"}) { // what follows HAVING
+        for (String next : new String[] {"WINDOW", "ORDER BY", "LIMIT", "OFFSET", "FETCH"}) { // what follows HAVING
             int at = keyword(tail, next);
             if (at >= 0 && at > Math.max(where, Math.max(group, having))) {
                 end = Math.min(end, at);

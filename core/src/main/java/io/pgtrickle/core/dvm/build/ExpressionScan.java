@@ -17,7 +17,8 @@ import net.sf.jsqlparser.statement.select.Select;
 
 /**
  * What an expression contains that the compiler cares about: aggregate calls and column
- * references (with their spans), subqueries, and constructs it cannot maintain (window functions).
+ * references (with their spans), window function calls, subqueries, and constructs it cannot
+ * maintain.
  */
 final class ExpressionScan {
     /** An aggregate call or a column reference, with its text and span. */
@@ -26,11 +27,23 @@ final class ExpressionScan {
 
     final List<Found> aggregates = new ArrayList<>();
     final List<Found> columns = new ArrayList<>();
+    /** Window function calls ({@code f(...) OVER ...}); only {@link #withWindows} accepts them. */
+    final List<Found> windows = new ArrayList<>();
     /** Subqueries (EXISTS, IN, ANY/ALL, scalar), not looked into: their columns and aggregates are their own. */
     final List<Select> sublinks = new ArrayList<>();
     String unsupported;
 
     static ExpressionScan of(Expression e, String sql, Predicate<String> isAggregate) {
+        ExpressionScan scan = withWindows(e, sql, isAggregate);
+        if (scan.unsupported == null && !scan.windows.isEmpty()) {
+            scan.unsupported = "window function " + scan.windows.get(0).text().replaceFirst("(?s)\\(.*", "")
+                    + "() below the top of the query, or together with GROUP BY, aggregates or DISTINCT (a later release)";
+        }
+        return scan;
+    }
+
+    /** The same, window function calls accepted (the select list at the top of the query). */
+    static ExpressionScan withWindows(Expression e, String sql, Predicate<String> isAggregate) {
         ExpressionScan scan = new ExpressionScan();
         if (e == null) {
             return scan;
@@ -53,7 +66,7 @@ final class ExpressionScan {
             @Override
             public <S> Void visit(AnalyticExpression a, S context) {
                 if (a.getType() == AnalyticType.OVER || a.getType() == AnalyticType.WITHIN_GROUP_OVER) {
-                    scan.unsupported = "window function " + a.getName() + "() (a later release)";
+                    scan.add(scan.windows, a, sql, "window function " + a.getName());
                     return null;
                 }
                 scan.add(scan.aggregates, a, sql, "aggregate " + a.getName());
@@ -99,7 +112,7 @@ final class ExpressionScan {
             return;
         }
         Found found = new Found(span.of(sql), span);
-        if (into == aggregates && SublinkTemplates.countSelects(found.text()) > 0) {
+        if ((into == aggregates || into == windows) && SublinkTemplates.countSelects(found.text()) > 0) {
             // its tables would not be seen as inputs of the group (their changes would be missed)
             unsupported = "a subquery inside the arguments or FILTER of " + what;
         }

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  * matter to the clauses it finds: those are blanked out here, space for character, so that every
  * position stays the same and the expressions cut from the original text by position keep them.
  * Today that is an interval's field qualifier, which PostgreSQL prints after a cast to interval
- * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}).
+ * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}), and window
+ * specifications ({@link WindowText#blank}).
  */
 final class ParserText {
     private static final Pattern INTERVAL_QUALIFIER = Pattern.compile(
@@ -18,6 +19,10 @@ final class ParserText {
     }
 
     static String of(String sql) {
+        return WindowText.blank(intervalQualifiersBlanked(sql));
+    }
+
+    private static String intervalQualifiersBlanked(String sql) {
         Matcher m = INTERVAL_QUALIFIER.matcher(sql);
         StringBuilder b = null;
         while (m.find()) {

@@ -202,11 +202,12 @@ final class SublinkTemplates {
         if (!(inner instanceof PlainSelect p) || !(p.getFromItem() instanceof Table)
                 || (p.getJoins() != null && !p.getJoins().isEmpty()) || p.getGroupBy() != null || p.getHaving() != null
                 || p.getDistinct() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null
-                || p.getOrderByElements() != null || p.getWindowDefinitions() != null || !nested(p.getWhere(), sql).isEmpty()) {
+                || p.getOrderByElements() != null || !nested(p.getWhere(), sql).isEmpty()) {
             return null;
         }
         for (SelectItem<?> si : p.getSelectItems()) {
-            if (!nested(si.getExpression(), sql).isEmpty()) {
+            if (!nested(si.getExpression(), sql).isEmpty()
+                    || !ExpressionScan.withWindows(si.getExpression(), sql, name -> false).windows.isEmpty()) {
                 return null;
             }
         }

@@ -13,6 +13,7 @@ import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.UnionAll;
+import io.pgtrickle.core.dvm.op.Window;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -116,6 +117,13 @@ public final class TreeBuilder {
     // ---- the tree ------------------------------------------------------------------------------
 
     private Operator root(Select s, String sql, List<String> names) throws Unsupported {
+        if (s instanceof PlainSelect p && hasWindows(p, sql)) {
+            return window(p, sql, names);
+        }
+        if (s instanceof PlainSelect p && p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null
+                && !isAggregate(p, sql)) {
+            return distinctOn(p, sql, names);
+        }
         if (s instanceof PlainSelect p && grouped(p, sql)) {
             return p.getDistinct() != null ? new Distinct(project(p, sql, names)) : aggregate(p, sql, names, false);
         }
@@ -131,7 +139,8 @@ public final class TreeBuilder {
         checkPlain(p);
         if (p.getDistinct() != null) {
             if (p.getDistinct().getOnSelectItems() != null) {
-                throw new Unsupported("DISTINCT ON (a later release)");
+                throw new Unsupported(aggregate ? "DISTINCT ON together with aggregates (a later release)"
+                        : "DISTINCT ON below the top of the query (a later release)");
             }
             if (aggregate) {
                 throw new Unsupported("DISTINCT together with aggregates");
@@ -197,9 +206,98 @@ public final class TreeBuilder {
         }
         // ORDER BY alone is ignored: a stream table is a set, like any table (docs/DIFFERENTIAL.md)
         checkNoLimit(p.getLimit(), p.getOffset(), p.getFetch());
-        if (p.getWindowDefinitions() != null) {
-            throw new Unsupported("WINDOW clause (a later release)");
+    }
+
+    private boolean hasWindows(PlainSelect p, String sql) {
+        return p.getSelectItems().stream()
+                .anyMatch(si -> !ExpressionScan.withWindows(si.getExpression(), sql, resolver::isAggregate).windows.isEmpty());
+    }
+
+    /** {@code SELECT items, f() OVER (...) FROM from [WHERE p] [WINDOW ...]} at the top of the query. */
+    private Window window(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        if (p.getDistinct() != null || isAggregate(p, sql)) {
+            throw new Unsupported("window functions together with GROUP BY, aggregates or DISTINCT (a later release)");
         }
+        checkPlain(p);
+        FromClause from = fromClauses.fromClause(p, sql);
+        Template where = where(p, sql);
+        // to the end of the text: the parser saw the WINDOW clause blanked, so the SELECT's span stops before it
+        String tail = sql.substring(FromClauses.fromSpan(p, sql).end());
+        java.util.Map<String, String> definitions = WindowText.definitions(tail);
+        PlainItems list = plainItems(p, sql, names, true, "a subquery in the select list of a query with window functions (a later release)");
+        List<List<String>> partitionings = new ArrayList<>();
+        for (Found w : list.windows()) {
+            List<String> partition = WindowText.partitionOf(w.text(), definitions);
+            if (partition.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {
+                throw new Unsupported("a subquery in a window's PARTITION BY");
+            }
+            if (!partitionings.contains(partition)) {
+                partitionings.add(partition);
+            }
+        }
+        if (partitionings.stream().anyMatch(List::isEmpty)) {
+            throw new Unsupported("a window function without PARTITION BY: every change recomputes every row, which FULL does "
+                    + "at lower cost");
+        }
+        List<String> shared = new ArrayList<>(partitionings.get(0));
+        partitionings.forEach(shared::retainAll);
+        return new Window(from, FromClauses.fromSpan(p, sql).of(sql), where, list.list(), list.items(),
+                shared.isEmpty() ? partitionings : List.of(shared), WindowText.clause(tail), null, null);
+    }
+
+    /**
+     * {@code SELECT DISTINCT ON (keys) items FROM from [WHERE p] [ORDER BY ...]} at the top of the
+     * query: a partition per DISTINCT ON key, its row the first in the ORDER BY.
+     */
+    private Window distinctOn(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        checkPlain(p);
+        Span whole = Spans.of(p);
+        int[] on = whole == null ? null : Clauses.parenthesizedAfter(sql, whole.begin() + "SELECT".length(), "DISTINCT ON");
+        if (on == null) {
+            throw new Unsupported("cannot locate DISTINCT ON in the query text");
+        }
+        List<String> keys = Clauses.splitTopLevel(sql.substring(on[0] + 1, on[1] - 1));
+        if (keys.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {
+            throw new Unsupported("a subquery in DISTINCT ON");
+        }
+        FromClause from = fromClauses.fromClause(p, sql);
+        Template where = where(p, sql);
+        PlainItems list = plainItems(p, sql, names, false, "a subquery in the select list of SELECT DISTINCT ON (a later release)");
+        String tail = sql.substring(FromClauses.fromSpan(p, sql).end());
+        int orderBy = Clauses.keyword(tail, "ORDER BY");
+        return new Window(from, FromClauses.fromSpan(p, sql).of(sql), where, list.list(), list.items(), List.of(keys),
+                null, "DISTINCT ON " + sql.substring(on[0], on[1]),
+                orderBy < 0 ? null : tail.substring(orderBy).strip());
+    }
+
+    /** A select list without subqueries: its items, its text ({@code expression AS "name", ...}) and its window calls. */
+    private record PlainItems(List<Project.Item> items, Template list, List<Found> windows) {
+    }
+
+    /** @param refusal why a subquery in the list is refused */
+    private PlainItems plainItems(PlainSelect p, String sql, List<String> names, boolean windows, String refusal)
+            throws Unsupported {
+        List<Project.Item> items = new ArrayList<>();
+        List<Template> list = new ArrayList<>();
+        List<Found> calls = new ArrayList<>();
+        int i = 0;
+        for (SelectItem<?> si : p.getSelectItems()) {
+            ExpressionScan scan = windows ? ExpressionScan.withWindows(si.getExpression(), sql, resolver::isAggregate)
+                    : ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate);
+            if (scan.unsupported != null) {
+                throw new Unsupported(scan.unsupported);
+            }
+            if (!scan.sublinks.isEmpty()) {
+                throw new Unsupported(refusal);
+            }
+            calls.addAll(scan.windows);
+            String text = itemText(si, sql);
+            String name = nameOf(names, i, si);
+            items.add(new Project.Item(text, name));
+            list.add(Template.plain(text + " AS " + quote(name)));
+            i++;
+        }
+        return new PlainItems(items, Template.join(list, ", "), calls);
     }
 
     /** {@code SELECT items FROM from [WHERE p]} as one Project over its FROM clause. */

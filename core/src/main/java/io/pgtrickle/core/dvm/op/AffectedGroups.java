@@ -25,24 +25,47 @@ public final class AffectedGroups {
     public static String select(String list, String fromSql, String where, List<String> keys, List<String> g,
                                 String affected, String filter, String having) {
         String w = where == null ? "" : "(" + where + ") AND ";
-        String f = filter == null ? "" : filter + " AND ";
+        String groupBy = " GROUP BY " + String.join(", ", keys);
+        String plain = "SELECT " + list + " FROM " + fromSql + " WHERE " + w + withoutNulls(keys, g, affected, filter)
+                + groupBy + (having == null ? "" : " HAVING " + having);
+        List<String> keyNull = keys.stream().map(k -> "(" + k + ") IS NULL").toList();
+        String withNulls = "SELECT " + list + " FROM " + fromSql + " WHERE " + w + withNulls(keys, g, affected, filter)
+                + groupBy + " HAVING (" + String.join(" OR ", keyNull) + ")" + (having == null ? "" : " AND (" + having + ")");
+        return "(" + plain + ") UNION ALL (" + withNulls + ")";
+    }
+
+    /**
+     * The rows of the affected partitions of a window query, the same way: {@code query} renders the
+     * query restricted by a condition on the partition keys, which holds for whole partitions.
+     */
+    public static String partitions(java.util.function.UnaryOperator<String> query, List<String> keys, List<String> g,
+                                    String affected) {
+        String anyKeyNull = keys.stream().map(k -> "(" + k + ") IS NULL").collect(Collectors.joining(" OR "));
+        return "(" + query.apply(withoutNulls(keys, g, affected, null)) + ") UNION ALL ("
+                + query.apply("(" + anyKeyNull + ") AND " + withNulls(keys, g, affected, null)) + ")";
+    }
+
+    /** The row's keys are those of an affected group, none of them NULL. */
+    private static String withoutNulls(List<String> keys, List<String> g, String affected, String filter) {
         String keyTuple = keys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
         String gTuple = g.stream().map(x -> "__pgt_a." + x).collect(Collectors.joining(", "));
-        String groupBy = " GROUP BY " + String.join(", ", keys);
-        String plain = "SELECT " + list + " FROM " + fromSql + " WHERE " + w + "(" + keyTuple + ") IN (SELECT " + gTuple
-                + " FROM " + affected + " __pgt_a WHERE " + f + "true)" + groupBy + (having == null ? "" : " HAVING " + having);
+        return "(" + keyTuple + ") IN (SELECT " + gTuple + " FROM " + affected + " __pgt_a WHERE "
+                + (filter == null ? "" : filter + " AND ") + "true)";
+    }
+
+    /**
+     * The row's keys equal those of an affected group NULL-safely; the first EXISTS is false at once
+     * (a one-time filter) when no affected group has a NULL key.
+     */
+    private static String withNulls(List<String> keys, List<String> g, String affected, String filter) {
+        String f = filter == null ? "" : filter + " AND ";
         List<String> anyNull = new ArrayList<>();
         List<String> same = new ArrayList<>();
-        List<String> keyNull = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             anyNull.add("__pgt_a." + g.get(i) + " IS NULL");
             same.add("__pgt_a." + g.get(i) + " IS NOT DISTINCT FROM (" + keys.get(i) + ")");
-            keyNull.add("(" + keys.get(i) + ") IS NULL");
         }
-        String withNulls = "SELECT " + list + " FROM " + fromSql + " WHERE " + w
-                + "EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + "(" + String.join(" OR ", anyNull) + "))"
-                + " AND EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + String.join(" AND ", same) + ")"
-                + groupBy + " HAVING (" + String.join(" OR ", keyNull) + ")" + (having == null ? "" : " AND (" + having + ")");
-        return "(" + plain + ") UNION ALL (" + withNulls + ")";
+        return "EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + "(" + String.join(" OR ", anyNull) + "))"
+                + " AND EXISTS (SELECT 1 FROM " + affected + " __pgt_a WHERE " + f + String.join(" AND ", same) + ")";
     }
 }

@@ -10,6 +10,8 @@ import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.op.Template;
+import io.pgtrickle.core.dvm.op.Window;
+import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
@@ -71,6 +73,9 @@ public final class QueryCompiler {
         }
         if (root instanceof Distinct distinct) {
             return distinct(storage, query, distinct, reason);
+        }
+        if (root instanceof Window window) {
+            return window(conn, storage, query, window, reason);
         }
         Aggregate aggregate = (Aggregate) root;
         List<AggregateCall> calls = aggregate.calls().stream().map(AggregateCall::classify).toList();
@@ -175,6 +180,90 @@ public final class QueryCompiler {
                 + a.columns().stream().map(n -> f + "." + Sql.quoteIdent(n)).collect(Collectors.joining(", "))
                 + " FROM __pgt_aff __pgt_x LEFT JOIN __pgt_fresh AS " + f + " ON " + on;
         return new CompiledQuery(Shape.AGGREGATE, columns, full, changesRows.with(changes), null, a, null);
+    }
+
+    /**
+     * Window functions: the rows of the partitions the changes touch are recomputed and replace the
+     * stored rows of those partitions (see {@link Window}). Each partitioning is stored as a hidden
+     * hash of its keys ({@code __pgt_part<j>}), by which a refresh finds the stored rows of an
+     * affected partition; a row's identity is its content, its partitions and its ordinal among
+     * equal rows, the same in FULL.
+     */
+    private CompiledQuery window(Connection conn, QualifiedName storage, ResolvedQuery q, Window w, String reason)
+            throws SQLException {
+        List<String> keys = w.partitionings().stream().flatMap(List::stream).toList();
+        List<TypeInfo> types;
+        try {
+            types = probeTypes(conn, w.fromSql(), keys);
+        } catch (SQLException e) {
+            return multiset(storage, q, null, "cannot type the PARTITION BY expressions: " + e.getMessage());
+        }
+        // Partitions are matched by a hash of their keys, which must be equal for equal keys (a
+        // collision only recomputes more rows): the type's own hash, never its text ('1 day' and
+        // '24 hours' are one interval).
+        for (TypeInfo type : types) {
+            if (reason == null && !Jdbc.queryOne(conn, Boolean.class, "SELECT pgtrickle._type_hashable(?::regtype, false)", type.type())
+                    .orElse(false)) {
+                reason = "a window PARTITION BY over type " + type.type() + ", which has no hash function";
+            }
+        }
+        List<List<RowHash.Form>> forms = w.partitionings().stream()
+                .map(p -> java.util.Collections.nCopies(p.size(), RowHash.Form.VALUE)).toList();
+        List<StorageColumn> columns = new ArrayList<>(visible(q));
+        List<String> parts = new ArrayList<>();
+        List<String> partHashes = new ArrayList<>();
+        for (int j = 0; j < w.partitionings().size(); j++) {
+            parts.add("__pgt_part" + j);
+            partHashes.add(RowHash.of(w.partitionings().get(j), forms.get(j)) + " AS __pgt_part" + j);
+            columns.add(new StorageColumn("__pgt_part" + j, "bigint", null, false));
+        }
+        List<String> hashed = new ArrayList<>(qualified("q", q));
+        List<RowHash.Form> hashForms = new ArrayList<>(textExactHashable(q));
+        parts.forEach(x -> {
+            hashed.add("q." + x);
+            hashForms.add(RowHash.Form.VALUE);
+        });
+        String extra = String.join(", ", partHashes);
+        String partList = parts.stream().map(x -> ", h." + x).collect(Collectors.joining());
+        java.util.function.Function<String, String> identified = inner -> "SELECT "
+                + RowHash.ordinal("h.__pgt_h", "row_number() OVER (PARTITION BY h.__pgt_h) - 1") + " AS __pgt_row_id, "
+                + columnList("h", q) + partList + " FROM (SELECT " + RowHash.of(hashed, hashForms) + " AS __pgt_h, q.* FROM ("
+                + inner + ") q) h";
+        String full = identified.apply(w.query(extra, null));
+        if (reason != null) {
+            return new CompiledQuery(Shape.WINDOW, columns, full, null, reason, w, null);
+        }
+        RowSource.Changes changes = new RowSource.Changes(bufferTable);
+        String affected;
+        String fresh;
+        List<String> storedAffected = new ArrayList<>();
+        if (w.pushedDown()) {
+            List<String> k = w.partitionings().get(0);
+            List<String> g = w.keyNames();
+            affected = "SELECT DISTINCT " + g.stream().map(x -> "__pgt_q." + x).collect(Collectors.joining(", ")) + " FROM ("
+                    + w.changedRows(RowHash.aliased(k, g), changes) + ") __pgt_q";
+            fresh = AffectedGroups.partitions(cond -> w.query(extra, cond), k, g, "__pgt_aff");
+            storedAffected.add("s.__pgt_part0 IN (SELECT " + RowHash.of(g.stream().map(x -> "__pgt_a." + x).toList(), forms.get(0))
+                    + " FROM __pgt_aff __pgt_a)");
+        } else {
+            affected = "SELECT DISTINCT " + parts.stream().map(x -> "__pgt_q." + x).collect(Collectors.joining(", ")) + " FROM ("
+                    + w.changedRows(extra, changes) + ") __pgt_q";
+            List<String> anyAffected = new ArrayList<>();
+            for (String x : parts) {
+                anyAffected.add("__pgt_r." + x + " IN (SELECT " + x + " FROM __pgt_aff)");
+                storedAffected.add("s." + x + " IN (SELECT " + x + " FROM __pgt_aff)");
+            }
+            fresh = "SELECT * FROM (" + w.query(extra, null) + ") __pgt_r WHERE " + String.join(" OR ", anyAffected);
+        }
+        String nulls = columns.stream().map(c -> "NULL::" + c.type()).collect(Collectors.joining(", "));
+        String changesSql = "WITH __pgt_aff AS MATERIALIZED (" + affected + "), __pgt_fresh AS MATERIALIZED ("
+                + identified.apply(fresh) + ")"
+                + " SELECT f.__pgt_row_id, 'I'::text AS __pgt_action, " + columnList("f", q)
+                + parts.stream().map(x -> ", f." + x).collect(Collectors.joining()) + " FROM __pgt_fresh f"
+                + " UNION ALL SELECT s.__pgt_row_id, 'D', " + nulls + " FROM " + storage.quoted() + " s WHERE ("
+                + String.join(" OR ", storedAffected) + ") AND NOT EXISTS (SELECT 1 FROM __pgt_fresh f"
+                + " WHERE f.__pgt_row_id = s.__pgt_row_id)";
+        return new CompiledQuery(Shape.WINDOW, columns, full, changes.with(changesSql), null, w, null);
     }
 
     /** NULL-safe equality of group keys: left.g0 IS NOT DISTINCT FROM right0 AND ... */

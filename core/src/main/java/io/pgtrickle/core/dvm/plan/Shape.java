@@ -13,5 +13,10 @@ public enum Shape {
     /** SELECT DISTINCT: row id = hash of the row; {@code __pgt_count} = how many input rows produce it. */
     DISTINCT,
     /** GROUP BY (or a scalar aggregate): row id = hash of the group key. */
-    AGGREGATE
+    AGGREGATE,
+    /**
+     * Window functions: {@code __pgt_part<j>} = hash of the row's partition keys (one per tracked
+     * partitioning), row id = hash(content and partitions, ordinal among equal rows).
+     */
+    WINDOW
 }
