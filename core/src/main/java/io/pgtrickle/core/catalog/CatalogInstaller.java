@@ -38,7 +38,8 @@ public final class CatalogInstaller {
             new Migration(3, "SQL API: catalog readable by every role, requests with row-level security",
                     "migrations/V003__sql_api.sql"),
             new Migration(4, "IMMEDIATE mode: transition-table SQL and lock mode", "migrations/V004__immediate.sql"),
-            new Migration(5, "storage shape WINDOW (window functions)", "migrations/V005__window_shape.sql"));
+            new Migration(5, "storage shape PARTITIONED (window functions, DISTINCT ON, set operations)",
+                    "migrations/V005__partitioned_shape.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

@@ -31,8 +31,8 @@ record ImmediateLock(String mode, String reason) {
         if (q.shape() == Shape.DISTINCT) {
             return exclusive("DISTINCT: writers share stored rows");
         }
-        if (q.shape() == Shape.WINDOW) {
-            return exclusive("window functions: writers share partitions");
+        if (q.shape() == Shape.PARTITIONED) {
+            return exclusive("partition recompute: writers share partitions");
         }
         if (q.shape() != Shape.MULTISET) {
             return exclusive("aggregate: writers share groups");

@@ -29,7 +29,7 @@ final class StorageTable {
                 // Finding the copies of a row by its content hash keeps a differential apply O(delta).
                 st.execute("CREATE INDEX ON " + name.quoted() + " (__pgt_hash)");
             }
-            if (shape == Shape.WINDOW) {
+            if (shape == Shape.PARTITIONED) {
                 // A refresh finds the stored rows of an affected partition by its hash.
                 for (StorageColumn c : columns) {
                     if (c.name().startsWith("__pgt_part")) {

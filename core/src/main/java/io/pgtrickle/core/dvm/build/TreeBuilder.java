@@ -75,6 +75,11 @@ public final class TreeBuilder {
 
     /** @param outputNames the query's output column names as PostgreSQL derived them */
     public Built build(String query, List<String> outputNames) throws Unsupported {
+        return build(query, outputNames, null);
+    }
+
+    /** @param outputTypes their types (format_type), or null when not known */
+    public Built build(String query, List<String> outputNames, List<String> outputTypes) throws Unsupported {
         String sql = query;
         for (int depth = 0; depth < MAX_INLINED; depth++) {
             Statement st = parse(sql);
@@ -85,7 +90,7 @@ public final class TreeBuilder {
             }
             inlined = ViewInliner.inlineFirstView(st, sql, resolver);
             if (inlined == null) {
-                return new Built(root((Select) st, sql, outputNames), sql);
+                return new Built(root((Select) st, sql, outputNames, outputTypes), sql);
             }
             sql = inlined;
         }
@@ -116,7 +121,11 @@ public final class TreeBuilder {
 
     // ---- the tree ------------------------------------------------------------------------------
 
-    private Operator root(Select s, String sql, List<String> names) throws Unsupported {
+    private Operator root(Select s, String sql, List<String> names, List<String> types) throws Unsupported {
+        if (s instanceof SetOperationList sol
+                && !sol.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll())) {
+            return setOperation(sol, sql, names, types);
+        }
         if (s instanceof PlainSelect p && hasWindows(p, sql)) {
             return window(p, sql, names);
         }
@@ -173,7 +182,7 @@ public final class TreeBuilder {
             checkNoLimit(sol.getLimit(), sol.getOffset(), sol.getFetch());
             for (SetOperation op : sol.getOperations()) {
                 if (!(op instanceof UnionOp u && u.isAll())) {
-                    throw new Unsupported(op + " (only UNION ALL in this release)");
+                    throw new Unsupported(op + " below the top of the query (a later release)");
                 }
             }
             List<ItemOperator> branches = new ArrayList<>();
@@ -188,6 +197,37 @@ public final class TreeBuilder {
             throw new IllegalStateException("a grouped SELECT reached the linear builder");
         }
         return project(p, sql, names);
+    }
+
+    /** UNION, INTERSECT, EXCEPT (with or without ALL) at the top of the query: its branches and operators. */
+    private io.pgtrickle.core.dvm.op.SetOperation setOperation(SetOperationList sol, String sql, List<String> names, List<String> types)
+            throws Unsupported {
+        checkNoLimit(sol.getLimit(), sol.getOffset(), sol.getFetch());
+        List<Operator> branches = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (Select b : sol.getSelects()) {
+            Span span = Spans.of(b);
+            if (span == null) {
+                throw new Unsupported("cannot locate a branch of " + sol.getOperations().get(0) + " in the query text");
+            }
+            if (b instanceof ParenthesedSelect ps && ps.getSelect() instanceof SetOperationList nested
+                    && !nested.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll())) {
+                checkNoLimit(ps.getLimit(), ps.getOffset(), ps.getFetch());
+                branches.add(setOperation(nested, sql, names, types));
+            } else {
+                branches.add(item(b, sql, null));
+            }
+            texts.add(span.of(sql));
+        }
+        List<String> operators = new ArrayList<>();
+        for (SetOperation op : sol.getOperations()) {
+            String text = op.toString().strip().toUpperCase(java.util.Locale.ROOT).replaceAll("\\s+", " ");
+            if (!text.matches("(UNION|INTERSECT|EXCEPT)( ALL| DISTINCT)?")) {
+                throw new Unsupported("set operation " + text);
+            }
+            operators.add(text);
+        }
+        return new io.pgtrickle.core.dvm.op.SetOperation(branches, texts, operators, names, types);
     }
 
     /** LIMIT, OFFSET and FETCH select rows by their order, which a stream table does not keep: TopK. */

@@ -10,7 +10,7 @@ import java.util.List;
  * <p>A delta is a Z-set: the operator's output columns plus {@code __pgt_w}, the weight of the row
  * (+1 inserted, -1 deleted; consolidation happens once, at the apply).
  */
-public sealed interface Operator permits ItemOperator, Distinct, Filter, Join, Window {
+public sealed interface Operator permits ItemOperator, Distinct, Filter, Join, PartitionRecompute {
     /** Output column names, in order. */
     List<String> columns();
 

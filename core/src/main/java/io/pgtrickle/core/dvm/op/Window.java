@@ -3,7 +3,6 @@ package io.pgtrickle.core.dvm.op;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
  * {@code SELECT ..., f(...) OVER (PARTITION BY ...) ... FROM ... [WHERE ...] [WINDOW ...]} at the top
@@ -39,38 +38,27 @@ import java.util.stream.IntStream;
  */
 public record Window(FromClause from, String fromSql, Template where, Template list, List<Project.Item> items,
                      List<List<String>> partitionings, String windowClause, String distinctOn, String orderBy)
-        implements Operator {
+        implements PartitionRecompute {
     public Window {
         items = List.copyOf(items);
         partitionings = partitionings.stream().map(List::copyOf).toList();
-    }
-
-    /** Whether the recomputation can be restricted to the affected partitions before evaluating the windows. */
-    public boolean pushedDown() {
-        return partitionings.size() == 1;
     }
 
     public String whereSql() {
         return where == null ? null : where.written();
     }
 
-    /** The engine's names of the pushed-down partition keys: {@code __pgt_g0, __pgt_g1, ...}. */
-    public List<String> keyNames() {
-        return IntStream.range(0, partitionings.get(0).size()).mapToObj(i -> "__pgt_g" + i).toList();
-    }
-
-    /**
-     * The select list over the changed input rows, old and new images alike:
-     * {@code select} (expressions over the FROM clause's columns, e.g. the partition keys) per row.
-     */
+    @Override
     public String changedRows(String select, RowSource.Changes changes) {
         return from.select(Template.plain(select), where, changes);
     }
 
-    /**
-     * The query as written with {@code extra} select items, restricted by {@code condition} (an
-     * expression over the FROM clause's columns, or null) before the windows are evaluated.
-     */
+    @Override
+    public String keyScope() {
+        return fromSql;
+    }
+
+    @Override
     public String query(String extra, String condition) {
         List<String> conditions = new ArrayList<>();
         if (where != null) {

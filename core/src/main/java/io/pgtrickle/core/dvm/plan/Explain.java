@@ -82,7 +82,7 @@ public final class Explain {
             case MULTISET -> "content hash + ordinal among equal rows (duplicates kept)";
             case DISTINCT -> "content hash, with reference count __pgt_count";
             case AGGREGATE -> "hash of the GROUP BY key";
-            case WINDOW -> "content and partition hash + ordinal among equal rows; partitions found by __pgt_part<j>";
+            case PARTITIONED -> "content and partition hash + ordinal among equal rows; partitions found by __pgt_part<j>";
         };
     }
 

@@ -10,7 +10,7 @@ import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.op.Template;
-import io.pgtrickle.core.dvm.op.Window;
+import io.pgtrickle.core.dvm.op.PartitionRecompute;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
@@ -54,7 +54,8 @@ public final class QueryCompiler {
         List<String> names = query.columns().stream().map(OutputColumn::name).toList();
         Operator root;
         try {
-            root = new TreeBuilder(resolver).build(query.canonicalQuery(), names).root();
+            root = new TreeBuilder(resolver).build(query.canonicalQuery(), names,
+                    query.columns().stream().map(OutputColumn::type).toList()).root();
         } catch (Unsupported e) {
             return multiset(storage, query, null, e.getMessage());
         }
@@ -74,8 +75,8 @@ public final class QueryCompiler {
         if (root instanceof Distinct distinct) {
             return distinct(storage, query, distinct, reason);
         }
-        if (root instanceof Window window) {
-            return window(conn, storage, query, window, reason);
+        if (root instanceof PartitionRecompute recompute) {
+            return partitionRecompute(conn, storage, query, recompute, reason);
         }
         Aggregate aggregate = (Aggregate) root;
         List<AggregateCall> calls = aggregate.calls().stream().map(AggregateCall::classify).toList();
@@ -183,18 +184,18 @@ public final class QueryCompiler {
     }
 
     /**
-     * Window functions: the rows of the partitions the changes touch are recomputed and replace the
-     * stored rows of those partitions (see {@link Window}). Each partitioning is stored as a hidden
+     * Window functions, DISTINCT ON and set operations: the rows of the partitions the changes touch
+     * are recomputed and replace the stored rows of those partitions (see {@link PartitionRecompute}). Each partitioning is stored as a hidden
      * hash of its keys ({@code __pgt_part<j>}), by which a refresh finds the stored rows of an
      * affected partition; a row's identity is its content, its partitions and its ordinal among
      * equal rows, the same in FULL.
      */
-    private CompiledQuery window(Connection conn, QualifiedName storage, ResolvedQuery q, Window w, String reason)
-            throws SQLException {
+    private CompiledQuery partitionRecompute(Connection conn, QualifiedName storage, ResolvedQuery q, PartitionRecompute w,
+                                             String reason) throws SQLException {
         List<String> keys = w.partitionings().stream().flatMap(List::stream).toList();
         List<TypeInfo> types;
         try {
-            types = probeTypes(conn, w.fromSql(), keys);
+            types = probeTypes(conn, w.keyScope(), keys);
         } catch (SQLException e) {
             return multiset(storage, q, null, "cannot type the PARTITION BY expressions: " + e.getMessage());
         }
@@ -204,7 +205,8 @@ public final class QueryCompiler {
         for (TypeInfo type : types) {
             if (reason == null && !Jdbc.queryOne(conn, Boolean.class, "SELECT pgtrickle._type_hashable(?::regtype, false)", type.type())
                     .orElse(false)) {
-                reason = "a window PARTITION BY over type " + type.type() + ", which has no hash function";
+                reason = "a partition key (PARTITION BY, DISTINCT ON, a set operation's column) of type " + type.type()
+                        + ", which has no hash function";
             }
         }
         List<List<RowHash.Form>> forms = w.partitionings().stream()
@@ -231,7 +233,7 @@ public final class QueryCompiler {
                 + inner + ") q) h";
         String full = identified.apply(w.query(extra, null));
         if (reason != null) {
-            return new CompiledQuery(Shape.WINDOW, columns, full, null, reason, w, null);
+            return new CompiledQuery(Shape.PARTITIONED, columns, full, null, reason, w, null);
         }
         RowSource.Changes changes = new RowSource.Changes(bufferTable);
         String affected;
@@ -263,7 +265,7 @@ public final class QueryCompiler {
                 + " UNION ALL SELECT s.__pgt_row_id, 'D', " + nulls + " FROM " + storage.quoted() + " s WHERE ("
                 + String.join(" OR ", storedAffected) + ") AND NOT EXISTS (SELECT 1 FROM __pgt_fresh f"
                 + " WHERE f.__pgt_row_id = s.__pgt_row_id)";
-        return new CompiledQuery(Shape.WINDOW, columns, full, changes.with(changesSql), null, w, null);
+        return new CompiledQuery(Shape.PARTITIONED, columns, full, changes.with(changesSql), null, w, null);
     }
 
     /** NULL-safe equality of group keys: left.g0 IS NOT DISTINCT FROM right0 AND ... */

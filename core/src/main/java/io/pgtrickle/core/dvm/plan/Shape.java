@@ -15,8 +15,9 @@ public enum Shape {
     /** GROUP BY (or a scalar aggregate): row id = hash of the group key. */
     AGGREGATE,
     /**
-     * Window functions: {@code __pgt_part<j>} = hash of the row's partition keys (one per tracked
-     * partitioning), row id = hash(content and partitions, ordinal among equal rows).
+     * Window functions, DISTINCT ON, set operations (rows recomputed a partition at a time):
+     * {@code __pgt_part<j>} = hash of the row's partition keys (one per tracked partitioning), row
+     * id = hash(content and partitions, ordinal among equal rows).
      */
-    WINDOW
+    PARTITIONED
 }
