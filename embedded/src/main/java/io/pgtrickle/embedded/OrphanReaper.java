@@ -77,9 +77,14 @@ final class OrphanReaper {
         Path pidFile = data.resolve("postmaster.pid");
         if (Files.isRegularFile(pidFile)) {
             List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
-            if (lines.size() >= 2) {
+            if (lines.size() >= 3) {
                 long pid = Long.parseLong(lines.get(0).trim());
                 Optional<ProcessHandle> postmaster = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+                if (postmaster.isPresent() && !startedWith(postmaster.get(), lines.get(2).trim())) {
+                    // The pid was reused: another process (possibly another JVM's postgres) has it now.
+                    log.info("orphaned PostgreSQL of {} is gone (pid {} now belongs to another process)", dir, pid);
+                    postmaster = Optional.empty();
+                }
                 if (postmaster.isPresent()) {
                     boolean isPostgres = postmaster.get().info().command()
                             .map(c -> c.endsWith("/postgres")).orElse(false);
@@ -98,6 +103,20 @@ final class OrphanReaper {
         }
         log.info("deleting orphaned embedded PostgreSQL directory {}", dir);
         PostgresBinaries.deleteRecursively(dir);
+    }
+
+    /**
+     * Whether the process started when the postmaster.pid says its server did (its third line, epoch
+     * seconds): a pid in an orphan's postmaster.pid may since have been given to any other process,
+     * such as the postgres of a JVM that is alive.
+     */
+    static boolean startedWith(ProcessHandle process, String startSeconds) {
+        try {
+            long written = Long.parseLong(startSeconds);
+            return process.info().startInstant().map(i -> Math.abs(i.getEpochSecond() - written) <= 30).orElse(true);
+        } catch (NumberFormatException e) {
+            return true; // an unknown format: decide by the other checks, as before
+        }
     }
 
     private static boolean stop(ProcessHandle postmaster) throws IOException {

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * aggregates with HAVING, DISTINCT, UNION ALL, EXISTS/NOT EXISTS/IN/NOT IN/ANY/ALL subqueries and
  * scalar subqueries, grouped subqueries in FROM (GROUP BY, scalar aggregates, DISTINCT; in place or
  * as common table expressions), scalar subqueries in the select list and HAVING of a grouped query,
- * window functions (ranks and aggregates over one or two partitionings) and set operations (UNION,
- * INTERSECT [ALL], EXCEPT [ALL]). Each query becomes a
+ * window functions (ranks and aggregates over one or two partitionings), set operations (UNION,
+ * INTERSECT [ALL], EXCEPT [ALL]) and TopK (ORDER BY ... LIMIT ... [OFFSET ...]). Each query becomes a
  * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
  *
@@ -273,10 +273,24 @@ class RandomQueryTest {
             String where = where(scope);
             int n = 1 + ch.pick(4);
             List<String> out = new ArrayList<>();
+            boolean numeric = false;
             for (int i = 0; i < n; i++) {
-                out.add(expr(ch.of(Type.INT, Type.TEXT, Type.NUM, Type.BOOL), 2, scope, true) + " AS o" + (i + 1));
+                Type t = ch.of(Type.INT, Type.TEXT, Type.NUM, Type.BOOL);
+                numeric |= t == Type.NUM;
+                out.add(expr(t, 2, scope, true) + " AS o" + (i + 1));
             }
-            return "SELECT " + (distinct ? "DISTINCT " : "") + String.join(", ", out) + " FROM " + from + where;
+            String select = "SELECT " + (distinct ? "DISTINCT " : "") + String.join(", ", out) + " FROM " + from + where;
+            // TopK, ordered by every column so that only equal rows tie (numeric 1.5 and 1.50 are
+            // equal in order but not in text, so no numeric column)
+            if (full() && !numeric && ch.maybe(15)) {
+                List<String> order = new ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    order.add(i + (ch.maybe(50) ? " DESC" : "") + (ch.maybe(50) ? " NULLS FIRST" : " NULLS LAST"));
+                }
+                select += " ORDER BY " + String.join(", ", order) + " LIMIT " + (1 + ch.pick(5))
+                        + (ch.maybe(30) ? " OFFSET " + ch.pick(3) : "");
+            }
+            return select;
         }
 
         private String grouped(boolean withKeys) {

@@ -122,6 +122,14 @@ public final class TreeBuilder {
     // ---- the tree ------------------------------------------------------------------------------
 
     private Operator root(Select s, String sql, List<String> names, List<String> types) throws Unsupported {
+        if (s instanceof PlainSelect p && (p.getLimit() != null || p.getOffset() != null || p.getFetch() != null)
+                || s instanceof SetOperationList l && (l.getLimit() != null || l.getOffset() != null || l.getFetch() != null)) {
+            int orderBy = Clauses.keyword(sql, "ORDER BY");
+            if (orderBy < 0) {
+                throw new Unsupported("LIMIT, OFFSET or FETCH without ORDER BY");
+            }
+            return new io.pgtrickle.core.dvm.op.TopK(sql, sql.substring(orderBy).strip(), names, List.of());
+        }
         if (s instanceof SetOperationList sol
                 && !sol.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll())) {
             return setOperation(sol, sql, names, types);
@@ -233,7 +241,7 @@ public final class TreeBuilder {
     /** LIMIT, OFFSET and FETCH select rows by their order, which a stream table does not keep: TopK. */
     private static void checkNoLimit(Object limit, Object offset, Object fetch) throws Unsupported {
         if (limit != null || offset != null || fetch != null) {
-            throw new Unsupported("LIMIT/OFFSET/FETCH (TopK maintenance: a later release)");
+            throw new Unsupported("LIMIT/OFFSET/FETCH below the top of the query (a later release)");
         }
     }
 

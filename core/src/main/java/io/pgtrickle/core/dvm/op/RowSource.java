@@ -66,6 +66,11 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             return name;
         }
 
+        /** Whether the source {@code relid} has any captured change in the window, as a condition. */
+        public String anyChange(long relid) {
+            return "EXISTS (SELECT 1 FROM (" + window(bufferTable, relid) + ") __pgt_any)";
+        }
+
         /** A name for a shared result of the statement that no other one has. */
         public String uniqueName(String prefix) {
             return prefix + names[0]++;
@@ -117,7 +122,11 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
     /** The buffer rows of the window, each with {@code __pgt_w1} = +1 (I) or -1 (D). */
     private static String window(LongFunction<String> bufferTable, Scan s) {
-        return "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM " + bufferTable.apply(s.relid())
+        return window(bufferTable, s.relid());
+    }
+
+    private static String window(LongFunction<String> bufferTable, long relid) {
+        return "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM " + bufferTable.apply(relid)
                 + " WHERE __pgt_action IN ('I', 'D') AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
                 + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
     }

@@ -11,6 +11,7 @@ import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.PartitionRecompute;
+import io.pgtrickle.core.dvm.op.TopK;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
@@ -74,6 +75,16 @@ public final class QueryCompiler {
         }
         if (root instanceof Distinct distinct) {
             return distinct(storage, query, distinct, reason);
+        }
+        if (root instanceof TopK topK) {
+            var blind = query.sources().stream()
+                    .filter(x -> x.kind() == ResolvedQuery.SourceKind.MATVIEW || x.kind() == ResolvedQuery.SourceKind.FOREIGN_TABLE)
+                    .findFirst();
+            if (blind.isPresent()) {
+                return multiset(storage, query, null, "a top-K query over " + blind.get().qualifiedName().display()
+                        + ", whose changes are not captured");
+            }
+            root = topK.withSources(query.sources().stream().filter(x -> x.kind().capturable()).map(x -> x.relid()).toList());
         }
         if (root instanceof PartitionRecompute recompute) {
             return partitionRecompute(conn, storage, query, recompute, reason);
