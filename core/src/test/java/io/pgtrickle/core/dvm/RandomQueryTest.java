@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * scalar subqueries, grouped subqueries in FROM (GROUP BY, scalar aggregates, DISTINCT; in place or
  * as common table expressions), scalar subqueries in the select list and HAVING of a grouped query,
  * window functions (ranks and aggregates over one or two partitionings), set operations (UNION,
- * INTERSECT [ALL], EXCEPT [ALL]) and TopK (ORDER BY ... LIMIT ... [OFFSET ...]). Each query becomes a
+ * INTERSECT [ALL], EXCEPT [ALL]), TopK (ORDER BY ... LIMIT ... [OFFSET ...]) and ROLLUP, CUBE and
+ * GROUPING SETS. Each query becomes a
  * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
  *
@@ -298,11 +299,14 @@ class RandomQueryTest {
             String from = from(scope);
             String where = where(scope);
             List<String> keys = new ArrayList<>();
+            boolean numericKey = false;
             if (withKeys) {
                 int n = 1 + ch.pick(2);
                 for (int i = 0; i < n; i++) {
-                    keys.add(ch.maybe(70) ? ch.of(scope).sql()
-                            : expr(ch.of(Type.INT, Type.TEXT, Type.NUM, Type.BOOL), 1, scope, false));
+                    Ref r = ch.maybe(70) ? ch.of(scope) : null;
+                    Type t = r != null ? r.type() : ch.of(Type.INT, Type.TEXT, Type.NUM, Type.BOOL);
+                    numericKey |= t == Type.NUM;
+                    keys.add(r != null ? r.sql() : expr(t, 1, scope, false));
                 }
                 // a constant is no group key (GROUP BY 1.5 is an error, GROUP BY 2 a position)
                 keys = keys.stream().filter(k -> COLUMN_REFERENCE.matcher(k).find()).distinct().toList();
@@ -329,8 +333,18 @@ class RandomQueryTest {
                 default -> "count(" + expr(ch.of(Type.INT, Type.TEXT), 0, scope, false) + ") < count(*) OR max("
                         + expr(Type.INT, 0, scope, false) + ") = 1";
             } : "";
+            String groupBy = String.join(", ", keys);
+            // Grouping sets become grouped subqueries (a UNION ALL branch each), whose numeric keys
+            // are refused (their text depends on read order): only over other keys.
+            if (full() && !numericKey && !keys.isEmpty() && ch.maybe(20)) {
+                groupBy = switch (ch.pick(3)) {
+                    case 0 -> "ROLLUP(" + groupBy + ")";
+                    case 1 -> "CUBE(" + groupBy + ")";
+                    default -> "GROUPING SETS ((" + groupBy + "), (" + keys.get(0) + "), ())";
+                };
+            }
             return "SELECT " + String.join(", ", out) + " FROM " + from + where
-                    + (keys.isEmpty() ? "" : " GROUP BY " + String.join(", ", keys)) + having;
+                    + (keys.isEmpty() ? "" : " GROUP BY " + groupBy) + having;
         }
 
         /**

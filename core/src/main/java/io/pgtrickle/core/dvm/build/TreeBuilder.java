@@ -82,6 +82,12 @@ public final class TreeBuilder {
     public Built build(String query, List<String> outputNames, List<String> outputTypes) throws Unsupported {
         String sql = query;
         for (int depth = 0; depth < MAX_INLINED; depth++) {
+            String expanded = sql.stripLeading().regionMatches(true, 0, "WITH", 0, 4) ? null
+                    : GroupingSets.expand(sql, outputNames, outputTypes, this::parsePlain, resolver::isAggregate);
+            if (expanded != null) {
+                sql = expanded;
+                continue;
+            }
             Statement st = parse(sql);
             String inlined = CteInliner.inlineFirst(st, sql);
             if (inlined != null) {
@@ -94,7 +100,14 @@ public final class TreeBuilder {
             }
             sql = inlined;
         }
-        throw new Unsupported("more than " + MAX_INLINED + " views and common table expressions to inline");
+        throw new Unsupported("more than " + MAX_INLINED + " views, common table expressions and grouping sets to expand");
+    }
+
+    private PlainSelect parsePlain(String sql) throws Unsupported {
+        if (!(parse(sql) instanceof PlainSelect p)) {
+            throw new Unsupported("cannot read the SELECT with grouping sets");
+        }
+        return p;
     }
 
     private static Statement parse(String sql) throws Unsupported {
@@ -380,9 +393,12 @@ public final class TreeBuilder {
         GroupByElement groupBy = p.getGroupBy();
         if (groupBy != null) {
             if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
-                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP (a later release)");
+                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP below the top of the query (a later release)");
             }
             keys.addAll(clauses(p, sql).groupBy());
+            if (keys.stream().anyMatch(k -> k.matches("(?is)(ROLLUP|CUBE|GROUPING\\s+SETS)\\s*\\(.*|\\(\\s*\\)"))) {
+                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP below the top of the query (a later release)");
+            }
             if (keys.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {
                 throw new Unsupported("a subquery in GROUP BY");
             }
