@@ -4,6 +4,7 @@ import io.pgtrickle.core.dvm.build.Spans.Span;
 import io.pgtrickle.core.dvm.op.FromClause;
 import io.pgtrickle.core.dvm.op.FromNode;
 import io.pgtrickle.core.dvm.op.Join.Kind;
+import io.pgtrickle.core.dvm.op.FunctionScan;
 import io.pgtrickle.core.dvm.op.ItemOperator;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
@@ -15,6 +16,7 @@ import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
 import net.sf.jsqlparser.statement.select.Join;
 import net.sf.jsqlparser.statement.select.LateralSubSelect;
+import net.sf.jsqlparser.statement.select.TableFunction;
 import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -123,6 +125,9 @@ final class FromClauses {
                 default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());
             };
         }
+        if (from instanceof TableFunction f) {
+            return function(f, sql);
+        }
         if (from instanceof LateralSubSelect) {
             throw new Unsupported("a LATERAL subquery (a later release)");
         }
@@ -135,6 +140,29 @@ final class FromClauses {
             return subqueries.build(ps.getSelect(), sql, names);
         }
         throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
+    }
+
+    /** A set-returning function in FROM: its call as written, without LATERAL and its alias. */
+    private static FunctionScan function(TableFunction f, String sql) throws Unsupported {
+        Span span = Spans.of(f);
+        Alias alias = f.getAlias();
+        if (span == null || alias == null || alias.getAliasColumns() == null || alias.getAliasColumns().isEmpty()) {
+            throw new Unsupported("cannot read the function in FROM " + f);
+        }
+        String text = span.of(sql).strip().replaceFirst("(?is)^LATERAL\\s+", "");
+        int aliasAt = text.lastIndexOf(alias.getName());
+        // PostgreSQL prints "f(args) [WITH ORDINALITY] alias(columns)"
+        while (aliasAt > 0 && !Character.isWhitespace(text.charAt(aliasAt - 1))) {
+            aliasAt = text.lastIndexOf(alias.getName(), aliasAt - 1);
+        }
+        if (aliasAt <= 0) {
+            throw new Unsupported("cannot locate the alias of the function in FROM " + text);
+        }
+        String call = text.substring(0, aliasAt).strip().replaceFirst("(?is)\\s+AS$", "");
+        if (SublinkTemplates.countSelects(call) > 0) {
+            throw new Unsupported("a subquery in the arguments of a function in FROM (a later release)");
+        }
+        return new FunctionScan(call, alias.getAliasColumns().stream().map(c -> TreeBuilder.unquote(c.name)).toList());
     }
 
     static String aliasOf(FromItem from) throws Unsupported {

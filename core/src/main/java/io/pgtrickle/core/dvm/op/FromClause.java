@@ -108,6 +108,9 @@ public record FromClause(FromNode root) {
                         changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : ""));
             }
         }
+        if (terms.isEmpty()) { // only functions of constants: nothing ever changes
+            return term(list, where, item -> sql(item, State.NOW, changes, old, now), Set.of(), s -> false, old, "false", "");
+        }
         return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
     }
 
@@ -127,7 +130,9 @@ public record FromClause(FromNode root) {
     /** Splits the tree into linear items and units (maximal null-supplying subtrees, FULL joins). */
     private static void classify(FromNode node, List<SingleFrom> linear, List<Unit> units) {
         if (node instanceof SingleFrom s) {
-            linear.add(s);
+            if (!(s.item() instanceof FunctionScan)) { // a function has no delta of its own
+                linear.add(s);
+            }
             return;
         }
         Join j = (Join) node;
@@ -138,13 +143,23 @@ public record FromClause(FromNode root) {
             }
             case LEFT -> {
                 classify(j.left(), linear, units);
-                units.add(new Unit(j.right(), j, null));
+                addUnit(units, new Unit(j.right(), j, null));
             }
             case RIGHT -> {
-                units.add(new Unit(j.left(), j, null));
+                addUnit(units, new Unit(j.left(), j, null));
                 classify(j.right(), linear, units);
             }
-            case FULL -> units.add(new Unit(j, j, null));
+            case FULL -> addUnit(units, new Unit(j, j, null));
+        }
+    }
+
+    /**
+     * A unit of functions only (the null-supplying side of {@code LEFT JOIN LATERAL f(...)}) never
+     * changes by itself: its two halves would cancel, after reading the whole old state.
+     */
+    private static void addUnit(List<Unit> units, Unit unit) {
+        if (!unit.items().stream().allMatch(i -> i.item() instanceof FunctionScan)) {
+            units.add(unit);
         }
     }
 
@@ -275,7 +290,8 @@ public record FromClause(FromNode root) {
         classify(root, ignored, units);
         units.forEach(u -> padded.addAll(u.items()));
         return root.items().stream()
-                .map(i -> padded.contains(i) ? "coalesce(" + Sql.quoteIdent(i.alias()) + ".__pgt_w, 1)" : Sql.quoteIdent(i.alias()) + ".__pgt_w")
+                .map(i -> padded.contains(i) || i.item() instanceof FunctionScan // a function may be padded too
+                        ? "coalesce(" + Sql.quoteIdent(i.alias()) + ".__pgt_w, 1)" : Sql.quoteIdent(i.alias()) + ".__pgt_w")
                 .collect(Collectors.joining(" * "));
     }
 
@@ -289,7 +305,8 @@ public record FromClause(FromNode root) {
 
     private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp) {
         if (node instanceof SingleFrom s) {
-            return "(" + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
+            // a function's arguments may name the items before it
+            return (s.item() instanceof FunctionScan ? "LATERAL (" : "(") + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
         }
         Join j = (Join) node;
         String left = render(j.left(), itemSql, lookedUp);
