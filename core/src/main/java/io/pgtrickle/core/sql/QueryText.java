@@ -85,12 +85,19 @@ public final class QueryText {
             } else if (c == ')') {
                 depth--;
             } else if (depth == 0 && wordAt(upper, i)) {
-                orderBy |= upper.startsWith("ORDER BY", i);
-                limit |= upper.startsWith("LIMIT", i) && !upper.startsWith("LIMIT ALL", i) || upper.startsWith("FETCH", i)
-                        || upper.startsWith("OFFSET", i) && !upper.startsWith("OFFSET 0", i);
+                orderBy |= word(upper, i, "ORDER BY");
+                limit |= word(upper, i, "LIMIT") && !word(upper, i, "LIMIT ALL") || word(upper, i, "FETCH")
+                        || word(upper, i, "OFFSET") && !word(upper, i, "OFFSET 0");
             }
         }
         return limit && !orderBy;
+    }
+
+    /** {@code word} at {@code i}, not followed by a character of an identifier ({@code fetched_at} is no FETCH). */
+    private static boolean word(String upper, int i, String word) {
+        int end = i + word.length();
+        return upper.startsWith(word, i) && (end >= upper.length() || !(Character.isLetterOrDigit(upper.charAt(end))
+                || upper.charAt(end) == '_' || upper.charAt(end) == '$'));
     }
 
     private static boolean wordAt(String s, int i) {

@@ -50,7 +50,9 @@ class SetReturningFunctionsTest {
             "SELECT t.tag, count(*) AS n FROM docs d, unnest(d.tags) t(tag) GROUP BY t.tag",
             "SELECT p.k, t.tag FROM plain p, unnest(p.tags) t(tag)",
             "SELECT DISTINCT t.tag FROM plain p, unnest(p.tags) t(tag)",
-            "SELECT d.id, x.x FROM docs d, generate_series(1, 2) x(x)"})
+            "SELECT d.id, x.x FROM docs d, generate_series(1, 2) x(x)",
+            // found by review: a column alias equal to the function's alias
+            "SELECT d.id, x.a, x.x FROM docs d, unnest(d.tags, d.tags) x(a, x)"})
     void setReturningFunctions(String query) {
         twins.define("srf", query);
         churn("srf");
@@ -61,6 +63,17 @@ class SetReturningFunctionsTest {
         twins.define("ex", "SELECT d.id, t.tag FROM docs d, unnest(d.tags) t(tag)");
         assertThat(db.api.explain("ex", ExplainFormat.TEXT)).contains("Function unnest(d.tags)")
                 .contains("evaluated laterally for the rows each term reads");
+    }
+
+    /** Found by review: a column definition list was lost (an "internal" plan failure); now FULL with the reason. */
+    @Test
+    void aFunctionWithAColumnDefinitionListFallsBackToFullWithTheReason() {
+        db.api.create(io.pgtrickle.core.api.CreateOptions.of("rec",
+                "SELECT d.id, r.a FROM docs d, jsonb_to_recordset(CASE jsonb_typeof(d.body) WHEN 'array' THEN '[{\"a\": 1}]'::jsonb END) r(a int)"));
+        assertThat(db.api.explain("rec", ExplainFormat.TEXT)).contains("column definition list").doesNotContain("internal");
+        db.exec("UPDATE docs SET body = '[]' WHERE id = 1");
+        db.api.refresh("rec");
+        db.assertOracle("rec");
     }
 
     @Test

@@ -145,7 +145,9 @@ class CreateStreamTableTest {
         }
         assertThat(db.api.find("lim")).isEmpty();
         for (String q : new String[] {"SELECT id FROM customers ORDER BY id LIMIT 2", "SELECT id FROM customers OFFSET 0",
-                "SELECT s.id FROM (SELECT id FROM customers LIMIT 2) s", "SELECT id FROM customers WHERE name <> 'limit 1'"}) {
+                "SELECT s.id FROM (SELECT id FROM customers LIMIT 2) s", "SELECT id FROM customers WHERE name <> 'limit 1'",
+                // found by review: identifiers that start with a keyword
+                "SELECT id AS fetched_at, name AS offset_days FROM customers limits", "SELECT id AS limit_amount FROM customers"}) {
             db.api.create(CreateOptions.of("lim", q));
             db.assertOracle("lim");
             db.api.drop("lim", false);

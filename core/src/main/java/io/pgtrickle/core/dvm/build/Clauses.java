@@ -118,8 +118,9 @@ record Clauses(String where, List<String> groupBy, String having) {
         return out;
     }
 
+    /** A word boundary; a '.' binds as in {@code t.rows}, a column, not the keyword ROWS. */
     private static boolean boundary(String s, int i) {
-        return i < 0 || i >= s.length() || !(Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_');
+        return i < 0 || i >= s.length() || !(Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_' || s.charAt(i) == '.');
     }
 
     static int skipQuoted(String s, int start, char quote) {

@@ -149,11 +149,19 @@ final class FromClauses {
         if (span == null || alias == null || alias.getAliasColumns() == null || alias.getAliasColumns().isEmpty()) {
             throw new Unsupported("cannot read the function in FROM " + f);
         }
+        if (alias.getAliasColumns().stream().anyMatch(c -> c.colDataType != null)) {
+            throw new Unsupported("a function in FROM with a column definition list (a later release)");
+        }
         String text = span.of(sql).strip().replaceFirst("(?is)^LATERAL\\s+", "");
-        int aliasAt = text.lastIndexOf(alias.getName());
-        // PostgreSQL prints "f(args) [WITH ORDINALITY] alias(columns)"
-        while (aliasAt > 0 && !Character.isWhitespace(text.charAt(aliasAt - 1))) {
-            aliasAt = text.lastIndexOf(alias.getName(), aliasAt - 1);
+        // PostgreSQL prints "f(args) [WITH ORDINALITY] alias(columns)": the alias is the name
+        // whose column list closes the text
+        int aliasAt = -1;
+        for (int at = text.lastIndexOf(alias.getName()); at > 0; at = text.lastIndexOf(alias.getName(), at - 1)) {
+            int[] columns = Clauses.parenthesizedAfter(text, at + alias.getName().length(), "");
+            if (Character.isWhitespace(text.charAt(at - 1)) && columns != null && columns[1] == text.length()) {
+                aliasAt = at;
+                break;
+            }
         }
         if (aliasAt <= 0) {
             throw new Unsupported("cannot locate the alias of the function in FROM " + text);

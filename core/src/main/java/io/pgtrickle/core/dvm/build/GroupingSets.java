@@ -43,7 +43,14 @@ final class GroupingSets {
      */
     static String expand(String sql, List<String> names, List<String> types, Parser parser, Predicate<String> isAggregate)
             throws Unsupported {
-        if (Clauses.keyword(sql, "UNION") >= 0 || Clauses.keyword(sql, "INTERSECT") >= 0 || Clauses.keyword(sql, "EXCEPT") >= 0) {
+        // Left to the rest of the builder (TopK, or FULL with the reason): a set operation, and the
+        // clauses that act on the whole result, which a UNION ALL of its sets would not keep.
+        for (String whole : new String[] {"UNION", "INTERSECT", "EXCEPT", "LIMIT", "OFFSET", "FETCH"}) {
+            if (Clauses.keyword(sql, whole) >= 0) {
+                return null;
+            }
+        }
+        if (sql.stripLeading().matches("(?is)^SELECT\\s+DISTINCT\\b.*")) {
             return null;
         }
         int groupBy = Clauses.keyword(sql, "GROUP BY");
@@ -57,7 +64,11 @@ final class GroupingSets {
                 end = Math.min(end, groupBy + at);
             }
         }
-        List<String> elements = Clauses.splitTopLevel(sql.substring(groupBy + "GROUP BY".length(), end).strip());
+        String list = sql.substring(groupBy + "GROUP BY".length(), end).strip();
+        if (list.matches("(?is)^(DISTINCT|ALL)\\b.*")) {
+            return null; // GROUP BY DISTINCT drops repeated sets: not this rewrite's
+        }
+        List<String> elements = Clauses.splitTopLevel(list);
         if (elements.stream().noneMatch(GroupingSets::isGroupingElement)) {
             return null;
         }
@@ -193,10 +204,12 @@ final class GroupingSets {
             if (span == null) {
                 throw new Unsupported("cannot locate a select item in the query text");
             }
-            String text = rewrite(si.getExpression(), plain, span, keys, set, isAggregate);
-            if (si.getAlias() != null) {
-                text = text.replaceFirst("(?s)\\s+AS\\s+" + java.util.regex.Pattern.quote(si.getAlias().getName()) + "\\s*$", "");
+            String written = span.of(plain);
+            if (si.getAlias() != null) { // the alias is no expression: a key's name in it stays
+                written = written.replaceFirst("(?s)\\s+AS\\s+" + java.util.regex.Pattern.quote(si.getAlias().getName()) + "\\s*$", "");
             }
+            String text = rewrite(si.getExpression(), plain, new Span(span.begin(), span.begin() + written.length()), keys, set,
+                    isAggregate);
             if (types != null && bare(text).equals("NULL")) {
                 text = "NULL::" + types.get(i);
             }
@@ -235,7 +248,9 @@ final class GroupingSets {
             char c = text.charAt(i);
             int at = span.begin() + i;
             boolean inAggregate = protectedSpans.stream().anyMatch(s -> s.begin() <= at && at < s.end());
-            if (c == '\'' || c == '"') {
+            if (c == '"' && !inAggregate && keyAt(text, i, keys) != null) {
+                // a quoted key ("Region"): replaced below like any other
+            } else if (c == '\'' || c == '"') {
                 int close = Clauses.skipQuoted(text, i, c);
                 out.append(text, i, Math.min(close + 1, text.length()));
                 i = close + 1;

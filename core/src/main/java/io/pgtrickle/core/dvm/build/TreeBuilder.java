@@ -326,6 +326,9 @@ public final class TreeBuilder {
         PlainItems list = plainItems(p, sql, names, false, "a subquery in the select list of SELECT DISTINCT ON (a later release)");
         String tail = sql.substring(FromClauses.fromSpan(p, sql).end());
         int orderBy = Clauses.keyword(tail, "ORDER BY");
+        if (orderBy < 0) {
+            throw new Unsupported("DISTINCT ON without ORDER BY: which row of a group is kept depends on the order rows are read in");
+        }
         return new Window(from, FromClauses.fromSpan(p, sql).of(sql), where, list.list(), list.items(), List.of(keys),
                 null, "DISTINCT ON " + sql.substring(on[0], on[1]),
                 orderBy < 0 ? null : tail.substring(orderBy).strip());

@@ -12,7 +12,6 @@ import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.PartitionRecompute;
 import io.pgtrickle.core.dvm.op.TopK;
-import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
@@ -210,18 +209,24 @@ public final class QueryCompiler {
         } catch (SQLException e) {
             return multiset(storage, q, null, "cannot type the PARTITION BY expressions: " + e.getMessage());
         }
-        // Partitions are matched by a hash of their keys, which must be equal for equal keys (a
-        // collision only recomputes more rows): the type's own hash, never its text ('1 day' and
-        // '24 hours' are one interval).
+        // Stored rows are found by a hash of their partition keys, and a refresh deletes the stored
+        // rows of a hash it recomputed: equal keys must hash alike, and unequal keys as rarely as
+        // two row identities (64 bits).
+        List<RowHash.Form> keyForms = new ArrayList<>();
         for (TypeInfo type : types) {
-            if (reason == null && !Jdbc.queryOne(conn, Boolean.class, "SELECT pgtrickle._type_hashable(?::regtype, false)", type.type())
-                    .orElse(false)) {
+            RowHash.Form form = RowHash.partitionForm(type.type(), type.hashable());
+            if (form == null && reason == null) {
                 reason = "a partition key (PARTITION BY, DISTINCT ON, a set operation's column) of type " + type.type()
-                        + ", which has no hash function";
+                        + ", whose equal values may print differently and which has no exact hash";
             }
+            keyForms.add(form == null ? RowHash.Form.TEXT : form);
         }
-        List<List<RowHash.Form>> forms = w.partitionings().stream()
-                .map(p -> java.util.Collections.nCopies(p.size(), RowHash.Form.VALUE)).toList();
+        List<List<RowHash.Form>> forms = new ArrayList<>();
+        int at = 0;
+        for (List<String> p : w.partitionings()) {
+            forms.add(keyForms.subList(at, at + p.size()));
+            at += p.size();
+        }
         List<StorageColumn> columns = new ArrayList<>(visible(q));
         List<String> parts = new ArrayList<>();
         List<String> partHashes = new ArrayList<>();

@@ -48,7 +48,35 @@ final class RowHash {
          * PostgreSQL's numeric hash ignores the sign (1 and -1 collide); its text after trim_scale
          * has neither problem.
          */
-        NUMERIC
+        NUMERIC,
+        /**
+         * Interval and timestamptz as a key: equal values print differently ('1 day' and
+         * '24 hours'; a timestamptz in another TimeZone), the number of seconds they stand for does not.
+         */
+        EPOCH
+    }
+
+    /** Types whose text is one per value (no two equal values print differently, whatever the session). */
+    private static final java.util.Set<String> CANONICAL_TEXT = java.util.Set.of("bigint", "timestamp without time zone",
+            "time without time zone", "time with time zone", "money", "xid8", "pg_lsn");
+
+    /**
+     * The form of a partition key of {@code type} (pgtrickle._type_hashable(type, true) is
+     * {@code hashable}), in which equal keys hash alike and unequal ones collide no more than row
+     * identities do; null when there is none.
+     */
+    static Form partitionForm(String type, boolean hashable) {
+        String base = type.replaceFirst("\\(.*\\)", "");
+        if (base.equals("numeric")) {
+            return Form.NUMERIC;
+        }
+        if (base.equals("interval") || base.equals("timestamp with time zone")) {
+            return Form.EPOCH;
+        }
+        if (CANONICAL_TEXT.contains(base)) {
+            return Form.TEXT;
+        }
+        return hashable ? Form.VALUE : null;
     }
 
     /**
@@ -73,6 +101,7 @@ final class RowHash {
                 case VALUE -> e;
                 case TEXT -> "(" + e + ")::text";
                 case NUMERIC -> "trim_scale(" + e + ")::text";
+                case EPOCH -> "trim_scale(extract(epoch FROM " + e + "))::text";
             });
         }
         return "hash_record_extended(ROW(" + String.join(", ", parts) + "), 0)";
