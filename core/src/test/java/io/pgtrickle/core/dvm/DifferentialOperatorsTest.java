@@ -141,6 +141,11 @@ class DifferentialOperatorsTest {
                 + " FROM t WHERE s IS DISTINCT FROM 'b' GROUP BY coalesce(k, -1) * 10");
         twins.step("e", "UPDATE t SET s = 'b' WHERE id = 1", "INSERT INTO t VALUES (7, NULL, 70, NULL)");
         twins.step("e", "UPDATE t SET k = 2");
+        // a GROUP BY expression as a term of a larger one, and a call; k + 1 * 2 is no use of k + 1
+        twins.define("e2", "SELECT (k + 1) * 2 AS twice, coalesce(k, 0) + 1 AS next, count(*) AS n FROM t GROUP BY k + 1, coalesce(k, 0)");
+        twins.step("e2", "INSERT INTO t VALUES (8, 5, 1, 'x')", "UPDATE t SET k = NULL WHERE id = 1");
+        twins.define("e3", "SELECT k + 1 * 2 AS x, (k + 1) AS y, count(*) AS n FROM t GROUP BY k + 1, k");
+        twins.step("e3", "INSERT INTO t VALUES (9, 6, 1, 'x')", "DELETE FROM t WHERE id = 1");
     }
 
     @Test

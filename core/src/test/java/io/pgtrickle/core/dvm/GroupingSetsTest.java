@@ -40,7 +40,22 @@ class GroupingSetsTest {
             "SELECT customer, count(*) AS n FROM orders WHERE amount IS NOT NULL GROUP BY GROUPING SETS (customer, (), customer)",
             // found by review: a key's name in an alias, and a quoted key
             "SELECT coalesce(region, 'All') AS region, count(*) AS n FROM customers GROUP BY ROLLUP(region)",
-            "SELECT \"Region\", count(*) AS n FROM (SELECT region AS \"Region\" FROM customers) c GROUP BY ROLLUP(\"Region\")"})
+            "SELECT \"Region\", count(*) AS n FROM (SELECT region AS \"Region\" FROM customers) c GROUP BY ROLLUP(\"Region\")",
+            // found by RandomQueryTest: a signed constant in a key expression; max() of a numeric constant
+            "SELECT customer AS g1, -1.0 < amount AS g2, count(*) AS n FROM orders GROUP BY ROLLUP(customer, -1.0 < amount)",
+            "SELECT o.customer AS g1, max(2.25) AS m, (SELECT count(*) FROM customers c WHERE c.id = o.customer) AS x "
+                    + "FROM orders o GROUP BY CUBE(o.customer)",
+            // a grouping column qualified differently from its GROUP BY form is the same column
+            "SELECT o.customer, O.Customer + 1 AS next, count(*) AS n FROM orders o GROUP BY ROLLUP(customer) HAVING o.customer IS NULL OR count(*) > 0",
+            // PostgreSQL's canonical text: the key unqualified, the subquery's outer reference qualified;
+            // a subquery's own column of the key's name is not the key
+            "SELECT customer, (SELECT count(*) FROM customers c WHERE c.id = o.customer) AS x, count(*) AS n "
+                    + "FROM orders o GROUP BY ROLLUP(customer)",
+            "SELECT customer, (SELECT count(*) FROM orders o2 WHERE o2.customer = o.customer) AS same, count(*) AS n "
+                    + "FROM orders o GROUP BY CUBE(customer)",
+            // grouping expressions that contain one another
+            "SELECT customer + 1 AS c1, customer, (customer + 1) * 2 AS c2, count(*) AS n FROM orders "
+                    + "GROUP BY GROUPING SETS ((customer + 1, customer), (customer + 1), (customer), ())"})
     void groupingSets(String query) {
         twins.define("gs", query);
         ShopFixture.churn(twins, "gs");

@@ -9,6 +9,10 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.SelectItem;
 
@@ -18,6 +22,9 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * expression outside S reads NULL (outside aggregate calls), and {@code GROUPING(a, b, ...)} is the
  * constant bit mask PostgreSQL defines (a bit set for each argument not in S, the first argument the
  * most significant).
+ *
+ * <p>A grouping expression is matched whole, the longest first: under {@code GROUPING SETS ((a + 1), (a))}
+ * the select item {@code a + 1} is the first key (NULL in the second set), not {@code a} plus one.
  *
  * <p>{@code GROUP BY a, ROLLUP(b, c)} is the cross product of its elements' sets: (a, b, c), (a, b),
  * (a). Equal sets stay repeated, as PostgreSQL repeats their rows.
@@ -81,13 +88,6 @@ final class GroupingSets {
         }
         Set<String> keys = new LinkedHashSet<>();
         sets.forEach(keys::addAll);
-        for (String k : keys) {
-            for (String other : keys) {
-                if (!k.equals(other) && contains(other, k)) {
-                    throw new Unsupported("grouping expressions that contain one another (" + k + " in " + other + ")");
-                }
-            }
-        }
         // The same SELECT with a plain GROUP BY of every key, for the parser and the positions.
         String plain = sql.substring(0, groupBy) + (keys.isEmpty() ? "" : "GROUP BY " + String.join(", ", keys) + " ")
                 + sql.substring(end);
@@ -197,6 +197,7 @@ final class GroupingSets {
     /** One GROUP BY of the UNION ALL: the select list and HAVING of {@code plain} with the keys outside {@code set} as NULL. */
     private static String branch(String plain, PlainSelect p, List<String> names, List<String> types, Set<String> keys,
                                  List<String> set, Predicate<String> isAggregate) throws Unsupported {
+        Set<String> outerNames = fromNames(p);
         List<String> items = new ArrayList<>();
         int i = 0;
         for (SelectItem<?> si : p.getSelectItems()) {
@@ -209,7 +210,7 @@ final class GroupingSets {
                 written = written.replaceFirst("(?s)\\s+AS\\s+" + java.util.regex.Pattern.quote(si.getAlias().getName()) + "\\s*$", "");
             }
             String text = rewrite(si.getExpression(), plain, new Span(span.begin(), span.begin() + written.length()), keys, set,
-                    isAggregate);
+                    outerNames, isAggregate);
             if (types != null && bare(text).equals("NULL")) {
                 text = "NULL::" + types.get(i);
             }
@@ -224,7 +225,7 @@ final class GroupingSets {
             if (h == null || !h.of(plain).strip().equals(clauses.having())) {
                 throw new Unsupported("cannot locate HAVING in the query text");
             }
-            having = rewrite(p.getHaving(), plain, h, keys, set, isAggregate);
+            having = rewrite(p.getHaving(), plain, h, keys, set, outerNames, isAggregate);
         }
         return "SELECT " + String.join(", ", items) + " FROM " + from.of(plain)
                 + (clauses.where() == null ? "" : " WHERE " + clauses.where())
@@ -232,14 +233,49 @@ final class GroupingSets {
                 + (having == null ? "" : " HAVING " + having);
     }
 
+    /** The names the FROM items of the top-level SELECT go by: their aliases, else the tables' names. */
+    private static Set<String> fromNames(PlainSelect p) {
+        Set<String> out = new java.util.HashSet<>();
+        addNames(p.getFromItem(), p.getJoins(), out);
+        return out;
+    }
+
+    private static void addNames(FromItem first, List<Join> joins, Set<String> out) {
+        List<FromItem> items = new ArrayList<>();
+        items.add(first);
+        if (joins != null) {
+            joins.forEach(j -> items.add(j.getRightItem()));
+        }
+        for (FromItem f : items) {
+            if (f == null) {
+                continue;
+            }
+            if (f.getAlias() != null) {
+                out.add(lastName(f.getAlias().getName()));
+            } else if (f instanceof Table t) {
+                out.add(lastName(t.getName()));
+            } else if (f instanceof ParenthesedFromItem nested) {
+                addNames(nested.getFromItem(), nested.getJoins(), out);
+            }
+        }
+    }
+
     /** The expression's text with GROUPING(...) as its constant and the keys outside {@code set} as NULL, outside aggregates. */
     private static String rewrite(Expression e, String plain, Span span, Set<String> keys, List<String> set,
-                                  Predicate<String> isAggregate) throws Unsupported {
+                                  Set<String> outerNames, Predicate<String> isAggregate) throws Unsupported {
         ExpressionScan scan = ExpressionScan.of(e, plain, isAggregate);
         if (scan.unsupported != null) {
             throw new Unsupported(scan.unsupported);
         }
         List<Span> protectedSpans = scan.aggregates.stream().map(Found::span).toList();
+        List<Span> subqueries = new ArrayList<>();
+        for (var s : scan.sublinks) {
+            Span sub = Spans.of(s);
+            if (sub == null) {
+                throw new Unsupported("cannot locate a subquery in the query text");
+            }
+            subqueries.add(sub);
+        }
         String text = span.of(plain);
         StringBuilder out = new StringBuilder();
         String upper = text.toUpperCase(Locale.ROOT);
@@ -248,8 +284,8 @@ final class GroupingSets {
             char c = text.charAt(i);
             int at = span.begin() + i;
             boolean inAggregate = protectedSpans.stream().anyMatch(s -> s.begin() <= at && at < s.end());
-            if (c == '"' && !inAggregate && keyAt(text, i, keys) != null) {
-                // a quoted key ("Region"): replaced below like any other
+            if ((c == '"' || c == '\'') && !inAggregate && keyAt(text, i, keys) != null) {
+                // a key that starts quoted ("Region", '-1.0'::numeric < amount): replaced below like any other
             } else if (c == '\'' || c == '"') {
                 int close = Clauses.skipQuoted(text, i, c);
                 out.append(text, i, Math.min(close + 1, text.length()));
@@ -273,14 +309,34 @@ final class GroupingSets {
                 }
             }
             String key = inAggregate ? null : keyAt(text, i, keys);
+            int length = key == null ? 0 : key.length();
+            String other = inAggregate || key != null || !boundary(text, i - 1) ? null : columnNamed(text, i);
+            String sameColumn = other == null ? null : keyOfColumn(other, keys);
+            if (sameColumn != null && subqueries.stream().anyMatch(s -> s.begin() <= at && at < s.end())) {
+                // inside a subquery the name may be the subquery's own column: it is the key only when
+                // qualified by the outer query's FROM (PostgreSQL's canonical text always qualifies there)
+                int dot = other.lastIndexOf('.');
+                if (dot < 0) {
+                    throw new Unsupported("a subquery reads the grouping column " + sameColumn + " as " + other
+                            + " (write it as in GROUP BY)");
+                }
+                if (!outerNames.contains(lastName(other.substring(0, dot)))) {
+                    sameColumn = null;
+                }
+            }
+            if (sameColumn != null) {
+                // o.customer for the key customer (or the reverse): one column, which the branch reads as the key
+                key = sameColumn;
+                length = other.length();
+            }
             if (key != null && !set.contains(key)) {
                 out.append("NULL");
-                i += key.length();
+                i += length;
                 continue;
             }
             if (key != null) {
-                out.append(key);
-                i += key.length();
+                out.append(text, i, i + length);
+                i += length;
                 continue;
             }
             out.append(c);
@@ -297,6 +353,39 @@ final class GroupingSets {
         return key.matches("[\\w.\"]+") ? key : "(" + key + ")";
     }
 
+    private static final java.util.regex.Pattern COLUMN = java.util.regex.Pattern.compile(
+            "(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")(?:\\.(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")){0,2}");
+
+    /** The (possibly qualified) column name that starts at {@code i}, or null; a function's name is none. */
+    private static String columnNamed(String text, int i) {
+        var m = COLUMN.matcher(text).region(i, text.length());
+        if (!m.lookingAt() || !boundary(text, m.end())) {
+            return null;
+        }
+        int next = m.end();
+        while (next < text.length() && Character.isWhitespace(text.charAt(next))) {
+            next++;
+        }
+        return next < text.length() && text.charAt(next) == '(' ? null : m.group();
+    }
+
+    /** The column key {@code column} names by another qualification ({@code o.x} for {@code x}), or null. */
+    private static String keyOfColumn(String column, Set<String> keys) {
+        String name = lastName(column);
+        for (String k : keys) {
+            if (!k.equals(column) && COLUMN.matcher(k).matches() && lastName(k).equals(name)
+                    && (k.indexOf('.') < 0 || column.indexOf('.') < 0)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    private static String lastName(String column) {
+        String name = column.substring(column.lastIndexOf('.') + 1);
+        return name.startsWith("\"") ? name : name.toLowerCase(Locale.ROOT);
+    }
+
     /** The longest key that starts at {@code i} as a whole term, or null. */
     private static String keyAt(String text, int i, Set<String> keys) {
         String best = null;
@@ -307,15 +396,6 @@ final class GroupingSets {
             }
         }
         return best;
-    }
-
-    private static boolean contains(String text, String key) {
-        for (int i = text.indexOf(key); i >= 0; i = text.indexOf(key, i + 1)) {
-            if (boundary(text, i - 1) && boundary(text, i + key.length())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean boundary(String s, int i) {

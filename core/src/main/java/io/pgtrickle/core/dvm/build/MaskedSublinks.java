@@ -9,7 +9,7 @@ import net.sf.jsqlparser.statement.select.Select;
 
 /**
  * JSqlParser 5.3 cannot read a scalar subquery followed by an operator, as PostgreSQL prints
- * {@code ((SELECT ...) * 2)} or {@code ( SELECT ...)::text}. Such a subquery is parsed in two steps:
+ * {@code ((SELECT ...) * 2)}, {@code ( SELECT ...)::text} or {@code (( SELECT ...))::numeric + 1}. Such a subquery is parsed in two steps:
  * in the query, it is replaced by a call {@code __pgt_sublink(0)} padded to the same length (so
  * every position in the text stays valid), and the subquery itself is parsed on its own, shifted
  * to its position, when the expression walkers meet the call.
@@ -35,12 +35,25 @@ final class MaskedSublinks {
                 continue;
             }
             int j = Clauses.skipSpace(sql, i + 1);
+            int innermost = i;
+            while (j < sql.length() && sql.charAt(j) == '(') { // (( SELECT ...))::numeric, as PostgreSQL prints a cast subquery
+                innermost = j;
+                j = Clauses.skipSpace(sql, j + 1);
+            }
             if (!upper.startsWith("SELECT", j)) {
                 continue;
             }
-            int close = matching(sql, i);
+            int close = matching(sql, innermost);
             if (close < 0) {
                 return null;
+            }
+            // the parentheses around the subquery must enclose nothing else: ((SELECT ...) - 1) is no subquery
+            for (int open = innermost; open > i && close >= 0; open = previousOpen(sql, open)) {
+                int next = Clauses.skipSpace(sql, close + 1);
+                close = next < sql.length() && sql.charAt(next) == ')' ? next : -1;
+            }
+            if (close < 0) {
+                continue;
             }
             int next = Clauses.skipSpace(sql, close + 1);
             int length = close + 1 - i;
@@ -75,6 +88,15 @@ final class MaskedSublinks {
     private static boolean followedByOperator(String sql, String upper, int at) {
         char c = sql.charAt(at);
         return "*/+-%<>=!|^&~:#@".indexOf(c) >= 0 || upper.startsWith("IS ", at);
+    }
+
+    /** The opening parenthesis before {@code open}, across spaces only. */
+    private static int previousOpen(String s, int open) {
+        int k = open - 1;
+        while (k >= 0 && Character.isWhitespace(s.charAt(k))) {
+            k--;
+        }
+        return k;
     }
 
     private static int matching(String s, int open) {

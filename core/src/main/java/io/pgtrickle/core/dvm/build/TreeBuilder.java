@@ -15,7 +15,9 @@ import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.UnionAll;
 import io.pgtrickle.core.dvm.op.Window;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.regex.Pattern;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Alias;
@@ -135,8 +137,8 @@ public final class TreeBuilder {
     // ---- the tree ------------------------------------------------------------------------------
 
     private Operator root(Select s, String sql, List<String> names, List<String> types) throws Unsupported {
-        if (s instanceof PlainSelect p && (p.getLimit() != null || p.getOffset() != null || p.getFetch() != null)
-                || s instanceof SetOperationList l && (l.getLimit() != null || l.getOffset() != null || l.getFetch() != null)) {
+        if (s instanceof PlainSelect p && limited(p.getLimit(), p.getOffset(), p.getFetch())
+                || s instanceof SetOperationList l && limited(l.getLimit(), l.getOffset(), l.getFetch())) {
             int orderBy = Clauses.keyword(sql, "ORDER BY");
             if (orderBy < 0) {
                 throw new Unsupported("LIMIT, OFFSET or FETCH without ORDER BY");
@@ -144,7 +146,7 @@ public final class TreeBuilder {
             return new io.pgtrickle.core.dvm.op.TopK(sql, sql.substring(orderBy).strip(), names, List.of());
         }
         if (s instanceof SetOperationList sol
-                && !sol.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll())) {
+                && !onlyUnionAll(sol)) {
             return setOperation(sol, sql, names, types);
         }
         if (s instanceof PlainSelect p && hasWindows(p, sql)) {
@@ -232,7 +234,7 @@ public final class TreeBuilder {
                 throw new Unsupported("cannot locate a branch of " + sol.getOperations().get(0) + " in the query text");
             }
             if (b instanceof ParenthesedSelect ps && ps.getSelect() instanceof SetOperationList nested
-                    && !nested.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll())) {
+                    && !onlyUnionAll(nested)) {
                 checkNoLimit(ps.getLimit(), ps.getOffset(), ps.getFetch());
                 branches.add(setOperation(nested, sql, names, types));
             } else {
@@ -251,9 +253,18 @@ public final class TreeBuilder {
         return new io.pgtrickle.core.dvm.op.SetOperation(branches, texts, operators, names, types);
     }
 
+    private static boolean limited(Object limit, Object offset, Object fetch) {
+        return limit != null || offset != null || fetch != null;
+    }
+
+    /** Whether every operator of the set operation is UNION ALL, which the linear builder maintains. */
+    private static boolean onlyUnionAll(SetOperationList sol) {
+        return sol.getOperations().stream().allMatch(op -> op instanceof UnionOp u && u.isAll());
+    }
+
     /** LIMIT, OFFSET and FETCH select rows by their order, which a stream table does not keep: TopK. */
     private static void checkNoLimit(Object limit, Object offset, Object fetch) throws Unsupported {
-        if (limit != null || offset != null || fetch != null) {
+        if (limited(limit, offset, fetch)) {
             throw new Unsupported("LIMIT/OFFSET/FETCH below the top of the query (a later release)");
         }
     }
@@ -513,7 +524,7 @@ public final class TreeBuilder {
      */
     private String replaceGroupTerms(Expression e, String text, int offset, String sql, String alias,
                                      List<String> keys, List<String> calls) throws Unsupported {
-        int wholeKey = keys.indexOf(text.strip());
+        int wholeKey = keyIndex(keys, text);
         if (wholeKey >= 0) {
             return quote(alias) + ".__pgt_g" + wholeKey;
         }
@@ -530,19 +541,92 @@ public final class TreeBuilder {
             }
             replacements.add(new Replacement(agg.span(), quote(alias) + ".__pgt_a" + index));
         }
+        List<Span> aggregateSpans = scan.aggregates.stream().map(Found::span).toList();
+        List<Replacement> keyTerms = keyTerms(text, offset, keys, aggregateSpans, alias);
+        replacements.addAll(keyTerms);
         for (Found col : scan.columns) {
             boolean insideAggregate = scan.aggregates.stream()
                     .anyMatch(a -> a.span().begin() <= col.span().begin() && col.span().end() <= a.span().end());
-            if (insideAggregate) {
+            boolean insideKey = keyTerms.stream()
+                    .anyMatch(k -> k.span().begin() <= col.span().begin() && col.span().end() <= k.span().end());
+            if (insideAggregate || insideKey) {
                 continue;
             }
-            int key = keys.indexOf(col.text());
+            int key = keyIndex(keys, col.text());
             if (key < 0) {
                 throw new Unsupported("column " + col.text() + " is used outside an aggregate but is not a GROUP BY expression");
             }
             replacements.add(new Replacement(col.span(), quote(alias) + ".__pgt_g" + key));
         }
         return Spans.replace(text, offset, replacements);
+    }
+
+    /**
+     * The GROUP BY expressions that are terms of {@code text} outside aggregate calls ({@code a + 1}
+     * in {@code (a + 1) * 2} under {@code GROUP BY a + 1}), longest first, as group-value reads.
+     */
+    private static List<Replacement> keyTerms(String text, int offset, List<String> keys, List<Span> aggregates, String alias) {
+        List<Integer> order = IntStream.range(0, keys.size()).boxed()
+                .sorted(Comparator.comparingInt((Integer k) -> -GroupingSets.bare(keys.get(k)).length())).toList();
+        List<Replacement> out = new ArrayList<>();
+        for (int k : order) {
+            String key = GroupingSets.bare(keys.get(k));
+            if (key.matches("[\\w.\"]+")) {
+                continue; // a column: matched as a column, where the parser found one
+            }
+            for (int at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+                Span span = new Span(offset + at, offset + at + key.length());
+                boolean free = termBoundary(text, at - 1) && termBoundary(text, at + key.length())
+                        && (selfDelimited(key) || delimited(text, at, at + key.length()))
+                        && aggregates.stream().noneMatch(a -> a.begin() < span.end() && span.begin() < a.end())
+                        && out.stream().noneMatch(r -> r.span().begin() < span.end() && span.begin() < r.span().end());
+                if (free) {
+                    out.add(new Replacement(span, quote(alias) + ".__pgt_g" + k));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A call or CASE ... END is one operand wherever it stands; {@code a + 1} is not in {@code a + 1 * 2}. */
+    private static boolean selfDelimited(String key) {
+        if (key.matches("(?is)CASE\\b.*\\bEND")) {
+            return Clauses.keyword(key.substring(4), "CASE") < 0; // one CASE, not CASE ... END + CASE ... END
+        }
+        int open = key.indexOf('(');
+        if (open <= 0 || !key.substring(0, open).strip().matches("[\\w.\"]+")) {
+            return false;
+        }
+        int[] args = Clauses.parenthesizedAfter(key, open, "");
+        return args != null && args[0] == open && args[1] == key.length();
+    }
+
+    /** Whether text[begin, end) stands between delimiters that end an expression: ( or , before, ) or , after. */
+    private static boolean delimited(String text, int begin, int end) {
+        int before = begin - 1;
+        while (before >= 0 && Character.isWhitespace(text.charAt(before))) {
+            before--;
+        }
+        int after = end;
+        while (after < text.length() && Character.isWhitespace(text.charAt(after))) {
+            after++;
+        }
+        return before >= 0 && after < text.length() && "(,".indexOf(text.charAt(before)) >= 0 && "),".indexOf(text.charAt(after)) >= 0;
+    }
+
+    private static boolean termBoundary(String s, int i) {
+        return i < 0 || i >= s.length() || !(Character.isLetterOrDigit(s.charAt(i)) || "_.\"$".indexOf(s.charAt(i)) >= 0);
+    }
+
+    /** The GROUP BY expression {@code text} is, or -1; {@code (a > 3)} and {@code a > 3} are one expression. */
+    private static int keyIndex(List<String> keys, String text) {
+        String bare = GroupingSets.bare(text);
+        for (int k = 0; k < keys.size(); k++) {
+            if (GroupingSets.bare(keys.get(k)).equals(bare)) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     private boolean isAggregate(PlainSelect p, String sql) {

@@ -90,7 +90,8 @@ final class GroupedItems {
                     }
                 }
                 case MIN, MAX -> {
-                    if (!oneText(type)) {
+                    // a constant's every value prints alike, whichever row gives it
+                    if (!oneText(type) && !isLiteral(c.argument())) {
                         return c.kind().name().toLowerCase(Locale.ROOT) + "() over " + type;
                     }
                 }
@@ -99,6 +100,10 @@ final class GroupedItems {
             }
         }
         return null;
+    }
+
+    private static boolean isLiteral(String argument) {
+        return argument.strip().matches("\\(*-?\\d+(\\.\\d+)?\\)*(::numeric)?") || Aggregate.isConstantKey(argument.strip());
     }
 
     private static boolean oneText(String type) {
