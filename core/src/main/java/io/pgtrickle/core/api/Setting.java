@@ -53,6 +53,12 @@ public enum Setting {
             "How long CALL pgtrickle.create_stream_table(...) and the other SQL procedures that need the daemon wait "
                     + "for it to take up their request; a request still waiting then is withdrawn and the call fails. "
                     + "Once the daemon works on a request, the call waits for its answer however long it takes."),
+    IVM_RECURSIVE_MAX_DEPTH("pg_trickle.ivm_recursive_max_depth", "1000", "integer, 0-1000000 (0 = off)",
+            "Depth guard of a stream table over a UNION ALL recursion (maintained by re-running it, in every mode): a "
+                    + "step deeper than this raises SQLSTATE 54001 instead of running on, as a cycle in the data would "
+                    + "make it. A UNION recursion is not guarded: it ends whenever its set of rows is finite. (The "
+                    + "original guards IMMEDIATE only, at 100; guarding FULL too, the default leaves room for deep "
+                    + "recursions such as a calendar of days.)"),
     SLA_WINDOW_HOURS("pg_trickle.sla_window_hours", "24", "number of hours, 0.1-8760",
             "The window of pgtrickle.sla_summary(): refreshes that started within this many hours. The history "
                     + "goes back pg_trickle.history_retention_days at most."),

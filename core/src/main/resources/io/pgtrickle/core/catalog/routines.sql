@@ -1616,3 +1616,24 @@ END
 $$;
 
 REVOKE EXECUTE ON FUNCTION pgtrickle._leave_immediate(bigint) FROM PUBLIC;
+
+-- The depth guard of a UNION ALL recursion (the compiler adds a hidden step counter to such a
+-- recursion): a step may go this deep; 0 disables the guard.
+CREATE OR REPLACE FUNCTION pgtrickle._recursion_max_depth()
+RETURNS integer LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_depth integer := pgtrickle._setting_number('pg_trickle.ivm_recursive_max_depth', {{default:pg_trickle.ivm_recursive_max_depth}},
+                                                 0, 1000000, 'integer, 0-1000000 (0 = off)')::integer;
+BEGIN
+    RETURN CASE WHEN v_depth = 0 THEN 2147483647 ELSE v_depth END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._recursion_too_deep(p_depth integer)
+RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RAISE EXCEPTION 'pg_trickle: a recursive query went deeper than pg_trickle.ivm_recursive_max_depth = % steps', p_depth
+        USING ERRCODE = '54001',
+              HINT = 'A cycle in the data makes a UNION ALL recursion endless. If the depth is real, raise the setting (0 disables the guard).';
+END
+$$;

@@ -41,9 +41,11 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * fallback), FULL == the query, and DIFFERENTIAL and IMMEDIATE == FULL (hidden columns and row
  * identities included), all in one statement.
  *
- * <p>1,000 tries in the default build ({@code -Dpgtrickle.convergence.tries=N}); the long profile runs
- * {@code pgtrickle.property.tries} (50,000): {@code mvn -B -pl core test -Plong-properties
- * -Dtest=JoinConvergencePropertyTest}.
+ * <p>1,000 tries in the default build ({@code -Dpgtrickle.convergence.tries=N}). The long profile runs
+ * {@code pgtrickle.property.tries} (50,000) split in halves between this class and
+ * {@link JoinConvergencePropertyShard}, each in a JVM and embedded server of its own, so that both
+ * cores work: {@code mvn -B -pl core test -Plong-properties
+ * -Dpgtrickle.long.tests='JoinConvergenceProperty*'}.
  */
 class JoinConvergencePropertyTest {
     /** How many join queries the tries are spread over. */
@@ -139,7 +141,7 @@ class JoinConvergencePropertyTest {
     }
 
     @Property(edgeCases = EdgeCasesMode.NONE)
-    @PropertyTries(systemProperty = "pgtrickle.convergence.tries", tries = 1000)
+    @PropertyTries(systemProperty = "pgtrickle.convergence.tries", tries = 1000, longRunDivisor = JoinConvergencePropertyShard.SHARDS)
     void differentialConvergesToFullAndTheQuery(@ForAll("cases") Case c) throws SQLException {
         Entry e = pool.get(c.entry());
         String d = e.schema() + ".d";

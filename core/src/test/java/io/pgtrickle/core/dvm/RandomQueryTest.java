@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * as common table expressions), scalar subqueries in the select list and HAVING of a grouped query,
  * window functions (ranks and aggregates over one or two partitionings), set operations (UNION,
  * INTERSECT [ALL], EXCEPT [ALL]), TopK (ORDER BY ... LIMIT ... [OFFSET ...]) and ROLLUP, CUBE and
- * GROUPING SETS. Each query becomes a
+ * GROUPING SETS, and WITH RECURSIVE (closures over an id -> int column, UNION and bounded UNION ALL).
+ * Each query becomes a
  * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
  *
@@ -257,12 +258,13 @@ class RandomQueryTest {
         }
 
         String query() {
-            String body = switch (ch.pick(11)) {
+            String body = switch (ch.pick(12)) {
                 case 0, 1, 2 -> select(false);
                 case 3 -> select(true);
                 case 4, 5, 6 -> grouped(true);
                 case 7 -> grouped(false);
                 case 8 -> full() ? windowed() : select(false);
+                case 9 -> full() ? recursive() : unionAll();
                 default -> unionAll();
             };
             return ctes.isEmpty() ? body : "WITH " + String.join(", ", ctes) + " " + body;
@@ -292,6 +294,39 @@ class RandomQueryTest {
                         + (ch.maybe(30) ? " OFFSET " + ch.pick(3) : "");
             }
             return select;
+        }
+
+        /**
+         * A recursion over a table read as edges id -> an int column (values 0..4 and NULL, so
+         * cycles and dead ends occur): a closure (derived incrementally), with a text column
+         * carried along, a filter in a term, a second table in the step, an outer filter or a
+         * bounded UNION ALL walk (both re-run).
+         */
+        private String recursive() {
+            List<Table> withInt = tables.stream().filter(t -> t.cols().stream().skip(1).anyMatch(c -> c.type() == Type.INT)).toList();
+            if (withInt.isEmpty()) {
+                return select(false);
+            }
+            Table t = withInt.get(ch.pick(withInt.size()));
+            List<Col> ints = t.cols().stream().skip(1).filter(c -> c.type() == Type.INT).toList();
+            String c = ints.get(ch.pick(ints.size())).name();
+            String tn = "{S}." + t.name();
+            Col carried = t.cols().get(1 + ch.pick(t.cols().size() - 1));
+            boolean carry = carried.type() != Type.NUM && ch.maybe(30);
+            String baseFilter = ch.maybe(30) ? " WHERE s.id <= " + (2 + ch.pick(4)) : "";
+            String stepFilter = ch.maybe(30) ? " AND s." + c + " IS DISTINCT FROM " + ch.pick(5) : "";
+            Table other = tables.get(ch.pick(tables.size()));
+            String join = ch.maybe(25) ? " JOIN {S}." + other.name() + " x ON x.id = s." + c : "";
+            if (ch.maybe(15)) {
+                return "WITH RECURSIVE r(a, b, d) AS (SELECT s.id, s." + c + ", 1 FROM " + tn + " s" + baseFilter
+                        + " UNION ALL SELECT r.a, s." + c + ", r.d + 1 FROM r JOIN " + tn + " s ON s.id = r.b" + join
+                        + " WHERE r.d < 3" + stepFilter + ") SELECT a, b, d FROM r";
+            }
+            String cols = carry ? "a, b, k" : "a, b";
+            String outer = ch.maybe(15) ? " WHERE a IS DISTINCT FROM b" : "";
+            return "WITH RECURSIVE r(" + cols + ") AS (SELECT s.id, s." + c + (carry ? ", s." + carried.name() : "") + " FROM " + tn + " s"
+                    + baseFilter + " UNION SELECT r.a, s." + c + (carry ? ", r.k" : "") + " FROM r JOIN " + tn + " s ON s.id = r.b"
+                    + join + (stepFilter.isEmpty() ? "" : " WHERE" + stepFilter.substring(4)) + ") SELECT " + cols + " FROM r" + outer;
         }
 
         private String grouped(boolean withKeys) {

@@ -91,6 +91,9 @@ public final class TreeBuilder {
                 continue;
             }
             Statement st = parse(sql);
+            if (RecursiveQueries.isRecursive(st)) {
+                return new Built(new RecursiveQueries(resolver).build((Select) st, sql, outputNames), sql);
+            }
             String inlined = CteInliner.inlineFirst(st, sql);
             if (inlined != null) {
                 sql = inlined;

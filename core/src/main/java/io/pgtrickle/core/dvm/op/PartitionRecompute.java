@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  * whole row) are such queries. The compiler turns one into: the partitions of the changed input
  * rows; the query recomputed over those partitions; their stored rows replaced.
  */
-public sealed interface PartitionRecompute extends Operator permits Window, SetOperation, TopK {
+public sealed interface PartitionRecompute extends Operator permits Window, SetOperation, WholeRecompute {
     /** The partitionings tracked, each a list of key expressions over the query's input. */
     List<List<String>> partitionings();
 

@@ -66,6 +66,16 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             return name;
         }
 
+        /** The contents of {@code s} the window inserted (net), with their columns. */
+        public String inserted(Scan s) {
+            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w > 0";
+        }
+
+        /** The contents of {@code s} the window deleted (net), with their columns. */
+        public String deleted(Scan s) {
+            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w < 0";
+        }
+
         /** Whether the source {@code relid} has any captured change in the window, as a condition. */
         public String anyChange(long relid) {
             return "EXISTS (SELECT 1 FROM (" + window(bufferTable, relid) + ") __pgt_any)";

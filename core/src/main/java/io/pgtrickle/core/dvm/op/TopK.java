@@ -1,7 +1,6 @@
 package io.pgtrickle.core.dvm.op;
 
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * {@code ... ORDER BY ... LIMIT n [OFFSET m]} at the top of the query: only the selected rows are
@@ -16,44 +15,15 @@ import java.util.stream.Collectors;
  * @param columns its output column names
  * @param sources the relids of the sources whose changes re-run it (set by the compiler)
  */
-public record TopK(String query, String orderBy, List<String> columns, List<Long> sources) implements PartitionRecompute {
+public record TopK(String query, String orderBy, List<String> columns, List<Long> sources) implements WholeRecompute {
     public TopK {
         columns = List.copyOf(columns);
         sources = List.copyOf(sources);
     }
 
+    @Override
     public TopK withSources(List<Long> relids) {
         return new TopK(query, orderBy, columns, relids);
-    }
-
-    @Override
-    public List<List<String>> partitionings() {
-        return List.of(List.of("true"));
-    }
-
-    /** One row ({@code select} over nothing) when any source changed, none otherwise. */
-    @Override
-    public String changedRows(String select, RowSource.Changes changes) {
-        if (sources.isEmpty()) {
-            return "SELECT " + select + " WHERE false";
-        }
-        return "SELECT " + select + " WHERE " + sources.stream().map(changes::anyChange).collect(Collectors.joining(" OR "));
-    }
-
-    @Override
-    public String query(String extra, String condition) {
-        return "SELECT __pgt_t.*" + (extra.isEmpty() ? "" : ", " + extra) + " FROM (" + query + ") __pgt_t"
-                + (condition == null ? "" : " WHERE " + condition);
-    }
-
-    @Override
-    public String keyScope() {
-        return "(SELECT 1) __pgt_k";
-    }
-
-    @Override
-    public List<Operator> inputs() {
-        return List.of();
     }
 
     @Override

@@ -106,7 +106,8 @@ final class GroupedItems {
         return argument.strip().matches("\\(*-?\\d+(\\.\\d+)?\\)*(::numeric)?") || Aggregate.isConstantKey(argument.strip());
     }
 
-    private static boolean oneText(String type) {
+    /** Whether equal values of {@code type} always print alike. */
+    static boolean oneText(String type) {
         return ONE_TEXT.contains(type.replaceFirst("\\(\\d+\\)", "").replaceFirst("\\(\\d+\\)", ""))
                 || SCALED_NUMERIC.matcher(type).matches();
     }

@@ -11,7 +11,9 @@ import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.PartitionRecompute;
+import io.pgtrickle.core.dvm.op.RecursiveCte;
 import io.pgtrickle.core.dvm.op.TopK;
+import io.pgtrickle.core.dvm.op.WholeRecompute;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
@@ -75,15 +77,17 @@ public final class QueryCompiler {
         if (root instanceof Distinct distinct) {
             return distinct(storage, query, distinct, reason);
         }
-        if (root instanceof TopK topK) {
+        if (root instanceof WholeRecompute whole) {
+            // re-run when a source changed: a source whose changes are not captured would never re-run it
             var blind = query.sources().stream()
                     .filter(x -> x.kind() == ResolvedQuery.SourceKind.MATVIEW || x.kind() == ResolvedQuery.SourceKind.FOREIGN_TABLE)
                     .findFirst();
             if (blind.isPresent()) {
-                return multiset(storage, query, null, "a top-K query over " + blind.get().qualifiedName().display()
-                        + ", whose changes are not captured");
+                return multiset(storage, query, null, (root instanceof TopK ? "a top-K" : "a recursive") + " query over "
+                        + blind.get().qualifiedName().display() + ", whose changes are not captured");
             }
-            root = topK.withSources(query.sources().stream().filter(x -> x.kind().capturable()).map(x -> x.relid()).toList());
+            List<Long> relids = query.sources().stream().filter(x -> x.kind().capturable()).map(x -> x.relid()).toList();
+            root = whole.withSources(relids);
         }
         if (root instanceof PartitionRecompute recompute) {
             return partitionRecompute(conn, storage, query, recompute, reason);
@@ -202,6 +206,19 @@ public final class QueryCompiler {
      */
     private CompiledQuery partitionRecompute(Connection conn, QualifiedName storage, ResolvedQuery q, PartitionRecompute w,
                                              String reason) throws SQLException {
+        if (w instanceof RecursiveCte rc && rc.incremental() != null) {
+            var text = q.columns().stream().filter(c -> !GroupedItems.oneText(c.type()) || c.collation() != null).findFirst();
+            String why = text.map(c -> "column " + c.name() + " of type " + c.type() + (c.collation() == null ? "" : " collate " + c.collation())
+                    + ", whose equal values UNION keeps in either text form").orElse(null);
+            if (why == null && !q.stableFunctions().isEmpty()) {
+                // the previous state is evaluated now: a derivation that a stable function let go of
+                // since the last refresh would never be over-deleted
+                why = "stable functions (" + String.join(", ", q.stableFunctions()) + ") in a recursion";
+            }
+            if (why != null) {
+                return partitionRecompute(conn, storage, q, new RecursiveCte(rc.query(), rc.columns(), rc.sources(), null, why), reason);
+            }
+        }
         List<String> keys = w.partitionings().stream().flatMap(List::stream).toList();
         List<TypeInfo> types;
         try {
@@ -252,6 +269,19 @@ public final class QueryCompiler {
             return new CompiledQuery(Shape.PARTITIONED, columns, full, null, reason, w, null);
         }
         RowSource.Changes changes = new RowSource.Changes(bufferTable);
+        if (w instanceof RecursiveCte rc && rc.incremental() != null && reason == null) {
+            {
+                List<String> outTypes = q.columns().stream().map(OutputColumn::type).toList();
+                String part = RowHash.of(w.partitionings().get(0), forms.get(0));
+                java.util.function.Function<List<String>, String> rowId = items -> {
+                    List<String> hashedItems = new ArrayList<>(items);
+                    hashedItems.add(part);
+                    return RowHash.ordinal(RowHash.of(hashedItems, hashForms), "0");
+                };
+                String sql = new RecursiveSql(rc.incremental(), storage, visible(q), outTypes, rowId, part, changes).changes();
+                return new CompiledQuery(Shape.PARTITIONED, columns, full, changes.with(sql), null, w, null);
+            }
+        }
         String affected;
         String fresh;
         List<String> storedAffected = new ArrayList<>();
