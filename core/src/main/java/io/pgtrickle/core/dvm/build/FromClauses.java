@@ -6,6 +6,8 @@ import io.pgtrickle.core.dvm.op.FromNode;
 import io.pgtrickle.core.dvm.op.Join.Kind;
 import io.pgtrickle.core.dvm.op.FunctionScan;
 import io.pgtrickle.core.dvm.op.ItemOperator;
+import io.pgtrickle.core.dvm.op.LateralSubquery;
+import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
 import java.util.ArrayList;
@@ -21,6 +23,9 @@ import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
+import net.sf.jsqlparser.statement.select.SetOperationList;
+import net.sf.jsqlparser.schema.Column;
 
 /**
  * Builds the FROM clause of one SELECT: tables and subqueries, and the joins of them. Join
@@ -35,10 +40,12 @@ final class FromClauses {
 
     private final TreeBuilder.Resolver resolver;
     private final Subqueries subqueries;
+    private final SublinkTemplates sublinks;
 
     FromClauses(TreeBuilder.Resolver resolver, Subqueries subqueries) {
         this.resolver = resolver;
         this.subqueries = subqueries;
+        this.sublinks = new SublinkTemplates(resolver);
     }
 
     /**
@@ -128,8 +135,8 @@ final class FromClauses {
         if (from instanceof TableFunction f) {
             return function(f, sql);
         }
-        if (from instanceof LateralSubSelect) {
-            throw new Unsupported("a LATERAL subquery (a later release)");
+        if (from instanceof LateralSubSelect ls) {
+            return lateral(ls, sql);
         }
         if (from instanceof ParenthesedSelect ps) {
             if (ps.getAlias() == null) {
@@ -140,6 +147,44 @@ final class FromClauses {
             return subqueries.build(ps.getSelect(), sql, names);
         }
         throw new Unsupported("FROM item " + from.getClass().getSimpleName() + " (a later release)");
+    }
+
+    /** A LATERAL subquery: its text with its tables as slots, and its column names. */
+    private LateralSubquery lateral(LateralSubSelect ls, String sql) throws Unsupported {
+        if (ls.getAlias() == null) {
+            throw new Unsupported("a LATERAL subquery without alias");
+        }
+        Select body = ls.getSelect();
+        Span span = Spans.of(body);
+        if (span == null) {
+            throw new Unsupported("cannot locate the LATERAL subquery in the query text");
+        }
+        List<String> names = new ArrayList<>();
+        if (ls.getAlias().getAliasColumns() != null) {
+            ls.getAlias().getAliasColumns().forEach(c -> names.add(TreeBuilder.unquote(c.name)));
+        } else {
+            Select first = body;
+            while (first instanceof SetOperationList sol) {
+                first = sol.getSelects().get(0);
+            }
+            if (!(first instanceof PlainSelect p)) {
+                throw new Unsupported("cannot name the columns of the LATERAL subquery");
+            }
+            for (SelectItem<?> si : p.getSelectItems()) {
+                if (si.getAlias() != null) {
+                    names.add(TreeBuilder.unquote(si.getAlias().getName()));
+                } else if (si.getExpression() instanceof Column c) {
+                    names.add(TreeBuilder.unquote(c.getColumnName()));
+                } else {
+                    throw new Unsupported("an unnamed column of a LATERAL subquery");
+                }
+            }
+        }
+        Template template = sublinks.of(span.of(sql), span.begin(), List.of(body), sql);
+        if (template.sublinks().isEmpty()) {
+            throw new Unsupported("a LATERAL subquery that reads no table");
+        }
+        return new LateralSubquery(template, names);
     }
 
     /** A set-returning function in FROM: its call as written, without LATERAL and its alias. */

@@ -130,7 +130,9 @@ public record FromClause(FromNode root) {
     /** Splits the tree into linear items and units (maximal null-supplying subtrees, FULL joins). */
     private static void classify(FromNode node, List<SingleFrom> linear, List<Unit> units) {
         if (node instanceof SingleFrom s) {
-            if (!(s.item() instanceof FunctionScan)) { // a function has no delta of its own
+            if (s.item() instanceof LateralSubquery l) {
+                units.add(new Unit(s, null, l.sublink()));
+            } else if (!(s.item() instanceof FunctionScan)) { // a function has no delta of its own
                 linear.add(s);
             }
             return;
@@ -143,7 +145,8 @@ public record FromClause(FromNode root) {
             }
             case LEFT -> {
                 classify(j.left(), linear, units);
-                addUnit(units, new Unit(j.right(), j, null));
+                addUnit(units, new Unit(j.right(), j, j.right() instanceof SingleFrom s && s.item() instanceof LateralSubquery l
+                        ? l.sublink() : null));
             }
             case RIGHT -> {
                 addUnit(units, new Unit(j.left(), j, null));
@@ -305,14 +308,19 @@ public record FromClause(FromNode root) {
         return render(root, i -> i.item().sql(old), Set.of()) + " CROSS JOIN LATERAL generate_series(1, " + weight() + ") AS __pgt_m";
     }
 
+    /** An item that may name the items before it: a function's arguments, a LATERAL subquery. */
+    private static boolean lateral(SingleFrom s) {
+        return s.item() instanceof FunctionScan || s.item() instanceof LateralSubquery;
+    }
+
     private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp) {
         if (node instanceof SingleFrom s) {
             // a function's arguments may name the items before it
-            return (s.item() instanceof FunctionScan ? "LATERAL (" : "(") + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
+            return (lateral(s) ? "LATERAL (" : "(") + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
         }
         Join j = (Join) node;
         String left = render(j.left(), itemSql, lookedUp);
-        if (j.kind() == Join.Kind.LEFT && j.right() instanceof SingleFrom b && lookedUp.contains(b)) {
+        if (j.kind() == Join.Kind.LEFT && j.right() instanceof SingleFrom b && lookedUp.contains(b) && !lateral(b)) {
             String theta = condition(j, b);
             if (theta != null) {
                 String a = Sql.quoteIdent(b.alias());
