@@ -1,8 +1,6 @@
 package io.pgtrickle.core.dvm.op;
 
-import io.pgtrickle.core.sql.Sql;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * A set-returning function in FROM ({@code LATERAL unnest(t.arr) WITH ORDINALITY u(x, n)},
@@ -24,8 +22,7 @@ public record FunctionScan(String call, List<String> columns) implements ItemOpe
     /** The same rows whatever state is asked for, each with weight 1. */
     @Override
     public String sql(RowSource rows) {
-        return "SELECT __pgt_f.*, 1 AS __pgt_w FROM " + call + " AS __pgt_f("
-                + columns.stream().map(Sql::quoteIdent).collect(Collectors.joining(", ")) + ")";
+        return ItemOperator.unitWeight(call, columns);
     }
 
     @Override

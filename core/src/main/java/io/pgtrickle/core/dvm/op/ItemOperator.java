@@ -9,4 +9,10 @@ package io.pgtrickle.core.dvm.op;
 public sealed interface ItemOperator extends Operator permits LinearOperator, Aggregate, FunctionScan, LateralSubquery {
     /** Output columns plus {@code __pgt_w}, over the changes, the current or the previous state of the sources. */
     String sql(RowSource rows);
+
+    /** Every row of {@code relation} (a call or a parenthesised query) under {@code columns}, with weight 1. */
+    static String unitWeight(String relation, java.util.List<String> columns) {
+        return "SELECT __pgt_x.*, 1 AS __pgt_w FROM " + relation + " AS __pgt_x("
+                + columns.stream().map(io.pgtrickle.core.sql.Sql::quoteIdent).collect(java.util.stream.Collectors.joining(", ")) + ")";
+    }
 }

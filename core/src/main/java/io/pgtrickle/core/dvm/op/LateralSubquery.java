@@ -1,6 +1,5 @@
 package io.pgtrickle.core.dvm.op;
 
-import io.pgtrickle.core.sql.Sql;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -30,8 +29,7 @@ public record LateralSubquery(Template body, List<String> columns) implements It
     @Override
     public String sql(RowSource rows) {
         String text = rows instanceof RowSource.Old old ? body.render(s -> true, old) : body.written();
-        return "SELECT __pgt_l.*, 1 AS __pgt_w FROM (" + text + ") AS __pgt_l("
-                + columns.stream().map(Sql::quoteIdent).collect(Collectors.joining(", ")) + ")";
+        return ItemOperator.unitWeight("(" + text + ")", columns);
     }
 
     @Override
