@@ -67,7 +67,7 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--tpch-scale", paramLabel = "SF", description = "TPC-H scale factor (default 0.1; 0.01 with --quick).")
     Double tpchScale;
 
-    @Option(names = "--tpch-timeout", paramLabel = "SECONDS", defaultValue = "300",
+    @Option(names = "--tpch-timeout", paramLabel = "SECONDS", defaultValue = "120",
             description = "A TPC-H create or refresh taking longer is cancelled and reported as too slow (default ${DEFAULT-VALUE}).")
     int tpchTimeout;
 

@@ -30,7 +30,7 @@ final class CaptureCost {
     /**
      * Per written row, without and with capture; WAL bytes are -1 when the role may not read the WAL position.
      */
-    record Row(String statement, int rowsPerRound, double plainMicrosPerRow, double capturedMicrosPerRow,
+    record Row(String statement, int rowsPerRound, int rounds, double plainMicrosPerRow, double capturedMicrosPerRow,
                double plainWalBytesPerRow, double capturedWalBytesPerRow) {
         @JsonProperty("timeRatio")
         double timeRatio() {
@@ -108,7 +108,7 @@ final class CaptureCost {
             }
         }
         consume();
-        return report(new Row("single-row " + kind, n, Stats.median(measured(plain)) * 1000 / n,
+        return report(new Row("single-row " + kind, n, rounds, Stats.median(measured(plain)) * 1000 / n,
                 Stats.median(measured(tracked)) * 1000 / n, Stats.median(measured(plainWal)) / n,
                 Stats.median(measured(trackedWal)) / n));
     }
@@ -178,7 +178,7 @@ final class CaptureCost {
             double[] t = measured(tracked[k]);
             double[] pw = measured(plainWal[k]);
             double[] tw = measured(trackedWal[k]);
-            out.add(new Row("bulk " + kinds.get(k) + " of " + String.format(Locale.ROOT, "%,d", BULK) + " rows", BULK,
+            out.add(new Row("bulk " + kinds.get(k) + " of " + String.format(Locale.ROOT, "%,d", BULK) + " rows", BULK, rounds,
                     Stats.median(p) * 1000 / BULK, Stats.median(t) * 1000 / BULK, Stats.median(pw) / BULK,
                     Stats.median(tw) / BULK));
         }

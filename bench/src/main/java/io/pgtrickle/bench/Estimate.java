@@ -26,7 +26,8 @@ final class Estimate {
             case NOOP -> 150;
             case FRESHNESS -> Freshness.schedules().size() * ((cfg.quick() ? 10 : 30) + 8);
             case IMMEDIATE -> cfg.quick() ? 20 : 50;
-            case TPCH -> 3000 * cfg.tpchScale() + 30;
+            // at scale 0.1 about 10 min, most of it slow DIFFERENTIAL refreshes (Q18 up to the timeout, Q20, Q21)
+            case TPCH -> 5500 * cfg.tpchScale() + 30;
         };
         return Duration.ofSeconds(Math.round(seconds));
     }

@@ -153,10 +153,9 @@ final class MarkdownReport {
         }
         List<String> bullets = new ArrayList<>();
         if (r.capture() != null) {
-            bullets.add("Capture, time with/without triggers per row: " + String.join(", ", r.capture().stream()
-                    .map(c -> c.statement().replace(" of 10,000 rows", " (10K)") + " " + ratio(c.timeRatio())).toList())
-                    + "; WAL bytes: " + String.join(", ", r.capture().stream()
-                    .map(c -> c.statement().replace(" of 10,000 rows", " (10K)") + " " + ratio(c.walRatio())).toList()) + ".");
+            bullets.add("Capture, with / without triggers per written row (time, WAL bytes): " + String.join("; ", r.capture().stream()
+                    .map(c -> c.statement().replace(" of 10,000 rows", " of 10K") + " " + ratio(c.timeRatio()) + ", "
+                            + ratio(c.walRatio())).toList()) + ".");
         }
         if (r.noopAndTick() != null) {
             NoopAndTick.Result n = r.noopAndTick();
@@ -295,15 +294,17 @@ final class MarkdownReport {
                 + " (`SELECT v, count(*) FROM cap_tracked GROUP BY v`) installs capture triggers on one of them. Each statement kind"
                 + " runs on both tables, alternating which goes first; per written row: median time and bytes of WAL"
                 + " (`pg_current_wal_insert_lsn()` before and after: the change buffer's rows and index entries are the"
-                + " amplification). Single-row statements are prepared, by primary key, autocommit (3,000 a round, 3 rounds after a warm-up); bulk"
-                + " statements (5 rounds after a warm-up) touch 10,000 rows, COPY goes through pgjdbc's `CopyManager`. The captured changes are consumed between"
-                + " rounds, outside the timing.");
+                + " amplification). Single-row statements are prepared, by primary key, autocommit; bulk statements touch"
+                + " 10,000 rows, COPY goes through pgjdbc's `CopyManager`. Rows a round and rounds after a warm-up are in the"
+                + " table. The captured changes are consumed between rounds, outside the timing.");
         line("");
-        line("| Statement | without capture µs/row | with capture µs/row | time × | WAL B/row without | WAL B/row with | WAL × |");
-        line("|---|---|---|---|---|---|---|");
+        line("| Statement | rows × rounds | without capture µs/row | with capture µs/row | time × | WAL B/row without |"
+                + " WAL B/row with | WAL × |");
+        line("|---|---|---|---|---|---|---|---|");
         for (CaptureCost.Row c : r.capture()) {
-            line("| %s | %.2f | %.2f | %s | %.0f | %.0f | %s |", c.statement(), c.plainMicrosPerRow(), c.capturedMicrosPerRow(),
-                    ratio(c.timeRatio()), c.plainWalBytesPerRow(), c.capturedWalBytesPerRow(), ratio(c.walRatio()));
+            line("| %s | %,d × %d | %.2f | %.2f | %s | %.0f | %.0f | %s |", c.statement(), c.rowsPerRound(), c.rounds(),
+                    c.plainMicrosPerRow(), c.capturedMicrosPerRow(), ratio(c.timeRatio()), c.plainWalBytesPerRow(),
+                    c.capturedWalBytesPerRow(), ratio(c.walRatio()));
         }
         line("");
         keep("capture");

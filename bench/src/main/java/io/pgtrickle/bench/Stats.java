@@ -1,5 +1,6 @@
 package io.pgtrickle.bench;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Arrays;
 import java.util.Collection;
 
@@ -18,6 +19,7 @@ public final class Stats {
      */
     public record Sample(double median, double min, double max, int n) {
         /** max − min: how far apart the repetitions were; on a noisy machine often larger than a median difference. */
+        @JsonProperty("spread")
         public double spread() {
             return max - min;
         }

@@ -79,8 +79,18 @@ public final class SvgChart {
         }
         final int lo = decadeLo;
         final int hi = decadeHi;
-        final double x0 = xMin;
-        final double x1 = xMax;
+        // 4 % of the axis as margin on both sides, so that no marker sits on the frame
+        final double x0;
+        final double x1;
+        if (logX) {
+            double pad = (Math.log10(xMax) - Math.log10(xMin)) * 0.04;
+            x0 = Math.pow(10, Math.log10(xMin) - pad);
+            x1 = Math.pow(10, Math.log10(xMax) + pad);
+        } else {
+            double pad = (xMax - xMin) * 0.04;
+            x0 = xMin - pad;
+            x1 = xMax + pad;
+        }
         int plotW = WIDTH - LEFT - RIGHT;
         int plotH = HEIGHT - TOP - BOTTOM;
         DoubleUnaryOperator sx = x -> LEFT + plotW * (logX ? (Math.log10(x) - Math.log10(x0)) / (Math.log10(x1) - Math.log10(x0))
