@@ -77,6 +77,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--pg-setting", paramLabel = "NAME=VALUE", description = "A setting for the embedded server (repeatable).")
     Map<String, String> pgSettings = new LinkedHashMap<>();
 
+    @Option(names = "--render", description = "Measure nothing: render docs/BENCHMARK.md and docs/bench/*.svg again from "
+            + "bench/results.json (after changing the report or the prose between keep markers).")
+    boolean render;
+
     @Option(names = "--immediate-only", hidden = true, description = "Old name of --family immediate.")
     boolean immediateOnly;
 
@@ -122,6 +126,11 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (render) {
+            MarkdownReport.write(Report.readJson(Path.of("bench", "results.json")), Path.of("docs"));
+            OUT.println("rendered docs/BENCHMARK.md and docs/bench/*.svg from bench/results.json");
+            return 0;
+        }
         Config cfg = config();
         OffsetDateTime started = OffsetDateTime.now(ZoneOffset.UTC);
         Progress progress = new Progress(OUT);

@@ -184,7 +184,8 @@ final class MarkdownReport {
         line("mvn -B -q -DskipTests install                                    # once, and after changing core");
         line("mvn -B -q -pl bench exec:java                                    # the whole set at 100,000 rows, TPC-H scale 0.1 included");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--quick\"              # a few minutes: fewer rows, rates and repetitions, no TPC-H");
-        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--rows 100000,1000000\" # the refresh scenarios at both sizes (adds about an hour)");
+        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--rows 100000,1000000\" # the refresh scenarios at both sizes: about 1.5 h more");
+        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--render\"             # this page and its charts again from bench/results.json");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--family freshness\"   # one family: refresh|capture|noop|freshness|immediate|tpch");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--only join\"          # the refresh scenarios whose name contains 'join'");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--url jdbc:postgresql://127.0.0.1:5432/test?user=postgres\"");
@@ -394,7 +395,8 @@ final class MarkdownReport {
                 + " and region: 0.5 %% of the orders deleted with their line items (RF2), as many inserted as copies of"
                 + " existing ones with new keys (RF1), and non-key updates of 1 %% of customer, supplier, part and partsupp"
                 + " (`TpchChangeBatch`). After each batch every stream table is refreshed DIFFERENTIAL, then FULL; %d batches"
-                + " after a warm-up one; median, spread.", t.scale(), t.loadSeconds(), t.rows(), t.batches());
+                + " after a warm-up one; median, spread.", t.scale(), t.loadSeconds(), String.join(", ", t.rows().entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "%s %,d", e.getKey(), e.getValue())).toList()), t.batches());
         line("");
         if (t.geometricMean() != null) {
             line("**Geometric mean of FULL / DIFF over the %d queries measured: %s.**", t.measured(), ratio(t.geometricMean()));
@@ -420,11 +422,15 @@ final class MarkdownReport {
         return String.format(Locale.ROOT, s.median() >= 100 ? "%.0f (%.0f)" : "%.1f (%.1f)", s.median(), s.spread());
     }
 
+    /** 34×, 1.2×, 0.22×, 0.0014×: two significant digits below 1, so that a DIFF 50 times slower is not "0.0×". */
     static String ratio(double v) {
-        if (Double.isNaN(v)) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
             return "–";
         }
-        return String.format(Locale.ROOT, v >= 10 ? "%.0f×" : "%.1f×", v);
+        if (v >= 1) {
+            return String.format(Locale.ROOT, v >= 10 ? "%.0f×" : "%.1f×", v);
+        }
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString() + "×";
     }
 
     static String slug(String name) {

@@ -1,6 +1,7 @@
 package io.pgtrickle.bench;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -19,6 +20,11 @@ import java.util.Map;
 record Report(Map<String, Object> run, Map<String, Object> machine, List<RefreshScenarios.Point> refresh,
               List<CaptureCost.Row> capture, NoopAndTick.Result noopAndTick, List<Freshness.Result> freshness,
               List<ImmediateWrites.Row> immediate, TpchBench.Result tpch) {
+
+    static Report readJson(Path file) throws IOException {
+        return new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false) // derived values
+                .readValue(file.toFile(), Report.class);
+    }
 
     void writeJson(Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
