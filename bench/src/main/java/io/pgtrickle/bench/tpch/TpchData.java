@@ -1,0 +1,87 @@
+package io.pgtrickle.bench.tpch;
+
+import io.trino.tpch.TpchEntity;
+import io.trino.tpch.TpchTable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Creates the TPC-H schema ({@code tpch/schema.sql}) and fills it from the TPC-H generator at a
+ * scale factor through COPY, then creates the secondary indexes ({@code tpch/indexes.sql}) and
+ * analyses the tables. A copy of core's test class {@code io.pgtrickle.core.tpch.TpchLoader}; the
+ * SQL files are core's test resources themselves (bench/pom.xml adds them), so the schema and the
+ * queries stay the ones TpchTest checks.
+ */
+public final class TpchData {
+    private static final int BATCH_BYTES = 1 << 20;
+
+    private TpchData() {
+    }
+
+    /** Creates and loads the eight tables; returns the row count of each, by table name. */
+    public static Map<String, Long> load(Connection c, double scale) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(resource("tpch/schema.sql"));
+        }
+        Map<String, Long> rows = new LinkedHashMap<>();
+        for (TpchTable<?> table : TpchTable.getTables()) {
+            rows.put(table.getTableName(), copy(c, table, scale));
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute(resource("tpch/indexes.sql"));
+            st.execute("VACUUM ANALYZE " + String.join(", ", rows.keySet()));
+        }
+        return rows;
+    }
+
+    /** COPYs one table's rows in dbgen's text layout ('|'-separated, the trailing '|' cut). */
+    private static <E extends TpchEntity> long copy(Connection c, TpchTable<E> table, double scale) throws SQLException {
+        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI()
+                .copyIn("COPY " + table.getTableName() + " FROM STDIN (FORMAT text, DELIMITER '|')");
+        try {
+            StringBuilder batch = new StringBuilder(BATCH_BYTES + 1024);
+            for (E row : table.createGenerator(scale, 1, 1)) {
+                String line = row.toLine();
+                if (line.indexOf('\\') >= 0) {
+                    throw new IllegalStateException("backslash in generated " + table.getTableName() + " row: " + line);
+                }
+                batch.append(line, 0, line.length() - 1).append('\n');
+                if (batch.length() >= BATCH_BYTES) {
+                    write(copy, batch);
+                }
+            }
+            write(copy, batch);
+            return copy.endCopy();
+        } finally {
+            if (copy.isActive()) {
+                copy.cancelCopy();
+            }
+        }
+    }
+
+    private static void write(CopyIn copy, StringBuilder batch) throws SQLException {
+        byte[] bytes = batch.toString().getBytes(StandardCharsets.UTF_8);
+        copy.writeToCopy(bytes, 0, bytes.length);
+        batch.setLength(0);
+    }
+
+    static String resource(String path) {
+        try (InputStream in = TpchData.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + path + " (bench/pom.xml copies core/src/test/resources/tpch)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
