@@ -52,7 +52,8 @@ class SetReturningFunctionsTest {
             "SELECT DISTINCT t.tag FROM plain p, unnest(p.tags) t(tag)",
             "SELECT d.id, x.x FROM docs d, generate_series(1, 2) x(x)",
             // found by review: a column alias equal to the function's alias
-            "SELECT d.id, x.a, x.x FROM docs d, unnest(d.tags, d.tags) x(a, x)"})
+            "SELECT d.id, x.a, x.x FROM docs d, unnest(d.tags, d.tags) x(a, x)",
+            "SELECT d.id, r.tag, r.i, r.pos FROM docs d, LATERAL ROWS FROM (unnest(d.tags), generate_series(1, d.n)) WITH ORDINALITY AS r(tag, i, pos)"})
     void setReturningFunctions(String query) {
         twins.define("srf", query);
         churn("srf");

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
  * matter to the clauses it finds: those are blanked out here, space for character, so that every
  * position stays the same and the expressions cut from the original text by position keep them.
  * Today that is an interval's field qualifier, which PostgreSQL prints after a cast to interval
- * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}), and window
- * specifications ({@link WindowText#blank}).
+ * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}), window
+ * specifications ({@link WindowText#blank}), and {@code ROWS FROM (...)} (read as a call).
  */
 final class ParserText {
     private static final Pattern INTERVAL_QUALIFIER = Pattern.compile(
@@ -18,8 +18,31 @@ final class ParserText {
     private ParserText() {
     }
 
+    /** {@code ROWS FROM (f(...), g(...))}, which JSqlParser cannot read, as one call of the same length. */
+    private static final Pattern ROWS_FROM = Pattern.compile("(?i)\\bROWS\\s+FROM\\s*\\(");
+
     static String of(String sql) {
-        return WindowText.blank(intervalQualifiersBlanked(sql));
+        return WindowText.blank(rowsFromAsCall(intervalQualifiersBlanked(sql)));
+    }
+
+    /**
+     * {@code ROWS FROM(f(a), g(b)) x(u, v)} read as {@code __pgtrows(f(a), g(b)) x(u, v)}: a function
+     * in FROM to the parser, whose text (cut from the query as written) keeps ROWS FROM.
+     */
+    private static String rowsFromAsCall(String sql) {
+        Matcher m = ROWS_FROM.matcher(sql);
+        StringBuilder b = null;
+        while (m.find()) {
+            if (insideQuotes(sql, m.start())) {
+                continue;
+            }
+            if (b == null) {
+                b = new StringBuilder(sql);
+            }
+            String name = "__pgtrows" + "_".repeat(Math.max(0, m.end() - m.start() - 10));
+            b.replace(m.start(), m.end(), name + "(");
+        }
+        return b == null ? sql : b.toString();
     }
 
     private static String intervalQualifiersBlanked(String sql) {
