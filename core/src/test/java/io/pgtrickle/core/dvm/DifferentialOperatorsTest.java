@@ -135,6 +135,14 @@ class DifferentialOperatorsTest {
         assertThat(visible("SELECT n || ':' || total FROM sc")).containsExactly("1:3");
     }
 
+    /** Found by NexmarkTest (q4: max(b.price) AS final): names PostgreSQL prints bare that JSqlParser reserves. */
+    @Test
+    void namesTheSqlParserReservesAreRead() {
+        twins.define("kw", "SELECT final, q.start, output FROM (SELECT k AS output, max(v) AS final, min(v) AS start FROM t GROUP BY k) q"
+                + " WHERE final IS NOT NULL OR start IS NULL");
+        twins.step("kw", "INSERT INTO t VALUES (7, 1, 70, 'x')", "UPDATE t SET v = NULL WHERE id = 1");
+    }
+
     @Test
     void expressionsOverAggregatesAndGroupKeys() {
         twins.define("e", "SELECT coalesce(k, -1) * 10 AS bucket, round(avg(v), 1) AS mean, sum(v) - min(v) AS spread"

@@ -82,7 +82,7 @@ public final class TreeBuilder {
 
     /** @param outputTypes their types (format_type), or null when not known */
     public Built build(String query, List<String> outputNames, List<String> outputTypes) throws Unsupported {
-        String sql = query;
+        String sql = ParserKeywords.quoted(query);
         for (int depth = 0; depth < MAX_INLINED; depth++) {
             String expanded = sql.stripLeading().regionMatches(true, 0, "WITH", 0, 4) ? null
                     : GroupingSets.expand(sql, outputNames, outputTypes, this::parsePlain, resolver::isAggregate);
