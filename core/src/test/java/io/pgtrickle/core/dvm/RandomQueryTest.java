@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * as common table expressions), scalar subqueries in the select list and HAVING of a grouped query,
  * window functions (ranks and aggregates over one or two partitionings), set operations (UNION,
  * INTERSECT [ALL], EXCEPT [ALL]), TopK (ORDER BY ... LIMIT ... [OFFSET ...]) and ROLLUP, CUBE and
- * GROUPING SETS, and WITH RECURSIVE (closures over an id -> int column, UNION and bounded UNION ALL).
+ * GROUPING SETS, WITH RECURSIVE (closures over an id -> int column, UNION and bounded UNION ALL) and
+ * LATERAL subqueries (top rows per row, a count under LEFT JOIN LATERAL).
  * Each query becomes a
  * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
@@ -556,7 +557,31 @@ class RandomQueryTest {
                     }
                 }
             }
+            if (full() && ch.maybe(12)) {
+                sb.append(' ').append(lateral(scope));
+            }
             return sb.toString();
+        }
+
+        /**
+         * A LATERAL subquery correlated to an int column in scope: the top rows of a table for it
+         * (ORDER BY every column, so only equal rows tie), or a count and sum under LEFT JOIN LATERAL.
+         */
+        private String lateral(List<Ref> scope) {
+            List<Ref> ints = scope.stream().filter(r -> r.type() == Type.INT).toList();
+            Table t = ch.of(tables);
+            String s = "s" + (++subqueries);
+            String alias = "l" + (++aliases);
+            String on = ints.isEmpty() ? "true" : s + ".id = " + ch.of(ints).sql();
+            Col c = t.cols().get(ch.pick(t.cols().size()));
+            if (ch.maybe(50)) {
+                scope.add(new Ref(alias + ".v", c.type()));
+                scope.add(new Ref(alias + ".k", Type.INT));
+                return "CROSS JOIN LATERAL (SELECT " + s + "." + c.name() + " AS v, " + s + ".id AS k FROM {S}." + t.name() + " " + s
+                        + " WHERE " + on + " ORDER BY 1 NULLS FIRST, 2 LIMIT " + (1 + ch.pick(2)) + ") " + alias;
+            }
+            scope.add(new Ref(alias + ".n", Type.INT));
+            return "LEFT JOIN LATERAL (SELECT count(*)::int AS n FROM {S}." + t.name() + " " + s + " WHERE " + on + ") " + alias + " ON true";
         }
 
         /** Full grammar: half of the filters are (or combine) subquery predicates. */
