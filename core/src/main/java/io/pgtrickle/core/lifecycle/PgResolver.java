@@ -40,11 +40,36 @@ final class PgResolver implements TreeBuilder.Resolver {
                 long relid = rs.getLong(1);
                 String kind = rs.getString(2);
                 String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;
-                List<String> used = columnsUsed.getOrDefault(relid, List.of());
-                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used));
+                List<String> used = new java.util.ArrayList<>(columnsUsed.getOrDefault(relid, List.of()));
+                List<String> key = ("r".equals(kind) || "p".equals(kind)) && !used.isEmpty() ? primaryKey(relid) : List.of();
+                key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
+                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used), key);
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The primary key's columns when every one has a hash equality (the previous state of the table
+     * is then read by key), else none.
+     */
+    private List<String> primaryKey(long relid) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT a.attname, pgtrickle._type_hashable(a.atttypid) FROM pg_index i
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                 WHERE i.indrelid = ? AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)""")) {
+            ps.setLong(1, relid);
+            List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (!rs.getBoolean(2)) {
+                        return List.of();
+                    }
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
         }
     }
 

@@ -126,7 +126,7 @@ final class FromClauses {
             }
             TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
             return switch (r.kind()) {
-                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable());
+                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key());
                 case "m" -> throw new Unsupported("materialized view " + t.getFullyQualifiedName() + " (no change capture)");
                 case "f" -> throw new Unsupported("foreign table " + t.getFullyQualifiedName() + " (no change capture)");
                 default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());

@@ -33,7 +33,10 @@ final class ParserText {
         Matcher m = ROWS_FROM.matcher(sql);
         StringBuilder b = null;
         while (m.find()) {
-            if (insideQuotes(sql, m.start())) {
+            // a FROM item: after LATERAL, FROM, JOIN or a comma ("count(*) AS rows FROM (t ...)" is none)
+            String before = sql.substring(0, m.start()).stripTrailing().toUpperCase(java.util.Locale.ROOT);
+            boolean item = before.endsWith(",") || before.matches("(?s).*\\b(LATERAL|FROM|JOIN)$");
+            if (!item || insideQuotes(sql, m.start())) {
                 continue;
             }
             if (b == null) {

@@ -315,7 +315,7 @@ final class RecursiveQueries {
             throw new NotLinear("a term reads " + t.getFullyQualifiedName() + " for none of its columns");
         }
         out.add(new Slot(span.begin() - offset, span.end() - offset, alias,
-                new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable())));
+                new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key())));
     }
 
     /**

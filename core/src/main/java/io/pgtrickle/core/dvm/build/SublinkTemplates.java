@@ -76,7 +76,7 @@ final class SublinkTemplates {
             }
             String alias = FromClauses.aliasOf(f.table());
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
-                    new Scan(r.relid(), f.table().getFullyQualifiedName(), r.columnsUsed(), r.indexable()), alias));
+                    new Scan(r.relid(), f.table().getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key()), alias));
             b.append(text, at, f.span().begin() - offset).append('\u0001').append(slot).append('\u0001');
             at = f.span().end() - offset;
         }

@@ -56,8 +56,14 @@ public final class TreeBuilder {
      * A relation in a FROM clause: a view carries its definition, to be inlined.
      *
      * @param indexable the used columns that are NOT NULL and have equality (a row lookup by them can use an index)
+     * @param key       the primary key's columns, all among the used ones; empty when the table has none
      */
-    public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
+    public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable,
+                           List<String> key) {
+        /** A relation without a primary key among its used columns. */
+        public Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
+            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of());
+        }
     }
 
     private static final int MAX_INLINED = 256;

@@ -107,7 +107,8 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * weight = its multiplicity (&gt; 0). Rows whose content did not change in the window are read
      * from the table as they are; each changed content appears once with the count it had before,
      * the count it has now minus its net change. Looking up the count uses the NOT NULL columns
-     * with equality, so a keyed table answers from its index.
+     * with equality, so a keyed table answers from its index. A table with a primary key is read by
+     * key instead: the rows of untouched keys, and the deleted content of each touched one.
      */
     record Old(Changes changes) implements RowSource {
         @Override
@@ -118,6 +119,14 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             }
             String cols = s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "));
             String changed = changes.consolidated(s);
+            if (!s.key().isEmpty()) {
+                // One row per key at any time: the rows of keys the window did not touch, and for the
+                // keys it did, the content it deleted (net -1: the one present before). Found by key,
+                // without turning every row of the table into text.
+                return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE (" + prefixed("t", s.key()) + ") NOT IN (SELECT "
+                        + prefixed("c", s.key()) + " FROM " + changed + " c) UNION ALL SELECT " + prefixed("o", s.columns())
+                        + ", 1 FROM " + changed + " o WHERE o.__pgt_w < 0";
+            }
             String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
                     .collect(Collectors.joining());
             // NOT IN over a never-NULL text: PostgreSQL hashes the changed contents once, also

@@ -10,11 +10,17 @@ import java.util.List;
  * @param columns   the columns of T the query uses (all captured)
  * @param indexable the columns among them that are NOT NULL and have an equality operator: looking
  *                  up a row by them can use an index
+ * @param key       the table's primary key, all among {@code columns}; empty when it has none
  */
-public record Scan(long relid, String table, List<String> columns, List<String> indexable) implements LinearOperator {
+public record Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key) implements LinearOperator {
     public Scan {
         columns = List.copyOf(columns);
         indexable = List.copyOf(indexable);
+        key = List.copyOf(key);
+    }
+
+    public Scan(long relid, String table, List<String> columns, List<String> indexable) {
+        this(relid, table, columns, indexable, List.of());
     }
 
     @Override
