@@ -82,6 +82,20 @@ class DifferentialOperatorsTest {
         withImmediate.step("ns", "DELETE FROM n WHERE k = 1", "INSERT INTO n VALUES (3, 1e-3), (3, 100)");
     }
 
+    /**
+     * Found by RandomQueryTest: a NULL value counted as the largest scale, so a group holding a NULL
+     * never had its sum rounded back (1.50 + 1 − 1.50 gave 1.00, and −1.0 − (−1.0) a hidden 0.0,
+     * where the query says 1 and 0).
+     */
+    @Test
+    void aNullValueDoesNotCountAsAScale() {
+        db.exec("CREATE TABLE nn (k int, x numeric)", "INSERT INTO nn VALUES (1, 1.50), (1, NULL), (1, 1), (2, -1.0), (2, NULL)");
+        Twins withImmediate = twins.withImmediate();
+        withImmediate.define("nns", "SELECT k, sum(x) AS s, avg(x) AS a FROM nn GROUP BY k");
+        withImmediate.step("nns", "DELETE FROM nn WHERE x = 1.50", "DELETE FROM nn WHERE x = -1.0");
+        withImmediate.step("nns", "INSERT INTO nn VALUES (2, 0.25)", "UPDATE nn SET x = NULL WHERE x = 1");
+    }
+
     @Test
     void unionAllAndSubqueriesInFrom() {
         twins.define("u", "SELECT x.k, x.w FROM (SELECT k, v + 1 AS w FROM t WHERE v IS NOT NULL) x WHERE x.k IS NOT NULL"

@@ -202,6 +202,36 @@ class DifferentialPropertyTest {
                 "SELECT u.w, string_agg(t.s, ',' ORDER BY t.s) AS ss FROM {T} t JOIN {U} u ON u.k = t.k GROUP BY u.w",
                 "SELECT count(*) AS n, max(t.v + u.w) AS top FROM {T} t JOIN {U} u ON u.k IS NOT DISTINCT FROM t.k",
                 "SELECT DISTINCT t.k, u.w FROM {T} t JOIN {U} u ON u.k = t.k");
-        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub, join, joinAgg);
+        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub, join, joinAgg, orderAndSets());
+    }
+
+    /**
+     * Windows, TopK, DISTINCT ON, set operations and grouping sets, at the top and below it. Orders
+     * that must not tie (row_number, LIMIT, DISTINCT ON) name every column the query reads of the
+     * table, which is a unique key of it up to identical rows, keyed or not.
+     */
+    private static Arbitrary<String> orderAndSets() {
+        Arbitrary<String> window = Combinators.combine(Arbitraries.of(
+                                "rank() OVER (PARTITION BY k ORDER BY v DESC NULLS LAST)", "dense_rank() OVER (PARTITION BY k ORDER BY s)",
+                                "sum(v) OVER (PARTITION BY k)", "count(*) OVER (PARTITION BY k ORDER BY v)",
+                                "row_number() OVER (PARTITION BY k ORDER BY v, id, s)",
+                                "lag(v) OVER (PARTITION BY k ORDER BY v NULLS FIRST, id, s)"),
+                        where(), Arbitraries.of(true, false))
+                .as((w, where, below) -> below
+                        ? "SELECT x.k, x.v, x.r FROM (SELECT id, k, v, s, " + w + " AS r FROM {T}" + where + ") x WHERE x.r <= 2 OR x.r IS NULL"
+                        : "SELECT id, k, v, s, " + w + " AS r FROM {T}" + where);
+        Arbitrary<String> fixed = Arbitraries.of(
+                "SELECT id, v FROM {T} ORDER BY v DESC NULLS LAST, id, k, s LIMIT 3",
+                "SELECT q.id, q.v, u.w FROM (SELECT id, k, v FROM {T} ORDER BY v NULLS FIRST, id, k, s LIMIT 3) q JOIN {U} u ON u.k = q.k",
+                "SELECT DISTINCT ON (k) k, v, s FROM {T} ORDER BY k, v DESC NULLS LAST, id, s",
+                "SELECT d.k, d.v, count(*) OVER (PARTITION BY d.v) AS c FROM (SELECT DISTINCT ON (k) k, v FROM {T}"
+                        + " ORDER BY k, v, id, s) d",
+                "SELECT k FROM {T} INTERSECT SELECT k FROM {U}",
+                "SELECT k, v FROM {T} EXCEPT ALL SELECT k, w FROM {U}",
+                "SELECT y.k, count(*) AS n FROM (SELECT k FROM {T} INTERSECT ALL SELECT k FROM {U}) y GROUP BY y.k",
+                "SELECT z.k, u.w FROM (SELECT k FROM {T} EXCEPT SELECT k FROM {U} WHERE w > 2) z LEFT JOIN {U} u ON u.k = z.k",
+                "SELECT k, s, count(*) AS n, sum(v) AS sv FROM {T} GROUP BY ROLLUP (k, s)",
+                "SELECT g.k, g.n FROM (SELECT k, count(*) AS n FROM {T} GROUP BY CUBE (k, s)) g WHERE g.n > 1");
+        return Arbitraries.oneOf(window, fixed);
     }
 }

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * window functions (ranks and aggregates over one or two partitionings), set operations (UNION,
  * INTERSECT [ALL], EXCEPT [ALL]), TopK (ORDER BY ... LIMIT ... [OFFSET ...]) and ROLLUP, CUBE and
  * GROUPING SETS, WITH RECURSIVE (closures over an id -> int column, UNION and bounded UNION ALL) and
- * LATERAL subqueries (top rows per row, a count under LEFT JOIN LATERAL).
+ * LATERAL subqueries (top rows per row, a count under LEFT JOIN LATERAL), and window queries, top-K
+ * and set operations as subqueries in FROM.
  * Each query becomes a
  * DIFFERENTIAL stream table and its FULL twin; three random
  * DML batches follow, and after each one DIFFERENTIAL == FULL == the query.
@@ -484,6 +485,9 @@ class RandomQueryTest {
             if (full() && ch.maybe(15)) {
                 return groupedItem(t, alias, scope);
             }
+            if (full() && ch.maybe(8)) {
+                return recomputedItem(t, alias, scope);
+            }
             t.cols().forEach(c -> scope.add(new Ref(alias + "." + c.name(), c.type())));
             return "{S}." + t.name() + " " + alias;
         }
@@ -529,6 +533,59 @@ class RandomQueryTest {
                 return name + " " + alias;
             }
             return "(" + body + ") " + alias;
+        }
+
+        /**
+         * A subquery maintained by recomputation (RecomputedSubquery): a window query partitioned by
+         * one of its columns (the top-N-per-group shape), a top-K, or a set operation. Only forms
+         * whose rows do not depend on read order: rank functions and aggregates OVER (peers alike),
+         * row_number and LIMIT ordered by a unique key of a keyed table, set operations without
+         * numeric columns.
+         */
+        private String recomputedItem(Table t, String alias, List<Ref> scope) {
+            String s = "s" + (++subqueries);
+            List<Ref> inner = t.cols().stream().map(c -> new Ref(s + "." + c.name(), c.type())).toList();
+            List<Col> oneText = t.cols().stream().filter(c -> c.type() != Type.NUM).toList();
+            Col key = oneText.get(ch.pick(oneText.size()));
+            Col v = t.cols().get(ch.pick(t.cols().size()));
+            String where = ch.maybe(30) ? " WHERE " + expr(Type.BOOL, 1, inner, false) : "";
+            String order = s + "." + v.name() + (ch.maybe(50) ? " DESC" : "") + (ch.maybe(50) ? " NULLS FIRST" : " NULLS LAST");
+            String body;
+            switch (ch.pick(t.keyed() ? 4 : 3)) {
+                case 0, 1 -> {
+                    String w = switch (ch.pick(t.keyed() ? 5 : 4)) {
+                        case 0 -> "rank() OVER (PARTITION BY " + s + "." + key.name() + " ORDER BY " + order + ")";
+                        case 1 -> "dense_rank() OVER (PARTITION BY " + s + "." + key.name() + " ORDER BY " + order + ")";
+                        case 2 -> "count(*) OVER (PARTITION BY " + s + "." + key.name() + ")";
+                        case 3 -> "sum(" + s + ".id) OVER (PARTITION BY " + s + "." + key.name() + " ORDER BY " + order + ")";
+                        default -> "row_number() OVER (PARTITION BY " + s + "." + key.name() + " ORDER BY " + order + ", " + s + ".id)";
+                    };
+                    body = "SELECT " + s + "." + key.name() + " AS k1, " + s + "." + v.name() + " AS v1, " + w + "::int AS r1 FROM {S}."
+                            + t.name() + " " + s + where;
+                    scope.add(new Ref(alias + ".k1", key.type()));
+                    scope.add(new Ref(alias + ".v1", v.type()));
+                    scope.add(new Ref(alias + ".r1", Type.INT));
+                    return "(" + body + ") " + alias;
+                }
+                case 2 -> {
+                    Table other = ch.of(tables);
+                    String o = "s" + (++subqueries);
+                    List<Col> partner = other.cols().stream().filter(c -> c.type() == key.type()).toList();
+                    String col = partner.isEmpty() ? "NULL::" + (key.type() == Type.INT ? "int" : "text") : o + "." + ch.of(partner).name();
+                    body = "SELECT " + s + "." + key.name() + " AS k1 FROM {S}." + t.name() + " " + s + where + " "
+                            + ch.of("UNION", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL") + " SELECT " + col + " FROM {S}."
+                            + other.name() + " " + o;
+                    scope.add(new Ref(alias + ".k1", key.type()));
+                    return "(" + body + ") " + alias;
+                }
+                default -> {
+                    body = "SELECT " + s + ".id AS k1, " + s + "." + v.name() + " AS v1 FROM {S}." + t.name() + " " + s + where
+                            + " ORDER BY " + order + ", " + s + ".id LIMIT " + (1 + ch.pick(4));
+                    scope.add(new Ref(alias + ".k1", Type.INT));
+                    scope.add(new Ref(alias + ".v1", v.type()));
+                    return "(" + body + ") " + alias;
+                }
+            }
         }
 
         private String from(List<Ref> scope) {

@@ -160,8 +160,6 @@ class WindowFunctionsTest {
                 {"SELECT o.id, row_number() OVER (ORDER BY o.id) AS rn FROM orders o", "without PARTITION BY"},
                 {"SELECT o.customer, sum(o.amount) AS s, rank() OVER (ORDER BY sum(o.amount)) AS r FROM orders o GROUP BY o.customer",
                         "together with GROUP BY"},
-                {"SELECT t.id FROM (SELECT o.id, row_number() OVER (PARTITION BY o.customer ORDER BY o.id) AS rn FROM orders o) t WHERE t.rn = 1",
-                        "below the top of the query"},
                 {"SELECT o.id, (SELECT count(*) FROM notes) AS n, count(*) OVER (PARTITION BY o.customer) AS c FROM orders o",
                         "a subquery in the select list of a query with window functions"},
                 {"SELECT DISTINCT ON (o.customer) o.customer, o.id FROM orders o", "DISTINCT ON without ORDER BY"}};

@@ -23,9 +23,6 @@ import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
-import net.sf.jsqlparser.statement.select.SelectItem;
-import net.sf.jsqlparser.statement.select.SetOperationList;
-import net.sf.jsqlparser.schema.Column;
 
 /**
  * Builds the FROM clause of one SELECT: tables and subqueries, and the joins of them. Join
@@ -159,27 +156,8 @@ final class FromClauses {
         if (span == null) {
             throw new Unsupported("cannot locate the LATERAL subquery in the query text");
         }
-        List<String> names = new ArrayList<>();
-        if (ls.getAlias().getAliasColumns() != null) {
-            ls.getAlias().getAliasColumns().forEach(c -> names.add(TreeBuilder.unquote(c.name)));
-        } else {
-            Select first = body;
-            while (first instanceof SetOperationList sol) {
-                first = sol.getSelects().get(0);
-            }
-            if (!(first instanceof PlainSelect p)) {
-                throw new Unsupported("cannot name the columns of the LATERAL subquery");
-            }
-            for (SelectItem<?> si : p.getSelectItems()) {
-                if (si.getAlias() != null) {
-                    names.add(TreeBuilder.unquote(si.getAlias().getName()));
-                } else if (si.getExpression() instanceof Column c) {
-                    names.add(TreeBuilder.unquote(c.getColumnName()));
-                } else {
-                    throw new Unsupported("an unnamed column of a LATERAL subquery");
-                }
-            }
-        }
+        List<String> names = TreeBuilder.outputNames(body, ls.getAlias().getAliasColumns() == null ? null
+                : ls.getAlias().getAliasColumns().stream().map(c -> TreeBuilder.unquote(c.name)).toList());
         Template template = sublinks.of(span.of(sql), span.begin(), List.of(body), sql);
         if (template.sublinks().isEmpty()) {
             throw new Unsupported("a LATERAL subquery that reads no table");

@@ -14,9 +14,11 @@ import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.UnionAll;
 import io.pgtrickle.core.dvm.op.Window;
+import io.pgtrickle.core.dvm.op.RecomputedSubquery;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.regex.Pattern;
 import net.sf.jsqlparser.JSQLParserException;
@@ -195,6 +197,10 @@ public final class TreeBuilder {
      * linear. {@code names} renames its outputs (a column alias list; may be shorter), or is null.
      */
     private ItemOperator item(Select s, String sql, List<String> names) throws Unsupported {
+        String nonLinear = nonLinearKind(s, sql);
+        if (nonLinear != null) {
+            return recomputed(s, sql, names, nonLinear);
+        }
         if (s instanceof ParenthesedSelect ps) {
             checkNoLimit(ps.getLimit(), ps.getOffset(), ps.getFetch());
             return item(ps.getSelect(), sql, names);
@@ -203,6 +209,244 @@ public final class TreeBuilder {
             return p.getDistinct() != null ? distinctGroups(p, sql, names) : aggregate(p, sql, names, true);
         }
         return linear(s, sql, names);
+    }
+
+    /**
+     * What makes a subquery's rows other than a sum over its input rows (window functions, DISTINCT
+     * ON, a set operation other than UNION ALL, LIMIT, grouping sets), or null when nothing does.
+     */
+    private String nonLinearKind(Select s, String sql) {
+        Select inner = s;
+        while (inner instanceof ParenthesedSelect ps) {
+            if (limited(ps.getLimit(), ps.getOffset(), ps.getFetch())) {
+                return "with LIMIT";
+            }
+            inner = ps.getSelect();
+        }
+        if (inner instanceof SetOperationList sol) {
+            if (limited(sol.getLimit(), sol.getOffset(), sol.getFetch())) {
+                return "with LIMIT";
+            }
+            return onlyUnionAll(sol) ? null : "with " + sol.getOperations().stream()
+                    .map(op -> op.toString().strip().toUpperCase(java.util.Locale.ROOT)).distinct().collect(Collectors.joining("/"));
+        }
+        if (inner instanceof PlainSelect p) {
+            if (limited(p.getLimit(), p.getOffset(), p.getFetch())) {
+                return "with LIMIT";
+            }
+            if (groupingSets(p, sql)) {
+                return "with grouping sets";
+            }
+            if (hasWindows(p, sql)) {
+                return "with window functions";
+            }
+            if (p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null) {
+                return "with DISTINCT ON";
+            }
+        }
+        return null;
+    }
+
+    /** Whether the SELECT groups by GROUPING SETS, CUBE, ROLLUP or an empty set (the parser reads some of them as calls). */
+    private static boolean groupingSets(PlainSelect p, String sql) {
+        GroupByElement groupBy = p.getGroupBy();
+        if (groupBy == null) {
+            return false;
+        }
+        if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
+            return true;
+        }
+        try {
+            return clauses(p, sql).groupBy().stream().anyMatch(k -> k.matches("(?is)(ROLLUP|CUBE|GROUPING\\s+SETS)\\s*\\(.*|\\(\\s*\\)"));
+        } catch (Unsupported e) {
+            return false; // the aggregate builder says why
+        }
+    }
+
+    /**
+     * A non-linear subquery (see {@link #nonLinearKind}): evaluated as written over either state of
+     * its tables. A window or DISTINCT ON subquery whose partition keys are among its outputs is
+     * recomputed for the affected partitions only; any other, whole when one of its tables changed.
+     */
+    private RecomputedSubquery recomputed(Select s, String sql, List<String> names, String kind) throws Unsupported {
+        Select inner = s;
+        while (inner instanceof ParenthesedSelect ps) {
+            if (limited(ps.getLimit(), ps.getOffset(), ps.getFetch())) {
+                throw new Unsupported("LIMIT after a parenthesised subquery in a subquery (a later release)");
+            }
+            inner = ps.getSelect();
+        }
+        Span span = Spans.of(inner);
+        if (span == null) {
+            throw new Unsupported("cannot locate the subquery " + kind + " in the query text");
+        }
+        int end = bodyEnd(sql, span);
+        Template body = sublinks.of(sql.substring(span.begin(), end), span.begin(), List.of(inner), sql);
+        List<String> columns = outputNames(inner, names);
+        String orderDependent = orderDependent(inner, sql, span.begin(), end);
+        if (orderDependent != null) {
+            // its previous rows are recomputed to be subtracted: they must come out as they were emitted
+            throw new Unsupported("a subquery " + kind + " whose rows depend on the order rows are read in (" + orderDependent
+                    + "); order by a unique key last to have it maintained");
+        }
+        if (inner instanceof PlainSelect p && (p.getLimit() == null && p.getOffset() == null && p.getFetch() == null)
+                && (hasWindows(p, sql) || p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null)) {
+            Window w;
+            try {
+                w = hasWindows(p, sql) ? window(p, sql, names, end) : distinctOn(p, sql, names, end);
+            } catch (Unsupported e) {
+                return RecomputedSubquery.whole(body, columns, kind, false); // e.g. no PARTITION BY: every row depends on every other
+            }
+            if (w.pushedDown()) {
+                List<String> keyColumns = new ArrayList<>();
+                List<String> keys = new ArrayList<>();
+                for (String key : w.partitionings().get(0)) {
+                    String normal = key.replaceAll("\\s+", " ").strip();
+                    w.items().stream().filter(i -> i.expression().replaceAll("\\s+", " ").strip().equals(normal)).findFirst()
+                            .ifPresent(i -> {
+                                keyColumns.add(i.name());
+                                keys.add(key);
+                            });
+                }
+                if (!keys.isEmpty()) {
+                    return new RecomputedSubquery(body, columns, w, keyColumns, keys, kind, false);
+                }
+            }
+        }
+        boolean merges = inner instanceof SetOperationList || inner instanceof PlainSelect p && isAggregate(p, sql);
+        return RecomputedSubquery.whole(body, columns, kind, merges);
+    }
+
+    private static final java.util.Set<String> ROW_ORDER_FUNCTIONS = java.util.Set.of(
+            "row_number", "ntile", "lag", "lead", "first_value", "last_value", "nth_value");
+
+    /**
+     * Why which rows a subquery yields may depend on the order PostgreSQL reads its input in, or
+     * null when it cannot: ORDER BY ... LIMIT, DISTINCT ON, and window functions that tell peers
+     * apart (row_number, lag, first_value ..., any ROWS or GROUPS frame) are repeatable only when
+     * their ORDER BY (with DISTINCT ON's keys or PARTITION BY) names a unique key of every table
+     * they read — its primary key, or every column of it the query uses.
+     */
+    private String orderDependent(Select inner, String sql, int begin, int end) throws Unsupported {
+        String body = sql.substring(begin, end);
+        if (inner instanceof SetOperationList sol) {
+            if (!limited(sol.getLimit(), sol.getOffset(), sol.getFetch())) {
+                return null;
+            }
+            int orderBy = Clauses.keyword(body, "ORDER BY");
+            return orderBy >= 0 && outputNames(inner, null).stream().allMatch(c -> mentions(body.substring(orderBy), null, c))
+                    ? null : "LIMIT over a set operation not ordered by all its columns";
+        }
+        if (!(inner instanceof PlainSelect p)) {
+            return null;
+        }
+        if (limited(p.getLimit(), p.getOffset(), p.getFetch()) || p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null) {
+            String what = limited(p.getLimit(), p.getOffset(), p.getFetch()) ? "LIMIT" : "DISTINCT ON";
+            int orderBy = Clauses.keyword(body, "ORDER BY");
+            if (orderBy < 0) {
+                return what + " without ORDER BY";
+            }
+            int[] on = what.equals("DISTINCT ON") ? Clauses.parenthesizedAfter(body, "SELECT".length(), "DISTINCT ON") : null;
+            String ordering = body.substring(orderBy) + (on == null ? "" : " " + body.substring(on[0], on[1]));
+            String uncovered = uncovered(p, sql, ordering);
+            if (uncovered != null) {
+                return what + " with an ORDER BY that can tie (" + uncovered + ")";
+            }
+        }
+        if (hasWindows(p, sql) && !isAggregate(p, sql)) {
+            String tail = sql.substring(FromClauses.fromSpan(p, sql).end(), end);
+            String clause = WindowText.clause(tail);
+            for (SelectItem<?> si : p.getSelectItems()) {
+                for (Found w : ExpressionScan.withWindows(si.getExpression(), sql, resolver::isAggregate).windows) {
+                    String call = w.text();
+                    String function = call.replaceFirst("(?s)\\s*\\(.*", "").toLowerCase(java.util.Locale.ROOT);
+                    String spec = call.substring(Math.max(0, Clauses.keyword(call, "OVER"))) + (clause == null ? "" : " " + clause);
+                    boolean peers = ROW_ORDER_FUNCTIONS.contains(function.substring(function.lastIndexOf('.') + 1))
+                            || Clauses.keyword(spec.toUpperCase(java.util.Locale.ROOT).replace('(', ' ').replace(')', ' '), "ROWS") >= 0
+                            || Clauses.keyword(spec.toUpperCase(java.util.Locale.ROOT).replace('(', ' ').replace(')', ' '), "GROUPS") >= 0;
+                    String uncovered = peers ? uncovered(p, sql, spec) : null;
+                    if (uncovered != null) {
+                        return function + "() over rows that can tie in its ORDER BY (" + uncovered + ")";
+                    }
+                }
+            }
+        } else if (hasWindows(p, sql)) {
+            return "window functions together with GROUP BY";
+        }
+        if (isAggregate(p, sql)) {
+            for (SelectItem<?> si : p.getSelectItems()) {
+                for (Found a : ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate).aggregates) {
+                    String function = a.text().replaceFirst("(?s)\\s*\\(.*", "").toLowerCase(java.util.Locale.ROOT);
+                    function = function.substring(function.lastIndexOf('.') + 1);
+                    if (!REPEATABLE_AGGREGATES.contains(function) || a.text().toUpperCase(java.util.Locale.ROOT).contains("DISTINCT")) {
+                        return "aggregate " + function + "()";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Aggregates whose value does not depend on the order of their input (for types that print equal values alike). */
+    private static final java.util.Set<String> REPEATABLE_AGGREGATES = java.util.Set.of(
+            "count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor");
+
+    /** A table of the SELECT whose unique key {@code ordering} does not name, or null when it names one of each. */
+    private String uncovered(PlainSelect p, String sql, String ordering) throws Unsupported {
+        for (io.pgtrickle.core.dvm.op.SingleFrom item : fromClauses.fromClause(p, sql).root().items()) {
+            if (!(item.item() instanceof Scan scan)) {
+                return "FROM item " + item.alias() + " has no key";
+            }
+            List<String> key = scan.key().isEmpty() ? scan.columns() : scan.key();
+            if (!key.stream().allMatch(c -> mentions(ordering, item.alias(), c))) {
+                return scan.table() + (scan.key().isEmpty() ? " has no primary key" : " by " + String.join(", ", key));
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code text} names column {@code column} (bare, quoted or as {@code alias.column}). */
+    private static boolean mentions(String text, String alias, String column) {
+        String c = "(" + Pattern.quote(column) + "|\"" + Pattern.quote(column.replace("\"", "\"\"")) + "\")";
+        String a = alias == null ? "" : "((" + Pattern.quote(alias) + "|\"" + Pattern.quote(alias) + "\")\\.)?";
+        return Pattern.compile("(?<![\\w.\"])" + a + c + "(?![\\w\"])").matcher(text).find();
+    }
+
+    /**
+     * Where the text of a subquery that starts at {@code span} ends: at its closing parenthesis (the
+     * parser's span stops before a WINDOW clause, which it saw blanked), else at the span's end.
+     */
+    private static int bodyEnd(String sql, Span span) throws Unsupported {
+        int open = span.begin() - 1;
+        while (open >= 0 && Character.isWhitespace(sql.charAt(open))) {
+            open--;
+        }
+        if (open >= 0 && sql.charAt(open) == '(') {
+            int[] group = Clauses.parenthesizedAfter(sql, open, "");
+            if (group != null && group[1] - 1 >= span.end()) {
+                return group[1] - 1;
+            }
+        }
+        if (sql.regionMatches(true, Clauses.skipSpace(sql, span.end()), "WINDOW", 0, 6)) {
+            throw new Unsupported("a WINDOW clause in a branch of a set operation (a later release)");
+        }
+        return span.end();
+    }
+
+    /** The output names of a subquery: the alias list's, then each item's own (the first branch's for a set operation). */
+    static List<String> outputNames(Select body, List<String> aliases) throws Unsupported {
+        Select first = body;
+        while (first instanceof SetOperationList || first instanceof ParenthesedSelect) {
+            first = first instanceof SetOperationList sol ? sol.getSelects().get(0) : ((ParenthesedSelect) first).getSelect();
+        }
+        if (!(first instanceof PlainSelect p)) {
+            throw new Unsupported("cannot name the columns of a subquery");
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < p.getSelectItems().size(); i++) {
+            names.add(nameOf(aliases, i, p.getSelectItems().get(i)));
+        }
+        return names;
     }
 
     private LinearOperator linear(Select s, String sql, List<String> names) throws Unsupported {
@@ -296,6 +540,11 @@ public final class TreeBuilder {
 
     /** {@code SELECT items, f() OVER (...) FROM from [WHERE p] [WINDOW ...]} at the top of the query. */
     private Window window(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        return window(p, sql, names, sql.length());
+    }
+
+    /** @param end where the SELECT's text ends (a subquery's closing parenthesis) */
+    private Window window(PlainSelect p, String sql, List<String> names, int end) throws Unsupported {
         if (p.getDistinct() != null || isAggregate(p, sql)) {
             throw new Unsupported("window functions together with GROUP BY, aggregates or DISTINCT (a later release)");
         }
@@ -303,7 +552,7 @@ public final class TreeBuilder {
         FromClause from = fromClauses.fromClause(p, sql);
         Template where = where(p, sql);
         // to the end of the text: the parser saw the WINDOW clause blanked, so the SELECT's span stops before it
-        String tail = sql.substring(FromClauses.fromSpan(p, sql).end());
+        String tail = sql.substring(FromClauses.fromSpan(p, sql).end(), end);
         java.util.Map<String, String> definitions = WindowText.definitions(tail);
         PlainItems list = plainItems(p, sql, names, true, "a subquery in the select list of a query with window functions (a later release)");
         List<List<String>> partitionings = new ArrayList<>();
@@ -331,6 +580,10 @@ public final class TreeBuilder {
      * query: a partition per DISTINCT ON key, its row the first in the ORDER BY.
      */
     private Window distinctOn(PlainSelect p, String sql, List<String> names) throws Unsupported {
+        return distinctOn(p, sql, names, sql.length());
+    }
+
+    private Window distinctOn(PlainSelect p, String sql, List<String> names, int end) throws Unsupported {
         checkPlain(p);
         Span whole = Spans.of(p);
         int[] on = whole == null ? null : Clauses.parenthesizedAfter(sql, whole.begin() + "SELECT".length(), "DISTINCT ON");
@@ -344,7 +597,7 @@ public final class TreeBuilder {
         FromClause from = fromClauses.fromClause(p, sql);
         Template where = where(p, sql);
         PlainItems list = plainItems(p, sql, names, false, "a subquery in the select list of SELECT DISTINCT ON (a later release)");
-        String tail = sql.substring(FromClauses.fromSpan(p, sql).end());
+        String tail = sql.substring(FromClauses.fromSpan(p, sql).end(), end);
         int orderBy = Clauses.keyword(tail, "ORDER BY");
         if (orderBy < 0) {
             throw new Unsupported("DISTINCT ON without ORDER BY: which row of a group is kept depends on the order rows are read in");
@@ -415,13 +668,10 @@ public final class TreeBuilder {
         List<String> keys = new ArrayList<>();
         GroupByElement groupBy = p.getGroupBy();
         if (groupBy != null) {
-            if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
-                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP below the top of the query (a later release)");
+            if (groupingSets(p, sql)) {
+                throw new IllegalStateException("grouping sets reached the aggregate builder");
             }
             keys.addAll(clauses(p, sql).groupBy());
-            if (keys.stream().anyMatch(k -> k.matches("(?is)(ROLLUP|CUBE|GROUPING\\s+SETS)\\s*\\(.*|\\(\\s*\\)"))) {
-                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP below the top of the query (a later release)");
-            }
             if (keys.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {
                 throw new Unsupported("a subquery in GROUP BY");
             }

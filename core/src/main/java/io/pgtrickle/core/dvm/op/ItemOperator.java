@@ -6,7 +6,7 @@ package io.pgtrickle.core.dvm.op;
  * its delta (a Z-set). That is all a join needs of an input, whether the input is linear in its
  * sources or not.
  */
-public sealed interface ItemOperator extends Operator permits LinearOperator, Aggregate, FunctionScan, LateralSubquery {
+public sealed interface ItemOperator extends Operator permits LinearOperator, Aggregate, FunctionScan, LateralSubquery, RecomputedSubquery {
     /** Output columns plus {@code __pgt_w}, over the changes, the current or the previous state of the sources. */
     String sql(RowSource rows);
 

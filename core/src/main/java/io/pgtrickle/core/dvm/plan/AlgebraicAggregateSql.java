@@ -80,8 +80,13 @@ final class AlgebraicAggregateSql {
      */
     private static final int MAX_SCALE = 1000;
 
-    /** One value's contribution to the scale counts: 10^(12·scale), an integer; 0 for NULL. */
-    private static final String SCALE_DIGIT = "coalesce(trunc(10::numeric ^ (12 * least(scale(%s), " + MAX_SCALE + "))), 0)";
+    /**
+     * One value's contribution to the scale counts: 10^(12·scale), an integer; 0 for NULL (least()
+     * ignores a NULL argument, so the NULL scale is kept NULL through it: a NULL counted as the
+     * largest scale kept every sum of a group with a NULL unrounded, 0.0 where PostgreSQL says 0).
+     */
+    private static final String SCALE_DIGIT = "coalesce(trunc(10::numeric ^ (12 * nullif(least(coalesce(scale(%s), -1), "
+            + MAX_SCALE + "), -1))), 0)";
 
     /** Whether the sum of call {@code i} tracks the scales of its values: numeric with no declared scale. */
     private boolean scales(int i) {

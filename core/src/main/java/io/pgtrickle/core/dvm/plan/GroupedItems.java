@@ -2,6 +2,7 @@ package io.pgtrickle.core.dvm.plan;
 
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Operator;
+import io.pgtrickle.core.dvm.op.RecomputedSubquery;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,31 @@ final class GroupedItems {
             String why = unrebuildable(a, types);
             if (why != null) {
                 return "a grouped subquery whose result depends on the order rows are read in (" + why + ")";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Why a subquery recomputed before and after (see {@link RecomputedSubquery}) may not give back
+     * the rows it gave at the previous refresh; null when each one will. One that merges equal values
+     * keeps whichever it reads first, so each column must print equal values alike (float and
+     * numeric sums also depend on the order they add up in).
+     */
+    static String unrepeatable(Operator op, Types types) throws SQLException {
+        if (op instanceof RecomputedSubquery r && r.merges()) {
+            List<QueryCompiler.TypeInfo> t = types.of(r.typeScope(), r.columns().stream().map(c -> "__pgt_s." + io.pgtrickle.core.sql.Sql.quoteIdent(c)).toList());
+            for (int i = 0; i < t.size(); i++) {
+                if (!oneText(t.get(i).type())) {
+                    return "a subquery " + r.kind() + " whose column " + r.columns().get(i) + " of type " + t.get(i).type()
+                            + " may print equal values differently, depending on the order rows are read in";
+                }
+            }
+        }
+        for (Operator input : op.inputs()) {
+            String why = unrepeatable(input, types);
+            if (why != null) {
+                return why;
             }
         }
         return null;

@@ -68,6 +68,9 @@ public final class QueryCompiler {
             return multiset(storage, query, null, reason);
         }
         String unrebuildable = GroupedItems.unrebuildable(root, (from, expressions) -> probeTypes(conn, from, expressions));
+        if (unrebuildable == null) {
+            unrebuildable = GroupedItems.unrepeatable(root, (from, expressions) -> probeTypes(conn, from, expressions));
+        }
         if (unrebuildable != null) {
             return multiset(storage, query, null, unrebuildable);
         }
