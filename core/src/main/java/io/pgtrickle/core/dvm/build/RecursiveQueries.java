@@ -101,9 +101,11 @@ final class RecursiveQueries {
             }
             add(inserts, texts, baseLast.end(), hasColumns ? ", 0" : ", 0 AS __pgt_depth");
             // in the select list, so that only a row the step produces counts (a row at the last
-            // allowed depth without successors is fine)
+            // allowed depth without successors is fine); the limit as an uncorrelated subquery,
+            // which PostgreSQL runs once per query (an InitPlan), not once per row as a call of the
+            // STABLE PL/pgSQL function would be
             String d = self + ".__pgt_depth";
-            add(inserts, texts, stepLast.end(), ", CASE WHEN " + d + " < pgtrickle._recursion_max_depth() THEN " + d
+            add(inserts, texts, stepLast.end(), ", CASE WHEN " + d + " < (SELECT pgtrickle._recursion_max_depth()) THEN " + d
                     + " + 1 ELSE pgtrickle._recursion_too_deep(" + d + ") END");
         }
         StringBuilder b = new StringBuilder(sql);
