@@ -77,7 +77,8 @@ public final class TpchLoader {
         batch.setLength(0);
     }
 
-    static String resource(String path) {
+    /** A resource of this class path as text: the TPC-H SQL files here, the generator's reference answers. */
+    public static String resource(String path) {
         try (InputStream in = TpchLoader.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("missing test resource " + path);

@@ -24,10 +24,11 @@ public final class TpchQueries {
      * One query.
      *
      * @param name         q01 … q22, also the stem of its stream tables' names
+     * @param title        from the first line of its comment, e.g. "TPC-H Q17, small-quantity-order revenue"
      * @param sql          the query without its leading comment
      * @param limitDropped the specification's LIMIT that the adaptation dropped, 0 if none
      */
-    public record Query(String name, String sql, int limitDropped) {
+    public record Query(String name, String title, String sql, int limitDropped) {
     }
 
     private TpchQueries() {
@@ -45,15 +46,19 @@ public final class TpchQueries {
         String text = TpchLoader.resource("tpch/" + name + ".sql");
         StringBuilder header = new StringBuilder();
         StringBuilder sql = new StringBuilder();
+        String title = name;
         for (String line : text.split("\n")) {
             if (sql.length() == 0 && line.startsWith("--")) {
+                if (header.length() == 0) { // "-- TPC-H Q17, small-quantity-order revenue. Validation parameters: ..."
+                    title = line.substring(2).strip().replaceFirst("\\. .*$", "").replaceFirst("\\.$", "");
+                }
                 header.append(line).append('\n');
             } else {
                 sql.append(line).append('\n');
             }
         }
         Matcher m = LIMIT_DROPPED.matcher(header);
-        return new Query(name, sql.toString().strip(), m.find() ? Integer.parseInt(m.group(1)) : 0);
+        return new Query(name, title, sql.toString().strip(), m.find() ? Integer.parseInt(m.group(1)) : 0);
     }
 
     /**

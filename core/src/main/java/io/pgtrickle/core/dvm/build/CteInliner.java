@@ -36,7 +36,7 @@ final class CteInliner {
             }
         }
         // PostgreSQL prints every table schema-qualified: an unqualified name in FROM is a CTE.
-        for (FromItem item : ViewInliner.fromItems((Select) st, sql)) {
+        for (FromItem item : FromItems.atAnyDepth((Select) st, sql)) {
             if (item instanceof Table t && t.getSchemaName() == null) {
                 WithItem<?> cte = with.stream().filter(w -> TreeBuilder.unquote(w.getAliasName()).equals(TreeBuilder.unquote(t.getName())))
                         .findFirst().orElse(null);

@@ -11,8 +11,6 @@ import java.util.function.Predicate;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
-import net.sf.jsqlparser.statement.select.Join;
-import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.SelectItem;
 
@@ -236,28 +234,18 @@ final class GroupingSets {
     /** The names the FROM items of the top-level SELECT go by: their aliases, else the tables' names. */
     private static Set<String> fromNames(PlainSelect p) {
         Set<String> out = new java.util.HashSet<>();
-        addNames(p.getFromItem(), p.getJoins(), out);
-        return out;
-    }
-
-    private static void addNames(FromItem first, List<Join> joins, Set<String> out) {
-        List<FromItem> items = new ArrayList<>();
-        items.add(first);
-        if (joins != null) {
-            joins.forEach(j -> items.add(j.getRightItem()));
-        }
-        for (FromItem f : items) {
-            if (f == null) {
+        for (FromItems.Item it : FromItems.of(p.getFromItem(), p.getJoins())) {
+            FromItem f = it.item();
+            if (!it.visible()) {
                 continue;
             }
             if (f.getAlias() != null) {
                 out.add(lastName(f.getAlias().getName()));
             } else if (f instanceof Table t) {
                 out.add(lastName(t.getName()));
-            } else if (f instanceof ParenthesedFromItem nested) {
-                addNames(nested.getFromItem(), nested.getJoins(), out);
             }
         }
+        return out;
     }
 
     /** The expression's text with GROUPING(...) as its constant and the keys outside {@code set} as NULL, outside aggregates. */

@@ -3,7 +3,6 @@ package io.pgtrickle.core.dvm.build;
 import java.util.Locale;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Function;
-import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.select.Select;
 
@@ -12,7 +11,8 @@ import net.sf.jsqlparser.statement.select.Select;
  * {@code ((SELECT ...) * 2)}, {@code ( SELECT ...)::text} or {@code (( SELECT ...))::numeric + 1}. Such a subquery is parsed in two steps:
  * in the query, it is replaced by a call {@code __pgt_sublink(0)} padded to the same length (so
  * every position in the text stays valid), and the subquery itself is parsed on its own, shifted
- * to its position, when the expression walkers meet the call.
+ * to its position, when the expression walkers meet the call. The third of {@link QueryParser}'s
+ * rewrites, tried when the query does not parse without it.
  */
 final class MaskedSublinks {
     static final String NAME = "__pgt_sublink";
@@ -78,7 +78,7 @@ final class MaskedSublinks {
         }
         String inner = " ".repeat(span.begin() + 1) + sql.substring(span.begin() + 1, span.end() - 1);
         try {
-            Statement st = CCJSqlParserUtil.parse(ParserText.of(inner));
+            Statement st = QueryParser.parseUnmasked(inner);
             return (Select) st;
         } catch (JSQLParserException | ClassCastException e) {
             throw new IllegalStateException("cannot parse a subquery on its own: " + e.getMessage(), e);

@@ -9,7 +9,7 @@ import java.util.Set;
  * are quoted, as lower-case names mean the same quoted, before the query text is read. None of
  * these words is PostgreSQL syntax in a query (but JSON's {@code ABSENT ON NULL}, kept), and a call
  * of a function so named is left as it is. Type and function names JSqlParser reserves (date,
- * double, substr …) are left out: they parse.
+ * double, substr …) are left out: they parse. The first of {@link QueryParser}'s rewrites.
  */
 final class ParserKeywords {
     private static final Set<String> RESERVED_HERE = Set.of("absent", "casewhen", "connect", "connect_by_root", "excludes",

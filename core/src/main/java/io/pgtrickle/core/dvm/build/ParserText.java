@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * position stays the same and the expressions cut from the original text by position keep them.
  * Today that is an interval's field qualifier, which PostgreSQL prints after a cast to interval
  * ({@code '3 mons'::interval month}, {@code ::interval day to second(3)}), window
- * specifications ({@link WindowText#blank}), and {@code ROWS FROM (...)} (read as a call).
+ * specifications ({@link WindowText#blank}), and {@code ROWS FROM (...)} (read as a call). The second of
+ * {@link QueryParser}'s rewrites.
  */
 final class ParserText {
     private static final Pattern INTERVAL_QUALIFIER = Pattern.compile(

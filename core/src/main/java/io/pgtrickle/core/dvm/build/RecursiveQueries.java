@@ -101,9 +101,11 @@ final class RecursiveQueries {
             }
             add(inserts, texts, baseLast.end(), hasColumns ? ", 0" : ", 0 AS __pgt_depth");
             // in the select list, so that only a row the step produces counts (a row at the last
-            // allowed depth without successors is fine)
+            // allowed depth without successors is fine); the limit as an uncorrelated subquery,
+            // which PostgreSQL runs once per query (an InitPlan), not once per row as a call of the
+            // STABLE PL/pgSQL function would be
             String d = self + ".__pgt_depth";
-            add(inserts, texts, stepLast.end(), ", CASE WHEN " + d + " < pgtrickle._recursion_max_depth() THEN " + d
+            add(inserts, texts, stepLast.end(), ", CASE WHEN " + d + " < (SELECT pgtrickle._recursion_max_depth()) THEN " + d
                     + " + 1 ELSE pgtrickle._recursion_too_deep(" + d + ") END");
         }
         StringBuilder b = new StringBuilder(sql);
@@ -121,18 +123,8 @@ final class RecursiveQueries {
 
     /** The name the step reads the recursive table by, or null. */
     private static String selfAlias(FromItem first, List<Join> joins, String name) {
-        List<FromItem> items = new ArrayList<>();
-        items.add(first);
-        if (joins != null) {
-            joins.forEach(j -> items.add(j.getRightItem()));
-        }
-        for (FromItem f : items) {
-            if (f instanceof ParenthesedFromItem pf) {
-                String nested = selfAlias(pf.getFromItem(), pf.getJoins(), name);
-                if (nested != null) {
-                    return nested;
-                }
-            } else if (f instanceof Table t && t.getSchemaName() == null && TreeBuilder.unquote(t.getName()).equals(name)) {
+        for (FromItems.Item it : FromItems.of(first, joins)) {
+            if (it.item() instanceof Table t && t.getSchemaName() == null && TreeBuilder.unquote(t.getName()).equals(name)) {
                 return t.getAlias() != null ? t.getAlias().getName() : t.getName();
             }
         }
@@ -265,30 +257,28 @@ final class RecursiveQueries {
         return new Term(items, from.of(sql), slots, where);
     }
 
+    /** The slots of a term's FROM clause, which joins its tables (and the recursive one) with inner joins only. */
     private void items(FromItem first, List<Join> joins, String sql, String name, int offset, List<Slot> out)
             throws NotLinear, Unsupported {
-        item(first, sql, name, offset, out);
-        if (joins == null) {
-            return;
-        }
-        for (Join j : joins) {
-            if (j.isOuter() || j.isLeft() || j.isRight() || j.isFull() || j.isNatural() || j.isSemi() || j.isApply()) {
-                throw new NotLinear("an outer join in a term");
-            }
-            if (j.getOnExpressions() != null) {
-                for (Expression e : j.getOnExpressions()) {
-                    checkPlain(e, sql);
+        for (FromItems.Item it : FromItems.of(first, joins)) {
+            Join j = it.join();
+            if (j != null) {
+                if (j.isOuter() || j.isLeft() || j.isRight() || j.isFull() || j.isNatural() || j.isSemi() || j.isApply()) {
+                    throw new NotLinear("an outer join in a term");
+                }
+                if (j.getOnExpressions() != null) {
+                    for (Expression e : j.getOnExpressions()) {
+                        checkPlain(e, sql);
+                    }
                 }
             }
-            item(j.getRightItem(), sql, name, offset, out);
+            if (!(it.item() instanceof ParenthesedFromItem pf && pf.getAlias() == null)) { // a bare join: its items follow
+                item(it.item(), sql, name, offset, out);
+            }
         }
     }
 
     private void item(FromItem item, String sql, String name, int offset, List<Slot> out) throws NotLinear, Unsupported {
-        if (item instanceof ParenthesedFromItem pf && pf.getAlias() == null) {
-            items(pf.getFromItem(), pf.getJoins(), sql, name, offset, out);
-            return;
-        }
         if (!(item instanceof Table t)) {
             throw new NotLinear("a term reads a subquery or a function");
         }

@@ -24,7 +24,6 @@ import java.util.regex.Pattern;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
-import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.Statement;
@@ -90,7 +89,7 @@ public final class TreeBuilder {
 
     /** @param outputTypes their types (format_type), or null when not known */
     public Built build(String query, List<String> outputNames, List<String> outputTypes) throws Unsupported {
-        String sql = ParserKeywords.quoted(query);
+        String sql = QueryParser.prepared(query);
         for (int depth = 0; depth < MAX_INLINED; depth++) {
             String expanded = sql.stripLeading().regionMatches(true, 0, "WITH", 0, 4) ? null
                     : GroupingSets.expand(sql, outputNames, outputTypes, this::parsePlain, resolver::isAggregate);
@@ -125,16 +124,7 @@ public final class TreeBuilder {
 
     private static Statement parse(String sql) throws Unsupported {
         try {
-            Statement st;
-            try {
-                st = CCJSqlParserUtil.parse(ParserText.of(sql));
-            } catch (JSQLParserException e) {
-                String masked = MaskedSublinks.mask(sql);
-                if (masked == null) {
-                    throw e;
-                }
-                st = CCJSqlParserUtil.parse(ParserText.of(masked));
-            }
+            Statement st = QueryParser.parse(sql);
             if (!(st instanceof Select)) {
                 throw new Unsupported("not a SELECT");
             }
