@@ -97,49 +97,41 @@ $$;
 
 -- Stream tables that are active, have a schedule to keep and something to do: changes captured
 -- after their frontier, or a pending (re)initialisation. The scheduler asks this once per tick.
--- An empty buffer is looked at once, not once per stream table reading it (a tick over 1,000
--- stream tables of a few sources with nothing to do was 1,000 dynamic statements).
+-- Set-based: one statement per source buffer, over all the stream tables reading it (a tick over
+-- 1,000 stream tables of 10 sources is 10 dynamic statements, not 1,000). An empty buffer is a
+-- one-time filter of that statement; otherwise each reader's EXISTS stops at its first change row
+-- not visible in its frontier, as before. A stream table already found is not looked at again.
 CREATE OR REPLACE FUNCTION pgtrickle._stream_tables_with_work()
 RETURNS SETOF bigint LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    st record;
     r record;
-    v_found boolean;
-    v_nonempty oid[] := '{}';
+    v_found bigint[] := '{}';
+    v_more bigint[];
 BEGIN
+    SELECT coalesce(array_agg(s.pgt_id), '{}') INTO v_found FROM pgtrickle.pgt_stream_tables s
+     WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
+       AND (NOT s.is_populated OR s.needs_reinit);
     FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_table
                FROM pgtrickle.pgt_change_tracking ct
                JOIN pgtrickle.pgt_source_frontiers f ON f.source_relid = ct.source_relid
                JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = f.pgt_id
               WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
+                AND s.is_populated AND NOT s.needs_reinit
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', r.buffer_table) INTO v_found;
-        IF v_found THEN
-            v_nonempty := v_nonempty || r.source_relid;
-        END IF;
+        EXECUTE format(
+            'SELECT coalesce(array_agg(f.pgt_id), ''{}'')
+               FROM pgtrickle.pgt_source_frontiers f
+               JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = f.pgt_id
+              WHERE f.source_relid = $1 AND f.pgt_id <> ALL ($2)
+                AND s.status IN (''ACTIVE'', ''INITIALIZING'') AND s.refresh_mode <> ''IMMEDIATE''
+                AND EXISTS (SELECT 1 FROM %1$s)
+                AND EXISTS (SELECT 1 FROM %1$s b
+                             WHERE f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier))',
+            r.buffer_table)
+          INTO v_more USING r.source_relid, v_found;
+        v_found := v_found || v_more;
     END LOOP;
-    FOR st IN SELECT pgt_id, is_populated, needs_reinit FROM pgtrickle.pgt_stream_tables
-               WHERE status IN ('ACTIVE', 'INITIALIZING') AND refresh_mode <> 'IMMEDIATE'
-    LOOP
-        IF NOT st.is_populated OR st.needs_reinit THEN
-            RETURN NEXT st.pgt_id;
-            CONTINUE;
-        END IF;
-        FOR r IN
-            SELECT ct.buffer_table, f.frontier
-              FROM pgtrickle.pgt_source_frontiers f
-              JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
-             WHERE f.pgt_id = st.pgt_id AND f.source_relid = ANY (v_nonempty)
-        LOOP
-            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE $1 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $1))',
-                           r.buffer_table)
-              INTO v_found USING r.frontier;
-            IF v_found THEN
-                RETURN NEXT st.pgt_id;
-                EXIT;
-            END IF;
-        END LOOP;
-    END LOOP;
+    RETURN QUERY SELECT unnest(v_found);
 END
 $$;
 
