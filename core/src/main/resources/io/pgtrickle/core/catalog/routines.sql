@@ -393,17 +393,26 @@ BEGIN
     END IF;
     owner := pgtrickle._owner(p_pgt_id);
     PERFORM pgtrickle._require_read(p_pgt_id, owner);
+
+    frontier := pgtrickle._frontier_snapshot();
+    old_frontier := s.frontier;
+    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
+    change_rows := v_pending.change_rows;
+    fallback := false;
+    -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
+    -- and the settings below matter only to a refresh that runs the data statement.
+    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
+        action := 'NO_DATA';
+        reason := 'no source changes';
+        RETURN;
+    END IF;
+
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
     IF NOT EXISTS (SELECT 1 FROM pg_proc
                     WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id))
                       AND pg_get_userbyid(proowner) = owner AND proconfig = '{jit=off}') THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
-
-    frontier := pgtrickle._frontier_snapshot();
-    old_frontier := s.frontier;
-    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
-    change_rows := v_pending.change_rows;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
     v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
@@ -420,7 +429,6 @@ BEGIN
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
-        WHEN v_pending.change_rows = 0 THEN 'no source changes'
         WHEN s.refresh_mode <> 'DIFFERENTIAL' THEN
             CASE WHEN s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL
                  THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END
@@ -430,10 +438,7 @@ BEGIN
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
 
-    fallback := false;
-    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
-        action := 'NO_DATA';
-    ELSIF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
+    IF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
         action := 'DIFFERENTIAL';
         apply_sql := s.diff_apply_sql;
     ELSE
@@ -672,6 +677,7 @@ DECLARE
     v_state text; v_msg text; v_hint text; v_detail text;
     v_failed boolean := false;
     v_source oid;
+    v_action text;
 BEGIN
     IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
         PERFORM pg_advisory_xact_lock(v_key);
@@ -691,7 +697,7 @@ BEGIN
     COMMIT;
     SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
     BEGIN
-        SELECT history_id INTO p_refresh_id FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
+        SELECT history_id, action INTO p_refresh_id, v_action FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                 v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
@@ -705,9 +711,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, DETAIL = coalesce(v_detail, ''),
             HINT = coalesce(nullif(v_hint, ''), 'The failure is recorded in pgtrickle.pgt_refresh_history.');
     END IF;
-    FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id LOOP
-        PERFORM pgtrickle._prune_changes(v_source);
-    END LOOP;
+    -- A NO_DATA refresh consumed no change row: its frontier moved, but every row it now counts as
+    -- consumed was so before, so it makes nothing prunable.
+    IF v_action <> 'NO_DATA' THEN
+        FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id LOOP
+            PERFORM pgtrickle._prune_changes(v_source);
+        END LOOP;
+    END IF;
 END
 $$;
 
