@@ -97,49 +97,41 @@ $$;
 
 -- Stream tables that are active, have a schedule to keep and something to do: changes captured
 -- after their frontier, or a pending (re)initialisation. The scheduler asks this once per tick.
--- An empty buffer is looked at once, not once per stream table reading it (a tick over 1,000
--- stream tables of a few sources with nothing to do was 1,000 dynamic statements).
+-- Set-based: one statement per source buffer, over all the stream tables reading it (a tick over
+-- 1,000 stream tables of 10 sources is 10 dynamic statements, not 1,000). An empty buffer is a
+-- one-time filter of that statement; otherwise each reader's EXISTS stops at its first change row
+-- not visible in its frontier, as before. A stream table already found is not looked at again.
 CREATE OR REPLACE FUNCTION pgtrickle._stream_tables_with_work()
 RETURNS SETOF bigint LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    st record;
     r record;
-    v_found boolean;
-    v_nonempty oid[] := '{}';
+    v_found bigint[] := '{}';
+    v_more bigint[];
 BEGIN
+    SELECT coalesce(array_agg(s.pgt_id), '{}') INTO v_found FROM pgtrickle.pgt_stream_tables s
+     WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
+       AND (NOT s.is_populated OR s.needs_reinit);
     FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_table
                FROM pgtrickle.pgt_change_tracking ct
                JOIN pgtrickle.pgt_source_frontiers f ON f.source_relid = ct.source_relid
                JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = f.pgt_id
               WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
+                AND s.is_populated AND NOT s.needs_reinit
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', r.buffer_table) INTO v_found;
-        IF v_found THEN
-            v_nonempty := v_nonempty || r.source_relid;
-        END IF;
+        EXECUTE format(
+            'SELECT coalesce(array_agg(f.pgt_id), ''{}'')
+               FROM pgtrickle.pgt_source_frontiers f
+               JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = f.pgt_id
+              WHERE f.source_relid = $1 AND f.pgt_id <> ALL ($2)
+                AND s.status IN (''ACTIVE'', ''INITIALIZING'') AND s.refresh_mode <> ''IMMEDIATE''
+                AND EXISTS (SELECT 1 FROM %1$s)
+                AND EXISTS (SELECT 1 FROM %1$s b
+                             WHERE f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier))',
+            r.buffer_table)
+          INTO v_more USING r.source_relid, v_found;
+        v_found := v_found || v_more;
     END LOOP;
-    FOR st IN SELECT pgt_id, is_populated, needs_reinit FROM pgtrickle.pgt_stream_tables
-               WHERE status IN ('ACTIVE', 'INITIALIZING') AND refresh_mode <> 'IMMEDIATE'
-    LOOP
-        IF NOT st.is_populated OR st.needs_reinit THEN
-            RETURN NEXT st.pgt_id;
-            CONTINUE;
-        END IF;
-        FOR r IN
-            SELECT ct.buffer_table, f.frontier
-              FROM pgtrickle.pgt_source_frontiers f
-              JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
-             WHERE f.pgt_id = st.pgt_id AND f.source_relid = ANY (v_nonempty)
-        LOOP
-            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE $1 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $1))',
-                           r.buffer_table)
-              INTO v_found USING r.frontier;
-            IF v_found THEN
-                RETURN NEXT st.pgt_id;
-                EXIT;
-            END IF;
-        END LOOP;
-    END LOOP;
+    RETURN QUERY SELECT unnest(v_found);
 END
 $$;
 
@@ -401,17 +393,26 @@ BEGIN
     END IF;
     owner := pgtrickle._owner(p_pgt_id);
     PERFORM pgtrickle._require_read(p_pgt_id, owner);
+
+    frontier := pgtrickle._frontier_snapshot();
+    old_frontier := s.frontier;
+    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
+    change_rows := v_pending.change_rows;
+    fallback := false;
+    -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
+    -- and the settings below matter only to a refresh that runs the data statement.
+    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
+        action := 'NO_DATA';
+        reason := 'no source changes';
+        RETURN;
+    END IF;
+
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
     IF NOT EXISTS (SELECT 1 FROM pg_proc
                     WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id))
                       AND pg_get_userbyid(proowner) = owner AND proconfig = '{jit=off}') THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
-
-    frontier := pgtrickle._frontier_snapshot();
-    old_frontier := s.frontier;
-    SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
-    change_rows := v_pending.change_rows;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
     v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
@@ -428,7 +429,6 @@ BEGIN
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
-        WHEN v_pending.change_rows = 0 THEN 'no source changes'
         WHEN s.refresh_mode <> 'DIFFERENTIAL' THEN
             CASE WHEN s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL
                  THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END
@@ -438,10 +438,7 @@ BEGIN
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
 
-    fallback := false;
-    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
-        action := 'NO_DATA';
-    ELSIF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
+    IF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
         action := 'DIFFERENTIAL';
         apply_sql := s.diff_apply_sql;
     ELSE
@@ -680,6 +677,7 @@ DECLARE
     v_state text; v_msg text; v_hint text; v_detail text;
     v_failed boolean := false;
     v_source oid;
+    v_action text;
 BEGIN
     IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
         PERFORM pg_advisory_xact_lock(v_key);
@@ -699,7 +697,7 @@ BEGIN
     COMMIT;
     SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
     BEGIN
-        SELECT history_id INTO p_refresh_id FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
+        SELECT history_id, action INTO p_refresh_id, v_action FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                 v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
@@ -713,9 +711,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, DETAIL = coalesce(v_detail, ''),
             HINT = coalesce(nullif(v_hint, ''), 'The failure is recorded in pgtrickle.pgt_refresh_history.');
     END IF;
-    FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id LOOP
-        PERFORM pgtrickle._prune_changes(v_source);
-    END LOOP;
+    -- A NO_DATA refresh consumed no change row: its frontier moved, but every row it now counts as
+    -- consumed was so before, so it makes nothing prunable.
+    IF v_action <> 'NO_DATA' THEN
+        FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id LOOP
+            PERFORM pgtrickle._prune_changes(v_source);
+        END LOOP;
+    END IF;
 END
 $$;
 

@@ -92,6 +92,38 @@ class SchedulerTest {
         db.assertOracle("big_count");
     }
 
+    private List<String> withWork() {
+        return db.queryStrings("SELECT s.pgt_name FROM pgtrickle._stream_tables_with_work() w"
+                + " JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = w ORDER BY 1");
+    }
+
+    @Test
+    void withWorkNamesEachReaderThatHasNotConsumedACapturedChangeOnce() {
+        db.exec("CREATE TABLE regions (name text PRIMARY KEY, zone text)", "INSERT INTO regions VALUES ('eu', 'emea')");
+        db.api.create(CreateOptions.of("ids", "SELECT id FROM orders").withSchedule("10s"));
+        db.api.create(CreateOptions.of("amounts", "SELECT id, amount FROM orders").withSchedule("10s"));
+        db.api.create(CreateOptions.of("zoned", "SELECT o.id, r.zone FROM orders o JOIN regions r ON r.name = o.region")
+                .withSchedule("10s"));
+        db.api.create(CreateOptions.of("zones", "SELECT zone FROM regions").withSchedule("10s"));
+        assertThat(withWork()).as("every buffer empty").isEmpty();
+
+        db.exec("INSERT INTO orders VALUES (3, 'eu', 10)", "INSERT INTO regions VALUES ('us', 'amer')");
+        assertThat(withWork()).as("zoned reads both changed sources and is named once")
+                .containsExactly("amounts", "ids", "zoned", "zones");
+        db.api.refresh("ids");
+        db.api.refresh("zones");
+        assertThat(withWork()).as("the buffers still hold rows the others have not consumed").containsExactly("amounts", "zoned");
+        db.api.refresh("amounts");
+        db.api.refresh("zoned");
+        assertThat(withWork()).isEmpty();
+
+        db.exec("UPDATE regions SET zone = 'europe' WHERE name = 'eu'");
+        db.api.alter("zoned", AlterOptions.none().withStatus(Status.PAUSED));
+        assertThat(withWork()).as("a paused reader is not named").containsExactly("zones");
+        db.assertOracle("ids");
+        db.assertOracle("amounts");
+    }
+
     @Test
     void pausedStreamTablesAndADisabledDatabaseAreLeftAlone() {
         db.api.create(CreateOptions.of("totals", "SELECT sum(amount) AS total FROM orders").withSchedule("1s"));
