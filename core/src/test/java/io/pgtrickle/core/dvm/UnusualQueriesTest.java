@@ -25,7 +25,9 @@ class UnusualQueriesTest {
         db.exec("CREATE TABLE t (id int PRIMARY KEY, k int, v numeric(8,2), s text, j jsonb, a int[], ts timestamptz)",
                 "CREATE TABLE \"Odd Name\" (\"Col\" int, \"we\"\"ird\" text)",
                 "INSERT INTO t VALUES (1, 1, 1.50, 'x', '{\"a\": 1}', '{1,2}', '2026-01-01'), (2, NULL, NULL, NULL, NULL, NULL, NULL)",
-                "INSERT INTO \"Odd Name\" VALUES (1, 'q'), (1, 'q'), (NULL, NULL)");
+                "INSERT INTO \"Odd Name\" VALUES (1, 'q'), (1, 'q'), (NULL, NULL)",
+                // names the SQL parser reserves, also inside a view that is inlined
+                "CREATE VIEW kwv AS SELECT id AS start, k AS final FROM t");
     }
 
     @ParameterizedTest
@@ -74,5 +76,15 @@ class UnusualQueriesTest {
         db.exec("DELETE FROM \"Odd Name\" WHERE \"Col\" = 2", "DELETE FROM t WHERE id = " + (100 + N.get()));
         db.api.refresh(name);
         db.assertOracle(name);
+    }
+
+    /** Found by review: a view's definition was inlined without quoting the names the parser reserves. */
+    @org.junit.jupiter.api.Test
+    void aViewWithReservedColumnNamesIsMaintained() {
+        CreateResult r = db.api.create(CreateOptions.of("kw_view", "SELECT w.final, count(*) AS n, max(w.start) AS top FROM kwv w GROUP BY w.final"));
+        assertThat(r.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        db.exec("INSERT INTO t VALUES (300, 7, 1, 'z', NULL, NULL, NULL)", "UPDATE t SET k = 7 WHERE id = 1");
+        db.api.refresh("kw_view");
+        db.assertOracle("kw_view");
     }
 }

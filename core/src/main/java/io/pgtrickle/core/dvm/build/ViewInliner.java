@@ -25,7 +25,7 @@ final class ViewInliner {
                         throw new Unsupported("cannot locate view " + t.getFullyQualifiedName() + " in the query text");
                     }
                     String alias = t.getAlias() != null ? t.getAlias().getName() : t.getName();
-                    return sql.substring(0, span.begin()) + "(" + r.viewDefinition() + ") " + alias + sql.substring(span.end());
+                    return sql.substring(0, span.begin()) + "(" + QueryParser.prepared(r.viewDefinition()) + ") " + alias + sql.substring(span.end());
                 }
             }
         }
