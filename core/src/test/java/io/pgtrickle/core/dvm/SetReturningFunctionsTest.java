@@ -53,7 +53,11 @@ class SetReturningFunctionsTest {
             "SELECT d.id, x.x FROM docs d, generate_series(1, 2) x(x)",
             // found by review: a column alias equal to the function's alias
             "SELECT d.id, x.a, x.x FROM docs d, unnest(d.tags, d.tags) x(a, x)",
-            "SELECT d.id, r.tag, r.i, r.pos FROM docs d, LATERAL ROWS FROM (unnest(d.tags), generate_series(1, d.n)) WITH ORDINALITY AS r(tag, i, pos)"})
+            "SELECT d.id, r.tag, r.i, r.pos FROM docs d, LATERAL ROWS FROM (unnest(d.tags), generate_series(1, d.n)) WITH ORDINALITY AS r(tag, i, pos)",
+            // a subquery in the arguments: uncorrelated, correlated, and over another table than the items before it
+            "SELECT g.i FROM generate_series(1, (SELECT max(n) FROM docs)) g(i)",
+            "SELECT d.id, g.i FROM docs d, generate_series(1, (SELECT count(*) FROM plain p WHERE p.k = d.id)::int) g(i)",
+            "SELECT p.k, t.tag FROM plain p, unnest((SELECT d.tags FROM docs d WHERE d.id = p.k)) t(tag)"})
     void setReturningFunctions(String query) {
         twins.define("srf", query);
         churn("srf");

@@ -165,8 +165,11 @@ final class FromClauses {
         return new LateralSubquery(template, names);
     }
 
-    /** A set-returning function in FROM: its call as written, without LATERAL and its alias. */
-    private static FunctionScan function(TableFunction f, String sql) throws Unsupported {
+    /**
+     * A set-returning function in FROM: its call as written, without LATERAL and its alias. With a
+     * subquery in its arguments it reads tables, so it is a LATERAL subquery over the call.
+     */
+    private ItemOperator function(TableFunction f, String sql) throws Unsupported {
         Span span = Spans.of(f);
         Alias alias = f.getAlias();
         if (span == null || alias == null || alias.getAliasColumns() == null || alias.getAliasColumns().isEmpty()) {
@@ -190,10 +193,28 @@ final class FromClauses {
             throw new Unsupported("cannot locate the alias of the function in FROM " + text);
         }
         String call = text.substring(0, aliasAt).strip().replaceFirst("(?is)\\s+AS$", "");
+        List<String> columns = alias.getAliasColumns().stream().map(c -> TreeBuilder.unquote(c.name)).toList();
         if (SublinkTemplates.countSelects(call) > 0) {
-            throw new Unsupported("a subquery in the arguments of a function in FROM (a later release)");
+            return functionOverTables(f, call, columns, sql, span);
         }
-        return new FunctionScan(call, alias.getAliasColumns().stream().map(c -> TreeBuilder.unquote(c.name)).toList());
+        return new FunctionScan(call, columns);
+    }
+
+    /** {@code f((SELECT ...)) AS a(x)}: as {@code LATERAL (SELECT * FROM f((SELECT ...)) AS a(x)) a}. */
+    private LateralSubquery functionOverTables(TableFunction f, String call, List<String> columns, String sql, Span span)
+            throws Unsupported {
+        ExpressionScan scan = ExpressionScan.of(f.getFunction(), sql, name -> false);
+        if (scan.unsupported != null) {
+            throw new Unsupported(scan.unsupported);
+        }
+        int offset = sql.indexOf(call, span.begin());
+        if (scan.sublinks.size() != 1 || offset < 0) {
+            // a change of any of them must re-run the call: one subquery is what a LATERAL unit tracks
+            throw new Unsupported("a function in FROM with several subqueries in its arguments (a later release)");
+        }
+        Template t = sublinks.of(call, offset, scan.sublinks, sql);
+        String list = columns.stream().map(io.pgtrickle.core.sql.Sql::quoteIdent).collect(java.util.stream.Collectors.joining(", "));
+        return new LateralSubquery(new Template("SELECT * FROM " + t.text() + " AS __pgt_fn(" + list + ")", t.sublinks()), columns);
     }
 
     static String aliasOf(FromItem from) throws Unsupported {
