@@ -121,8 +121,13 @@ public record FromClause(FromNode root) {
             case DELTA -> op.sql(changes);
             case BEFORE -> op.sql(old);
             case BEFORE_Z -> {
-                String cols = op.columns().stream().map(c -> "b." + Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
-                yield "SELECT * FROM (" + op.sql(now) + ") a UNION ALL SELECT " + cols + "-b.__pgt_w FROM (" + op.sql(changes) + ") b";
+                // Both weights bigint: a UNION ALL whose branches' types differ (1 is an integer, a
+                // sum of changes a bigint) is not flattened, and a join can then not probe the
+                // table's indexes through it: every term hash-joined the whole table.
+                String a = op.columns().stream().map(c -> "a." + Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
+                String b = op.columns().stream().map(c -> "b." + Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
+                yield "SELECT " + a + "a.__pgt_w::bigint AS __pgt_w FROM (" + op.sql(now) + ") a UNION ALL SELECT " + b
+                        + "(-b.__pgt_w)::bigint FROM (" + op.sql(changes) + ") b";
             }
         };
     }
@@ -305,7 +310,7 @@ public record FromClause(FromNode root) {
      * often as its weight says: what follows FROM in a query that groups or aggregates that state.
      */
     public String previous(RowSource.Old old) {
-        return render(root, i -> i.item().sql(old), Set.of()) + " CROSS JOIN LATERAL generate_series(1, " + weight() + ") AS __pgt_m";
+        return render(root, i -> i.item().sql(old), Set.of()) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
     }
 
     /** An item that may name the items before it: a function's arguments, a LATERAL subquery. */
