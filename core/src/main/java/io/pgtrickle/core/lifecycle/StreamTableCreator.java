@@ -214,7 +214,7 @@ public final class StreamTableCreator {
 
     private Compilation compile(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested)
             throws SQLException {
-        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid));
+        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid), true);
         CompiledQuery compiled = compiler.compile(conn, table, query);
         return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query),
                 serverVersion(conn));
@@ -233,7 +233,7 @@ public final class StreamTableCreator {
         try (Statement st = conn.createStatement()) {
             st.execute("SAVEPOINT pgt_validate");
             try {
-                st.execute("PREPARE pgt_validate_diff(pg_snapshot, pg_snapshot) AS " + c.diffApplySql());
+                st.execute("PREPARE pgt_validate_diff(pg_snapshot, pg_snapshot, oid[]) AS " + c.diffApplySql());
                 st.execute("DEALLOCATE pgt_validate_diff");
                 st.execute("RELEASE SAVEPOINT pgt_validate");
                 return c;

@@ -18,11 +18,32 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
     /**
      * The change window of each source's buffer: bound at refresh time, {@code $1} the refresh's
-     * snapshot, {@code $2} the previous frontier.
+     * snapshot, {@code $2} the previous frontier and, when {@code sourcesBound}, {@code $3} the
+     * sources (oid[]) whose buffer has rows in the window, NULL when not known.
+     *
+     * <p>With {@code $3}, every read of a source's changes carries {@link #mayHaveChanged}: the
+     * refresh binds the parameters before PostgreSQL plans the statement, so for a source without
+     * changes the condition is the constant false and every term of the delta that joins its
+     * (empty) changes is removed from the plan. Without it, such a term was still planned, with
+     * estimates that made it look like thousands of rows, and executed.
      */
-    record Changes(LongFunction<String> bufferTable, Map<Object, String[]> ctes, int[] names) implements RowSource {
+    record Changes(LongFunction<String> bufferTable, boolean sourcesBound, Map<Object, String[]> ctes, int[] names)
+            implements RowSource {
         public Changes(LongFunction<String> bufferTable) {
-            this(bufferTable, new LinkedHashMap<>(), new int[1]);
+            this(bufferTable, false);
+        }
+
+        public Changes(LongFunction<String> bufferTable, boolean sourcesBound) {
+            this(bufferTable, sourcesBound, new LinkedHashMap<>(), new int[1]);
+        }
+
+        /**
+         * A condition that is false only when the source {@code relid} has no change in the window:
+         * {@code $3} lists the sources with changes (NULL: not known, so true). Without {@code $3}
+         * the constant true.
+         */
+        String mayHaveChanged(long relid) {
+            return sourcesBound ? "coalesce(" + relid + "::oid = ANY ($3::oid[]), true)" : "true";
         }
 
         /**
@@ -33,9 +54,20 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         @Override
         public String scan(Scan s) {
             if (s.columns().isEmpty()) {
-                return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b HAVING sum(b.__pgt_w1) <> 0";
+                return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b" + where(s)
+                        + " HAVING sum(b.__pgt_w1) <> 0";
             }
-            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM " + consolidated(s) + " n";
+            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM " + consolidated(s) + " n" + where(s);
+        }
+
+        /** {@code WHERE} {@link #mayHaveChanged} of {@code s}'s source, or nothing without {@code $3}. */
+        private String where(Scan s) {
+            return sourcesBound ? " WHERE " + mayHaveChanged(s.relid()) : "";
+        }
+
+        /** {@code AND} {@link #mayHaveChanged} of {@code s}'s source, or nothing without {@code $3}. */
+        private String and(Scan s) {
+            return sourcesBound ? " AND " + mayHaveChanged(s.relid()) : "";
         }
 
         /**
@@ -44,7 +76,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
          * every lateral lookup of an old state, reads it without recomputing it.
          */
         String consolidated(Scan s) {
-            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s));
+            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s, where(s)));
         }
 
         /**
@@ -68,17 +100,18 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
         /** The contents of {@code s} the window inserted (net), with their columns. */
         public String inserted(Scan s) {
-            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w > 0";
+            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w > 0" + and(s);
         }
 
         /** The contents of {@code s} the window deleted (net), with their columns. */
         public String deleted(Scan s) {
-            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w < 0";
+            return "SELECT " + prefixed("n", s.columns()) + " FROM " + consolidated(s) + " n WHERE n.__pgt_w < 0" + and(s);
         }
 
         /** Whether the source {@code relid} has any captured change in the window, as a condition. */
         public String anyChange(long relid) {
-            return "EXISTS (SELECT 1 FROM (" + window(bufferTable, relid) + ") __pgt_any)";
+            String exists = "EXISTS (SELECT 1 FROM (" + window(bufferTable, relid) + ") __pgt_any)";
+            return sourcesBound ? "(" + mayHaveChanged(relid) + " AND " + exists + ")" : exists;
         }
 
         /** A name for a shared result of the statement that no other one has. */
@@ -115,27 +148,30 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         public String scan(Scan s) {
             if (s.columns().isEmpty()) {
                 return "SELECT 1 AS __pgt_w FROM (SELECT count(*) - coalesce((SELECT sum(b.__pgt_w1) FROM ("
-                        + window(changes.bufferTable(), s) + ") b), 0) AS n FROM " + s.table() + ") o, generate_series(1, o.n)";
+                        + window(changes.bufferTable(), s) + ") b), 0) AS n FROM " + s.table() + ") o, pgtrickle._ordinals(1, o.n)";
             }
             String cols = s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "));
             String changed = changes.consolidated(s);
+            // Without changes of the source (known when the refresh binds $3) the table as it is.
+            String unchanged = changes.sourcesBound() ? "NOT " + changes.mayHaveChanged(s.relid()) + " OR " : "";
+            String changedOnly = changes.and(s);
             if (!s.key().isEmpty()) {
                 // One row per key at any time: the rows of keys the window did not touch, and for the
                 // keys it did, the content it deleted (net -1: the one present before). Found by key,
                 // without turning every row of the table into text.
-                return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE (" + prefixed("t", s.key()) + ") NOT IN (SELECT "
-                        + prefixed("c", s.key()) + " FROM " + changed + " c) UNION ALL SELECT " + prefixed("o", s.columns())
-                        + ", 1 FROM " + changed + " o WHERE o.__pgt_w < 0";
+                return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + "(" + prefixed("t", s.key())
+                        + ") NOT IN (SELECT " + prefixed("c", s.key()) + " FROM " + changed + " c) UNION ALL SELECT "
+                        + prefixed("o", s.columns()) + ", 1 FROM " + changed + " o WHERE o.__pgt_w < 0" + changedOnly;
             }
             String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
                     .collect(Collectors.joining());
             // NOT IN over a never-NULL text: PostgreSQL hashes the changed contents once, also
             // inside a lateral lookup that runs once per outer row (NOT EXISTS re-scanned them).
-            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + content("t", s.columns())
+            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + content("t", s.columns())
                     + " NOT IN (SELECT c.__pgt_c FROM " + changed + " c)"
                     + " UNION ALL SELECT " + prefixed("o", s.columns()) + ", o.__pgt_n FROM (SELECT n.*, (SELECT count(*) FROM "
                     + s.table() + " x WHERE " + lookup + content("x", s.columns()) + " = n.__pgt_c) - n.__pgt_w AS __pgt_n FROM "
-                    + changed + " n) o WHERE o.__pgt_n > 0";
+                    + changed + " n) o WHERE o.__pgt_n > 0" + changedOnly;
         }
     }
 
@@ -155,10 +191,11 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * content as text, which identifies it for every type) and {@code __pgt_w}. DISTINCT ON carries
      * the values (array_agg(..)[1] would not work for array columns).
      */
-    private static String consolidated(LongFunction<String> bufferTable, Scan s) {
+    private static String consolidated(LongFunction<String> bufferTable, Scan s, String where) {
         return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + prefixed("b", s.columns())
                 + ", b.__pgt_c, sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, "
-                + content("w", s.columns()) + " AS __pgt_c FROM (" + window(bufferTable, s) + ") w) b) n WHERE n.__pgt_w <> 0";
+                + content("w", s.columns()) + " AS __pgt_c FROM (" + window(bufferTable, s) + ") w" + where
+                + ") b) n WHERE n.__pgt_w <> 0";
     }
 
     /** A row's content as text: the identity of a row content for every column type. */

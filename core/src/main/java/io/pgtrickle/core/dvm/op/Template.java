@@ -78,7 +78,7 @@ public record Template(String text, List<Sublink> sublinks) {
             Sublink.Table t = owner.tables().stream().filter(x -> x.slot() == slot).findFirst().orElseThrow();
             String alias = Sql.quoteIdent(t.alias());
             String replacement = old.test(owner)
-                    ? "(SELECT o.* FROM (" + t.scan().sql(previous) + ") o, generate_series(1, o.__pgt_w)) AS " + alias
+                    ? "(SELECT o.* FROM (" + t.scan().sql(previous) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
                     : t.scan().table() + " AS " + alias;
             m.appendReplacement(b, Matcher.quoteReplacement(replacement));
         }

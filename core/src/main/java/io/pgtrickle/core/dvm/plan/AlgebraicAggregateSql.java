@@ -9,7 +9,6 @@ import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -93,7 +92,7 @@ final class AlgebraicAggregateSql {
         return argTypes.get(i).equals("numeric");
     }
 
-    String changes(QualifiedName storage, List<StorageColumn> visible, LongFunction<String> bufferTable) {
+    String changes(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
         String alias = "__pgt_f";
         List<String> g = a.groupNames();
         // (1) the change per group, from the changed input rows: keys, arguments and weights
@@ -106,7 +105,6 @@ final class AlgebraicAggregateSql {
                 inner.add("(" + calls.get(i).argument() + ") AS __pgt_x" + i);
             }
         }
-        RowSource.Changes window = new RowSource.Changes(bufferTable);
         String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), window);
         boolean extremes = calls.stream().anyMatch(c -> c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX);
         String w = "q.__pgt_w";

@@ -35,11 +35,27 @@ import java.util.stream.Collectors;
 public final class QueryCompiler {
     private final TreeBuilder.Resolver resolver;
     private final LongFunction<String> bufferTable;
+    private final boolean sourcesBound;
 
     /** @param bufferTable the change buffer of a source, by relid (sources get capture before compiling) */
     public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable) {
+        this(resolver, bufferTable, false);
+    }
+
+    /**
+     * @param sourcesBound whether the differential SQL is run with {@code $3}, the sources with
+     *                     changes in the window ({@link RowSource.Changes}): a refresh's SQL is,
+     *                     IMMEDIATE maintenance's is not
+     */
+    public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable, boolean sourcesBound) {
         this.resolver = resolver;
         this.bufferTable = bufferTable;
+        this.sourcesBound = sourcesBound;
+    }
+
+    /** A fresh change window for one differential statement. */
+    private RowSource.Changes changes() {
+        return new RowSource.Changes(bufferTable, sourcesBound);
     }
 
     public CompiledQuery compile(Connection conn, QualifiedName storage, ResolvedQuery query) throws SQLException {
@@ -134,14 +150,14 @@ public final class QueryCompiler {
         if (root == null || reason != null) {
             return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
-        RowSource.Changes window = new RowSource.Changes(bufferTable);
+        RowSource.Changes window = changes();
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
                 + ") q), c AS (" + netPerHash(q) + "),"
                 + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
                 + " AS __pgt_old FROM c)"
                 + " SELECT " + RowHash.ordinal("o.__pgt_h", "__pgt_k") + " AS __pgt_row_id,"
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
-                + ", o.__pgt_h AS __pgt_hash FROM o, generate_series(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
+                + ", o.__pgt_h AS __pgt_hash FROM o, pgtrickle._ordinals(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
                 + " GREATEST(o.__pgt_old, o.__pgt_old + o.__pgt_net) - 1) AS __pgt_k";
         return new CompiledQuery(Shape.MULTISET, columns, full, window.with(changes), null, root, null);
     }
@@ -156,7 +172,7 @@ public final class QueryCompiler {
         if (reason != null) {
             return new CompiledQuery(Shape.DISTINCT, columns, full, null, reason, root, null);
         }
-        RowSource.Changes window = new RowSource.Changes(bufferTable);
+        RowSource.Changes window = changes();
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + root.input().sql(window) + ") q),"
                 + " c AS (" + netPerHash(q) + "),"
@@ -183,7 +199,7 @@ public final class QueryCompiler {
         // The affected groups recomputed from the current sources, as the query writes them: a
         // group missing from the result (emptied, or failing HAVING) is deleted.
         List<String> g = a.groupNames();
-        RowSource.Changes changesRows = new RowSource.Changes(bufferTable);
+        RowSource.Changes changesRows = changes();
         String list = (a.scalar() ? "" : a.keysAliased() + ", ") + a.written().list().written() + ", true AS __pgt_present";
         String fresh = a.scalar()
                 ? "SELECT " + list + " FROM " + a.fromSql() + where
@@ -271,7 +287,7 @@ public final class QueryCompiler {
         if (reason != null) {
             return new CompiledQuery(Shape.PARTITIONED, columns, full, null, reason, w, null);
         }
-        RowSource.Changes changes = new RowSource.Changes(bufferTable);
+        RowSource.Changes changes = changes();
         if (w instanceof RecursiveCte rc && rc.incremental() != null && reason == null) {
             {
                 List<String> outTypes = q.columns().stream().map(OutputColumn::type).toList();
@@ -344,7 +360,7 @@ public final class QueryCompiler {
                         .collect(Collectors.joining(", "))
                 + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy;
-        return new CompiledQuery(Shape.AGGREGATE, columns, full, sql.changes(storage, visible(q), bufferTable), null, a,
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, sql.changes(storage, visible(q), changes()), null, a,
                 "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed");
     }
 
