@@ -78,6 +78,11 @@ final class GroupedItems {
         return null;
     }
 
+    /** Whether the tree has a subquery recomputed before and after ({@link RecomputedSubquery}). */
+    static boolean recomputes(Operator op) {
+        return op instanceof RecomputedSubquery || op.inputs().stream().anyMatch(GroupedItems::recomputes);
+    }
+
     private static void collect(Operator op, Operator root, List<Aggregate> out) {
         if (op instanceof Aggregate a && op != root) {
             out.add(a);

@@ -87,6 +87,11 @@ public final class QueryCompiler {
         if (unrebuildable == null) {
             unrebuildable = GroupedItems.unrepeatable(root, (from, expressions) -> probeTypes(conn, from, expressions));
         }
+        if (unrebuildable == null && !query.stableFunctions().isEmpty() && GroupedItems.recomputes(root)) {
+            // the previous rows are evaluated now, with today's now(): they would not be the rows emitted then
+            unrebuildable = "stable functions (" + String.join(", ", query.stableFunctions())
+                    + ") in a query with a subquery recomputed before and after";
+        }
         if (unrebuildable != null) {
             return multiset(storage, query, null, unrebuildable);
         }
