@@ -258,8 +258,9 @@ public final class StreamTableCreator {
         String sql = null;
         ImmediateLock lock = null;
         if (c.diffApplySql() != null) {
+            // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan
             QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query),
-                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid));
+                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
             CompiledQuery q = compiler.compile(conn, table, query);
             if (q.differential()) {
                 sql = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));
@@ -287,7 +288,7 @@ public final class StreamTableCreator {
                         Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_temp_table(?, ?::oid)", id, s.relid());
                     }
                 }
-                st.execute("PREPARE pgt_validate_ivm(pg_snapshot, pg_snapshot) AS " + sql);
+                st.execute("PREPARE pgt_validate_ivm(pg_snapshot, pg_snapshot, oid[]) AS " + sql);
                 st.execute("DEALLOCATE pgt_validate_ivm");
                 return true;
             } catch (SQLException e) {

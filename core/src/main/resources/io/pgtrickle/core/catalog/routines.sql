@@ -1412,6 +1412,9 @@ DECLARE
     v_next text;
     v_prepared text;
     v_jit text;
+    v_changed oid[] := '{}';
+    v_source oid;
+    v_any boolean;
 BEGIN
     SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
@@ -1434,11 +1437,21 @@ BEGIN
         -- of large inputs, and compiling would cost tens of milliseconds a statement.
         v_prepared := 'pgt_ivm_' || p_pgt_id || '_' || left(md5(s.ivm_apply_sql), 12);
         IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
-            EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot) AS %s', v_prepared, s.ivm_apply_sql);
+            EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot, oid[]) AS %s', v_prepared, s.ivm_apply_sql);
         END IF;
+        -- $3, the sources whose session table has rows: the terms of a join's delta over the others
+        -- are not run (a one-time filter; folded away while the statement has custom plans)
+        FOR v_source IN SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
+                         WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
+        LOOP
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM pg_temp.%I)', 'pgt_ivm_' || p_pgt_id || '_' || v_source) INTO v_any;
+            IF v_any THEN
+                v_changed := v_changed || v_source;
+            END IF;
+        END LOOP;
         v_jit := current_setting('jit');
         PERFORM set_config('jit', 'off', true);
-        EXECUTE format('EXECUTE %I(%L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:') INTO v_ins, v_del;
+        EXECUTE format('EXECUTE %I(%L, %L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:', v_changed) INTO v_ins, v_del;
         PERFORM set_config('jit', v_jit, true);
     END IF;
     PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
