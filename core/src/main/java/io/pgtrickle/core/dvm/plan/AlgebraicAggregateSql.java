@@ -230,7 +230,11 @@ final class AlgebraicAggregateSql {
             }
         }
         String finSql = "SELECT " + String.join(", ", fin) + " FROM __pgt_m m"
-                + (rescan == null ? "" : " LEFT JOIN __pgt_r r ON " + (a.scalar() ? "true" : joinOnColumns("r", "m", g)));
+                + (rescan == null ? "" : " LEFT JOIN __pgt_r r ON " + (a.scalar() ? "true"
+                        // the keys' hash first: an equality PostgreSQL can hash-join on (IS NOT DISTINCT FROM
+                        // alone made a nested loop over every pair: 2.4 s for 6,550 groups)
+                        : RowHash.of(g.stream().map(k -> "r." + k).toList(), keyForms) + " = m.__pgt_rid AND "
+                        + joinOnColumns("r", "m", g)));
         List<String> outputs = new ArrayList<>();
         for (int i = 0; i < a.outputs().size(); i++) {
             Project.Item item = a.outputs().get(i);

@@ -212,7 +212,10 @@ public final class QueryCompiler {
                 : AffectedGroups.select(list, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null, a.written().havingSql());
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
         String f = "__pgt_f";
-        String on = a.scalar() ? "true" : joinOn(f, xKeys, g);
+        // the keys' hash first, an equality PostgreSQL can hash-join on (IS NOT DISTINCT FROM alone
+        // is a nested loop over every pair of affected and recomputed groups)
+        String on = a.scalar() ? "true" : RowHash.of(g.stream().map(k -> f + "." + k).toList(), keyForms) + " = "
+                + RowHash.of(xKeys, keyForms) + " AND " + joinOn(f, xKeys, g);
         String changes = "WITH __pgt_aff AS (" + a.affected(changesRows) + "), __pgt_fresh AS (" + fresh + ")"
                 + " SELECT " + RowHash.of(xKeys, keyForms) + " AS __pgt_row_id,"
                 + " CASE WHEN " + f + ".__pgt_present THEN 'I' ELSE 'D' END AS __pgt_action, "
