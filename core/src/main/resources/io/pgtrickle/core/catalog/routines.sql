@@ -1420,9 +1420,19 @@ BEGIN
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
         RETURN;  -- switched away in this transaction; its triggers are gone at commit
     END IF;
-    SELECT coalesce(array_agg(pgtrickle._ivm_temp_table(p_pgt_id, d.source_relid)), '{}') INTO v_tables
-      FROM pgtrickle.pgt_dependencies d
-     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
+    -- The session table of each source, and $3: the sources whose table has rows this round (the
+    -- terms of a join's delta over the others are not run: folded away while the prepared statement
+    -- has custom plans, skipped by a one-time filter with a generic one)
+    FOR v_source IN SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
+                     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
+    LOOP
+        v_table := pgtrickle._ivm_temp_table(p_pgt_id, v_source);
+        v_tables := v_tables || v_table;
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM pg_temp.%I)', v_table) INTO v_any;
+        IF v_any THEN
+            v_changed := v_changed || v_source;
+        END IF;
+    END LOOP;
     PERFORM set_config('pg_trickle.internal_refresh', 'on', true);
     IF current_setting(v_full, true) = 'on' THEN
         EXECUTE s.full_apply_sql INTO v_ins, v_del;
@@ -1439,16 +1449,6 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
             EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot, oid[]) AS %s', v_prepared, s.ivm_apply_sql);
         END IF;
-        -- $3, the sources whose session table has rows: the terms of a join's delta over the others
-        -- are not run (a one-time filter; folded away while the statement has custom plans)
-        FOR v_source IN SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
-                         WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
-        LOOP
-            EXECUTE format('SELECT EXISTS (SELECT 1 FROM pg_temp.%I)', 'pgt_ivm_' || p_pgt_id || '_' || v_source) INTO v_any;
-            IF v_any THEN
-                v_changed := v_changed || v_source;
-            END IF;
-        END LOOP;
         v_jit := current_setting('jit');
         PERFORM set_config('jit', 'off', true);
         EXECUTE format('EXECUTE %I(%L, %L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:', v_changed) INTO v_ins, v_del;

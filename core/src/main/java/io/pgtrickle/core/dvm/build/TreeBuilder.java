@@ -206,12 +206,9 @@ public final class TreeBuilder {
      * ON, a set operation other than UNION ALL, LIMIT, grouping sets), or null when nothing does.
      */
     private String nonLinearKind(Select s, String sql) {
-        Select inner = s;
-        while (inner instanceof ParenthesedSelect ps) {
-            if (limited(ps.getLimit(), ps.getOffset(), ps.getFetch())) {
-                return "with LIMIT";
-            }
-            inner = ps.getSelect();
+        Select inner = unparenthesized(s);
+        if (inner == null) {
+            return "with LIMIT";
         }
         if (inner instanceof SetOperationList sol) {
             if (limited(sol.getLimit(), sol.getOffset(), sol.getFetch())) {
@@ -237,6 +234,18 @@ public final class TreeBuilder {
         return null;
     }
 
+    /** The SELECT inside any parentheses, or null when a parenthesised level has its own LIMIT, OFFSET or FETCH. */
+    private static Select unparenthesized(Select s) {
+        Select inner = s;
+        while (inner instanceof ParenthesedSelect ps) {
+            if (limited(ps.getLimit(), ps.getOffset(), ps.getFetch())) {
+                return null;
+            }
+            inner = ps.getSelect();
+        }
+        return inner;
+    }
+
     /** Whether the SELECT groups by GROUPING SETS, CUBE, ROLLUP or an empty set (the parser reads some of them as calls). */
     private static boolean groupingSets(PlainSelect p, String sql) {
         GroupByElement groupBy = p.getGroupBy();
@@ -259,12 +268,9 @@ public final class TreeBuilder {
      * recomputed for the affected partitions only; any other, whole when one of its tables changed.
      */
     private RecomputedSubquery recomputed(Select s, String sql, List<String> names, String kind) throws Unsupported {
-        Select inner = s;
-        while (inner instanceof ParenthesedSelect ps) {
-            if (limited(ps.getLimit(), ps.getOffset(), ps.getFetch())) {
-                throw new Unsupported("LIMIT after a parenthesised subquery in a subquery (a later release)");
-            }
-            inner = ps.getSelect();
+        Select inner = unparenthesized(s);
+        if (inner == null) {
+            throw new Unsupported("LIMIT after a parenthesised subquery in a subquery (a later release)");
         }
         Span span = Spans.of(inner);
         if (span == null) {
@@ -349,11 +355,11 @@ public final class TreeBuilder {
             for (SelectItem<?> si : p.getSelectItems()) {
                 for (Found w : ExpressionScan.withWindows(si.getExpression(), sql, resolver::isAggregate).windows) {
                     String call = w.text();
-                    String function = call.replaceFirst("(?s)\\s*\\(.*", "").toLowerCase(java.util.Locale.ROOT);
+                    String function = functionName(call);
                     String spec = call.substring(Math.max(0, Clauses.keyword(call, "OVER"))) + (clause == null ? "" : " " + clause);
-                    boolean peers = ROW_ORDER_FUNCTIONS.contains(function.substring(function.lastIndexOf('.') + 1))
-                            || Clauses.keyword(spec.toUpperCase(java.util.Locale.ROOT).replace('(', ' ').replace(')', ' '), "ROWS") >= 0
-                            || Clauses.keyword(spec.toUpperCase(java.util.Locale.ROOT).replace('(', ' ').replace(')', ' '), "GROUPS") >= 0;
+                    String flat = spec.replace('(', ' ').replace(')', ' '); // the frame's keywords at depth 0
+                    boolean peers = ROW_ORDER_FUNCTIONS.contains(function)
+                            || Clauses.keyword(flat, "ROWS") >= 0 || Clauses.keyword(flat, "GROUPS") >= 0;
                     String uncovered = peers ? uncovered(p, sql, spec) : null;
                     if (uncovered != null) {
                         return function + "() over rows that can tie in its ORDER BY (" + uncovered + ")";
@@ -366,8 +372,7 @@ public final class TreeBuilder {
         if (isAggregate(p, sql)) {
             for (SelectItem<?> si : p.getSelectItems()) {
                 for (Found a : ExpressionScan.of(si.getExpression(), sql, resolver::isAggregate).aggregates) {
-                    String function = a.text().replaceFirst("(?s)\\s*\\(.*", "").toLowerCase(java.util.Locale.ROOT);
-                    function = function.substring(function.lastIndexOf('.') + 1);
+                    String function = functionName(a.text());
                     if (!REPEATABLE_AGGREGATES.contains(function) || a.text().toUpperCase(java.util.Locale.ROOT).contains("DISTINCT")) {
                         return "aggregate " + function + "()";
                     }
@@ -375,6 +380,12 @@ public final class TreeBuilder {
             }
         }
         return null;
+    }
+
+    /** The unqualified, lower-case name of the function a call's text starts with. */
+    private static String functionName(String call) {
+        String name = call.replaceFirst("(?s)\\s*\\(.*", "").toLowerCase(java.util.Locale.ROOT);
+        return name.substring(name.lastIndexOf('.') + 1);
     }
 
     /** Aggregates whose value does not depend on the order of their input (for types that print equal values alike). */
@@ -658,8 +669,8 @@ public final class TreeBuilder {
         List<String> keys = new ArrayList<>();
         GroupByElement groupBy = p.getGroupBy();
         if (groupBy != null) {
-            if (groupingSets(p, sql)) {
-                throw new IllegalStateException("grouping sets reached the aggregate builder");
+            if (groupingSets(p, sql)) { // a form GroupingSets.expand leaves alone, e.g. GROUP BY DISTINCT ROLLUP (...)
+                throw new Unsupported("GROUPING SETS, CUBE or ROLLUP in this form (a later release)");
             }
             keys.addAll(clauses(p, sql).groupBy());
             if (keys.stream().anyMatch(k -> SublinkTemplates.countSelects(k) > 0)) {

@@ -212,10 +212,7 @@ public final class QueryCompiler {
                 : AffectedGroups.select(list, a.fromSql(), a.whereSql(), a.keys(), g, "__pgt_aff", null, a.written().havingSql());
         List<String> xKeys = g.stream().map(k -> "__pgt_x." + k).toList();
         String f = "__pgt_f";
-        // the keys' hash first, an equality PostgreSQL can hash-join on (IS NOT DISTINCT FROM alone
-        // is a nested loop over every pair of affected and recomputed groups)
-        String on = a.scalar() ? "true" : RowHash.of(g.stream().map(k -> f + "." + k).toList(), keyForms) + " = "
-                + RowHash.of(xKeys, keyForms) + " AND " + joinOn(f, xKeys, g);
+        String on = a.scalar() ? "true" : RowHash.sameKeys(g.stream().map(k -> f + "." + k).toList(), xKeys, keyForms);
         String changes = "WITH __pgt_aff AS (" + a.affected(changesRows) + "), __pgt_fresh AS (" + fresh + ")"
                 + " SELECT " + RowHash.of(xKeys, keyForms) + " AS __pgt_row_id,"
                 + " CASE WHEN " + f + ".__pgt_present THEN 'I' ELSE 'D' END AS __pgt_action, "
@@ -339,15 +336,6 @@ public final class QueryCompiler {
                 + String.join(" OR ", storedAffected) + ") AND NOT EXISTS (SELECT 1 FROM __pgt_fresh f"
                 + " WHERE f.__pgt_row_id = s.__pgt_row_id)";
         return new CompiledQuery(Shape.PARTITIONED, columns, full, changes.with(changesSql), null, w, null);
-    }
-
-    /** NULL-safe equality of group keys: left.g0 IS NOT DISTINCT FROM right0 AND ... */
-    private static String joinOn(String left, List<String> right, List<String> g) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < g.size(); i++) {
-            out.add(left + "." + g.get(i) + " IS NOT DISTINCT FROM " + right.get(i));
-        }
-        return String.join(" AND ", out);
     }
 
     private static final java.util.Set<String> EXACT_NUMERIC = java.util.Set.of("smallint", "integer", "bigint", "numeric");

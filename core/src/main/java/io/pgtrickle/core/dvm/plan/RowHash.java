@@ -90,6 +90,19 @@ final class RowHash {
         return hashable ? Form.VALUE : Form.TEXT;
     }
 
+    /**
+     * NULL-safe equality of two lists of group keys, as a join condition: their hashes first, an
+     * equality PostgreSQL can hash-join on (IS NOT DISTINCT FROM alone makes a nested loop over
+     * every pair of groups), then the keys themselves.
+     */
+    static String sameKeys(List<String> left, List<String> right, List<Form> forms) {
+        StringBuilder b = new StringBuilder(of(left, forms)).append(" = ").append(of(right, forms));
+        for (int i = 0; i < left.size(); i++) {
+            b.append(" AND ").append(left.get(i)).append(" IS NOT DISTINCT FROM ").append(right.get(i));
+        }
+        return b.toString();
+    }
+
     static String of(List<String> expressions, List<Form> forms) {
         if (expressions.isEmpty()) {
             return SINGLETON;
