@@ -3,6 +3,7 @@ package io.pgtrickle.core.catalog;
 import io.pgtrickle.core.api.ErrorCode;
 import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.Setting;
+import io.pgtrickle.core.cdc.ChangeCapture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,7 +40,9 @@ public final class CatalogInstaller {
                     "migrations/V003__sql_api.sql"),
             new Migration(4, "IMMEDIATE mode: transition-table SQL and lock mode", "migrations/V004__immediate.sql"),
             new Migration(5, "storage shape PARTITIONED (window functions, DISTINCT ON, set operations)",
-                    "migrations/V005__partitioned_shape.sql"));
+                    "migrations/V005__partitioned_shape.sql"),
+            new Migration(6, "change buffers batched per statement (one array per captured column)",
+                    "migrations/V006__batched_change_buffers.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();
@@ -120,6 +123,10 @@ public final class CatalogInstaller {
         try (Statement st = conn.createStatement()) {
             st.execute(Setting.substituteDefaults(readResource("routines.sql")));
             st.execute(Setting.substituteDefaults(readResource("observability.sql")));
+        }
+        int converted = new ChangeCapture().upgradeBuffers(conn);
+        if (converted > 0) {
+            log.info("Converted {} change buffer(s) to the batched layout", converted);
         }
         return new InstallResult(current, latestVersion());
     }

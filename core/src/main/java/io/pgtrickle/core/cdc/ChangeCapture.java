@@ -18,10 +18,13 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Trigger-based change capture: one change buffer per source table, filled by statement-level
- * AFTER triggers with transition tables (one INSERT ... SELECT per DML statement).
+ * AFTER triggers with transition tables (one INSERT ... SELECT per DML statement). The buffer
+ * stores its rows in batches, one array per column ({@link BatchedBuffer}); readers see it through
+ * a view with one row per changed row.
  *
  * <p>A buffer row is a Z-set entry: the row image of the captured columns with action
  * {@code I} (+1) or {@code D} (-1); an UPDATE is written as its deletions and insertions. Each
@@ -38,6 +41,7 @@ public final class ChangeCapture {
     /** Buffer bookkeeping columns; user columns never start with __pgt_ (the analyser rejects it). */
     static final String XID = "__pgt_xid";
     static final String ACTION = "__pgt_action";
+    /** The order number of the row layout before catalog version 6, read only to upgrade such a buffer. */
     static final String CHANGE_ID = "__pgt_change_id";
 
     /** Installs capture on a source, or widens an existing installation to more columns. */
@@ -46,18 +50,20 @@ public final class ChangeCapture {
         List<SourceColumn> sourceColumns = sourceColumns(conn, relid);
         if (existing == null) {
             String stable = stableName(conn, relid);
-            Ident buffer = new Ident("changes_" + stable);
+            String view = viewName(stable);
+            String store = storeName(stable);
             List<SourceColumn> captured = select(sourceColumns, columns);
-            createBuffer(conn, buffer, captured);
-            writeFunction(conn, stable, buffer, captured);
+            createBuffer(conn, view, store, captured);
+            writeFunction(conn, stable, store, captured);
             createTriggers(conn, relid, kind, stable);
             try (PreparedStatement ps = conn.prepareStatement("""
-                    INSERT INTO pgtrickle.pgt_change_tracking (source_relid, source_stable_name, buffer_table, captured_columns)
-                    VALUES (?, ?, ?, ?)""")) {
+                    INSERT INTO pgtrickle.pgt_change_tracking (source_relid, source_stable_name, buffer_table, buffer_store, captured_columns)
+                    VALUES (?, ?, ?, ?, ?)""")) {
                 ps.setLong(1, relid);
                 ps.setString(2, stable);
-                ps.setString(3, "pgtrickle_changes." + buffer.quoted());
-                ps.setArray(4, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
+                ps.setString(3, view);
+                ps.setString(4, store);
+                ps.setArray(5, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
                 ps.executeUpdate();
             }
             return;
@@ -68,20 +74,94 @@ public final class ChangeCapture {
         if (captured.size() == existing.columns().size()) {
             return;
         }
-        Ident buffer = new Ident("changes_" + existing.stableName());
+        String store = storeName(existing.stableName());
         try (Statement st = conn.createStatement()) {
             for (SourceColumn c : captured) {
                 if (!existing.columns().contains(c.name())) {
-                    st.execute("ALTER TABLE pgtrickle_changes." + buffer.quoted() + " ADD COLUMN "
-                            + Sql.quoteIdent(c.name()) + " " + c.type());
+                    st.execute("ALTER TABLE " + store + " ADD COLUMN " + Sql.quoteIdent(c.name()) + " " + BatchedBuffer.storedType(c));
                 }
             }
+            // The view's columns in the store's order: added columns come last, as CREATE OR REPLACE VIEW requires.
+            st.execute(BatchedBuffer.createView(viewName(existing.stableName()), store, inStoreOrder(conn, store, captured)));
         }
-        writeFunction(conn, existing.stableName(), buffer, captured);
+        writeFunction(conn, existing.stableName(), store, captured);
         try (PreparedStatement ps = conn.prepareStatement(
                 "UPDATE pgtrickle.pgt_change_tracking SET captured_columns = ? WHERE source_relid = ?")) {
             ps.setArray(1, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
             ps.setLong(2, relid);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The view readers use: the buffer in row layout. */
+    static String viewName(String stable) {
+        return "pgtrickle_changes." + new Ident("changes_" + stable).quoted();
+    }
+
+    /** The table the capture function writes: the buffer's batches. */
+    static String storeName(String stable) {
+        return "pgtrickle_changes." + new Ident("batches_" + stable).quoted();
+    }
+
+    /**
+     * Converts change buffers of the row layout (before catalog version 6) to batches, keeping
+     * every pending change and every grant; returns how many it converted. Runs inside the install
+     * transaction; each source is locked against writers while its buffer is converted.
+     */
+    public int upgradeBuffers(Connection conn) throws SQLException {
+        List<Long> legacy = Jdbc.queryLongs(conn,
+                "SELECT source_relid FROM pgtrickle.pgt_change_tracking WHERE buffer_store IS NULL ORDER BY source_relid");
+        for (long relid : legacy) {
+            upgradeBuffer(conn, relid, tracking(conn, relid));
+        }
+        return legacy.size();
+    }
+
+    private static void upgradeBuffer(Connection conn, long relid, Tracking t) throws SQLException {
+        String view = viewName(t.stableName());
+        String store = storeName(t.stableName());
+        boolean sourceExists = Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?::oid)", relid);
+        Long legacyOid = Jdbc.queryOne(conn, Long.class, "SELECT to_regclass(?)::oid::bigint", view).orElse(null);
+        // The legacy table's own columns and types (the source may have changed since), in its order.
+        List<SourceColumn> columns = legacyOid == null ? List.of()
+                : sourceColumns(conn, legacyOid).stream().filter(c -> !c.name().startsWith("__pgt_")).toList();
+        try (Statement st = conn.createStatement()) {
+            if (sourceExists) {
+                st.execute("LOCK TABLE " + regclassText(conn, relid) + " IN SHARE ROW EXCLUSIVE MODE");
+            }
+            createStore(conn, store, columns);
+            if (legacyOid != null) {
+                List<String> grantees = Jdbc.queryStrings(conn, """
+                        SELECT DISTINCT quote_ident(r.rolname) FROM pg_class c, aclexplode(c.relacl) a
+                          JOIN pg_roles r ON r.oid = a.grantee
+                         WHERE c.oid = ?::oid AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner""", legacyOid);
+                String names = columns.stream().map(c -> ", " + Sql.quoteIdent(c.name())).collect(Collectors.joining());
+                String arrays = columns.stream().map(c -> ", array_agg(" + Sql.quoteIdent(c.name())
+                        + (c.storedAsText() ? "::text" : "") + " ORDER BY " + CHANGE_ID + ")").collect(Collectors.joining());
+                st.execute("INSERT INTO " + store + " (" + XID + ", " + ACTION + ", " + BatchedBuffer.ROWS + names + ") SELECT "
+                        + XID + ", " + ACTION + ", count(*)" + arrays + " FROM (SELECT *, (row_number() OVER (PARTITION BY "
+                        + XID + ", " + ACTION + " ORDER BY " + CHANGE_ID + ") - 1) / " + BatchedBuffer.CHUNK_ROWS
+                        + " AS __pgt_chunk FROM " + view + " WHERE " + ACTION + " IN ('I', 'D')) l GROUP BY " + XID + ", "
+                        + ACTION + ", __pgt_chunk");
+                st.execute("INSERT INTO " + store + " (" + XID + ", " + ACTION + ") SELECT " + XID + ", " + ACTION + " FROM "
+                        + view + " WHERE " + ACTION + " NOT IN ('I', 'D')");
+                st.execute("DROP TABLE " + view);
+                st.execute(BatchedBuffer.createView(view, store, columns));
+                for (String grantee : grantees) {
+                    st.execute("GRANT SELECT ON " + view + " TO " + grantee);
+                }
+            } else {
+                st.execute(BatchedBuffer.createView(view, store, columns));
+            }
+        }
+        if (sourceExists) {
+            writeFunction(conn, t.stableName(), store, columns);
+        }
+        try (PreparedStatement ps = conn.prepareStatement(
+                "UPDATE pgtrickle.pgt_change_tracking SET buffer_table = ?, buffer_store = ? WHERE source_relid = ?")) {
+            ps.setString(1, view);
+            ps.setString(2, store);
+            ps.setLong(3, relid);
             ps.executeUpdate();
         }
     }
@@ -107,7 +187,7 @@ public final class ChangeCapture {
         for (long relid : outdated) {
             Tracking t = tracking(conn, relid);
             List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
-            writeFunction(conn, t.stableName(), new Ident("changes_" + t.stableName()), captured);
+            writeFunction(conn, t.stableName(), storeName(t.stableName()), captured);
         }
         return outdated.size();
     }
@@ -123,7 +203,11 @@ public final class ChangeCapture {
     record Tracking(String stableName, List<String> columns) {
     }
 
-    record SourceColumn(String name, String type, boolean inPrimaryKey) {
+    /**
+     * A source column: its name, type, whether it is in the primary key, and whether the buffer
+     * stores it as text (array types; see {@link BatchedBuffer}).
+     */
+    record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText) {
     }
 
     private static Tracking tracking(Connection conn, long relid) throws SQLException {
@@ -145,15 +229,18 @@ public final class ChangeCapture {
         List<SourceColumn> out = new ArrayList<>();
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-                       coalesce(a.attnum = ANY (i.indkey), false) AS in_pk
+                       coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
+                       coalesce(b.typcategory = 'A' OR b.typarray = 0, true) AS as_text
                   FROM pg_attribute a
                   LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+                  LEFT JOIN pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
                  WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
                  ORDER BY a.attnum""")) {
             ps.setLong(1, relid);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+                    out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
                 }
             }
         }
@@ -165,31 +252,35 @@ public final class ChangeCapture {
         return all.stream().filter(c -> c.inPrimaryKey() || wanted.contains(c.name())).toList();
     }
 
-    private static void createBuffer(Connection conn, Ident buffer, List<SourceColumn> columns) throws SQLException {
-        StringBuilder ddl = new StringBuilder("CREATE TABLE pgtrickle_changes.").append(buffer.quoted()).append(" (\n")
-                .append("    ").append(CHANGE_ID).append(" bigint GENERATED ALWAYS AS IDENTITY,\n")
-                .append("    ").append(XID).append(" xid8 NOT NULL DEFAULT pg_current_xact_id(),\n")
-                .append("    ").append(ACTION).append(" \"char\" NOT NULL");
-        for (SourceColumn c : columns) {
-            ddl.append(",\n    ").append(Sql.quoteIdent(c.name())).append(' ').append(c.type());
-        }
-        ddl.append(')');
+    private static void createBuffer(Connection conn, String view, String store, List<SourceColumn> columns)
+            throws SQLException {
+        createStore(conn, store, columns);
         try (Statement st = conn.createStatement()) {
-            st.execute(ddl.toString());
-            st.execute("ALTER TABLE pgtrickle_changes." + buffer.quoted() + " DISABLE ROW LEVEL SECURITY");
+            st.execute(BatchedBuffer.createView(view, store, columns));
         }
+    }
+
+    private static void createStore(Connection conn, String store, List<SourceColumn> columns) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            st.execute(BatchedBuffer.createStore(store, columns));
+            st.execute("ALTER TABLE " + store + " DISABLE ROW LEVEL SECURITY");
+        }
+    }
+
+    /** {@code captured} ordered as the store's columns (added columns last). */
+    private static List<SourceColumn> inStoreOrder(Connection conn, String store, List<SourceColumn> captured)
+            throws SQLException {
+        List<String> order = Jdbc.queryStrings(conn, "SELECT attname::text FROM pg_attribute "
+                + "WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", store);
+        return order.stream().flatMap(n -> captured.stream().filter(c -> c.name().equals(n))).toList();
     }
 
     /**
      * The capture function. SECURITY DEFINER with a pinned search path: it runs with the rights of
      * whoever installed pg_trickle, so users who may write a source need no rights on the buffer.
      */
-    private static void writeFunction(Connection conn, String stable, Ident buffer, List<SourceColumn> columns)
+    private static void writeFunction(Connection conn, String stable, String store, List<SourceColumn> columns)
             throws SQLException {
-        String buf = "pgtrickle_changes." + buffer.quoted();
-        String cols = columns.stream().map(c -> Sql.quoteIdent(c.name())).reduce((a, b) -> a + ", " + b).orElse("");
-        String insertCols = cols.isEmpty() ? ACTION : ACTION + ", " + cols;
-        String select = cols.isEmpty() ? "" : ", " + cols;
         String lostFlag = Sql.literal("pg_trickle.capture_lost_" + stable);
         // Every path that writes the buffer ends with one wake-up signal (pgtrickle._wake).
         String body = """
@@ -197,30 +288,34 @@ public final class ChangeCapture {
                     IF NOT pgtrickle._capture_enabled() THEN
                         -- Capture is off: record once per transaction that this buffer is incomplete.
                         IF current_setting(%1$s, true) IS DISTINCT FROM 'on' THEN
-                            INSERT INTO %2$s (%4$s) VALUES ('P');
+                            INSERT INTO %2$s (%3$s) VALUES ('P');
                             PERFORM set_config(%1$s, 'on', true);
-                            PERFORM pgtrickle._wake(%6$s);
+                            PERFORM pgtrickle._wake(%4$s);
                         END IF;
                         RETURN NULL;
                     END IF;
                     IF TG_OP = 'INSERT' THEN
-                        INSERT INTO %2$s (%3$s) SELECT 'I'%5$s FROM __pgt_new;
+                        %5$s;
                     ELSIF TG_OP = 'UPDATE' THEN
-                        INSERT INTO %2$s (%3$s)
-                            SELECT 'D'%5$s FROM __pgt_old UNION ALL SELECT 'I'%5$s FROM __pgt_new;
+                        %6$s;
+                        %5$s;
                     ELSIF TG_OP = 'DELETE' THEN
-                        INSERT INTO %2$s (%3$s) SELECT 'D'%5$s FROM __pgt_old;
+                        %6$s;
                     ELSIF TG_OP = 'TRUNCATE' THEN
-                        INSERT INTO %2$s (%4$s) VALUES ('T');
+                        INSERT INTO %2$s (%3$s) VALUES ('T');
                     END IF;
-                    PERFORM pgtrickle._wake(%6$s);
+                    PERFORM pgtrickle._wake(%4$s);
                     RETURN NULL;
                 END
-                """.formatted(lostFlag, buf, insertCols, ACTION, select, Sql.literal(stable));
+                """.formatted(lostFlag, store, ACTION, Sql.literal(stable),
+                BatchedBuffer.insertBatches(store, columns, "__pgt_new", 'I'),
+                BatchedBuffer.insertBatches(store, columns, "__pgt_old", 'D'));
+        // Array values are stored as text: pin the settings their text depends on.
+        String settings = columns.stream().anyMatch(SourceColumn::storedAsText) ? " " + BatchedBuffer.PINNED_SETTINGS : "";
         try (Statement st = conn.createStatement()) {
             st.execute("CREATE OR REPLACE FUNCTION pgtrickle_changes." + Sql.quoteIdent("capture_" + stable) + "()\n"
-                    + "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS "
-                    + dollarQuote(body));
+                    + "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp" + settings
+                    + " AS " + dollarQuote(body));
         }
     }
 

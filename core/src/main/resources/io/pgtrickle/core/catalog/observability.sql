@@ -74,13 +74,13 @@ BEGIN
         RETURN true;
     END IF;
     FOR r IN
-        SELECT ct.buffer_table, f.frontier
+        SELECT ct.buffer_store, f.frontier
           FROM pgtrickle.pgt_source_frontiers f
           JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
          WHERE f.pgt_id = p_pgt_id
     LOOP
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE $1 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $1))',
-                       r.buffer_table)
+                       r.buffer_store)
           INTO v_found USING r.frontier;
         IF v_found THEN
             RETURN true;
@@ -190,7 +190,7 @@ RETURNS TABLE(stream_table text, source_table text, source_oid bigint, cdc_mode 
               buffer_bytes bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT pgtrickle._display_name(s.pgt_schema, s.pgt_name), b.source_table, d.source_relid::bigint,
-           lower(d.cdc_mode), b.pending_rows, coalesce(pg_total_relation_size(to_regclass(ct.buffer_table)), 0)
+           lower(d.cdc_mode), b.pending_rows, coalesce(pg_total_relation_size(to_regclass(ct.buffer_store)), 0)
       FROM pgtrickle.pgt_dependencies d
       JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
       JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = d.source_relid

@@ -106,16 +106,18 @@ DECLARE
 BEGIN
     change_rows := 0; truncated := false; capture_lost := false; changed_sources := '{}';
     FOR r IN
-        SELECT ct.source_relid, ct.buffer_table, f.frontier
+        SELECT ct.source_relid, ct.buffer_store, f.frontier
           FROM pgtrickle.pgt_source_frontiers f
           JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
          WHERE f.pgt_id = p_pgt_id
     LOOP
+        -- Counted on the stored batches (a marker counts as one row), without unnesting them.
         EXECUTE format(
-            'SELECT count(*), coalesce(bool_or(__pgt_action = ''T''), false), coalesce(bool_or(__pgt_action = ''P''), false)
+            'SELECT coalesce(sum(coalesce(__pgt_n, 1)), 0), coalesce(bool_or(__pgt_action = ''T''), false),
+                    coalesce(bool_or(__pgt_action = ''P''), false)
                FROM %s
               WHERE pg_visible_in_snapshot(__pgt_xid, $1)
-                AND ($2 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $2))', r.buffer_table)
+                AND ($2 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $2))', r.buffer_store)
           INTO v_rows, v_trunc, v_lost
           USING p_now, r.frontier;
         change_rows := change_rows + v_rows;
@@ -144,7 +146,7 @@ BEGIN
     SELECT coalesce(array_agg(s.pgt_id), '{}') INTO v_found FROM pgtrickle.pgt_stream_tables s
      WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
        AND (NOT s.is_populated OR s.needs_reinit);
-    FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_table
+    FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_store
                FROM pgtrickle.pgt_change_tracking ct
                JOIN pgtrickle.pgt_source_frontiers f ON f.source_relid = ct.source_relid
                JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = f.pgt_id
@@ -160,7 +162,7 @@ BEGIN
                 AND EXISTS (SELECT 1 FROM %1$s)
                 AND EXISTS (SELECT 1 FROM %1$s b
                              WHERE f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier))',
-            r.buffer_table)
+            r.buffer_store)
           INTO v_more USING r.source_relid, v_found;
         v_found := v_found || v_more;
     END LOOP;
@@ -176,7 +178,7 @@ DECLARE
     v_buffer text;
     v_deleted bigint;
 BEGIN
-    SELECT buffer_table INTO v_buffer FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source_relid;
+    SELECT buffer_store INTO v_buffer FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source_relid;
     IF v_buffer IS NULL THEN
         RETURN 0;
     END IF;
@@ -635,12 +637,12 @@ RETURNS SETOF record LANGUAGE plpgsql STABLE AS $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT ct.source_relid, ct.buffer_table, c.reltuples,
+    FOR r IN SELECT ct.source_relid, ct.buffer_table, ct.buffer_store, c.reltuples,
                     (SELECT quote_ident(n.nspname) || '.' || quote_ident(sc.relname)
                        FROM pg_class sc JOIN pg_namespace n ON n.oid = sc.relnamespace
                       WHERE sc.oid = ct.source_relid) AS source
                FROM pgtrickle.pgt_change_tracking ct
-               LEFT JOIN pg_class c ON c.oid = to_regclass(ct.buffer_table)
+               LEFT JOIN pg_class c ON c.oid = to_regclass(ct.buffer_store)
               ORDER BY ct.source_relid
     LOOP
         CONTINUE WHEN r.source IS NULL;
@@ -649,7 +651,9 @@ BEGIN
         IF coalesce(r.reltuples, 0) > 100000 THEN
             pending_rows := r.reltuples::bigint;
         ELSE
-            EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 100001) b', r.buffer_table) INTO pending_rows;
+            -- Rows of the first 100,001 stored batches (one per statement and chunk; a marker is one row).
+            EXECUTE format('SELECT coalesce(sum(coalesce(b.__pgt_n, 1)), 0) FROM (SELECT __pgt_n FROM %s LIMIT 100001) b',
+                           r.buffer_store) INTO pending_rows;
         END IF;
         RETURN NEXT;
     END LOOP;
@@ -1052,7 +1056,8 @@ BEGIN
         END LOOP;
     END IF;
     EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', 'capture_' || v_stable);
-    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', 'changes_' || v_stable);
+    EXECUTE format('DROP VIEW IF EXISTS pgtrickle_changes.%I', 'changes_' || v_stable);
+    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', 'batches_' || v_stable);
     DELETE FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_relid;
 END
 $$;
@@ -1471,7 +1476,7 @@ DECLARE
     v_scheduled boolean;
     t record;
 BEGIN
-    SELECT source_stable_name, buffer_table INTO v_stable, v_buffer
+    SELECT source_stable_name, buffer_store INTO v_stable, v_buffer
       FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source;
     IF v_stable IS NULL THEN
         RETURN;
@@ -1652,11 +1657,11 @@ DECLARE
     v_frontier pg_snapshot;
 BEGIN
     PERFORM pgtrickle._lock_sources(p_pgt_id);
-    FOR r IN SELECT ct.buffer_table FROM pgtrickle.pgt_dependencies d
+    FOR r IN SELECT ct.buffer_store FROM pgtrickle.pgt_dependencies d
                JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = d.source_relid
-              WHERE d.pgt_id = p_pgt_id AND to_regclass(ct.buffer_table) IS NOT NULL
+              WHERE d.pgt_id = p_pgt_id AND to_regclass(ct.buffer_store) IS NOT NULL
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE __pgt_xid = pg_current_xact_id_if_assigned())', r.buffer_table)
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE __pgt_xid = pg_current_xact_id_if_assigned())', r.buffer_store)
           INTO v_own;
         IF v_own THEN
             RAISE EXCEPTION 'cannot switch a stream table out of IMMEDIATE mode in a transaction that has changed its sources'
