@@ -81,6 +81,11 @@ public final class BenchMain implements Callable<Integer> {
             + "bench/results.json (after changing the report or the prose between keep markers).")
     boolean render;
 
+    @Option(names = "--merge", paramLabel = "FILE", description = "Measure nothing: fold a partial run's JSON (e.g. "
+            + "bench/target/partial-results.json) into bench/results.json, replacing the refresh points of the same scenario, "
+            + "rows and change rate and any other family it measured, then render docs/BENCHMARK.md again.")
+    Path merge;
+
     @Option(names = "--immediate-only", hidden = true, description = "Old name of --family immediate.")
     boolean immediateOnly;
 
@@ -126,6 +131,15 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (merge != null) {
+            Path results = Path.of("bench", "results.json");
+            Report merged = ReportMerge.merge(Report.readJson(results), Report.readJson(merge));
+            merged.writeJson(results);
+            MarkdownReport.write(merged, Path.of("docs"));
+            OUT.printf("merged %s (%s) into bench/results.json; rendered docs/BENCHMARK.md and docs/bench/*.svg%n", merge,
+                    String.join(", ", ReportMerge.families(Report.readJson(merge))));
+            return 0;
+        }
         if (render) {
             MarkdownReport.write(Report.readJson(Path.of("bench", "results.json")), Path.of("docs"));
             OUT.println("rendered docs/BENCHMARK.md and docs/bench/*.svg from bench/results.json");

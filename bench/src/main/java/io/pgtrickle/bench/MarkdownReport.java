@@ -92,6 +92,13 @@ final class MarkdownReport {
         line("This run: %s, %s (%s); commit %s. Raw numbers: [bench/results.json](../bench/results.json). Other runs:"
                         + " [How to run](#how-to-run).", run.get("started"), Progress.clock(java.time.Duration.ofSeconds(
                         ((Number) run.get("durationSeconds")).longValue())), run.get("kind"), run.get("commit"));
+        List<String> merged = ReportMerge.describe(run);
+        if (!merged.isEmpty()) {
+            line("");
+            line("Measured again and merged in (`--merge`), replacing this run's numbers for the same cells:");
+            line("");
+            merged.forEach(m -> line("- %s.", m));
+        }
         line("");
         line("**Machine:** %s.", machineText());
         line("");
@@ -186,6 +193,8 @@ final class MarkdownReport {
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--quick\"              # a few minutes: fewer rows, rates and repetitions, no TPC-H");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--rows 100000,1000000\" # the refresh scenarios at both sizes: about 1.5 h more");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--render\"             # this page and its charts again from bench/results.json");
+        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--family refresh --rows 1000000 --reps 3\"  # a partial run, then:");
+        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--merge bench/target/partial-results.json\"  # fold it in, render again");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--family freshness\"   # one family: refresh|capture|noop|freshness|immediate|tpch");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--only join\"          # the refresh scenarios whose name contains 'join'");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--url jdbc:postgresql://127.0.0.1:5432/test?user=postgres\"");
@@ -197,7 +206,9 @@ final class MarkdownReport {
                 + " database and the scratch databases `bench_tick`, `bench_fresh` and `bench_tpch` beside it. It prints one"
                 + " line per measured step with the time elapsed and left. Only a run of every family and scenario rewrites"
                 + " this page, `bench/results.json` and `docs/bench/*.svg`; a partial run (`--family`, `--only`) writes"
-                + " `bench/target/partial-results.json`. Set `MAVEN_OPTS=-Djava.io.tmpdir=...` to put the embedded server's"
+                + " `bench/target/partial-results.json`, which `--merge` folds into `bench/results.json` (refresh points of the"
+                + " same scenario, size and rate, and any other family it measured, are replaced; the page lists the merged"
+                + " runs with their commits). Set `MAVEN_OPTS=-Djava.io.tmpdir=...` to put the embedded server's"
                 + " data directory elsewhere than /tmp.");
         line("");
     }

@@ -1,0 +1,52 @@
+package io.pgtrickle.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportMergeTest {
+    private static RefreshScenarios.Point point(String scenario, int rows, double rate, double diffMs) {
+        Stats.Sample s = new Stats.Sample(diffMs, diffMs, diffMs, 3);
+        Stats.Sample full = new Stats.Sample(100, 100, 100, 3);
+        return new RefreshScenarios.Point(scenario, rows, rate, 10, s, full, full, null, null, List.of("DIFFERENTIAL"));
+    }
+
+    private static Map<String, Object> run(String commit) {
+        return Map.of("args", "--x", "started", "2026-12-03 10:00 UTC", "durationSeconds", 60, "commit", commit,
+                "kind", "full run");
+    }
+
+    @Test
+    void refreshPointsOfTheSameCellAreReplacedAndNewOnesAddedOtherFamiliesKept(@TempDir Path dir) throws Exception {
+        CaptureCost.Row oldCapture = new CaptureCost.Row("bulk", 10_000, 5, 1, 2, 100, 200);
+        Report base = new Report(run("aaa"), Map.of("cores", 2),
+                List.of(point("filter", 100_000, 0.001, 5), point("filter", 100_000, 0.01, 7)),
+                List.of(oldCapture), null, null, null, null);
+        CaptureCost.Row newCapture = new CaptureCost.Row("bulk", 10_000, 5, 1, 2, 100, 104);
+        Report partial = new Report(run("bbb"), Map.of("cores", 2),
+                List.of(point("filter", 100_000, 0.01, 6), point("filter", 1_000_000, 0.001, 9)),
+                List.of(newCapture), null, null, null, null);
+
+        Report merged = ReportMerge.merge(base, partial);
+
+        assertThat(merged.refresh()).extracting(p -> p.rows() + "@" + p.changeRate() + "=" + p.differential().median())
+                .containsExactlyInAnyOrder("100000@0.001=5.0", "100000@0.01=6.0", "1000000@0.001=9.0");
+        assertThat(merged.capture()).containsExactly(newCapture);
+        assertThat(merged.run().get("commit")).isEqualTo("aaa");
+        assertThat(ReportMerge.describe(merged.run())).singleElement().asString()
+                .contains("[refresh, capture]", "commit bbb", "--x");
+
+        // Through the JSON file and a second merge: both partial runs stay listed.
+        Path file = dir.resolve("results.json");
+        merged.writeJson(file);
+        Report again = ReportMerge.merge(Report.readJson(file), partial);
+        assertThat(ReportMerge.describe(again.run())).hasSize(2);
+        assertThat(again.refresh()).hasSize(3);
+        assertThat(Files.readString(file)).contains("\"merged\"");
+    }
+}
