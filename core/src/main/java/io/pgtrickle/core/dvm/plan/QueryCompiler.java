@@ -158,8 +158,10 @@ public final class QueryCompiler {
         RowSource.Changes window = changes();
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
                 + ") q), c AS (" + netPerHash(q) + "),"
-                + " o AS (SELECT c.*, (SELECT count(*) FROM " + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h)"
-                + " AS __pgt_old FROM c)"
+                // A lateral count, not a scalar subquery: the expressions below name __pgt_old four times, and
+                // PostgreSQL would run an inlined scalar subquery once per mention.
+                + " o AS (SELECT c.*, x.__pgt_old FROM c CROSS JOIN LATERAL (SELECT count(*) AS __pgt_old FROM "
+                + storage.quoted() + " s WHERE s.__pgt_hash = c.__pgt_h) x)"
                 + " SELECT " + RowHash.ordinal("o.__pgt_h", "__pgt_k") + " AS __pgt_row_id,"
                 + " CASE WHEN o.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("o", q)
                 + ", o.__pgt_h AS __pgt_hash FROM o, pgtrickle._ordinals(LEAST(o.__pgt_old, o.__pgt_old + o.__pgt_net),"
