@@ -163,7 +163,11 @@ class OuterJoinsAndSubqueriesTest {
         twins.define("ex", "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN orders o ON o.customer = c.id"
                 + " WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)");
         String text = db.api.explain("ex", ExplainFormat.TEXT);
-        assertThat(text).contains("LeftJoin c ⋈ o ON", "rows of the preserved side whose partners changed",
+        assertThat(text).contains("LeftJoin c ⋈ o ON", "NULL-padded rows of the preserved rows whose last partner vanished",
                 "Filter (NOT (EXISTS", "subqueries: evaluated by PostgreSQL against the state before and after the window");
+        // A null-supplying subtree is recomputed for the rows whose partners changed.
+        twins.define("ex2", "SELECT c.id, o.id AS oid FROM customers c LEFT JOIN (orders o JOIN notes n ON n.customer = o.customer)"
+                + " ON o.customer = c.id");
+        assertThat(db.api.explain("ex2", ExplainFormat.TEXT)).contains("rows of the preserved side whose partners changed");
     }
 }

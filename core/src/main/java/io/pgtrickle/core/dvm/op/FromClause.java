@@ -86,23 +86,19 @@ public record FromClause(FromNode root) {
         }
         for (int j = 0; j < units.size(); j++) {
             Unit unit = units.get(j);
-            String restriction = restriction(unit, changes);
-            for (boolean before : new boolean[] {false, true}) {
-                int u = j;
+            if (outerSide(unit) != null) {
                 Set<SingleFrom> earlier = new HashSet<>();
                 Set<Sublink> earlierSublinks = new HashSet<>();
-                for (int k = 0; k < j; k++) {
-                    earlier.addAll(units.get(k).items());
-                    if (units.get(k).sublink() != null) {
-                        earlierSublinks.add(units.get(k).sublink());
-                    }
-                }
-                if (before) {
-                    earlier.addAll(unit.items());
-                    if (unit.sublink() != null) {
-                        earlierSublinks.add(unit.sublink());
-                    }
-                }
+                addUnits(units.subList(0, j), earlier, earlierSublinks);
+                terms.addAll(outerJoinTerms(list, where, unit, linear, earlier, earlierSublinks, changes, old, now));
+                continue;
+            }
+            String restriction = restriction(unit, changes);
+            for (boolean before : new boolean[] {false, true}) {
+                Set<SingleFrom> earlier = new HashSet<>();
+                Set<Sublink> earlierSublinks = new HashSet<>();
+                // the units before this one, and this one in its second (previous-state) evaluation
+                addUnits(units.subList(0, before ? j + 1 : j), earlier, earlierSublinks);
                 terms.add(term(list, where, item -> sql(item,
                         linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
                         changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : ""));
@@ -112,6 +108,16 @@ public record FromClause(FromNode root) {
             return term(list, where, item -> sql(item, State.NOW, changes, old, now), Set.of(), s -> false, old, "false", "");
         }
         return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
+    }
+
+    /** The items and subqueries of {@code units}, read in their previous state by a term. */
+    private static void addUnits(List<Unit> units, Set<SingleFrom> items, Set<Sublink> sublinks) {
+        for (Unit u : units) {
+            items.addAll(u.items());
+            if (u.sublink() != null) {
+                sublinks.add(u.sublink());
+            }
+        }
     }
 
     private static String sql(SingleFrom item, State st, RowSource.Changes changes, RowSource.Old old, RowSource now) {
@@ -170,6 +176,61 @@ public record FromClause(FromNode root) {
         if (!unit.items().stream().allMatch(i -> i.item() instanceof FunctionScan)) {
             units.add(unit);
         }
+    }
+
+    /**
+     * The null-supplying item of a LEFT or RIGHT join when it is one table-like item with a usable
+     * join condition (not a LATERAL subquery): such a unit has a cheaper exact delta
+     * ({@link #outerJoinTerms}); null otherwise.
+     */
+    private static SingleFrom outerSide(Unit unit) {
+        Join j = unit.join();
+        if (j == null || unit.sublink() != null || !(j.kind() == Join.Kind.LEFT || j.kind() == Join.Kind.RIGHT)
+                || !(unit.node() instanceof SingleFrom side) || lateral(side) || condition(j, side) == null) {
+            return null;
+        }
+        return side;
+    }
+
+    /**
+     * The unit's part of the delta for {@code A LEFT JOIN B ON θ} (B one item; RIGHT mirrored),
+     * exactly Q(…, B¹, …) − Q(…, B⁰, …), in two terms whose cost follows the change, not the fan-out
+     * of the rows it touches:
+     *
+     * <pre>
+     *   A ⟕ B¹ − A ⟕ B⁰ = A ⋈θ ΔB                                           (the matched rows)
+     *                   + (A rows with no θ-partner in B¹ but one in B⁰) × NULLs
+     *                   − (A rows with no θ-partner in B⁰ but one in B¹) × NULLs
+     * </pre>
+     *
+     * The other items are read as in the generic unit terms (A's linear items before, earlier units
+     * before, later units now), and a preserved path is linear in this subtree, so the identity
+     * carries through the rest of the FROM clause, WHERE and select list. A row of A can change its
+     * NULL-padded status only if some changed row of B satisfies θ with it; only those rows probe B's
+     * two states, each probe a per-row subplan (an index probe where B has one) instead of a join or
+     * a hash over B's whole previous state.
+     */
+    private List<String> outerJoinTerms(Template list, Template where, Unit unit, List<SingleFrom> linear,
+                                        Set<SingleFrom> earlier, Set<Sublink> earlierSublinks, RowSource.Changes changes,
+                                        RowSource.Old old, RowSource now) {
+        SingleFrom side = outerSide(unit);
+        String theta = condition(unit.join(), side);
+        String alias = Sql.quoteIdent(side.alias());
+        Function<State, Function<SingleFrom, String>> states = own -> item -> item == side
+                ? own == null ? "SELECT * FROM (" + item.item().sql(now) + ") __pgt_none WHERE false" : sql(item, own, changes, old, now)
+                : sql(item, linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
+                        changes, old, now);
+        String matched = term(list, where, states.apply(State.DELTA), earlier, earlierSublinks::contains, old, null, "",
+                Set.of(unit.join()));
+        // OFFSET 0 keeps each probe a per-row subplan (PostgreSQL would otherwise hash B's whole state
+        // once), and the CASE makes only the rows with a changed partner probe at all.
+        String hasNow = "EXISTS (SELECT 1 FROM (" + side.item().sql(now) + ") AS " + alias + " WHERE " + theta + " OFFSET 0)";
+        String hadBefore = "EXISTS (SELECT 1 FROM (" + side.item().sql(old) + ") AS " + alias + " WHERE " + theta + " OFFSET 0)";
+        String restriction = "CASE WHEN " + partnerChanged(side, theta, changes) + " THEN (" + hasNow + ") <> (" + hadBefore
+                + ") ELSE false END";
+        String padded = term(list, where, states.apply(null), earlier, earlierSublinks::contains, old, restriction,
+                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", Set.of());
+        return List.of(matched, padded);
     }
 
     /**
@@ -279,6 +340,13 @@ public record FromClause(FromNode root) {
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
+        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, Set.of());
+    }
+
+    /** As above, with the outer joins in {@code inner} rendered as inner joins. */
+    private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
+                        Predicate<Sublink> oldSublinks,
+                        RowSource.Old old, String restriction, String sign, Set<Join> inner) {
         String weight = weight();
         String l = list == null ? "" : list.render(oldSublinks, old);
         List<String> conditions = new ArrayList<>();
@@ -289,7 +357,7 @@ public record FromClause(FromNode root) {
             conditions.add(restriction);
         }
         return "SELECT " + (l == null || l.isEmpty() ? "" : l + ", ") + sign + "(" + weight + ") AS __pgt_w FROM "
-                + render(root, itemSql, lookedUp)
+                + render(root, itemSql, lookedUp, inner)
                 + (conditions.isEmpty() ? "" : " WHERE " + conditions.stream().map(c -> "(" + c + ")").collect(Collectors.joining(" AND ")));
     }
 
@@ -311,7 +379,7 @@ public record FromClause(FromNode root) {
      * often as its weight says: what follows FROM in a query that groups or aggregates that state.
      */
     public String previous(RowSource.Old old) {
-        return render(root, i -> i.item().sql(old), Set.of()) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
+        return render(root, i -> i.item().sql(old), Set.of(), Set.of()) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
     }
 
     /** An item that may name the items before it: a function's arguments, a LATERAL subquery. */
@@ -319,13 +387,14 @@ public record FromClause(FromNode root) {
         return s.item() instanceof FunctionScan || s.item() instanceof LateralSubquery;
     }
 
-    private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp) {
+    private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
+                                 Set<Join> inner) {
         if (node instanceof SingleFrom s) {
             // a function's arguments may name the items before it
             return (lateral(s) ? "LATERAL (" : "(") + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
         }
         Join j = (Join) node;
-        String left = render(j.left(), itemSql, lookedUp);
+        String left = render(j.left(), itemSql, lookedUp, inner);
         if (j.kind() == Join.Kind.LEFT && j.right() instanceof SingleFrom b && lookedUp.contains(b) && !lateral(b)) {
             String theta = condition(j, b);
             if (theta != null) {
@@ -337,6 +406,8 @@ public record FromClause(FromNode root) {
         String condition = j.on() != null ? " ON " + j.on()
                 : !j.using().isEmpty() ? " USING (" + String.join(", ", j.using()) + ")"
                 : j.kind() == Join.Kind.CROSS ? "" : " ON true";
-        return "(" + left + " " + j.kind().sql + " " + render(j.right(), itemSql, lookedUp) + condition + ")";
+        // by identity: a record's equality would also match an equal join elsewhere in the tree
+        String kind = inner.stream().anyMatch(x -> x == j) ? Join.Kind.INNER.sql : j.kind().sql;
+        return "(" + left + " " + kind + " " + render(j.right(), itemSql, lookedUp, inner) + condition + ")";
     }
 }
