@@ -69,16 +69,40 @@ final class BatchedBuffer {
 
     /**
      * The INSERT that stores the rows of a transition table as batches of action {@code action}
-     * ('I' or 'D'); no row for an empty transition table.
+     * ('I' or 'D'), stamped with the writer's xid; no row for an empty transition table.
      */
     static String insertBatches(String store, List<ChangeCapture.SourceColumn> columns, String transitionTable, char action) {
+        return insert(store, columns, transitionTable, "'" + action + "'", false, null);
+    }
+
+    /**
+     * The INSERT that stores the change rows of {@code rows} (a FROM item with the columns
+     * {@code __pgt_xid}, {@code __pgt_action} and the column {@code order}) as batches per xid and
+     * action, each array in the order of {@code order}: the conversion of a buffer of the row layout.
+     */
+    static String insertBatchesOf(String store, List<ChangeCapture.SourceColumn> columns, String rows, String order) {
+        return insert(store, columns, rows, "r." + ChangeCapture.ACTION, true, order);
+    }
+
+    /**
+     * Batches of at most {@link #CHUNK_ROWS} rows of {@code rows}, read as {@code r}: one per chunk,
+     * and per xid and action when {@code perXid} (otherwise the writer's xid and {@code action}).
+     */
+    private static String insert(String store, List<ChangeCapture.SourceColumn> columns, String rows, String action,
+                                 boolean perXid, String order) {
+        String keys = perXid ? ChangeCapture.XID + ", " + ChangeCapture.ACTION : "";
+        String inner = order == null ? "" : " ORDER BY " + order;
+        String outer = order == null ? "" : " ORDER BY r." + order;
         String targets = columns.stream().map(c -> ", " + Sql.quoteIdent(c.name())).collect(Collectors.joining());
         String aggregates = columns.stream()
-                .map(c -> ", array_agg(" + Sql.quoteIdent(c.name()) + (c.storedAsText() ? "::text" : "") + ")")
+                .map(c -> ", array_agg(r." + Sql.quoteIdent(c.name()) + (c.storedAsText() ? "::text" : "") + outer + ")")
                 .collect(Collectors.joining());
-        String picked = columns.stream().map(c -> Sql.quoteIdent(c.name()) + ", ").collect(Collectors.joining());
-        return "INSERT INTO " + store + " (" + ChangeCapture.ACTION + ", " + ROWS + targets + ") SELECT '" + action
-                + "', count(*)" + aggregates + " FROM (SELECT " + picked + "(row_number() OVER () - 1) / " + CHUNK_ROWS
-                + " AS __pgt_chunk FROM " + transitionTable + ") r GROUP BY r.__pgt_chunk";
+        String picked = columns.stream().map(c -> Sql.quoteIdent(c.name()) + ", ").collect(Collectors.joining())
+                + (perXid ? keys + ", " : "") + (order == null ? "" : order + ", ");
+        return "INSERT INTO " + store + " (" + (perXid ? ChangeCapture.XID + ", " : "") + ChangeCapture.ACTION + ", " + ROWS
+                + targets + ") SELECT " + (perXid ? "r." + ChangeCapture.XID + ", " : "") + action + ", count(*)" + aggregates
+                + " FROM (SELECT " + picked + "(row_number() OVER (" + (perXid ? "PARTITION BY " + keys : "") + inner
+                + ") - 1) / " + CHUNK_ROWS + " AS __pgt_chunk FROM " + rows + ") r GROUP BY "
+                + (perXid ? "r." + ChangeCapture.XID + ", r." + ChangeCapture.ACTION + ", " : "") + "r.__pgt_chunk";
     }
 }

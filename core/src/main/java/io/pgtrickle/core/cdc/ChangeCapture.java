@@ -18,7 +18,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Trigger-based change capture: one change buffer per source table, filled by statement-level
@@ -130,28 +129,21 @@ public final class ChangeCapture {
                 st.execute("LOCK TABLE " + regclassText(conn, relid) + " IN SHARE ROW EXCLUSIVE MODE");
             }
             createStore(conn, store, columns);
+            List<String> grantees = List.of();
             if (legacyOid != null) {
-                List<String> grantees = Jdbc.queryStrings(conn, """
+                grantees = Jdbc.queryStrings(conn, """
                         SELECT DISTINCT quote_ident(r.rolname) FROM pg_class c, aclexplode(c.relacl) a
                           JOIN pg_roles r ON r.oid = a.grantee
                          WHERE c.oid = ?::oid AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner""", legacyOid);
-                String names = columns.stream().map(c -> ", " + Sql.quoteIdent(c.name())).collect(Collectors.joining());
-                String arrays = columns.stream().map(c -> ", array_agg(" + Sql.quoteIdent(c.name())
-                        + (c.storedAsText() ? "::text" : "") + " ORDER BY " + CHANGE_ID + ")").collect(Collectors.joining());
-                st.execute("INSERT INTO " + store + " (" + XID + ", " + ACTION + ", " + BatchedBuffer.ROWS + names + ") SELECT "
-                        + XID + ", " + ACTION + ", count(*)" + arrays + " FROM (SELECT *, (row_number() OVER (PARTITION BY "
-                        + XID + ", " + ACTION + " ORDER BY " + CHANGE_ID + ") - 1) / " + BatchedBuffer.CHUNK_ROWS
-                        + " AS __pgt_chunk FROM " + view + " WHERE " + ACTION + " IN ('I', 'D')) l GROUP BY " + XID + ", "
-                        + ACTION + ", __pgt_chunk");
+                st.execute(BatchedBuffer.insertBatchesOf(store, columns,
+                        "(SELECT * FROM " + view + " WHERE " + ACTION + " IN ('I', 'D')) l", CHANGE_ID));
                 st.execute("INSERT INTO " + store + " (" + XID + ", " + ACTION + ") SELECT " + XID + ", " + ACTION + " FROM "
                         + view + " WHERE " + ACTION + " NOT IN ('I', 'D')");
                 st.execute("DROP TABLE " + view);
-                st.execute(BatchedBuffer.createView(view, store, columns));
-                for (String grantee : grantees) {
-                    st.execute("GRANT SELECT ON " + view + " TO " + grantee);
-                }
-            } else {
-                st.execute(BatchedBuffer.createView(view, store, columns));
+            }
+            st.execute(BatchedBuffer.createView(view, store, columns));
+            for (String grantee : grantees) {
+                st.execute("GRANT SELECT ON " + view + " TO " + grantee);
             }
         }
         if (sourceExists) {

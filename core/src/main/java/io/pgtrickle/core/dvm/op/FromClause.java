@@ -185,11 +185,18 @@ public record FromClause(FromNode root) {
      */
     private static SingleFrom outerSide(Unit unit) {
         Join j = unit.join();
-        if (j == null || unit.sublink() != null || !(j.kind() == Join.Kind.LEFT || j.kind() == Join.Kind.RIGHT)
-                || !(unit.node() instanceof SingleFrom side) || lateral(side) || condition(j, side) == null) {
-            return null;
-        }
-        return side;
+        SingleFrom side = j == null || unit.sublink() != null ? null : singleNullSupplier(j);
+        return side != null && condition(j, side) != null ? side : null;
+    }
+
+    /** The null-supplying side of a LEFT or RIGHT join when it is one item that is not LATERAL; else null. */
+    static SingleFrom singleNullSupplier(Join j) {
+        FromNode side = switch (j.kind()) {
+            case LEFT -> j.right();
+            case RIGHT -> j.left();
+            default -> null;
+        };
+        return side instanceof SingleFrom s && !lateral(s) ? s : null;
     }
 
     /**
@@ -221,7 +228,7 @@ public record FromClause(FromNode root) {
                 : sql(item, linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
                         changes, old, now);
         String matched = term(list, where, states.apply(State.DELTA), earlier, earlierSublinks::contains, old, null, "",
-                Set.of(unit.join()));
+                unit.join());
         // OFFSET 0 keeps each probe a per-row subplan (PostgreSQL would otherwise hash B's whole state
         // once), and the CASE makes only the rows with a changed partner probe at all.
         String hasNow = "EXISTS (SELECT 1 FROM (" + side.item().sql(now) + ") AS " + alias + " WHERE " + theta + " OFFSET 0)";
@@ -229,7 +236,7 @@ public record FromClause(FromNode root) {
         String restriction = "CASE WHEN " + partnerChanged(side, theta, changes) + " THEN (" + hasNow + ") <> (" + hadBefore
                 + ") ELSE false END";
         String padded = term(list, where, states.apply(null), earlier, earlierSublinks::contains, old, restriction,
-                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", Set.of());
+                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", null);
         return List.of(matched, padded);
     }
 
@@ -340,13 +347,13 @@ public record FromClause(FromNode root) {
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
-        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, Set.of());
+        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null);
     }
 
-    /** As above, with the outer joins in {@code inner} rendered as inner joins. */
+    /** As above, with the outer join {@code asInner} (if not null) rendered as an inner join. */
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
-                        RowSource.Old old, String restriction, String sign, Set<Join> inner) {
+                        RowSource.Old old, String restriction, String sign, Join asInner) {
         String weight = weight();
         String l = list == null ? "" : list.render(oldSublinks, old);
         List<String> conditions = new ArrayList<>();
@@ -357,7 +364,7 @@ public record FromClause(FromNode root) {
             conditions.add(restriction);
         }
         return "SELECT " + (l == null || l.isEmpty() ? "" : l + ", ") + sign + "(" + weight + ") AS __pgt_w FROM "
-                + render(root, itemSql, lookedUp, inner)
+                + render(root, itemSql, lookedUp, asInner)
                 + (conditions.isEmpty() ? "" : " WHERE " + conditions.stream().map(c -> "(" + c + ")").collect(Collectors.joining(" AND ")));
     }
 
@@ -379,7 +386,7 @@ public record FromClause(FromNode root) {
      * often as its weight says: what follows FROM in a query that groups or aggregates that state.
      */
     public String previous(RowSource.Old old) {
-        return render(root, i -> i.item().sql(old), Set.of(), Set.of()) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
+        return render(root, i -> i.item().sql(old), Set.of(), null) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
     }
 
     /** An item that may name the items before it: a function's arguments, a LATERAL subquery. */
@@ -388,13 +395,13 @@ public record FromClause(FromNode root) {
     }
 
     private static String render(FromNode node, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
-                                 Set<Join> inner) {
+                                 Join asInner) {
         if (node instanceof SingleFrom s) {
             // a function's arguments may name the items before it
             return (lateral(s) ? "LATERAL (" : "(") + itemSql.apply(s) + ") AS " + Sql.quoteIdent(s.alias());
         }
         Join j = (Join) node;
-        String left = render(j.left(), itemSql, lookedUp, inner);
+        String left = render(j.left(), itemSql, lookedUp, asInner);
         if (j.kind() == Join.Kind.LEFT && j.right() instanceof SingleFrom b && lookedUp.contains(b) && !lateral(b)) {
             String theta = condition(j, b);
             if (theta != null) {
@@ -407,7 +414,7 @@ public record FromClause(FromNode root) {
                 : !j.using().isEmpty() ? " USING (" + String.join(", ", j.using()) + ")"
                 : j.kind() == Join.Kind.CROSS ? "" : " ON true";
         // by identity: a record's equality would also match an equal join elsewhere in the tree
-        String kind = inner.stream().anyMatch(x -> x == j) ? Join.Kind.INNER.sql : j.kind().sql;
-        return "(" + left + " " + kind + " " + render(j.right(), itemSql, lookedUp, inner) + condition + ")";
+        String kind = j == asInner ? Join.Kind.INNER.sql : j.kind().sql;
+        return "(" + left + " " + kind + " " + render(j.right(), itemSql, lookedUp, asInner) + condition + ")";
     }
 }

@@ -65,8 +65,7 @@ public record Join(Kind kind, FromNode left, FromNode right, String on, List<Str
     public String strategy() {
         return switch (kind) {
             case INNER, CROSS -> "incremental: ΔA⋈B¹ + A⁰⋈ΔB (bilinear, exact)";
-            case LEFT, RIGHT -> (kind == Kind.LEFT ? right : left) instanceof SingleFrom s
-                    && !(s.item() instanceof LateralSubquery || s.item() instanceof FunctionScan)
+            case LEFT, RIGHT -> FromClause.singleNullSupplier(this) != null
                     ? "incremental: Δ(preserved side) + preserved⁰ ⋈ Δ(partner) + NULL-padded rows of the preserved rows "
                             + "whose last partner vanished or first partner appeared"
                     : "incremental: Δ(preserved side) + rows of the preserved side whose partners changed, "
