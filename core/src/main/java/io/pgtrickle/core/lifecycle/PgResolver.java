@@ -43,7 +43,7 @@ final class PgResolver implements TreeBuilder.Resolver {
                 List<String> used = new java.util.ArrayList<>(columnsUsed.getOrDefault(relid, List.of()));
                 List<String> key = ("r".equals(kind) || "p".equals(kind)) && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
-                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used), key);
+                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used), key, valueEqual(relid, used));
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
@@ -70,6 +70,34 @@ final class PgResolver implements TreeBuilder.Resolver {
                 }
             }
             return out;
+        }
+    }
+
+    /**
+     * Whether every column in {@code used} has a type (or a domain over one) whose equal values have
+     * the same text, and a deterministic collation: grouping the changes by value then nets them
+     * exactly as comparing their text does. Not numeric (1.0 = 1.00), floats (0 = -0), json and the
+     * like, whose changes are netted by text.
+     */
+    private boolean valueEqual(long relid, List<String> used) throws SQLException {
+        if (used.isEmpty()) {
+            return false;
+        }
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT coalesce(bool_and(b.typnamespace = 'pg_catalog'::regnamespace
+                           AND b.typname IN ('int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz', 'text',
+                                             'varchar', 'uuid', 'bytea', 'oid', 'name')
+                           AND (a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c
+                                                        WHERE c.oid = a.attcollation))), false)
+                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""")) {
+            ps.setLong(1, relid);
+            ps.setArray(2, conn.createArrayOf("text", used.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 

@@ -8,7 +8,6 @@ import io.pgtrickle.core.dvm.op.FunctionScan;
 import io.pgtrickle.core.dvm.op.ItemOperator;
 import io.pgtrickle.core.dvm.op.LateralSubquery;
 import io.pgtrickle.core.dvm.op.Template;
-import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,7 +122,7 @@ final class FromClauses {
             }
             TreeBuilder.Relation r = resolver.relation(t.getFullyQualifiedName());
             return switch (r.kind()) {
-                case "r", "p" -> new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key());
+                case "r", "p" -> r.scan(t.getFullyQualifiedName());
                 case "m" -> throw new Unsupported("materialized view " + t.getFullyQualifiedName() + " (no change capture)");
                 case "f" -> throw new Unsupported("foreign table " + t.getFullyQualifiedName() + " (no change capture)");
                 default -> throw new Unsupported("relation " + t.getFullyQualifiedName() + " of kind " + r.kind());

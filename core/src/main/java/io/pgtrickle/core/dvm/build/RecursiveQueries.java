@@ -5,7 +5,6 @@ import io.pgtrickle.core.dvm.op.RecursiveCte;
 import io.pgtrickle.core.dvm.op.RecursiveCte.Incremental;
 import io.pgtrickle.core.dvm.op.RecursiveCte.Slot;
 import io.pgtrickle.core.dvm.op.RecursiveCte.Term;
-import io.pgtrickle.core.dvm.op.Scan;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.Expression;
@@ -305,7 +304,7 @@ final class RecursiveQueries {
             throw new NotLinear("a term reads " + t.getFullyQualifiedName() + " for none of its columns");
         }
         out.add(new Slot(span.begin() - offset, span.end() - offset, alias,
-                new Scan(r.relid(), t.getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key())));
+                r.scan(t.getFullyQualifiedName())));
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.pgtrickle.core.dvm.build;
 
 import io.pgtrickle.core.dvm.build.Spans.Span;
-import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.Sublink;
 import io.pgtrickle.core.dvm.op.Template;
 import java.util.ArrayList;
@@ -76,7 +75,7 @@ final class SublinkTemplates {
             }
             String alias = FromClauses.aliasOf(f.table());
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
-                    new Scan(r.relid(), f.table().getFullyQualifiedName(), r.columnsUsed(), r.indexable(), r.key()), alias));
+                    r.scan(f.table().getFullyQualifiedName()), alias));
             b.append(text, at, f.span().begin() - offset).append('\u0001').append(slot).append('\u0001');
             at = f.span().end() - offset;
         }

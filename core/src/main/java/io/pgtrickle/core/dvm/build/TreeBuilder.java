@@ -58,12 +58,18 @@ public final class TreeBuilder {
      *
      * @param indexable the used columns that are NOT NULL and have equality (a row lookup by them can use an index)
      * @param key       the primary key's columns, all among the used ones; empty when the table has none
+     * @param valueEqual whether equal values of every used column have the same text ({@link Scan#valueEqual})
      */
     public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable,
-                           List<String> key) {
+                           List<String> key, boolean valueEqual) {
         /** A relation without a primary key among its used columns. */
         public Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
-            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of());
+            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of(), false);
+        }
+
+        /** The {@link Scan} of this table. */
+        public Scan scan(String table) {
+            return new Scan(relid, table, columnsUsed, indexable, key, valueEqual);
         }
     }
 

@@ -223,19 +223,30 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
     /**
      * One row per changed content with a non-zero net weight: the columns, {@code __pgt_c} (the
-     * content as text, which identifies it for every type) and {@code __pgt_w}. DISTINCT ON carries
-     * the values (array_agg(..)[1] would not work for array columns).
+     * content as text, which identifies it for every type) and {@code __pgt_w}. When equal values of
+     * every column have the same text ({@link Scan#valueEqual}), grouped by the values (hashed; the
+     * text is made once per content); else DISTINCT ON the text, which carries the values
+     * (array_agg(..)[1] would not work for array columns).
      */
     private static String consolidated(LongFunction<String> bufferTable, Scan s, String where) {
+        if (s.valueEqual()) {
+            return "SELECT " + prefixed("w", s.columns()) + ", " + content("w", s.columns()) + " AS __pgt_c, sum(w.__pgt_w1) AS __pgt_w"
+                    + " FROM (" + window(bufferTable, s) + ") w" + where + " GROUP BY " + prefixed("w", s.columns())
+                    + " HAVING sum(w.__pgt_w1) <> 0";
+        }
         return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + prefixed("b", s.columns())
                 + ", b.__pgt_c, sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, "
                 + content("w", s.columns()) + " AS __pgt_c FROM (" + window(bufferTable, s) + ") w" + where
                 + ") b) n WHERE n.__pgt_w <> 0";
     }
 
-    /** A row's content as text: the identity of a row content for every column type. */
+    /**
+     * A row's content as text: the identity of a row content for every column type. In the "C"
+     * collation: only its equality matters, and sorting or hashing it then compares bytes instead of
+     * going through the database's collation.
+     */
     static String content(String alias, List<String> columns) {
-        return "(ROW(" + prefixed(alias, columns) + "))::text";
+        return "(ROW(" + prefixed(alias, columns) + "))::text COLLATE \"C\"";
     }
 
     private static String prefixed(String alias, List<String> columns) {

@@ -11,8 +11,13 @@ import java.util.List;
  * @param indexable the columns among them that are NOT NULL and have an equality operator: looking
  *                  up a row by them can use an index
  * @param key       the table's primary key, all among {@code columns}; empty when it has none
+ * @param valueEqual whether every column's type has an equality under which equal values have the
+ *                  same text (integers, text of a deterministic collation, dates …; not numeric,
+ *                  floats or json): the changes are then netted by grouping on the values instead
+ *                  of sorting their text
  */
-public record Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key) implements LinearOperator {
+public record Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key,
+                   boolean valueEqual) implements LinearOperator {
     public Scan {
         columns = List.copyOf(columns);
         indexable = List.copyOf(indexable);
@@ -20,7 +25,7 @@ public record Scan(long relid, String table, List<String> columns, List<String> 
     }
 
     public Scan(long relid, String table, List<String> columns, List<String> indexable) {
-        this(relid, table, columns, indexable, List.of());
+        this(relid, table, columns, indexable, List.of(), false);
     }
 
     @Override
