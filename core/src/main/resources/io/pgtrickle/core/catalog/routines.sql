@@ -383,10 +383,13 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._session_state()
 RETURNS text LANGUAGE sql VOLATILE AS $$
     -- IMMEDIATE maintenance creates its own session tables (pgt_ivm_*); they shadow nothing.
+    -- Without a temporary schema there is nothing to count (the count scans pg_class, which has no
+    -- index on the schema alone); creating a temporary table creates the schema.
     SELECT pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||)
+           CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0 THEN '0' ELSE
            (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c
              WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()
-               AND c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_')::text
+               AND c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_')::text END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._require_session_state(p_before text, p_st text)
