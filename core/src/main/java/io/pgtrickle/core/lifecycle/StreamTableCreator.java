@@ -10,7 +10,6 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
-import io.pgtrickle.core.dvm.op.RowSource;
 import io.pgtrickle.core.dvm.plan.ApplySql;
 import io.pgtrickle.core.dvm.plan.CompiledQuery;
 import io.pgtrickle.core.dvm.plan.QueryCompiler;
@@ -215,8 +214,7 @@ public final class StreamTableCreator {
 
     private Compilation compile(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested)
             throws SQLException {
-        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid),
-                RowSource.Changes.Bound.SOURCES_AND_SIZES);
+        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query), relid -> bufferTable(conn, relid), true);
         CompiledQuery compiled = compiler.compile(conn, table, query);
         return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query),
                 serverVersion(conn));
@@ -235,7 +233,7 @@ public final class StreamTableCreator {
         try (Statement st = conn.createStatement()) {
             st.execute("SAVEPOINT pgt_validate");
             try {
-                st.execute("PREPARE pgt_validate_diff(pg_snapshot, pg_snapshot, oid[], bigint[]) AS " + c.diffApplySql());
+                st.execute("PREPARE pgt_validate_diff(pg_snapshot, pg_snapshot, oid[]) AS " + c.diffApplySql());
                 st.execute("DEALLOCATE pgt_validate_diff");
                 st.execute("RELEASE SAVEPOINT pgt_validate");
                 return c;
@@ -262,7 +260,7 @@ public final class StreamTableCreator {
         if (c.diffApplySql() != null) {
             // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan
             QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query),
-                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), RowSource.Changes.Bound.SOURCES);
+                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
             CompiledQuery q = compiler.compile(conn, table, query);
             if (q.differential()) {
                 sql = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));

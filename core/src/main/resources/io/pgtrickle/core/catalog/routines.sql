@@ -86,7 +86,8 @@ BEGIN
                FROM pg_proc p
               WHERE p.oid IN (to_regprocedure('pgtrickle._pending_changes(bigint, pg_snapshot)'),
                               to_regprocedure('pgtrickle._refresh_plan(bigint, text, boolean)'))
-                AND NOT 'changed_counts' = ANY (p.proargnames)
+                AND (NOT 'changed_sources' = ANY (p.proargnames)
+                     OR 'changed_counts' = ANY (p.proargnames))  -- briefly on main (50cd5b8), withdrawn
     LOOP
         EXECUTE format('DROP FUNCTION %s', r.f);
     END LOOP;
@@ -95,18 +96,16 @@ $$;
 
 -- Summary of the captured changes of one stream table's sources between its frontier and now;
 -- changed_sources: the sources whose buffer has rows in the window (a differential refresh
--- leaves the others' terms out of its plan); changed_counts: their change rows, in that order (the
--- refresh tells the planner the size of each window with them).
+-- leaves the others' terms out of its plan).
 CREATE OR REPLACE FUNCTION pgtrickle._pending_changes(
     p_pgt_id bigint, p_now pg_snapshot,
-    OUT change_rows bigint, OUT truncated boolean, OUT capture_lost boolean, OUT changed_sources oid[],
-    OUT changed_counts bigint[])
+    OUT change_rows bigint, OUT truncated boolean, OUT capture_lost boolean, OUT changed_sources oid[])
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     r record;
     v_rows bigint; v_trunc boolean; v_lost boolean;
 BEGIN
-    change_rows := 0; truncated := false; capture_lost := false; changed_sources := '{}'; changed_counts := '{}';
+    change_rows := 0; truncated := false; capture_lost := false; changed_sources := '{}';
     FOR r IN
         SELECT ct.source_relid, ct.buffer_store, f.frontier
           FROM pgtrickle.pgt_source_frontiers f
@@ -125,7 +124,6 @@ BEGIN
         change_rows := change_rows + v_rows;
         IF v_rows > 0 THEN
             changed_sources := changed_sources || r.source_relid;
-            changed_counts := changed_counts || v_rows;
         END IF;
         truncated := truncated OR v_trunc;
         capture_lost := capture_lost OR v_lost;
@@ -325,8 +323,8 @@ BEGIN
     rows_deleted := 0;
     IF action <> 'NO_DATA' THEN
         v_session := pgtrickle._session_state();
-        EXECUTE pg_catalog.format('SELECT ins, del FROM pgtrickle_changes.%I($1, $2, $3, $4, $5)', 'apply_' || p_pgt_id)
-           INTO rows_inserted, rows_deleted USING action, p.frontier, p.old_frontier, p.changed_sources, p.changed_counts;
+        EXECUTE pg_catalog.format('SELECT ins, del FROM pgtrickle_changes.%I($1, $2, $3, $4)', 'apply_' || p_pgt_id)
+           INTO rows_inserted, rows_deleted USING action, p.frontier, p.old_frontier, p.changed_sources;
         PERFORM pgtrickle._require_session_state(v_session, p.st);
     END IF;
     history_id := pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
@@ -342,18 +340,17 @@ $$;
 -- less privileged caller can steer it. No JIT: the estimates of a refresh's CTEs are those of large
 -- inputs, and compiling would cost tens of milliseconds on every small refresh. The parameters are
 -- bound before the statement is planned (EXECUTE ... USING), so p_changed (the sources with
--- changes) removes the terms of the others from the plan, and p_counts (their change rows) gives
--- the planner the size of each change window.
+-- changes) removes the terms of the others from the plan.
 CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_function text := format('pgtrickle_changes.%I', 'apply_' || p_pgt_id);
 BEGIN
     EXECUTE format('DROP FUNCTION IF EXISTS %s(text, pg_snapshot, pg_snapshot)', v_function);  -- before p_changed
-    EXECUTE format('DROP FUNCTION IF EXISTS %s(text, pg_snapshot, pg_snapshot, oid[])', v_function);  -- before p_counts
+    EXECUTE format('DROP FUNCTION IF EXISTS %s(text, pg_snapshot, pg_snapshot, oid[], bigint[])', v_function);  -- withdrawn
     EXECUTE format($f$
 CREATE OR REPLACE FUNCTION %1$s(p_action text, p_now pg_snapshot, p_then pg_snapshot, p_changed oid[],
-                                p_counts bigint[], OUT ins bigint, OUT del bigint)
+                                OUT ins bigint, OUT del bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS $body$
 DECLARE
     v_sql text;
@@ -362,7 +359,7 @@ BEGIN
       FROM pgtrickle.pgt_stream_tables WHERE pgt_id = %2$s;
     PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'on', true);
     IF p_action = 'DIFFERENTIAL' THEN
-        EXECUTE v_sql INTO ins, del USING p_now, p_then, p_changed, p_counts;
+        EXECUTE v_sql INTO ins, del USING p_now, p_then, p_changed;
     ELSE
         EXECUTE v_sql INTO ins, del;
     END IF;
@@ -370,8 +367,8 @@ BEGIN
 END
 $body$
 $f$, v_function, p_pgt_id);
-    EXECUTE format('ALTER FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[], bigint[]) OWNER TO %I', v_function, pgtrickle._owner(p_pgt_id));
-    EXECUTE format('REVOKE ALL ON FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[], bigint[]) FROM PUBLIC', v_function);
+    EXECUTE format('ALTER FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[]) OWNER TO %I', v_function, pgtrickle._owner(p_pgt_id));
+    EXECUTE format('REVOKE ALL ON FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[]) FROM PUBLIC', v_function);
 END
 $$;
 
@@ -407,7 +404,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT reason text, OUT apply_sql text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
     OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz,
-    OUT changed_sources oid[], OUT changed_counts bigint[])
+    OUT changed_sources oid[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s         pgtrickle.pgt_stream_tables%ROWTYPE;
@@ -447,7 +444,6 @@ BEGIN
     SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
     change_rows := v_pending.change_rows;
     changed_sources := v_pending.changed_sources;
-    changed_counts := v_pending.changed_counts;
     fallback := false;
     -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
     -- and the settings below matter only to a refresh that runs the data statement.
@@ -459,7 +455,7 @@ BEGIN
 
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
     IF NOT EXISTS (SELECT 1 FROM pg_proc
-                    WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot, oid[], bigint[])', 'apply_' || p_pgt_id))
+                    WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot, oid[])', 'apply_' || p_pgt_id))
                       AND pg_get_userbyid(proowner) = owner AND proconfig = '{jit=off}') THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;

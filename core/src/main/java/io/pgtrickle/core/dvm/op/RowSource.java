@@ -18,10 +18,8 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
     /**
      * The change window of each source's buffer: bound at refresh time, {@code $1} the refresh's
-     * snapshot, {@code $2} the previous frontier and, unless only the {@link Bound#WINDOW} is bound, {@code $3} the
-     * sources (oid[]) whose buffer has rows in the window, NULL when not known, and with
-     * {@link Bound#SOURCES_AND_SIZES} {@code $4}, the number of change rows of each of them
-     * (bigint[], in the order of {@code $3}).
+     * snapshot, {@code $2} the previous frontier and, when {@code sourcesBound}, {@code $3} the
+     * sources (oid[]) whose buffer has rows in the window, NULL when not known.
      *
      * <p>With {@code $3}, every read of a source's changes carries {@link #mayHaveChanged}: the
      * refresh binds the parameters before PostgreSQL plans the statement, so for a source without
@@ -29,29 +27,14 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * (empty) changes is removed from the plan. Without it, such a term was still planned, with
      * estimates that made it look like thousands of rows, and executed.
      */
-    record Changes(LongFunction<String> bufferTable, Bound bound, Map<Object, String[]> ctes, int[] names)
+    record Changes(LongFunction<String> bufferTable, boolean sourcesBound, Map<Object, String[]> ctes, int[] names)
             implements RowSource {
-        /** The parameters the statement is run with besides the window's bounds. */
-        public enum Bound {
-            /** Neither {@code $3} nor {@code $4}. */
-            WINDOW,
-            /** {@code $3}, the sources with changes (IMMEDIATE maintenance). */
-            SOURCES,
-            /** {@code $3} and {@code $4}, the number of change rows of each (a refresh). */
-            SOURCES_AND_SIZES
-        }
-
         public Changes(LongFunction<String> bufferTable) {
-            this(bufferTable, Bound.WINDOW);
+            this(bufferTable, false);
         }
 
-        public Changes(LongFunction<String> bufferTable, Bound bound) {
-            this(bufferTable, bound, new LinkedHashMap<>(), new int[1]);
-        }
-
-        /** Whether {@code $3} is bound. */
-        public boolean sourcesBound() {
-            return bound != Bound.WINDOW;
+        public Changes(LongFunction<String> bufferTable, boolean sourcesBound) {
+            this(bufferTable, sourcesBound, new LinkedHashMap<>(), new int[1]);
         }
 
         /**
@@ -60,7 +43,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
          * the constant true.
          */
         String mayHaveChanged(long relid) {
-            return sourcesBound() ? "coalesce(" + relid + "::oid = ANY ($3::oid[]), true)" : "true";
+            return sourcesBound ? "coalesce(" + relid + "::oid = ANY ($3::oid[]), true)" : "true";
         }
 
         /**
@@ -79,12 +62,12 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
         /** {@code WHERE} {@link #mayHaveChanged} of {@code s}'s source, or nothing without {@code $3}. */
         private String where(Scan s) {
-            return sourcesBound() ? " WHERE " + mayHaveChanged(s.relid()) : "";
+            return sourcesBound ? " WHERE " + mayHaveChanged(s.relid()) : "";
         }
 
         /** {@code AND} {@link #mayHaveChanged} of {@code s}'s source, or nothing without {@code $3}. */
         private String and(Scan s) {
-            return sourcesBound() ? " AND " + mayHaveChanged(s.relid()) : "";
+            return sourcesBound ? " AND " + mayHaveChanged(s.relid()) : "";
         }
 
         /**
@@ -93,25 +76,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
          * every lateral lookup of an old state, reads it without recomputing it.
          */
         String consolidated(Scan s) {
-            return shared(s.relid(), "__pgt_chg_" + s.relid(),
-                    () -> RowSource.consolidated(bufferTable, s, where(s)) + (bound == Bound.SOURCES_AND_SIZES ? estimate(s) : ""));
-        }
-
-        /**
-         * Tells the planner how many rows the window holds, without adding any: a branch of
-         * {@code $4[position of the source in $3]} typed NULL rows, never run (the one-time filter
-         * {@code now() IS NULL} is false) and estimated without that filter (PostgreSQL leaves gating
-         * conditions out of row estimates), with {@code generate_series} estimated from its bound,
-         * known when the refresh binds the parameters. Without it a window of thousands of rows was
-         * estimated at about ten (an unnest per stored batch, netted by DISTINCT ON), a filter on it
-         * at one, and PostgreSQL ran a sequential scan of the partner's previous state once per
-         * changed row (TPC-H Q10 at 1 %: 11.6 s, with this branch 87 ms).
-         */
-        private static String estimate(Scan s) {
-            String nulls = s.columns().stream().map(c -> "(NULL::" + s.table() + ")." + Sql.quoteIdent(c) + ", ")
-                    .collect(Collectors.joining());
-            return " UNION ALL SELECT " + nulls + "NULL::text, NULL::bigint FROM pg_catalog.generate_series(1, coalesce(($4::bigint[])"
-                    + "[pg_catalog.array_position($3::oid[], " + s.relid() + "::oid)], 0)) WHERE pg_catalog.now() IS NULL";
+            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s, where(s)));
         }
 
         /**
@@ -146,7 +111,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         /** Whether the source {@code relid} has any captured change in the window, as a condition. */
         public String anyChange(long relid) {
             String exists = "EXISTS (SELECT 1 FROM (" + window(bufferTable, relid) + ") __pgt_any)";
-            return sourcesBound() ? "(" + mayHaveChanged(relid) + " AND " + exists + ")" : exists;
+            return sourcesBound ? "(" + mayHaveChanged(relid) + " AND " + exists + ")" : exists;
         }
 
         /** A name for a shared result of the statement that no other one has. */

@@ -25,7 +25,7 @@ public final class Explain {
             tree(q.root(), 1, b, q.rootStrategy());
         }
         if (applySql != null) {
-            b.append("differential refresh SQL ($1 = refresh snapshot, $2 = previous frontier, $3 = sources with changes, $4 = their change rows):\n  ")
+            b.append("differential refresh SQL ($1 = refresh snapshot, $2 = previous frontier, $3 = sources with changes):\n  ")
                     .append(applySql).append('\n');
         }
         return b.toString();

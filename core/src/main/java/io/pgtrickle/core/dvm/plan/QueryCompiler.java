@@ -35,27 +35,27 @@ import java.util.stream.Collectors;
 public final class QueryCompiler {
     private final TreeBuilder.Resolver resolver;
     private final LongFunction<String> bufferTable;
-    private final RowSource.Changes.Bound bound;
+    private final boolean sourcesBound;
 
     /** @param bufferTable the change buffer of a source, by relid (sources get capture before compiling) */
     public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable) {
-        this(resolver, bufferTable, RowSource.Changes.Bound.WINDOW);
+        this(resolver, bufferTable, false);
     }
 
     /**
-     * @param bound the parameters the differential SQL is run with ({@link RowSource.Changes}): a
-     *              refresh binds the sources with changes and their sizes, IMMEDIATE maintenance the
-     *              sources only
+     * @param sourcesBound whether the differential SQL is run with {@code $3}, the sources with
+     *                     changes in the window ({@link RowSource.Changes}): a refresh's SQL is,
+     *                     IMMEDIATE maintenance's is not
      */
-    public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable, RowSource.Changes.Bound bound) {
+    public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable, boolean sourcesBound) {
         this.resolver = resolver;
         this.bufferTable = bufferTable;
-        this.bound = bound;
+        this.sourcesBound = sourcesBound;
     }
 
     /** A fresh change window for one differential statement. */
     private RowSource.Changes changes() {
-        return new RowSource.Changes(bufferTable, bound);
+        return new RowSource.Changes(bufferTable, sourcesBound);
     }
 
     public CompiledQuery compile(Connection conn, QualifiedName storage, ResolvedQuery query) throws SQLException {
