@@ -178,7 +178,7 @@ final class AlgebraicAggregateSql {
         }
         m.add((rescanIf.isEmpty() ? "false" : String.join(" OR ", rescanIf)) + " AS __pgt_rescan");
         String merged = "SELECT " + (a.scalar() ? "" : g.stream().map(k -> "d." + k).collect(Collectors.joining(", ")) + ", ")
-                + String.join(", ", m) + " FROM __pgt_d d " + ApplySql.storedRow(storage.quoted(), rid);
+                + String.join(", ", m) + " FROM __pgt_d d LEFT JOIN " + storage.quoted() + " s ON s.__pgt_row_id = " + rid;
         // (3) MIN/MAX whose stored extreme was removed: recompute those groups only
         List<String> rescanCalls = new ArrayList<>();
         for (int i = 0; i < calls.size(); i++) {

@@ -33,7 +33,7 @@ public final class ApplySql {
                 + " c AS MATERIALIZED (SELECT c0.*, s.__pgt_row_id IS NOT NULL AS __pgt_exists,"
                 + " (s.__pgt_row_id IS NOT NULL AND (" + visibleDiffers + ")) AS __pgt_vis_changed,"
                 + " (s.__pgt_row_id IS NOT NULL AND (" + anyDiffers + ")) AS __pgt_changed"
-                + " FROM c0 " + storedRow(st, "c0.__pgt_row_id") + "),";
+                + " FROM c0 LEFT JOIN " + st + " s ON s.__pgt_row_id = c0.__pgt_row_id),";
         if (serverVersionNum >= MERGE_IN_CTE_VERSION) {
             return prepared
                     + " m AS (MERGE INTO " + st + " t USING c ON t.__pgt_row_id = c.__pgt_row_id"
@@ -54,16 +54,6 @@ public final class ApplySql {
                 + ", c.__pgt_row_id FROM c WHERE c.__pgt_action = 'I' AND NOT c.__pgt_exists RETURNING 1)"
                 + " SELECT (SELECT count(*) FROM i) + (SELECT count(*) FROM u WHERE v),"
                 + " (SELECT count(*) FROM d) + (SELECT count(*) FROM u WHERE v)";
-    }
-
-    /**
-     * {@code LEFT JOIN} the stored row whose {@code __pgt_row_id} is {@code rowId}, as {@code s}: a
-     * probe of the stored table's unique index per changed row, whatever the estimates. Joined
-     * plainly, PostgreSQL hashed the whole stored table as soon as it took the changes for a few
-     * thousand rows (a LEFT JOIN stream table of 109,000 rows, 149 changed: 53 of 84 ms).
-     */
-    public static String storedRow(String storage, String rowId) {
-        return "LEFT JOIN LATERAL (SELECT * FROM " + storage + " s WHERE s.__pgt_row_id = " + rowId + " OFFSET 0) s ON true";
     }
 
     /** The changes of a FULL refresh: every row of the query, and a deletion for every stored row it no longer has. */

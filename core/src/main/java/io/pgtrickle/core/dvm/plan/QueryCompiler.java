@@ -183,8 +183,8 @@ public final class QueryCompiler {
         String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + root.input().sql(window) + ") q),"
                 + " c AS (" + netPerHash(q) + "),"
-                + " o AS (SELECT c.*, coalesce(s.__pgt_count, 0) AS __pgt_old FROM c "
-                + ApplySql.storedRow(storage.quoted(), "c.__pgt_h") + ")"
+                + " o AS (SELECT c.*, coalesce(s.__pgt_count, 0) AS __pgt_old FROM c LEFT JOIN " + storage.quoted()
+                + " s ON s.__pgt_row_id = c.__pgt_h)"
                 + " SELECT o.__pgt_h AS __pgt_row_id, CASE WHEN o.__pgt_old + o.__pgt_net > 0 THEN 'I' ELSE 'D' END"
                 + " AS __pgt_action, " + columnList("o", q) + ", (o.__pgt_old + o.__pgt_net)::bigint AS __pgt_count FROM o";
         return new CompiledQuery(Shape.DISTINCT, columns, full, window.with(changes), null, root, null);
