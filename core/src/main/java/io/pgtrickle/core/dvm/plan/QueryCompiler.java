@@ -156,8 +156,16 @@ public final class QueryCompiler {
             return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
         RowSource.Changes window = changes();
-        String changes = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
-                + ") q), c AS (" + netPerHash(q) + "),"
+        String netted = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
+                + ") q), c AS (" + netPerHash(q) + ")";
+        if (KeyedRows.unique(root)) {
+            // Each content is stored at most once, as ordinal 0: a net -1 deletes it, a net +1 inserts it.
+            String changes = netted + " SELECT " + RowHash.ordinal("c.__pgt_h", "0") + " AS __pgt_row_id,"
+                    + " CASE WHEN c.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("c", q)
+                    + ", c.__pgt_h AS __pgt_hash FROM c";
+            return new CompiledQuery(Shape.MULTISET, columns, full, window.with(changes), null, root, null);
+        }
+        String changes = netted + ","
                 // A lateral count, not a scalar subquery: the expressions below name __pgt_old four times, and
                 // PostgreSQL would run an inlined scalar subquery once per mention.
                 + " o AS (SELECT c.*, x.__pgt_old FROM c CROSS JOIN LATERAL (SELECT count(*) AS __pgt_old FROM "
