@@ -3,6 +3,7 @@ package io.pgtrickle.core.lifecycle;
 import io.pgtrickle.core.dvm.build.TreeBuilder;
 import io.pgtrickle.core.dvm.build.Unsupported;
 import io.pgtrickle.core.sql.ResolvedQuery;
+import io.pgtrickle.core.sql.TextForms;
 import io.pgtrickle.core.sql.ViewText;
 import io.pgtrickle.core.sql.ResolvedQuery.SourceRelation;
 import java.sql.Connection;
@@ -31,7 +32,9 @@ final class PgResolver implements TreeBuilder.Resolver {
     public TreeBuilder.Relation relation(String qualifiedName) throws Unsupported {
         // to_regclass: a name that is not a relation (a CTE, a function) must not abort the transaction.
         try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT c.oid::bigint, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass(?)""")) {
+                SELECT c.oid::bigint, c.relkind::text,
+                       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)
+                  FROM pg_class c WHERE c.oid = to_regclass(?)""")) {
             ps.setString(1, qualifiedName);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -39,11 +42,18 @@ final class PgResolver implements TreeBuilder.Resolver {
                 }
                 long relid = rs.getLong(1);
                 String kind = rs.getString(2);
+                if (rs.getBoolean(3)) {
+                    // Reading the parent reads its children, whose changes no trigger on the parent sees.
+                    throw new Unsupported("table " + qualifiedName + " has inheritance children, whose changes are not"
+                            + " captured (a later release)");
+                }
                 String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;
                 List<String> used = new java.util.ArrayList<>(columnsUsed.getOrDefault(relid, List.of()));
-                List<String> key = ("r".equals(kind) || "p".equals(kind)) && !used.isEmpty() ? primaryKey(relid) : List.of();
+                boolean table = "r".equals(kind) || "p".equals(kind); // only tables are scanned
+                List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
-                return new TreeBuilder.Relation(relid, kind, viewDef, used, indexable(relid, used), key, valueEqual(relid, used));
+                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false);
+                return new TreeBuilder.Relation(relid, kind, viewDef, used, columns.indexable(), key, columns.valueEqual());
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
@@ -74,51 +84,38 @@ final class PgResolver implements TreeBuilder.Resolver {
     }
 
     /**
-     * Whether every column in {@code used} has a type (or a domain over one) whose equal values have
-     * the same text, and a deterministic collation: grouping the changes by value then nets them
-     * exactly as comparing their text does. Not numeric (1.0 = 1.00), floats (0 = -0), json and the
-     * like, whose changes are netted by text.
+     * What the engine needs to know of the columns {@code used} of a table: which are NOT NULL with a
+     * hash/btree equality (a row is then looked up by them through an index), and whether every one
+     * prints equal values alike in a deterministic collation ({@link TextForms}; a domain by its base
+     * type), so that grouping the changes by value nets them exactly as comparing their text does.
      */
-    private boolean valueEqual(long relid, List<String> used) throws SQLException {
-        if (used.isEmpty()) {
-            return false;
-        }
-        try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT coalesce(bool_and(b.typnamespace = 'pg_catalog'::regnamespace
-                           AND b.typname IN ('int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz', 'text',
-                                             'varchar', 'uuid', 'bytea', 'oid', 'name')
-                           AND (a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c
-                                                        WHERE c.oid = a.attcollation))), false)
-                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-                  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""")) {
-            ps.setLong(1, relid);
-            ps.setArray(2, conn.createArrayOf("text", used.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+    private record Columns(List<String> indexable, boolean valueEqual) {
     }
 
-    /** The columns among {@code used} that are NOT NULL and have a hash/btree equality. */
-    private List<String> indexable(long relid, List<String> used) throws SQLException {
+    private Columns columns(long relid, List<String> used) throws SQLException {
         if (used.isEmpty()) {
-            return List.of();
+            return new Columns(List.of(), false);
         }
         try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT a.attname FROM pg_attribute a
-                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
-                   AND a.attname = ANY (?) AND pgtrickle._type_hashable(a.atttypid) ORDER BY a.attnum""")) {
+                SELECT a.attname, a.attnotnull AND pgtrickle._type_hashable(a.atttypid),
+                       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                            ELSE format_type(a.atttypid, a.atttypmod) END,
+                       a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c WHERE c.oid = a.attcollation)
+                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?) ORDER BY a.attnum""")) {
             ps.setLong(1, relid);
             ps.setArray(2, conn.createArrayOf("text", used.toArray()));
-            List<String> out = new java.util.ArrayList<>();
+            List<String> indexable = new java.util.ArrayList<>();
+            boolean valueEqual = true;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getString(1));
+                    if (rs.getBoolean(2)) {
+                        indexable.add(rs.getString(1));
+                    }
+                    valueEqual &= TextForms.oneText(rs.getString(3)) && rs.getBoolean(4);
                 }
             }
-            return out;
+            return new Columns(indexable, valueEqual);
         }
     }
 

@@ -94,6 +94,19 @@ BEGIN
 END
 $$;
 
+-- Whether a stream table's source is read without its changes being seen: a materialized view or
+-- foreign table (no capture), or a table with inheritance children (reading it reads them, and
+-- the capture on the parent never sees their changes). No change count can tell that such a
+-- source did not change, so a stream table reading one is refreshed, in full, whenever it is due.
+-- Checked at each refresh, so children attached after the stream table was created count too.
+CREATE OR REPLACE FUNCTION pgtrickle._uncaptured(p_source_relid oid, p_source_type text, p_cdc_mode text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT (p_cdc_mode = 'NONE' AND p_source_type IN ('MATVIEW', 'FOREIGN_TABLE'))
+        OR (p_source_type = 'TABLE'
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhparent
+                         WHERE i.inhparent = p_source_relid AND c.relkind = 'r'))
+$$;
+
 -- Summary of the captured changes of one stream table's sources between its frontier and now;
 -- changed_sources: the sources whose buffer has rows in the window (a differential refresh
 -- leaves the others' terms out of its plan).
@@ -146,7 +159,9 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(s.pgt_id), '{}') INTO v_found FROM pgtrickle.pgt_stream_tables s
      WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
-       AND (NOT s.is_populated OR s.needs_reinit);
+       AND (NOT s.is_populated OR s.needs_reinit
+            OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
+                        WHERE d.pgt_id = s.pgt_id AND pgtrickle._uncaptured(d.source_relid, d.source_type, d.cdc_mode)));
     FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_store
                FROM pgtrickle.pgt_change_tracking ct
                JOIN pgtrickle.pgt_source_frontiers f ON f.source_relid = ct.source_relid
@@ -413,6 +428,7 @@ DECLARE
     v_force_setting boolean;
     v_ratio   double precision;
     v_source_rows double precision;
+    v_uncaptured text;
 BEGIN
     started := clock_timestamp();
     SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
@@ -445,9 +461,14 @@ BEGIN
     change_rows := v_pending.change_rows;
     changed_sources := v_pending.changed_sources;
     fallback := false;
+    SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ' ORDER BY d.source_name)
+      INTO v_uncaptured
+      FROM pgtrickle.pgt_dependencies d
+     WHERE d.pgt_id = p_pgt_id AND pgtrickle._uncaptured(d.source_relid, d.source_type, d.cdc_mode);
     -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
     -- and the settings below matter only to a refresh that runs the data statement.
-    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0 THEN
+    IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0
+       AND v_uncaptured IS NULL THEN
         action := 'NO_DATA';
         reason := 'no source changes';
         RETURN;
@@ -475,6 +496,7 @@ BEGIN
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
+        WHEN v_uncaptured IS NOT NULL THEN 'sources whose changes are not captured: ' || v_uncaptured
         WHEN s.refresh_mode <> 'DIFFERENTIAL' THEN
             CASE WHEN s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL
                  THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END

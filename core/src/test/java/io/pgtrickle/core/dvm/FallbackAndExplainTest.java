@@ -40,6 +40,48 @@ class FallbackAndExplainTest {
         assertThat(stable.notices()).anyMatch(n -> n.contains("stable functions") && n.contains("now"));
     }
 
+    /**
+     * Found by review: reading an inheritance parent reads its children, whose changes the parent's
+     * capture never saw; DIFFERENTIAL kept a child's update and insert out of the stream table.
+     */
+    @Test
+    void aTableWithInheritanceChildrenIsMaintainedByFullWithTheReason() {
+        db.exec("CREATE TABLE par (id int PRIMARY KEY, v int)", "CREATE TABLE chi () INHERITS (par)",
+                "INSERT INTO par VALUES (1, 1)", "INSERT INTO chi VALUES (2, 2)");
+        CreateResult r = db.api.create(CreateOptions.of("inh", "SELECT id, v FROM par"));
+        assertThat(r.streamTable().refreshMode()).isEqualTo(RefreshMode.FULL);
+        assertThat(r.notices()).anyMatch(n -> n.contains("table public.par has inheritance children"));
+        db.exec("INSERT INTO chi VALUES (3, 3)", "UPDATE chi SET v = 20 WHERE id = 2");  // no change captured
+        assertThat(db.api.refresh("inh").action()).isEqualTo("FULL");
+        assertThat(db.api.history("inh", 1).get(0).reason()).isEqualTo("sources whose changes are not captured: public.par");
+        db.assertOracle("inh");
+
+        // children attached after creation: a DIFFERENTIAL stream table is refreshed FULL from then on
+        db.exec("CREATE TABLE solo (id int PRIMARY KEY, v int)", "INSERT INTO solo VALUES (1, 1)");
+        assertThat(db.api.create(CreateOptions.of("solo_st", "SELECT id, v FROM solo").withRefreshMode(RefreshMode.DIFFERENTIAL))
+                .streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        db.exec("CREATE TABLE solo_child () INHERITS (solo)", "INSERT INTO solo_child VALUES (2, 2)");
+        assertThat(db.api.refresh("solo_st").action()).isEqualTo("FULL");
+        db.assertOracle("solo_st");
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle._stream_tables_with_work() w"
+                + " JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = w WHERE s.pgt_name IN ('inh', 'solo_st')")).isEqualTo(2);
+    }
+
+    /**
+     * Found by review: a stream table over a materialized view was refreshed NO_DATA, since nothing
+     * was captured, and never saw the matview's new rows.
+     */
+    @Test
+    void aStreamTableOverAMaterializedViewIsRefreshedInFullEveryTime() {
+        db.exec("CREATE MATERIALIZED VIEW big_orders AS SELECT id, amount FROM o WHERE amount > 90");
+        db.api.create(CreateOptions.of("over_mv", "SELECT id, amount FROM big_orders").withRefreshMode(RefreshMode.FULL));
+        db.exec("INSERT INTO o VALUES (500, 'r1', 500)", "REFRESH MATERIALIZED VIEW big_orders");
+        assertThat(db.api.refresh("over_mv").action()).isEqualTo("FULL");
+        assertThat(db.api.history("over_mv", 1).get(0).reason()).isEqualTo("sources whose changes are not captured: public.big_orders");
+        db.assertOracle("over_mv");
+        assertThat(db.queryLong("SELECT count(*) FROM over_mv WHERE id = 500")).isEqualTo(1);
+    }
+
     @Test
     void everyRefreshOfAnAutoStreamTableThatResolvedToFullSaysWhy() throws Exception {
         db.api.create(CreateOptions.of("ranked", "SELECT id, rank() OVER (ORDER BY amount) AS r FROM o"));

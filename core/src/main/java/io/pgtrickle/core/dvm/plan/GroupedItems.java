@@ -3,12 +3,12 @@ package io.pgtrickle.core.dvm.plan;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Operator;
 import io.pgtrickle.core.dvm.op.RecomputedSubquery;
+import io.pgtrickle.core.sql.TextForms;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Whether the grouped subqueries below the top of a query can be maintained. Their delta subtracts
@@ -21,12 +21,6 @@ import java.util.regex.Pattern;
  * reason. (At the top of the query the stored group is replaced by key, so none of this matters.)
  */
 final class GroupedItems {
-    /** Types whose equal values have one text form (within a session). */
-    private static final Set<String> ONE_TEXT = Set.of("smallint", "integer", "bigint", "boolean", "text", "character varying",
-            "character", "\"char\"", "name", "date", "timestamp without time zone", "timestamp with time zone",
-            "time without time zone", "uuid", "bytea", "jsonb", "oid", "money");
-    /** numeric with a declared scale prints every value at that scale. */
-    private static final Pattern SCALED_NUMERIC = Pattern.compile("numeric\\(\\d+,\\d+\\)");
     private static final Set<String> EXACT_SUM = Set.of("smallint", "integer", "bigint", "numeric");
     /** Aggregates whose result depends only on the multiset of their inputs, whatever their type. */
     private static final Set<String> ORDER_FREE = Set.of("count", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor");
@@ -63,8 +57,8 @@ final class GroupedItems {
         if (op instanceof RecomputedSubquery r && r.merges()) {
             List<QueryCompiler.TypeInfo> t = types.of(r.typeScope(), r.columns().stream().map(c -> "__pgt_s." + io.pgtrickle.core.sql.Sql.quoteIdent(c)).toList());
             for (int i = 0; i < t.size(); i++) {
-                if (!oneText(t.get(i).type())) {
-                    return "a subquery " + r.kind() + " whose column " + r.columns().get(i) + " of type " + t.get(i).type()
+                if (!oneText(t.get(i))) {
+                    return "a subquery " + r.kind() + " whose column " + r.columns().get(i) + " of type " + typeText(t.get(i))
                             + " may print equal values differently, depending on the order rows are read in";
                 }
             }
@@ -107,13 +101,14 @@ final class GroupedItems {
         }
         List<QueryCompiler.TypeInfo> t = types.of(a.fromSql(), probe);
         for (int i = 0; i < a.keys().size(); i++) {
-            if (!oneText(t.get(i).type()) && !Aggregate.isConstantKey(a.keys().get(i))) {
-                return "GROUP BY or DISTINCT column " + a.keys().get(i) + " of type " + t.get(i).type();
+            if (!oneText(t.get(i)) && !Aggregate.isConstantKey(a.keys().get(i))) {
+                return "GROUP BY or DISTINCT column " + a.keys().get(i) + " of type " + typeText(t.get(i));
             }
         }
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall c = calls.get(i);
-            String type = t.get(a.keys().size() + i).type();
+            QueryCompiler.TypeInfo argument = t.get(a.keys().size() + i);
+            String type = argument.type();
             switch (c.kind()) {
                 case SUM, AVG -> {
                     if (!EXACT_SUM.contains(type.replaceFirst("\\(.*", ""))) {
@@ -122,8 +117,8 @@ final class GroupedItems {
                 }
                 case MIN, MAX -> {
                     // a constant's every value prints alike, whichever row gives it
-                    if (!oneText(type) && !isLiteral(c.argument())) {
-                        return c.kind().name().toLowerCase(Locale.ROOT) + "() over " + type;
+                    if (!oneText(argument) && !isLiteral(c.argument())) {
+                        return c.kind().name().toLowerCase(Locale.ROOT) + "() over " + typeText(argument);
                     }
                 }
                 default -> {
@@ -137,10 +132,13 @@ final class GroupedItems {
         return argument.strip().matches("\\(*-?\\d+(\\.\\d+)?\\)*(::numeric)?") || Aggregate.isConstantKey(argument.strip());
     }
 
-    /** Whether equal values of {@code type} always print alike. */
-    static boolean oneText(String type) {
-        return ONE_TEXT.contains(type.replaceFirst("\\(\\d+\\)", "").replaceFirst("\\(\\d+\\)", ""))
-                || SCALED_NUMERIC.matcher(type).matches();
+    /** Whether equal values of an expression always print alike: its type's, in a deterministic collation. */
+    private static boolean oneText(QueryCompiler.TypeInfo t) {
+        return TextForms.oneText(t.type()) && t.deterministic();
+    }
+
+    private static String typeText(QueryCompiler.TypeInfo t) {
+        return t.type() + (t.deterministic() ? "" : " in a nondeterministic collation");
     }
 
     private static String name(String call) {

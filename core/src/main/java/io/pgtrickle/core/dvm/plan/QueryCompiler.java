@@ -18,6 +18,7 @@ import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
 import io.pgtrickle.core.sql.Sql;
+import io.pgtrickle.core.sql.TextForms;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -241,7 +242,7 @@ public final class QueryCompiler {
     private CompiledQuery partitionRecompute(Connection conn, QualifiedName storage, ResolvedQuery q, PartitionRecompute w,
                                              String reason) throws SQLException {
         if (w instanceof RecursiveCte rc && rc.incremental() != null) {
-            var text = q.columns().stream().filter(c -> !GroupedItems.oneText(c.type()) || c.collation() != null).findFirst();
+            var text = q.columns().stream().filter(c -> !TextForms.oneText(c.type()) || c.collation() != null).findFirst();
             String why = text.map(c -> "column " + c.name() + " of type " + c.type() + (c.collation() == null ? "" : " collate " + c.collation())
                     + ", whose equal values UNION keeps in either text form").orElse(null);
             if (why == null && !q.stableFunctions().isEmpty()) {
@@ -351,7 +352,12 @@ public final class QueryCompiler {
     private static final java.util.Set<String> EXACT_NUMERIC = java.util.Set.of("smallint", "integer", "bigint", "numeric");
 
     /** Type and hashability of an expression, as PostgreSQL derives them. */
-    record TypeInfo(String type, boolean hashable) {
+    /**
+     * @param type          format_type's text
+     * @param hashable      hashed by value ({@code pgtrickle._type_hashable(type, true)})
+     * @param deterministic the expression's collation is deterministic (or it has none)
+     */
+    record TypeInfo(String type, boolean hashable, boolean deterministic) {
     }
 
     private CompiledQuery algebraicAggregate(QualifiedName storage, ResolvedQuery q, Aggregate a, AlgebraicAggregateSql sql,
@@ -385,12 +391,14 @@ public final class QueryCompiler {
                 }
                 st.execute("CREATE TEMP VIEW " + view + " AS SELECT " + RowHash.aliased(expressions, g) + " FROM " + fromSql);
                 try (PreparedStatement ps = conn.prepareStatement("""
-                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid, true) FROM pg_attribute a
+                        SELECT format_type(a.atttypid, a.atttypmod), pgtrickle._type_hashable(a.atttypid, true),
+                               a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c WHERE c.oid = a.attcollation)
+                          FROM pg_attribute a
                          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum""")) {
                     ps.setString(1, "pg_temp." + view);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            out.add(new TypeInfo(rs.getString(1), rs.getBoolean(2)));
+                            out.add(new TypeInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3)));
                         }
                     }
                 }

@@ -41,7 +41,7 @@ final class RowHash {
     enum Form {
         /** By value: the type's own hash keeps every bit and tells apart what equality does. */
         VALUE,
-        /** Through its text: no hash opclass, a hash folded to 32 bits, or (multiset) numeric's scale. */
+        /** Through its text: no hash opclass, a hash folded to 32 bits, or (multiset) numeric's and jsonb's scale. */
         TEXT,
         /**
          * Numeric as a key: equal values must hash alike whatever their scale (1.0 = 1.00), but
@@ -86,6 +86,9 @@ final class RowHash {
     static Form form(String type, boolean hashable, boolean scaleSensitive) {
         if (type.equals("numeric") || type.startsWith("numeric(")) {
             return scaleSensitive ? Form.TEXT : Form.NUMERIC;
+        }
+        if (scaleSensitive && type.equals("jsonb")) {
+            return Form.TEXT; // its numbers keep their scale too: '{"n": 1}' = '{"n": 1.00}', printed as written
         }
         return hashable ? Form.VALUE : Form.TEXT;
     }
