@@ -58,7 +58,7 @@ END
 $$;
 
 -- Whether a stream table has something its next refresh would pick up: a first population or a
--- reinitialisation, a source whose changes are not captured (pgtrickle._uncaptured: refreshed every
+-- reinitialisation, a source whose changes are not captured (pgtrickle._uncaptured_sources: refreshed every
 -- period), or captured changes after its frontier. The scheduler refreshes only such stream
 -- tables, so a quiet one keeps its old last_refresh_at while being current.
 CREATE OR REPLACE FUNCTION pgtrickle._has_pending_work(p_pgt_id bigint)
@@ -69,8 +69,7 @@ DECLARE
 BEGIN
     IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
                 WHERE pgt_id = p_pgt_id AND (NOT is_populated OR needs_reinit))
-       OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies
-                   WHERE pgt_id = p_pgt_id AND pgtrickle._uncaptured(source_relid, source_type, cdc_mode)) THEN
+       OR EXISTS (SELECT 1 FROM pgtrickle._uncaptured_sources(p_pgt_id)) THEN
         RETURN true;
     END IF;
     FOR r IN

@@ -94,17 +94,29 @@ BEGIN
 END
 $$;
 
--- Whether a stream table's source is read without its changes being seen: a materialized view or
--- foreign table (no capture), or a table with inheritance children (reading it reads them, and
--- the capture on the parent never sees their changes). No change count can tell that such a
--- source did not change, so a stream table reading one is refreshed, in full, whenever it is due.
--- Checked at each refresh, so children attached after the stream table was created count too.
-CREATE OR REPLACE FUNCTION pgtrickle._uncaptured(p_source_relid oid, p_source_type text, p_cdc_mode text)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT (p_cdc_mode = 'NONE' AND p_source_type IN ('MATVIEW', 'FOREIGN_TABLE'))
-        OR (p_source_type = 'TABLE'
-            AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhparent
-                         WHERE i.inhparent = p_source_relid AND c.relkind = 'r'))
+-- The sources a stream table reads without seeing their changes (all stream tables when p_pgt_id
+-- is NULL): materialized views and foreign tables (no capture), and tables with inheritance
+-- children (reading one reads them, and the capture on the parent never sees their changes). No
+-- change count can tell that such a source did not change, so a stream table reading one is
+-- refreshed, in full, whenever it is due. Checked at each refresh and tick, so children attached
+-- after the stream table was created count too. A single SELECT without SET: PostgreSQL inlines it
+-- into the caller's query.
+DROP FUNCTION IF EXISTS pgtrickle._uncaptured(oid, text, text);  -- briefly on main (39809b2)
+CREATE OR REPLACE FUNCTION pgtrickle._uncaptured_sources(p_pgt_id bigint)
+RETURNS TABLE(pgt_id bigint, sources text) LANGUAGE sql STABLE AS $$
+    SELECT d.pgt_id, pg_catalog.string_agg(pg_catalog.quote_ident(d.source_schema) OPERATOR(pg_catalog.||) '.'
+                                           OPERATOR(pg_catalog.||) pg_catalog.quote_ident(d.source_name), ', '
+                                           ORDER BY d.source_schema, d.source_name)
+      FROM pgtrickle.pgt_dependencies d
+     WHERE (p_pgt_id IS NULL OR d.pgt_id OPERATOR(pg_catalog.=) p_pgt_id)
+       AND ((d.cdc_mode OPERATOR(pg_catalog.=) 'NONE' AND d.source_type IN ('MATVIEW', 'FOREIGN_TABLE'))
+            -- a scalar lookup by oid, which PostgreSQL cannot turn into a hash of all of pg_class;
+            -- pg_inherits is read only for a table flagged as having (had) children
+            OR (d.source_type OPERATOR(pg_catalog.=) 'TABLE'
+                AND coalesce((SELECT c.relkind OPERATOR(pg_catalog.=) 'r' AND c.relhassubclass
+                                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) c.oid)
+                                FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.source_relid), false)))
+     GROUP BY d.pgt_id
 $$;
 
 -- Summary of the captured changes of one stream table's sources between its frontier and now;
@@ -160,8 +172,7 @@ BEGIN
     SELECT coalesce(array_agg(s.pgt_id), '{}') INTO v_found FROM pgtrickle.pgt_stream_tables s
      WHERE s.status IN ('ACTIVE', 'INITIALIZING') AND s.refresh_mode <> 'IMMEDIATE'
        AND (NOT s.is_populated OR s.needs_reinit
-            OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
-                        WHERE d.pgt_id = s.pgt_id AND pgtrickle._uncaptured(d.source_relid, d.source_type, d.cdc_mode)));
+            OR s.pgt_id IN (SELECT u.pgt_id FROM pgtrickle._uncaptured_sources(NULL) u));
     FOR r IN SELECT DISTINCT ct.source_relid, ct.buffer_store
                FROM pgtrickle.pgt_change_tracking ct
                JOIN pgtrickle.pgt_source_frontiers f ON f.source_relid = ct.source_relid
@@ -461,10 +472,7 @@ BEGIN
     change_rows := v_pending.change_rows;
     changed_sources := v_pending.changed_sources;
     fallback := false;
-    SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ' ORDER BY d.source_name)
-      INTO v_uncaptured
-      FROM pgtrickle.pgt_dependencies d
-     WHERE d.pgt_id = p_pgt_id AND pgtrickle._uncaptured(d.source_relid, d.source_type, d.cdc_mode);
+    SELECT u.sources INTO v_uncaptured FROM pgtrickle._uncaptured_sources(p_pgt_id) u;
     -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
     -- and the settings below matter only to a refresh that runs the data statement.
     IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0
