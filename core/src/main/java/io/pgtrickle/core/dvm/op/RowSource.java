@@ -71,7 +71,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         }
 
         /**
-         * The consolidated changes of a source (columns, {@code __pgt_c}, {@code __pgt_w}) as the name
+         * The consolidated changes of a source (columns, [{@code __pgt_c},] {@code __pgt_w}) as the name
          * of a CTE that {@link #with} defines once for the whole statement: every term of a delta, and
          * every lateral lookup of an old state, reads it without recomputing it.
          */
@@ -188,14 +188,17 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
 
     /**
      * One row per changed content with a non-zero net weight: the columns, {@code __pgt_c} (the
-     * content as text, which identifies it for every type) and {@code __pgt_w}. When equal values of
+     * content as text, which identifies it for every type; left out where nothing reads it: grouped
+     * by value, of a table with a primary key) and {@code __pgt_w}. When equal values of
      * every column have the same text ({@link Scan#valueEqual}), grouped by the values (hashed; the
      * text is made once per content); else DISTINCT ON the text, which carries the values
      * (array_agg(..)[1] would not work for array columns).
      */
     private static String consolidated(LongFunction<String> bufferTable, Scan s, String where) {
         if (s.valueEqual()) {
-            return "SELECT " + prefixed("w", s.columns()) + ", " + content("w", s.columns()) + " AS __pgt_c, sum(w.__pgt_w1) AS __pgt_w"
+            // Only a keyless table's previous state looks rows up by their text (Old): a keyed one goes by key.
+            String text = s.key().isEmpty() ? ", " + content("w", s.columns()) + " AS __pgt_c" : "";
+            return "SELECT " + prefixed("w", s.columns()) + text + ", sum(w.__pgt_w1) AS __pgt_w"
                     + " FROM (" + window(bufferTable, s) + ") w" + where + " GROUP BY " + prefixed("w", s.columns())
                     + " HAVING sum(w.__pgt_w1) <> 0";
         }
