@@ -351,8 +351,9 @@ public final class QueryCompiler {
 
     private static final java.util.Set<String> EXACT_NUMERIC = java.util.Set.of("smallint", "integer", "bigint", "numeric");
 
-    /** Type and hashability of an expression, as PostgreSQL derives them. */
     /**
+     * Type, hashability and collation of an expression, as PostgreSQL derives them.
+     *
      * @param type          format_type's text
      * @param hashable      hashed by value ({@code pgtrickle._type_hashable(type, true)})
      * @param deterministic the expression's collation is deterministic (or it has none)
