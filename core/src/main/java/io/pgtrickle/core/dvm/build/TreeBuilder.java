@@ -957,7 +957,8 @@ public final class TreeBuilder {
         throw new Unsupported("an unnamed expression in a subquery");
     }
 
-    static String unquote(String ident) {
+    /** An identifier as PostgreSQL prints it, double-quoted or bare, without its quotes. */
+    public static String unquote(String ident) {
         if (ident.length() >= 2 && ident.startsWith("\"") && ident.endsWith("\"")) {
             return ident.substring(1, ident.length() - 1).replace("\"\"", "\"");
         }

@@ -1,5 +1,6 @@
 package io.pgtrickle.core.dvm.plan;
 
+import io.pgtrickle.core.dvm.build.TreeBuilder;
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.Scan;
@@ -37,8 +38,8 @@ final class KeyedRows {
         Set<String> named = new HashSet<>();
         for (Project.Item item : p.items()) {
             Matcher m = COLUMN_REFERENCE.matcher(item.expression().strip());
-            if (m.matches() && (m.group(1) == null || unquote(m.group(1)).equals(from.alias()))) {
-                named.add(unquote(m.group(2)));
+            if (m.matches() && (m.group(1) == null || TreeBuilder.unquote(m.group(1)).equals(from.alias()))) {
+                named.add(TreeBuilder.unquote(m.group(2)));
             }
         }
         return named.containsAll(scan.key());
@@ -47,9 +48,5 @@ final class KeyedRows {
     /** Without subqueries, whose deltas take the general path (kept to the simple case on purpose). */
     private static boolean plain(Template t) {
         return t.sublinks().isEmpty();
-    }
-
-    private static String unquote(String part) {
-        return part.startsWith("\"") ? part.substring(1, part.length() - 1).replace("\"\"", "\"") : part;
     }
 }
