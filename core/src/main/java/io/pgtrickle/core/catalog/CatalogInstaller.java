@@ -42,7 +42,9 @@ public final class CatalogInstaller {
             new Migration(5, "storage shape PARTITIONED (window functions, DISTINCT ON, set operations)",
                     "migrations/V005__partitioned_shape.sql"),
             new Migration(6, "change buffers batched per statement (one array per captured column)",
-                    "migrations/V006__batched_change_buffers.sql"));
+                    "migrations/V006__batched_change_buffers.sql"),
+            new Migration(7, "refresh data step with its SQL embedded (plans kept per session)",
+                    "migrations/V007__apply_version.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();
@@ -127,6 +129,10 @@ public final class CatalogInstaller {
         int converted = new ChangeCapture().upgradeBuffers(conn);
         if (converted > 0) {
             log.info("Converted {} change buffer(s) to the batched layout", converted);
+        }
+        int rewritten = new ChangeCapture().rewriteOutdatedFunctions(conn);
+        if (rewritten > 0) {
+            log.info("Rewrote {} capture function(s) written by an earlier release", rewritten);
         }
         return new InstallResult(current, latestVersion());
     }

@@ -160,20 +160,31 @@ public final class ChangeCapture {
 
     /** What a capture function calls to wake the daemon; its absence marks a function written before it. */
     static final String WAKE_CALL = "pgtrickle._wake(";
+    /**
+     * The first line of a capture function's body: a source column named like one of PL/pgSQL's
+     * own variables ({@code found}, {@code tg_op}, {@code new} ...) means the column. Its absence
+     * marks a function under which writing such a source failed ("column reference is ambiguous").
+     */
+    static final String COLUMNS_WIN = "#variable_conflict use_column";
 
     /**
-     * Rewrites capture functions installed before they sent wake-up signals, so that every source
-     * wakes the daemon; returns how many it rewrote. Idempotent; the daemon runs it at start-up.
+     * Rewrites the capture functions written by earlier releases (without the wake-up signal, or
+     * without {@link #COLUMNS_WIN}); returns how many it rewrote. Idempotent; every install runs it.
      */
-    public int ensureWakeSignal(Connection conn) throws SQLException {
+    public int rewriteOutdatedFunctions(Connection conn) throws SQLException {
         List<Long> outdated = new ArrayList<>();
-        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("""
+        try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
                   JOIN pg_proc p ON p.proname = 'capture_' || ct.source_stable_name
                   JOIN pg_namespace n ON n.oid = p.pronamespace AND n.nspname = 'pgtrickle_changes'
-                 WHERE strpos(p.prosrc, '""" + WAKE_CALL + "') = 0")) {
-            while (rs.next()) {
-                outdated.add(rs.getLong(1));
+                 WHERE strpos(p.prosrc, ?) = 0 OR strpos(p.prosrc, ?) = 0
+                 ORDER BY ct.source_relid""")) {
+            ps.setString(1, WAKE_CALL);
+            ps.setString(2, COLUMNS_WIN);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    outdated.add(rs.getLong(1));
+                }
             }
         }
         for (long relid : outdated) {
@@ -275,7 +286,8 @@ public final class ChangeCapture {
             throws SQLException {
         String lostFlag = Sql.literal("pg_trickle.capture_lost_" + stable);
         // Every path that writes the buffer ends with one wake-up signal (pgtrickle._wake).
-        String body = """
+        String body = COLUMNS_WIN + """
+
                 BEGIN
                     IF NOT pgtrickle._capture_enabled() THEN
                         -- Capture is off: record once per transaction that this buffer is incomplete.

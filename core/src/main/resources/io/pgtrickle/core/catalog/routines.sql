@@ -87,7 +87,8 @@ BEGIN
               WHERE p.oid IN (to_regprocedure('pgtrickle._pending_changes(bigint, pg_snapshot)'),
                               to_regprocedure('pgtrickle._refresh_plan(bigint, text, boolean)'))
                 AND (NOT 'changed_sources' = ANY (p.proargnames)
-                     OR 'changed_counts' = ANY (p.proargnames))  -- briefly on main (50cd5b8), withdrawn
+                     OR 'changed_counts' = ANY (p.proargnames)  -- briefly on main (50cd5b8), withdrawn
+                     OR (p.proname = '_refresh_plan' AND 'apply_sql' = ANY (p.proargnames)))  -- up to catalog 6
     LOOP
         EXECUTE format('DROP FUNCTION %s', r.f);
     END LOOP;
@@ -350,7 +351,7 @@ BEGIN
     IF action <> 'NO_DATA' THEN
         v_session := pgtrickle._session_state();
         EXECUTE pg_catalog.format('SELECT ins, del FROM pgtrickle_changes.%I($1, $2, $3, $4)', 'apply_' || p_pgt_id)
-           INTO rows_inserted, rows_deleted USING action, p.frontier, p.old_frontier, p.changed_sources;
+           INTO rows_inserted, rows_deleted USING p.frontier, p.old_frontier, p.changed_sources, action;
         PERFORM pgtrickle._require_session_state(v_session, p.st);
     END IF;
     history_id := pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
@@ -364,37 +365,64 @@ $$;
 -- search_path: the functions a defining query calls see the session's, as in a plain query (the
 -- stored SQL itself is fully qualified); only the owner and superusers may execute it, so no
 -- less privileged caller can steer it. No JIT: the estimates of a refresh's CTEs are those of large
--- inputs, and compiling would cost tens of milliseconds on every small refresh. The parameters are
--- bound before the statement is planned (EXECUTE ... USING), so p_changed (the sources with
--- changes) removes the terms of the others from the plan.
+-- inputs, and compiling would cost tens of milliseconds on every small refresh.
+--
+-- The compiled SQL is embedded as static statements, not run with EXECUTE: PL/pgSQL keeps them
+-- parsed and planned for the session, which saves a repeated refresh (a daemon connection refreshes
+-- the same stream tables again and again) the parse analysis and planning of a large statement.
+-- $1..$3 of the differential SQL are the function's first three arguments. PostgreSQL plans the
+-- first executions with their values (p_changed, the sources with changes, then folds the terms of
+-- the others away) and keeps a generic plan only where it costs no more; in a generic plan those
+-- terms are skipped by a one-time filter. Column names win over the function's variable names, so
+-- a source column called ins or p_action still means the column. apply_version, stored as the
+-- function's comment, tells _refresh_plan when the SQL changed and the function must be rebuilt.
 CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_function text := format('pgtrickle_changes.%I', 'apply_' || p_pgt_id);
+    v_signature text := '(pg_snapshot, pg_snapshot, oid[], text)';
+    s record;
+    v_quote text;
+    v_old regprocedure;
 BEGIN
-    EXECUTE format('DROP FUNCTION IF EXISTS %s(text, pg_snapshot, pg_snapshot)', v_function);  -- before p_changed
-    EXECUTE format('DROP FUNCTION IF EXISTS %s(text, pg_snapshot, pg_snapshot, oid[], bigint[])', v_function);  -- withdrawn
+    SELECT diff_apply_sql, full_apply_sql, apply_version INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    -- Earlier forms (the SQL read from the catalog and run with EXECUTE) had other arguments.
+    FOR v_old IN SELECT p.oid::regprocedure FROM pg_proc p
+                  WHERE p.pronamespace = 'pgtrickle_changes'::regnamespace AND p.proname = 'apply_' || p_pgt_id
+                    AND p.oid IS DISTINCT FROM to_regprocedure(v_function || v_signature)
+    LOOP
+        EXECUTE format('DROP FUNCTION %s', v_old);
+    END LOOP;
+    -- A dollar quote that occurs in neither statement (a string literal of the query could hold any).
+    v_quote := '$pgt_' || s.apply_version || '$';
+    WHILE strpos(coalesce(s.diff_apply_sql, '') || s.full_apply_sql, v_quote) > 0 LOOP
+        v_quote := '$pgt_' || md5(v_quote) || '$';
+    END LOOP;
+    -- INTO on a line of its own: the statements end with a query, never with a comment, but a
+    -- line break costs nothing.
     EXECUTE format($f$
-CREATE OR REPLACE FUNCTION %1$s(p_action text, p_now pg_snapshot, p_then pg_snapshot, p_changed oid[],
-                                OUT ins bigint, OUT del bigint)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS $body$
-DECLARE
-    v_sql text;
+CREATE OR REPLACE FUNCTION %1$s(pg_snapshot, pg_snapshot, oid[], p_action text, OUT ins bigint, OUT del bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS %2$s
+#variable_conflict use_column
 BEGIN
-    SELECT CASE WHEN p_action = 'DIFFERENTIAL' THEN diff_apply_sql ELSE full_apply_sql END INTO v_sql
-      FROM pgtrickle.pgt_stream_tables WHERE pgt_id = %2$s;
     PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'on', true);
-    IF p_action = 'DIFFERENTIAL' THEN
-        EXECUTE v_sql INTO ins, del USING p_now, p_then, p_changed;
+    IF p_action OPERATOR(pg_catalog.=) 'DIFFERENTIAL' THEN
+        %3$s;
     ELSE
-        EXECUTE v_sql INTO ins, del;
+        %4$s
+        INTO ins, del;
     END IF;
     PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'off', true);
 END
-$body$
-$f$, v_function, p_pgt_id);
-    EXECUTE format('ALTER FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[]) OWNER TO %I', v_function, pgtrickle._owner(p_pgt_id));
-    EXECUTE format('REVOKE ALL ON FUNCTION %s(text, pg_snapshot, pg_snapshot, oid[]) FROM PUBLIC', v_function);
+%2$s
+$f$, v_function, v_quote,
+        CASE WHEN s.diff_apply_sql IS NULL
+             THEN format('RAISE EXCEPTION %L USING ERRCODE = %L', 'stream table ' || p_pgt_id || ' has no differential SQL', 'XX000')
+             ELSE s.diff_apply_sql || E'\n        INTO ins, del' END,
+        s.full_apply_sql);
+    EXECUTE format('ALTER FUNCTION %s%s OWNER TO %I', v_function, v_signature, pgtrickle._owner(p_pgt_id));
+    EXECUTE format('REVOKE ALL ON FUNCTION %s%s FROM PUBLIC', v_function, v_signature);
+    EXECUTE format('COMMENT ON FUNCTION %s%s IS %L', v_function, v_signature, s.apply_version);
 END
 $$;
 
@@ -428,26 +456,36 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
-    OUT action text, OUT reason text, OUT apply_sql text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
+    OUT action text, OUT reason text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
     OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz,
     OUT changed_sources oid[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Paid by every refresh, a no-op one too: the catalog row is read once and without its large
+-- columns (the compiled SQL, the explain texts), the sources in one pass, and the checks that
+-- raise call their routine only to fail, so each error keeps one wording.
 DECLARE
-    s         pgtrickle.pgt_stream_tables%ROWTYPE;
+    s         record;
+    d         record;
     v_pending record;
-    v_missing text;
     v_force_setting boolean;
     v_ratio   double precision;
-    v_source_rows double precision;
     v_uncaptured text;
 BEGIN
     started := clock_timestamp();
-    SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
+           t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version,
+           t.diff_apply_sql IS NOT NULL AS has_diff, pg_get_userbyid(c.relowner) AS owner
+      INTO s
+      FROM pgtrickle.pgt_stream_tables t LEFT JOIN pg_class c ON c.oid = t.pgt_relid
+     WHERE t.pgt_id = p_pgt_id FOR UPDATE OF t;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'stream table with id % not found', p_pgt_id USING ERRCODE = '42P01';
     END IF;
     st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
-    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    owner := s.owner;
+    IF owner IS NULL OR NOT pg_has_role(pgtrickle._invoker(), owner, 'USAGE') THEN
+        PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    END IF;
     IF s.status IN ('SUSPENDED', 'ERROR') AND p_initiated_by <> 'INITIAL' THEN
         RAISE EXCEPTION 'stream table % is %', st, s.status
             USING ERRCODE = '55000',
@@ -455,16 +493,23 @@ BEGIN
                          || ' (or CALL pgtrickle.resume_stream_table(...)).';
     END IF;
 
-    SELECT string_agg(quote_ident(d.source_schema) || '.' || quote_ident(d.source_name), ', ') INTO v_missing
-      FROM pgtrickle.pgt_dependencies d
-     WHERE d.pgt_id = p_pgt_id AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid);
-    IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION 'source % of stream table % no longer exists', v_missing, st
+    -- Sources that are gone, or that the owner may no longer read; and their size, which only the
+    -- change-ratio fallback of a differential refresh needs.
+    SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
+               FILTER (WHERE c.oid IS NULL) AS missing,
+           bool_or(c.oid IS NOT NULL AND NOT has_table_privilege(owner, dep.source_relid, 'SELECT')) AS denied,
+           coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows
+      INTO d
+      FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class c ON c.oid = dep.source_relid
+     WHERE dep.pgt_id = p_pgt_id;
+    IF d.missing IS NOT NULL THEN
+        RAISE EXCEPTION 'source % of stream table % no longer exists', d.missing, st
             USING ERRCODE = '42P01',
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
-    owner := pgtrickle._owner(p_pgt_id);
-    PERFORM pgtrickle._require_read(p_pgt_id, owner);
+    IF d.denied THEN
+        PERFORM pgtrickle._require_read(p_pgt_id, owner);
+    END IF;
 
     frontier := pgtrickle._frontier_snapshot();
     old_frontier := s.frontier;
@@ -483,20 +528,16 @@ BEGIN
     END IF;
 
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
-    IF NOT EXISTS (SELECT 1 FROM pg_proc
-                    WHERE oid = to_regprocedure(format('pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot, oid[])', 'apply_' || p_pgt_id))
-                      AND pg_get_userbyid(proowner) = owner AND proconfig = '{jit=off}') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_description c ON c.objoid = p.oid
+                    WHERE p.oid = to_regprocedure(format('pgtrickle_changes.%I(pg_snapshot, pg_snapshot, oid[], text)', 'apply_' || p_pgt_id))
+                      AND pg_get_userbyid(p.proowner) = owner AND p.proconfig = '{jit=off}'
+                      AND c.classoid = 'pg_proc'::regclass AND c.objsubid = 0 AND c.description = s.apply_version) THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
     v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
                         {{default:pg_trickle.differential_max_change_ratio}});
-    IF s.refresh_mode = 'DIFFERENTIAL' THEN  -- only the change-ratio fallback needs the sources' size
-        SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
-          FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
-         WHERE d.pgt_id = p_pgt_id AND d.cdc_mode = 'TRIGGER';
-    END IF;
 
     reason := CASE
         WHEN NOT s.is_populated THEN 'initial population'
@@ -510,17 +551,15 @@ BEGIN
                  THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END
         WHEN v_force_setting THEN 'pg_trickle.force_full_refresh is on'
         WHEN s.frontier IS NULL THEN 'no previous frontier'
-        WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(v_source_rows, 1000)
+        WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(d.source_rows, 1000)
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
 
-    IF s.refresh_mode = 'DIFFERENTIAL' AND s.diff_apply_sql IS NOT NULL AND reason = 'source changes' THEN
+    IF s.refresh_mode = 'DIFFERENTIAL' AND s.has_diff AND reason = 'source changes' THEN
         action := 'DIFFERENTIAL';
-        apply_sql := s.diff_apply_sql;
     ELSE
         action := CASE WHEN s.is_populated AND (s.needs_reinit OR v_pending.capture_lost OR v_pending.truncated)
                        THEN 'REINITIALIZE' ELSE 'FULL' END;
-        apply_sql := s.full_apply_sql;
         fallback := s.refresh_mode = 'DIFFERENTIAL' AND s.is_populated;
         -- Every FULL refresh that is not the user's own choice says why (AUTO resolved to FULL, or a fallback).
         IF fallback OR (s.is_populated AND s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL) THEN
@@ -1110,6 +1149,7 @@ DECLARE
     v_sources oid[];
     v_owner name;
     v_source oid;
+    v_apply regprocedure;
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'drop');
     SELECT * INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
@@ -1133,9 +1173,11 @@ BEGIN
     v_owner := pgtrickle._owner(p_pgt_id);
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
     DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot)', 'apply_' || p_pgt_id);
-    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot, oid[])', 'apply_' || p_pgt_id);
-    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(text, pg_snapshot, pg_snapshot, oid[], bigint[])', 'apply_' || p_pgt_id);
+    FOR v_apply IN SELECT p.oid::regprocedure FROM pg_proc p
+                    WHERE p.pronamespace = 'pgtrickle_changes'::regnamespace AND p.proname = 'apply_' || p_pgt_id
+    LOOP
+        EXECUTE format('DROP FUNCTION %s', v_apply);
+    END LOOP;
     PERFORM pgtrickle._drop_capture_if_unused(s.pgt_relid);
     EXECUTE format('DROP TABLE IF EXISTS %I.%I', s.pgt_schema, s.pgt_name);
     PERFORM pgtrickle._revoke_buffers(v_owner, v_sources);

@@ -30,6 +30,31 @@ class ChangeCaptureTest {
     }
 
     @Test
+    void columnsNamedLikePlpgsqlVariablesAreCapturedAndOlderFunctionsAreRewrittenByInstall() throws Exception {
+        db.exec("CREATE TABLE plvars (id int PRIMARY KEY, found boolean, tg_op text, \"new\" int, \"old\" int)",
+                "INSERT INTO plvars VALUES (1, true, 'x', 1, 0)");
+        db.api.create(CreateOptions.of("plvars_st", "SELECT id, found, tg_op, \"new\" - \"old\" AS delta FROM plvars"));
+        db.exec("UPDATE plvars SET found = NOT found, \"new\" = \"new\" + 5", "INSERT INTO plvars VALUES (2, false, 'y', 3, 1)",
+                "DELETE FROM plvars WHERE id = 1");
+        assertThat(db.api.refresh("plvars_st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("plvars_st");
+
+        // A capture function as earlier releases wrote it: writing the source fails ...
+        String fn = "pgtrickle_changes.capture_" + db.queryString(
+                "SELECT source_stable_name FROM pgtrickle.pgt_change_tracking WHERE source_relid = 'plvars'::regclass");
+        String src = db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + fn + "'::regproc");
+        assertThat(src).startsWith(ChangeCapture.COLUMNS_WIN);
+        db.exec("CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                + "SET search_path = pg_catalog, pg_temp AS " + ChangeCapture.dollarQuote(src.replace(ChangeCapture.COLUMNS_WIN, "")));
+        assertThatThrownBy(() -> db.exec("UPDATE plvars SET found = true")).hasMessageContaining("ambiguous");
+        // ... until an install rewrites it.
+        db.api.install();
+        db.exec("UPDATE plvars SET found = true, tg_op = 'z'");
+        assertThat(db.api.refresh("plvars_st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("plvars_st");
+    }
+
+    @Test
     void eachStatementWritesItsRowsWithActionAndTransactionId() throws Exception {
         db.exec("CREATE TABLE acct (id int PRIMARY KEY, owner text, balance int, secret text)");
         db.api.create(CreateOptions.of("balances", "SELECT owner, balance FROM acct"));

@@ -98,8 +98,8 @@ class WakeSignalTest {
         assertThat(received(300)).as("an old capture function sends nothing").isEmpty();
 
         try (Connection c = db.connect()) {
-            assertThat(new ChangeCapture().ensureWakeSignal(c)).isEqualTo(1);
-            assertThat(new ChangeCapture().ensureWakeSignal(c)).isZero();
+            assertThat(new ChangeCapture().rewriteOutdatedFunctions(c)).isEqualTo(1);
+            assertThat(new ChangeCapture().rewriteOutdatedFunctions(c)).isZero();
         }
         db.exec("INSERT INTO items VALUES (201, 1)");
         assertThat(received(10_000)).containsExactly("pgtrickle_wake:" + stable);

@@ -4,7 +4,6 @@ import io.pgtrickle.core.api.PgtException;
 import io.pgtrickle.core.api.Setting;
 import io.pgtrickle.core.api.StreamTables.ConnectionSource;
 import io.pgtrickle.core.catalog.CatalogInstaller;
-import io.pgtrickle.core.cdc.ChangeCapture;
 import io.pgtrickle.core.schedule.HistoryPruner;
 import io.pgtrickle.core.schedule.Scheduler;
 import io.pgtrickle.server.http.HttpEndpoints;
@@ -47,7 +46,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** What starting found and did; printed by the CLI. */
-    public record Started(int catalogFrom, int catalogTo, int captureFunctionsUpgraded) {
+    public record Started(int catalogFrom, int catalogTo) {
     }
 
     private final Options options;
@@ -103,10 +102,8 @@ public final class Daemon implements AutoCloseable {
 
     private Started prepare() {
         try (Connection c = connections("pgtrickle install").open()) {
-            CatalogInstaller.InstallResult r = new CatalogInstaller().install(c);
-            // Capture functions written by older releases do not send wake-ups yet.
-            int upgraded = new ChangeCapture().ensureWakeSignal(c);
-            return new Started(r.fromVersion(), r.toVersion(), upgraded);
+            CatalogInstaller.InstallResult r = new CatalogInstaller().install(c);  // rewrites older capture functions too
+            return new Started(r.fromVersion(), r.toVersion());
         } catch (SQLException e) {
             throw PgtException.fromSql(e, "starting the daemon");
         }
