@@ -359,6 +359,20 @@ BEGIN
 END
 $$;
 
+-- A dollar quote ($pgt_<md5>$) that does not occur in p_text: a compiled statement embedded in a
+-- function body can hold any string literal of the user's query.
+CREATE OR REPLACE FUNCTION pgtrickle._dollar_quote(p_text text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    v_quote text := '$pgt_' || md5(p_text) || '$';
+BEGIN
+    WHILE strpos(p_text, v_quote) > 0 LOOP
+        v_quote := '$pgt_' || md5(v_quote) || '$';
+    END LOOP;
+    RETURN v_quote;
+END
+$$;
+
 -- The data step of a refresh, as a function owned by the stream table's owner: the user's query runs
 -- with the owner's rights, and PostgreSQL forbids code inside a SECURITY DEFINER function to change
 -- role, so nothing in the query can get back to the caller's (the daemon's) rights. No pinned
@@ -393,11 +407,7 @@ BEGIN
     LOOP
         EXECUTE format('DROP FUNCTION %s', v_old);
     END LOOP;
-    -- A dollar quote that occurs in neither statement (a string literal of the query could hold any).
-    v_quote := '$pgt_' || s.apply_version || '$';
-    WHILE strpos(coalesce(s.diff_apply_sql, '') || s.full_apply_sql, v_quote) > 0 LOOP
-        v_quote := '$pgt_' || md5(v_quote) || '$';
-    END LOOP;
+    v_quote := pgtrickle._dollar_quote(coalesce(s.diff_apply_sql, '') || s.full_apply_sql);
     -- INTO on a line of its own: the statements end with a query, never with a comment, but a
     -- line break costs nothing.
     EXECUTE format($f$
@@ -1493,8 +1503,6 @@ DECLARE
     v_table text;
     v_full text := 'pg_trickle.ivm_full_' || p_pgt_id;
     v_next text;
-    v_prepared text;
-    v_jit text;
     v_changed oid[] := '{}';
     v_source oid;
     v_any boolean;
@@ -1525,17 +1533,12 @@ BEGIN
         -- transaction's xids" to "none" (pg_current_snapshot() may count this transaction as
         -- visible once a later one has committed, so it cannot be the lower bound).
         v_next := (pg_current_xact_id()::text::numeric + 1)::text;
-        -- Prepared once per session (and SQL version): planning the statement would otherwise be
-        -- paid by every writing statement. Without JIT: the estimates of the change CTEs are those
-        -- of large inputs, and compiling would cost tens of milliseconds a statement.
-        v_prepared := 'pgt_ivm_' || p_pgt_id || '_' || left(md5(s.ivm_apply_sql), 12);
-        IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_prepared) THEN
-            EXECUTE format('PREPARE %I(pg_snapshot, pg_snapshot, oid[]) AS %s', v_prepared, s.ivm_apply_sql);
-        END IF;
-        v_jit := current_setting('jit');
-        PERFORM set_config('jit', 'off', true);
-        EXECUTE format('EXECUTE %I(%L, %L, %L)', v_prepared, v_next || ':' || v_next || ':', '1:1:', v_changed) INTO v_ins, v_del;
-        PERFORM set_config('jit', v_jit, true);
+        -- The statement is embedded in the owner's function ivm_apply_<id> (_ivm_install_apply),
+        -- which keeps it planned for the session. Not a session-level PREPARE: the writer owns its
+        -- session and could have prepared a statement of that name itself, which would then run
+        -- here with the owner's rights.
+        EXECUTE format('SELECT ins, del FROM pgtrickle_changes.%I($1, $2, $3)', 'ivm_apply_' || p_pgt_id)
+           INTO v_ins, v_del USING (v_next || ':' || v_next || ':')::pg_snapshot, '1:1:'::pg_snapshot, v_changed;
     END IF;
     PERFORM set_config('pg_trickle.internal_refresh', 'off', true);
     FOREACH v_table IN ARRAY v_tables LOOP
@@ -1577,6 +1580,42 @@ BEGIN
 END
 $$;
 
+-- The statement of IMMEDIATE maintenance (ivm_apply_sql) as a function owned by the stream table's
+-- owner, embedded like the refresh's (_install_apply): the session keeps it planned, so a writing
+-- statement does not pay for planning it. Without JIT: the estimates of the change CTEs are those
+-- of large inputs, and compiling would cost tens of milliseconds a statement.
+CREATE OR REPLACE FUNCTION pgtrickle._ivm_install_apply(p_pgt_id bigint)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_function text := format('pgtrickle_changes.%I', 'ivm_apply_' || p_pgt_id);
+    v_owner name := pgtrickle._owner(p_pgt_id);
+    v_sql text;
+    v_quote text;
+BEGIN
+    SELECT ivm_apply_sql INTO v_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    IF v_sql IS NULL THEN
+        RETURN;  -- nothing compiled: the stream table is not IMMEDIATE
+    END IF;
+    v_quote := pgtrickle._dollar_quote(v_sql);
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION %1$s(pg_snapshot, pg_snapshot, oid[], OUT ins bigint, OUT del bigint)
+LANGUAGE plpgsql VOLATILE SET jit = off AS %2$s
+#variable_conflict use_column
+BEGIN
+    %3$s
+    INTO ins, del;
+END
+%2$s
+$f$, v_function, v_quote, v_sql);
+    EXECUTE format('ALTER FUNCTION %s(pg_snapshot, pg_snapshot, oid[]) OWNER TO %I', v_function, v_owner);
+    EXECUTE format('REVOKE ALL ON FUNCTION %s(pg_snapshot, pg_snapshot, oid[]) FROM PUBLIC', v_function);
+    -- _ivm_maintain, running as the owner, calls it by name.
+    IF NOT has_schema_privilege(v_owner, 'pgtrickle_changes', 'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA pgtrickle_changes TO %I', v_owner);
+    END IF;
+END
+$$;
+
 -- Installs IMMEDIATE maintenance for a stream table whose ivm_apply_sql is compiled: the trigger
 -- function, owned by the stream table's owner, and its triggers on every source (and partition).
 CREATE OR REPLACE FUNCTION pgtrickle._ivm_install(p_pgt_id bigint)
@@ -1608,6 +1647,7 @@ BEGIN
         END IF;
     END IF;
     PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
+    PERFORM pgtrickle._ivm_install_apply(p_pgt_id);
     EXECUTE format($f$
 CREATE FUNCTION %1$s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
@@ -1692,7 +1732,8 @@ BEGIN
         EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
     END LOOP;
     EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', 'ivm_' || p_pgt_id);
-    -- This session's tables and prepared statements for it (other sessions' end with them).
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(pg_snapshot, pg_snapshot, oid[])', 'ivm_apply_' || p_pgt_id);
+    -- This session's tables, and prepared statements of earlier releases (other sessions' end with them).
     FOR t IN SELECT c.relname FROM pg_class c
               WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'pgt\_ivm\_' || p_pgt_id || '\_%'
     LOOP
@@ -1705,7 +1746,23 @@ END
 $$;
 
 REVOKE EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint), pgtrickle._ivm_install(bigint), pgtrickle._ivm_uninstall(bigint),
-    pgtrickle._sync_capture(oid) FROM PUBLIC;
+    pgtrickle._ivm_install_apply(bigint), pgtrickle._sync_capture(oid) FROM PUBLIC;
+
+-- IMMEDIATE stream tables of earlier releases ran their statement as a session-level prepared
+-- statement: they get the function on install.
+DO $$
+DECLARE
+    v_id bigint;
+BEGIN
+    FOR v_id IN SELECT s.pgt_id FROM pgtrickle.pgt_stream_tables s
+                 WHERE s.refresh_mode = 'IMMEDIATE' AND s.ivm_apply_sql IS NOT NULL
+                   AND to_regprocedure(format('pgtrickle_changes.%I(pg_snapshot, pg_snapshot, oid[])', 'ivm_apply_' || s.pgt_id)) IS NULL
+                   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.pgt_relid)
+    LOOP
+        PERFORM pgtrickle._ivm_install_apply(v_id);
+    END LOOP;
+END
+$$;
 
 -- Locks the stream table's sources against writers until commit (SHARE ROW EXCLUSIVE: readers go on).
 CREATE OR REPLACE FUNCTION pgtrickle._lock_sources(p_pgt_id bigint)

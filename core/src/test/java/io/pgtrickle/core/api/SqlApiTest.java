@@ -183,6 +183,30 @@ class SqlApiTest {
         assertThat(db.queryString("SELECT tableowner FROM pg_tables WHERE tablename = 'mine_sum'")).isEqualTo(ALICE);
     }
 
+    @Test
+    void aWriterCannotSlipItsOwnStatementIntoImmediateMaintenance() throws Exception {
+        try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
+            st.execute("CREATE TABLE mine (id int PRIMARY KEY, v int)");
+            st.execute("CREATE TABLE alice_private (note text)");
+            st.execute("INSERT INTO alice_private VALUES ('only alice may delete this')");
+            st.execute("GRANT SELECT, INSERT ON mine TO " + BOB);
+            st.execute("CALL pgtrickle.create_stream_table('mine_sum', 'SELECT sum(v) AS s, count(*) AS n FROM mine', "
+                    + "'calculated', 'IMMEDIATE')");
+        }
+        // Earlier releases ran the maintenance statement as a prepared statement of the writer's
+        // session, named from the catalog; one prepared first under that name ran as the owner.
+        String name = db.queryString("SELECT 'pgt_ivm_' || pgt_id || '_' || left(md5(ivm_apply_sql), 12)"
+                + " FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'mine_sum'");
+        try (Connection bob = connectAs(BOB); Statement st = bob.createStatement()) {
+            st.execute("PREPARE " + name + "(pg_snapshot, pg_snapshot, oid[]) AS WITH gone AS "
+                    + "(DELETE FROM public.alice_private RETURNING 1) SELECT count(*)::bigint, 0::bigint FROM gone");
+            st.execute("INSERT INTO mine SELECT g, g FROM generate_series(1, 5) g");
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM alice_private")).isEqualTo(1);
+        db.assertOracle("mine_sum");
+        assertThat(db.queryLong("SELECT s FROM mine_sum")).isEqualTo(15);
+    }
+
     // --- attacks by a role holding only LOGIN, SELECT on orders and CREATE on public ---------
 
     private static final String STEAL = "INSERT INTO public.loot SELECT current_user, "
