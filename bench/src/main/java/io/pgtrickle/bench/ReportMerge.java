@@ -25,15 +25,22 @@ final class ReportMerge {
             refresh.addAll(partial.refresh());
         }
         Map<String, Object> run = new LinkedHashMap<>(base.run());
+        List<String> families = families(partial);
+        List<String> cells = partial.refresh() == null ? List.of() : partial.refresh().stream().map(ReportMerge::cell).toList();
         List<Object> merged = new ArrayList<>();
         if (run.get("merged") instanceof List<?> earlier) {
-            merged.addAll(earlier);
+            for (Object e : earlier) {
+                if (!supersededBy(e, families, cells)) {
+                    merged.add(e);
+                }
+            }
         }
         Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("families", families(partial));
+        entry.put("families", families);
         for (String k : List.of("args", "started", "durationSeconds", "commit")) {
             entry.put(k, partial.run().get(k));
         }
+        entry.put("cells", cells);
         merged.add(entry);
         run.put("merged", merged);
         return new Report(run, base.machine(), refresh, or(partial.capture(), base.capture()),
@@ -42,7 +49,32 @@ final class ReportMerge {
     }
 
     private static boolean sameCell(RefreshScenarios.Point a, RefreshScenarios.Point b) {
-        return a.scenario().equals(b.scenario()) && a.rows() == b.rows() && a.changeRate() == b.changeRate();
+        return cell(a).equals(cell(b));
+    }
+
+    /** A refresh cell's name in {@code run.merged[].cells}: scenario, source rows, change rate. */
+    private static String cell(RefreshScenarios.Point p) {
+        return p.scenario() + " | " + p.rows() + " | " + p.changeRate();
+    }
+
+    /**
+     * Whether an earlier merged run has nothing left on the page once {@code families} (and, for
+     * refresh, {@code cells}) are replaced: then the page no longer names it. An entry without its
+     * cells (written before they were recorded) stays while it had refresh numbers.
+     */
+    private static boolean supersededBy(Object earlier, List<String> families, List<String> cells) {
+        if (!(earlier instanceof Map<?, ?> m) || !(m.get("families") instanceof List<?> had)) {
+            return false;
+        }
+        for (Object family : had) {
+            boolean replaced = "refresh".equals(family)
+                    ? m.get("cells") instanceof List<?> c && !c.isEmpty() && cells.containsAll(c)
+                    : families.contains(family);
+            if (!replaced) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static <T> T or(T partial, T base) {

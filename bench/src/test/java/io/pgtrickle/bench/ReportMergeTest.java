@@ -41,12 +41,31 @@ class ReportMergeTest {
         assertThat(ReportMerge.describe(merged.run())).singleElement().asString()
                 .contains("[refresh, capture]", "commit bbb", "--x");
 
-        // Through the JSON file and a second merge: both partial runs stay listed.
+        // Through the JSON file: a run that measures the same cells and families again replaces the
+        // earlier one, which the page then no longer names ...
         Path file = dir.resolve("results.json");
         merged.writeJson(file);
-        Report again = ReportMerge.merge(Report.readJson(file), partial);
-        assertThat(ReportMerge.describe(again.run())).hasSize(2);
+        assertThat(Files.readString(file)).contains("\"merged\"", "\"cells\"");
+        Report rerun = new Report(run("ccc"), Map.of("cores", 2),
+                List.of(point("filter", 100_000, 0.01, 5.5), point("filter", 1_000_000, 0.001, 8)),
+                List.of(newCapture), null, null, null, null);
+        Report again = ReportMerge.merge(Report.readJson(file), rerun);
+        assertThat(ReportMerge.describe(again.run())).singleElement().asString().contains("commit ccc");
         assertThat(again.refresh()).hasSize(3);
-        assertThat(Files.readString(file)).contains("\"merged\"");
+        // ... while one that replaces only some of its cells leaves it listed.
+        Report some = new Report(run("ddd"), Map.of("cores", 2), List.of(point("filter", 1_000_000, 0.001, 7)),
+                null, null, null, null, null);
+        assertThat(ReportMerge.describe(ReportMerge.merge(again, some).run())).hasSize(2);
+    }
+
+    @Test
+    void anEarlierEntryWithoutItsCellsStaysListed() {
+        Map<String, Object> legacy = new java.util.LinkedHashMap<>(run("aaa"));
+        legacy.put("merged", List.of(Map.of("families", List.of("refresh"), "args", "--only filter", "commit", "old")));
+        Report base = new Report(legacy, Map.of("cores", 2), List.of(point("filter", 100_000, 0.01, 7)),
+                null, null, null, null, null);
+        Report partial = new Report(run("bbb"), Map.of("cores", 2), List.of(point("filter", 100_000, 0.01, 6)),
+                null, null, null, null, null);
+        assertThat(ReportMerge.describe(ReportMerge.merge(base, partial).run())).hasSize(2);
     }
 }

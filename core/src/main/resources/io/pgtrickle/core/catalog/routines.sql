@@ -1512,8 +1512,8 @@ BEGIN
         RETURN;  -- switched away in this transaction; its triggers are gone at commit
     END IF;
     -- The session table of each source, and $3: the sources whose table has rows this round (the
-    -- terms of a join's delta over the others are not run: folded away while the prepared statement
-    -- has custom plans, skipped by a one-time filter with a generic one)
+    -- terms of a join's delta over the others are not run: folded away while the statement in
+    -- ivm_apply_<id> has custom plans, skipped by a one-time filter with a generic one)
     FOR v_source IN SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
                      WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
     LOOP
