@@ -19,8 +19,15 @@ public final class TextForms {
     /** numeric with a declared scale prints every value at that scale. */
     private static final Pattern SCALED_NUMERIC = Pattern.compile("numeric\\(\\d+,\\d+\\)");
     private static final Pattern TYPE_MODIFIER = Pattern.compile("\\(\\d+\\)");
+    /** The types of ONE_TEXT that have a collation. */
+    private static final Set<String> COLLATABLE = Set.of("text", "character varying", "character", "name");
 
     private TextForms() {
+    }
+
+    /** Whether {@code formattedType} is one of the built-in string types, which compare under a collation. */
+    public static boolean collatable(String formattedType) {
+        return COLLATABLE.contains(TYPE_MODIFIER.matcher(formattedType).replaceAll(""));
     }
 
     /** Whether equal values of {@code formattedType} (format_type's text) always print alike. */

@@ -53,6 +53,23 @@ class ApplyFunctionTest {
     }
 
     @Test
+    void anUpdateSeenOnlyInTheTextOfAValueReachesTheStreamTable() {
+        db.exec("CREATE COLLATION apply_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+                "CREATE TABLE words (id int PRIMARY KEY, g int, w text COLLATE apply_ci, x numeric, n int)",
+                "INSERT INTO words SELECT i, i % 3, 'w' || i, i, i FROM generate_series(1, 12) i");
+        Twins twins = new Twins(db);
+        // One row per group, updated in place: the stored values are compared with the new ones.
+        twins.define("by_g", "SELECT g, string_agg(w, ',' ORDER BY id) AS ws, sum(x) AS sx, sum(n) AS sn FROM words GROUP BY g");
+        assertThat(db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'by_g'"))
+                .contains("s.\"sn\" IS DISTINCT FROM c0.\"sn\"", "s.\"ws\"::text COLLATE \"C\" IS DISTINCT FROM");
+        twins.step("by_g", "UPDATE words SET w = upper(w) WHERE id = 3");          // equal in apply_ci, another text
+        assertThat(db.queryString("SELECT ws FROM by_g WHERE g = 0")).isEqualTo("W3,w6,w9,w12");
+        twins.step("by_g", "UPDATE words SET x = 4.00 WHERE id = 4");             // an equal value, another text
+        assertThat(db.queryString("SELECT sx::text FROM by_g WHERE g = 1")).isEqualTo("22.00");
+        twins.step("by_g", "UPDATE words SET n = n + 1 WHERE id = 5");
+    }
+
+    @Test
     void aNewQueryRebuildsTheFunctionAndSessionsThatPlannedTheOldOneFollow() throws SQLException {
         db.exec("CREATE TABLE src (id int PRIMARY KEY, v int)",
                 "INSERT INTO src SELECT g, g FROM generate_series(1, 50) g");

@@ -2,6 +2,7 @@ package io.pgtrickle.core.dvm.plan;
 
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.Sql;
+import io.pgtrickle.core.sql.TextForms;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -10,8 +11,8 @@ import java.util.stream.Collectors;
  * values) to a storage table, for FULL and DIFFERENTIAL alike: a MERGE on PostgreSQL 17 and later
  * (which can run inside WITH and return each row's action), and the same deletes, updates and
  * inserts as writable CTEs over one snapshot on 15 and 16, where MERGE can do neither. An update is
- * skipped when nothing changed, compared through the text form so that e.g. 1.0 and 1.00 count as
- * a change. Returns (rows inserted, rows deleted), an update of visible values counting as one of
+ * skipped when nothing a reader could see changed: values are compared through their text, so that
+ * e.g. 1.0 and 1.00 count as a change, except where equal values always print alike. Returns (rows inserted, rows deleted), an update of visible values counting as one of
  * each.
  */
 public final class ApplySql {
@@ -69,8 +70,21 @@ public final class ApplySql {
         if (columns.isEmpty()) {
             return "false";
         }
-        return columns.stream()
-                .map(c -> "s." + Sql.quoteIdent(c.name()) + "::text IS DISTINCT FROM c0." + Sql.quoteIdent(c.name()) + "::text")
-                .collect(Collectors.joining(" OR "));
+        return columns.stream().map(ApplySql::differs).collect(Collectors.joining(" OR "));
+    }
+
+    /**
+     * Whether the stored value of {@code c} differs from the new one as a reader would see it. By
+     * value where equal values print alike and the type has no collation (no text is made: a
+     * refresh of 1,000 aggregate groups compares thousands of values); else by text, byte for byte
+     * (in "C": a nondeterministic collation would take 'a' and 'A' for the same).
+     */
+    private static String differs(StorageColumn c) {
+        String stored = "s." + Sql.quoteIdent(c.name());
+        String fresh = "c0." + Sql.quoteIdent(c.name());
+        if (c.collation() == null && TextForms.oneText(c.type()) && !TextForms.collatable(c.type())) {
+            return stored + " IS DISTINCT FROM " + fresh;
+        }
+        return stored + "::text COLLATE \"C\" IS DISTINCT FROM " + fresh + "::text COLLATE \"C\"";
     }
 }
