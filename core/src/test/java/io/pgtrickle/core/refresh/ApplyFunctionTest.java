@@ -61,7 +61,8 @@ class ApplyFunctionTest {
         // One row per group, updated in place: the stored values are compared with the new ones.
         twins.define("by_g", "SELECT g, string_agg(w, ',' ORDER BY id) AS ws, sum(x) AS sx, sum(n) AS sn FROM words GROUP BY g");
         assertThat(db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'by_g'"))
-                .contains("s.\"sn\" IS DISTINCT FROM c0.\"sn\"", "s.\"ws\"::text COLLATE \"C\" IS DISTINCT FROM");
+                .containsPattern("\\.\"sn\" IS DISTINCT FROM \\w+\\.\"sn\"")
+                .containsPattern("\\.\"ws\"::text COLLATE \"C\" IS DISTINCT FROM \\w+\\.\"ws\"::text COLLATE \"C\"");
         twins.step("by_g", "UPDATE words SET w = upper(w) WHERE id = 3");          // equal in apply_ci, another text
         assertThat(db.queryString("SELECT ws FROM by_g WHERE g = 0")).isEqualTo("W3,w6,w9,w12");
         twins.step("by_g", "UPDATE words SET x = 4.00 WHERE id = 4");             // an equal value, another text

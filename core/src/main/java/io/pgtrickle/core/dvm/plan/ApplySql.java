@@ -8,45 +8,46 @@ import java.util.stream.Collectors;
 
 /**
  * The one statement that applies a set of changes (one row per row id: action D, or I with the new
- * values) to a storage table, for FULL and DIFFERENTIAL alike: a MERGE on PostgreSQL 17 and later
- * (which can run inside WITH and return each row's action), and the same deletes, updates and
- * inserts as writable CTEs over one snapshot on 15 and 16, where MERGE can do neither. An update is
+ * values) to a storage table, for FULL and DIFFERENTIAL alike: on PostgreSQL 18 and later a MERGE
+ * inside WITH that compares each matched row with its new values itself and returns the old and
+ * the new row, so the storage table is joined once; before 18 (where MERGE cannot return the old
+ * row) the changes are first joined with the storage table to know which rows exist and changed,
+ * then applied as deletes, updates and inserts in writable CTEs over one snapshot. An update is
  * skipped when nothing a reader could see changed: values are compared through their text, so that
- * e.g. 1.0 and 1.00 count as a change, except where equal values always print alike. Returns (rows inserted, rows deleted), an update of visible values counting as one of
- * each.
+ * e.g. 1.0 and 1.00 count as a change, except where equal values always print alike. Returns (rows
+ * inserted, rows deleted), an update of visible values counting as one of each.
  */
 public final class ApplySql {
     private ApplySql() {
     }
 
-    /** The first PostgreSQL version whose MERGE can run inside WITH and has RETURNING merge_action(). */
-    public static final int MERGE_IN_CTE_VERSION = 170000;
+    /** The first PostgreSQL version whose MERGE can return the old row (RETURNING WITH (OLD AS ...)). */
+    public static final int MERGE_RETURNING_OLD_VERSION = 180000;
 
     public static String render(QualifiedName table, List<StorageColumn> columns, String changesSql, int serverVersionNum) {
         String st = table.quoted();
+        List<StorageColumn> visible = columns.stream().filter(StorageColumn::visible).toList();
         List<String> names = columns.stream().map(c -> Sql.quoteIdent(c.name())).toList();
-        String visibleDiffers = differs(columns.stream().filter(StorageColumn::visible).toList());
-        String anyDiffers = differs(columns);
         String set = names.stream().map(n -> n + " = c." + n).collect(Collectors.joining(", "));
         String insertCols = String.join(", ", names);
         String insertValues = names.stream().map(n -> "c." + n).collect(Collectors.joining(", "));
-        String prepared = "WITH c0 AS MATERIALIZED (" + changesSql + "),"
-                + " c AS MATERIALIZED (SELECT c0.*, s.__pgt_row_id IS NOT NULL AS __pgt_exists,"
-                + " (s.__pgt_row_id IS NOT NULL AND (" + visibleDiffers + ")) AS __pgt_vis_changed,"
-                + " (s.__pgt_row_id IS NOT NULL AND (" + anyDiffers + ")) AS __pgt_changed"
-                + " FROM c0 LEFT JOIN " + st + " s ON s.__pgt_row_id = c0.__pgt_row_id),";
-        if (serverVersionNum >= MERGE_IN_CTE_VERSION) {
-            return prepared
+        if (serverVersionNum >= MERGE_RETURNING_OLD_VERSION) {
+            return "WITH c AS MATERIALIZED (" + changesSql + "),"
                     + " m AS (MERGE INTO " + st + " t USING c ON t.__pgt_row_id = c.__pgt_row_id"
                     + " WHEN MATCHED AND c.__pgt_action = 'D' THEN DELETE"
-                    + " WHEN MATCHED AND c.__pgt_action = 'I' AND c.__pgt_changed THEN UPDATE SET " + set
+                    + " WHEN MATCHED AND c.__pgt_action = 'I' AND (" + differs(columns, "t", "c") + ") THEN UPDATE SET " + set
                     + " WHEN NOT MATCHED AND c.__pgt_action = 'I' THEN INSERT (" + insertCols + ", __pgt_row_id) VALUES ("
                     + insertValues + ", c.__pgt_row_id)"
-                    + " RETURNING merge_action() AS a, c.__pgt_vis_changed AS v)"
+                    + " RETURNING WITH (OLD AS __pgt_old, NEW AS __pgt_new) merge_action() AS a, ("
+                    + differs(visible, "__pgt_old", "__pgt_new") + ") AS v)"
                     + " SELECT count(*) FILTER (WHERE a = 'INSERT' OR (a = 'UPDATE' AND v)),"
                     + " count(*) FILTER (WHERE a = 'DELETE' OR (a = 'UPDATE' AND v)) FROM m";
         }
-        return prepared
+        return "WITH c0 AS MATERIALIZED (" + changesSql + "),"
+                + " c AS MATERIALIZED (SELECT c0.*, s.__pgt_row_id IS NOT NULL AS __pgt_exists,"
+                + " (s.__pgt_row_id IS NOT NULL AND (" + differs(visible, "s", "c0") + ")) AS __pgt_vis_changed,"
+                + " (s.__pgt_row_id IS NOT NULL AND (" + differs(columns, "s", "c0") + ")) AS __pgt_changed"
+                + " FROM c0 LEFT JOIN " + st + " s ON s.__pgt_row_id = c0.__pgt_row_id),"
                 + " d AS (DELETE FROM " + st + " t USING c WHERE t.__pgt_row_id = c.__pgt_row_id"
                 + " AND c.__pgt_action = 'D' RETURNING 1),"
                 + " u AS (UPDATE " + st + " t SET " + set + " FROM c WHERE t.__pgt_row_id = c.__pgt_row_id"
@@ -66,11 +67,12 @@ public final class ApplySql {
                 + " s WHERE NOT EXISTS (SELECT 1 FROM f WHERE f.__pgt_row_id = s.__pgt_row_id)";
     }
 
-    private static String differs(List<StorageColumn> columns) {
+    /** Whether any of {@code columns} differs between the rows {@code stored} and {@code fresh}. */
+    private static String differs(List<StorageColumn> columns, String stored, String fresh) {
         if (columns.isEmpty()) {
             return "false";
         }
-        return columns.stream().map(ApplySql::differs).collect(Collectors.joining(" OR "));
+        return columns.stream().map(c -> differs(c, stored, fresh)).collect(Collectors.joining(" OR "));
     }
 
     /**
@@ -79,12 +81,12 @@ public final class ApplySql {
      * refresh of 1,000 aggregate groups compares thousands of values); else by text, byte for byte
      * (in "C": a nondeterministic collation would take 'a' and 'A' for the same).
      */
-    private static String differs(StorageColumn c) {
-        String stored = "s." + Sql.quoteIdent(c.name());
-        String fresh = "c0." + Sql.quoteIdent(c.name());
+    private static String differs(StorageColumn c, String stored, String fresh) {
+        String a = stored + "." + Sql.quoteIdent(c.name());
+        String b = fresh + "." + Sql.quoteIdent(c.name());
         if (c.collation() == null && TextForms.oneText(c.type()) && !TextForms.collatable(c.type())) {
-            return stored + " IS DISTINCT FROM " + fresh;
+            return a + " IS DISTINCT FROM " + b;
         }
-        return stored + "::text COLLATE \"C\" IS DISTINCT FROM " + fresh + "::text COLLATE \"C\"";
+        return a + "::text COLLATE \"C\" IS DISTINCT FROM " + b + "::text COLLATE \"C\"";
     }
 }
