@@ -359,44 +359,54 @@ BEGIN
 END
 $$;
 
--- A dollar quote ($pgt_<md5>$) that does not occur in p_text: a compiled statement embedded in a
--- function body can hold any string literal of the user's query.
-CREATE OR REPLACE FUNCTION pgtrickle._dollar_quote(p_text text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DROP FUNCTION IF EXISTS pgtrickle._dollar_quote(text);  -- briefly on main (8b715bb)
+-- Creates (or replaces) p_function(p_arguments, OUT ins bigint, OUT del bigint), a PL/pgSQL
+-- function owned by p_owner that only p_owner (and superusers) may execute, running p_body, which
+-- embeds compiled statements: the data step of a refresh (apply_<id>) and of IMMEDIATE maintenance
+-- (ivm_apply_<id>). PL/pgSQL keeps embedded statements parsed and planned for the session. Column
+-- names win over the function's variable names (a source column called ins still means the
+-- column); the body is quoted with a dollar quote that none of its string literals holds. No JIT:
+-- the estimates of the change CTEs are those of large inputs, and compiling would cost tens of
+-- milliseconds every time. p_signature: the argument types, to name the function.
+CREATE OR REPLACE FUNCTION pgtrickle._create_owned_function(
+    p_function text, p_arguments text, p_signature text, p_body text, p_owner name)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_quote text := '$pgt_' || md5(p_text) || '$';
+    v_quote text := '$pgt_' || md5(p_body) || '$';
 BEGIN
-    WHILE strpos(p_text, v_quote) > 0 LOOP
+    WHILE strpos(p_body, v_quote) > 0 LOOP
         v_quote := '$pgt_' || md5(v_quote) || '$';
     END LOOP;
-    RETURN v_quote;
+    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(%s, OUT ins bigint, OUT del bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS %s
+#variable_conflict use_column
+%s
+%s$f$, p_function, p_arguments, v_quote, p_body, v_quote);
+    EXECUTE format('ALTER FUNCTION %s%s OWNER TO %I', p_function, p_signature, p_owner);
+    EXECUTE format('REVOKE ALL ON FUNCTION %s%s FROM PUBLIC', p_function, p_signature);
 END
 $$;
 
--- The data step of a refresh, as a function owned by the stream table's owner: the user's query runs
--- with the owner's rights, and PostgreSQL forbids code inside a SECURITY DEFINER function to change
--- role, so nothing in the query can get back to the caller's (the daemon's) rights. No pinned
--- search_path: the functions a defining query calls see the session's, as in a plain query (the
--- stored SQL itself is fully qualified); only the owner and superusers may execute it, so no
--- less privileged caller can steer it. No JIT: the estimates of a refresh's CTEs are those of large
--- inputs, and compiling would cost tens of milliseconds on every small refresh.
+-- The data step of a refresh, as a function owned by the stream table's owner
+-- (_create_owned_function): the user's query runs with the owner's rights, and PostgreSQL forbids
+-- code inside a SECURITY DEFINER function to change role, so nothing in the query can get back to
+-- the caller's (the daemon's) rights. No pinned search_path: the functions a defining query calls
+-- see the session's, as in a plain query (the stored SQL itself is fully qualified).
 --
--- The compiled SQL is embedded as static statements, not run with EXECUTE: PL/pgSQL keeps them
--- parsed and planned for the session, which saves a repeated refresh (a daemon connection refreshes
--- the same stream tables again and again) the parse analysis and planning of a large statement.
--- $1..$3 of the differential SQL are the function's first three arguments. PostgreSQL plans the
--- first executions with their values (p_changed, the sources with changes, then folds the terms of
--- the others away) and keeps a generic plan only where it costs no more; in a generic plan those
--- terms are skipped by a one-time filter. Column names win over the function's variable names, so
--- a source column called ins or p_action still means the column. apply_version, stored as the
--- function's comment, tells _refresh_plan when the SQL changed and the function must be rebuilt.
+-- The compiled SQL is embedded as static statements, not run with EXECUTE, so a repeated refresh (a
+-- daemon connection refreshes the same stream tables again and again) skips the parse analysis
+-- and planning of a large statement. $1..$3 of the differential SQL are the function's first three
+-- arguments. PostgreSQL plans the first executions with their values (p_changed, the sources with
+-- changes, then folds the terms of the others away) and keeps a generic plan only where it costs
+-- no more; in a generic plan those terms are skipped by a one-time filter. apply_version, stored
+-- as the function's comment, tells _refresh_plan when the SQL changed and the function must be
+-- rebuilt.
 CREATE OR REPLACE FUNCTION pgtrickle._install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_function text := format('pgtrickle_changes.%I', 'apply_' || p_pgt_id);
     v_signature text := '(pg_snapshot, pg_snapshot, oid[], text)';
     s record;
-    v_quote text;
     v_old regprocedure;
 BEGIN
     SELECT diff_apply_sql, full_apply_sql, apply_version INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
@@ -407,31 +417,24 @@ BEGIN
     LOOP
         EXECUTE format('DROP FUNCTION %s', v_old);
     END LOOP;
-    v_quote := pgtrickle._dollar_quote(coalesce(s.diff_apply_sql, '') || s.full_apply_sql);
     -- INTO on a line of its own: the statements end with a query, never with a comment, but a
     -- line break costs nothing.
-    EXECUTE format($f$
-CREATE OR REPLACE FUNCTION %1$s(pg_snapshot, pg_snapshot, oid[], p_action text, OUT ins bigint, OUT del bigint)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET jit = off AS %2$s
-#variable_conflict use_column
-BEGIN
+    PERFORM pgtrickle._create_owned_function(v_function, 'pg_snapshot, pg_snapshot, oid[], p_action text', v_signature,
+        format($f$BEGIN
     PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'on', true);
     IF p_action OPERATOR(pg_catalog.=) 'DIFFERENTIAL' THEN
-        %3$s;
+        %s;
     ELSE
-        %4$s
+        %s
         INTO ins, del;
     END IF;
     PERFORM pg_catalog.set_config('pg_trickle.internal_refresh', 'off', true);
-END
-%2$s
-$f$, v_function, v_quote,
-        CASE WHEN s.diff_apply_sql IS NULL
-             THEN format('RAISE EXCEPTION %L USING ERRCODE = %L', 'stream table ' || p_pgt_id || ' has no differential SQL', 'XX000')
-             ELSE s.diff_apply_sql || E'\n        INTO ins, del' END,
-        s.full_apply_sql);
-    EXECUTE format('ALTER FUNCTION %s%s OWNER TO %I', v_function, v_signature, pgtrickle._owner(p_pgt_id));
-    EXECUTE format('REVOKE ALL ON FUNCTION %s%s FROM PUBLIC', v_function, v_signature);
+END$f$,
+            CASE WHEN s.diff_apply_sql IS NULL
+                 THEN format('RAISE EXCEPTION %L USING ERRCODE = %L', 'stream table ' || p_pgt_id || ' has no differential SQL', 'XX000')
+                 ELSE s.diff_apply_sql || E'\n        INTO ins, del' END,
+            s.full_apply_sql),
+        pgtrickle._owner(p_pgt_id));
     EXECUTE format('COMMENT ON FUNCTION %s%s IS %L', v_function, v_signature, s.apply_version);
 END
 $$;
@@ -470,9 +473,8 @@ CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
     OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz,
     OUT changed_sources oid[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
--- Paid by every refresh, a no-op one too: the catalog row is read once and without its large
--- columns (the compiled SQL, the explain texts), the sources in one pass, and the checks that
--- raise call their routine only to fail, so each error keeps one wording.
+-- Paid by every refresh, a no-op one too: the catalog row is read without its large columns (the
+-- compiled SQL, the explain texts), the sources in one pass.
 DECLARE
     s         record;
     d         record;
@@ -484,18 +486,13 @@ BEGIN
     started := clock_timestamp();
     SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
            t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version,
-           t.diff_apply_sql IS NOT NULL AS has_diff, pg_get_userbyid(c.relowner) AS owner
-      INTO s
-      FROM pgtrickle.pgt_stream_tables t LEFT JOIN pg_class c ON c.oid = t.pgt_relid
-     WHERE t.pgt_id = p_pgt_id FOR UPDATE OF t;
+           t.diff_apply_sql IS NOT NULL AS has_diff
+      INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'stream table with id % not found', p_pgt_id USING ERRCODE = '42P01';
     END IF;
     st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
-    owner := s.owner;
-    IF owner IS NULL OR NOT pg_has_role(pgtrickle._invoker(), owner, 'USAGE') THEN
-        PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
-    END IF;
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
     IF s.status IN ('SUSPENDED', 'ERROR') AND p_initiated_by <> 'INITIAL' THEN
         RAISE EXCEPTION 'stream table % is %', st, s.status
             USING ERRCODE = '55000',
@@ -503,11 +500,10 @@ BEGIN
                          || ' (or CALL pgtrickle.resume_stream_table(...)).';
     END IF;
 
-    -- Sources that are gone, or that the owner may no longer read; and their size, which only the
-    -- change-ratio fallback of a differential refresh needs.
+    -- Sources that are gone; and the sources' size, which only the change-ratio fallback of a
+    -- differential refresh needs.
     SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
                FILTER (WHERE c.oid IS NULL) AS missing,
-           bool_or(c.oid IS NOT NULL AND NOT has_table_privilege(owner, dep.source_relid, 'SELECT')) AS denied,
            coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows
       INTO d
       FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class c ON c.oid = dep.source_relid
@@ -517,9 +513,8 @@ BEGIN
             USING ERRCODE = '42P01',
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
-    IF d.denied THEN
-        PERFORM pgtrickle._require_read(p_pgt_id, owner);
-    END IF;
+    owner := pgtrickle._owner(p_pgt_id);
+    PERFORM pgtrickle._require_read(p_pgt_id, owner);
 
     frontier := pgtrickle._frontier_snapshot();
     old_frontier := s.frontier;
@@ -538,10 +533,10 @@ BEGIN
     END IF;
 
     PERFORM pgtrickle._grant_buffers(p_pgt_id);  -- again after a failure for lack of rights took them back
-    IF NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_description c ON c.objoid = p.oid
+    IF NOT EXISTS (SELECT 1 FROM pg_proc p
                     WHERE p.oid = to_regprocedure(format('pgtrickle_changes.%I(pg_snapshot, pg_snapshot, oid[], text)', 'apply_' || p_pgt_id))
                       AND pg_get_userbyid(p.proowner) = owner AND p.proconfig = '{jit=off}'
-                      AND c.classoid = 'pg_proc'::regclass AND c.objsubid = 0 AND c.description = s.apply_version) THEN
+                      AND obj_description(p.oid, 'pg_proc') = s.apply_version) THEN
         PERFORM pgtrickle._install_apply(p_pgt_id);
     END IF;
 
@@ -1581,34 +1576,21 @@ END
 $$;
 
 -- The statement of IMMEDIATE maintenance (ivm_apply_sql) as a function owned by the stream table's
--- owner, embedded like the refresh's (_install_apply): the session keeps it planned, so a writing
--- statement does not pay for planning it. Without JIT: the estimates of the change CTEs are those
--- of large inputs, and compiling would cost tens of milliseconds a statement.
+-- owner (_create_owned_function): the session keeps it planned, so a writing statement does not
+-- pay for planning it.
 CREATE OR REPLACE FUNCTION pgtrickle._ivm_install_apply(p_pgt_id bigint)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_function text := format('pgtrickle_changes.%I', 'ivm_apply_' || p_pgt_id);
     v_owner name := pgtrickle._owner(p_pgt_id);
     v_sql text;
-    v_quote text;
 BEGIN
     SELECT ivm_apply_sql INTO v_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     IF v_sql IS NULL THEN
         RETURN;  -- nothing compiled: the stream table is not IMMEDIATE
     END IF;
-    v_quote := pgtrickle._dollar_quote(v_sql);
-    EXECUTE format($f$
-CREATE OR REPLACE FUNCTION %1$s(pg_snapshot, pg_snapshot, oid[], OUT ins bigint, OUT del bigint)
-LANGUAGE plpgsql VOLATILE SET jit = off AS %2$s
-#variable_conflict use_column
-BEGIN
-    %3$s
-    INTO ins, del;
-END
-%2$s
-$f$, v_function, v_quote, v_sql);
-    EXECUTE format('ALTER FUNCTION %s(pg_snapshot, pg_snapshot, oid[]) OWNER TO %I', v_function, v_owner);
-    EXECUTE format('REVOKE ALL ON FUNCTION %s(pg_snapshot, pg_snapshot, oid[]) FROM PUBLIC', v_function);
+    PERFORM pgtrickle._create_owned_function(format('pgtrickle_changes.%I', 'ivm_apply_' || p_pgt_id),
+        'pg_snapshot, pg_snapshot, oid[]', '(pg_snapshot, pg_snapshot, oid[])',
+        'BEGIN' || E'\n' || v_sql || E'\n    INTO ins, del;\nEND', v_owner);
     -- _ivm_maintain, running as the owner, calls it by name.
     IF NOT has_schema_privilege(v_owner, 'pgtrickle_changes', 'USAGE') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA pgtrickle_changes TO %I', v_owner);
@@ -1746,7 +1728,8 @@ END
 $$;
 
 REVOKE EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint), pgtrickle._ivm_install(bigint), pgtrickle._ivm_uninstall(bigint),
-    pgtrickle._ivm_install_apply(bigint), pgtrickle._sync_capture(oid) FROM PUBLIC;
+    pgtrickle._ivm_install_apply(bigint), pgtrickle._create_owned_function(text, text, text, text, name),
+    pgtrickle._sync_capture(oid) FROM PUBLIC;
 
 -- IMMEDIATE stream tables of earlier releases ran their statement as a session-level prepared
 -- statement: they get the function on install.
