@@ -177,7 +177,9 @@ final class MarkdownReport {
         }
         if (r.tpch() != null && r.tpch().geometricMean() != null) {
             bullets.add(String.format(Locale.ROOT, "TPC-H scale %s, ~1 %% change: geometric mean of FULL/DIFF %s over %d of 22"
-                    + " queries.", r.tpch().scale(), ratio(r.tpch().geometricMean()), r.tpch().measured()));
+                    + " queries%s.", r.tpch().scale(), ratio(r.tpch().geometricMean()), r.tpch().measured(),
+                    r.tpch().defaultGeometricMean() == null ? "" : "; of FULL / a refresh with the default settings (the cost"
+                            + " guard on) " + ratio(r.tpch().defaultGeometricMean())));
         }
         bullets.forEach(b -> line("- %s", b));
         line("");
@@ -240,9 +242,10 @@ final class MarkdownReport {
                 + " refreshed DIFFERENTIAL (it consumes the batch), then, in rotating order, FULL"
                 + " (`refresh_stream_table(..., force_full => true)`), `REFRESH MATERIALIZED VIEW` and"
                 + " `REFRESH MATERIALIZED VIEW CONCURRENTLY` of two matviews of the same query (the latter with a unique index"
-                + " on the key named in the table). The session sets `pg_trickle.differential_max_change_ratio = 0`, so"
-                + " DIFFERENTIAL is differential at every rate (by default a refresh whose changes exceed half of the sources"
-                + " becomes FULL); a DIFF cell marked † was not a differential refresh.");
+                + " on the key named in the table). The session sets `pg_trickle.differential_max_change_ratio` and"
+                + " `pg_trickle.cost_model_safety_margin` to 0, so DIFFERENTIAL is differential at every rate (by default a"
+                + " refresh whose changes exceed half of the sources, or whose like recently cost more than FULL, becomes"
+                + " FULL); a DIFF cell marked † was not a differential refresh.");
         line("");
         line("| Scenario | Unique key for CONCURRENTLY | Query |");
         line("|---|---|---|");
@@ -406,23 +409,41 @@ final class MarkdownReport {
                 + " and region: 0.5 %% of the orders deleted with their line items (RF2), as many inserted as copies of"
                 + " existing ones with new keys (RF1), and non-key updates of 1 %% of customer, supplier, part and partsupp"
                 + " (`TpchChangeBatch`). After each batch every stream table is refreshed DIFFERENTIAL, then FULL; %d batches"
-                + " after a warm-up one; median, spread.", t.scale(), t.loadSeconds(), String.join(", ", t.rows().entrySet().stream()
+                + " after a warm-up one; median, spread. Both with the FULL fallbacks off, so DIFF is differential.",
+                t.scale(), t.loadSeconds(), String.join(", ", t.rows().entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "%s %,d", e.getKey(), e.getValue())).toList()), t.batches());
+        boolean defaults = t.defaultBatches() != null;
+        if (defaults) {
+            line("");
+            line("Then %d more batches, each followed by one refresh of every stream table with the default settings, as a"
+                    + " user's would run: the cost guard (`pg_trickle.cost_model_safety_margin`, docs/DIFFERENTIAL.md) reads"
+                    + " the history the measured batches left and refreshes FULL where differential refreshes cost more"
+                    + " (column *default*, with the actions taken).", t.defaultBatches());
+        }
         line("");
         if (t.geometricMean() != null) {
-            line("**Geometric mean of FULL / DIFF over the %d queries measured: %s.**", t.measured(), ratio(t.geometricMean()));
+            line("**Geometric mean of FULL / DIFF over the %d queries measured: %s%s.**", t.measured(), ratio(t.geometricMean()),
+                    t.defaultGeometricMean() == null ? ""
+                            : String.format(Locale.ROOT, "; of FULL / default: %s", ratio(t.defaultGeometricMean())));
             line("");
         }
-        line("| Query | Status | DIFF ms (spread) | FULL ms (spread) | FULL / DIFF | rows changed per batch |");
-        line("|---|---|---|---|---|---|");
+        line("| Query | Status | DIFF ms (spread) | FULL ms (spread) | FULL / DIFF |%s rows changed per batch |",
+                defaults ? " default ms (actions) | FULL / default |" : "");
+        line("|---|---|---|---|---|%s---|", defaults ? "---|---|" : "");
         for (TpchBench.Query q : t.queries()) {
             String title = q.title().replaceFirst("^TPC-H ", "").replaceFirst("\\.$", "");
             if (q.differential() != null) {
                 boolean notDiff = !q.differentialActions().equals(List.of("DIFFERENTIAL"));
-                line("| %s | measured%s | %s | %s | %s | %,d |", title, notDiff ? " † " + q.differentialActions() : "",
-                        cell(q.differential()), cell(q.full()), ratio(q.fullOverDifferential()), q.rowsChangedPerBatch());
+                String defaultCells = !defaults ? ""
+                        : q.defaults() == null ? " – | – |"
+                        : String.format(Locale.ROOT, " %s %s | %s |", cell(q.defaults()),
+                                String.join("/", q.defaultActions()).replace("DIFFERENTIAL", "DIFF"), ratio(q.fullOverDefault()));
+                line("| %s | measured%s | %s | %s | %s |%s %,d |", title, notDiff ? " † " + q.differentialActions() : "",
+                        cell(q.differential()), cell(q.full()), ratio(q.fullOverDifferential()), defaultCells,
+                        q.rowsChangedPerBatch());
             } else {
-                line("| %s | %s: %s | – | – | – | – |", title, q.status(), q.note().replace("|", "\\|").replace("\n", " "));
+                line("| %s | %s: %s | – | – | – |%s – |", title, q.status(), q.note().replace("|", "\\|").replace("\n", " "),
+                        defaults ? " – | – |" : "");
             }
         }
         line("");

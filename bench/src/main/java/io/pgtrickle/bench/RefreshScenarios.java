@@ -18,9 +18,11 @@ import java.util.TreeSet;
  * <p>Each repetition writes one change batch (half updates, a quarter deletes, a quarter inserts),
  * refreshes the stream table DIFFERENTIAL first (it must consume the batch), then the other three
  * in an order that rotates with the repetition. The first repetition is a warm-up and not
- * recorded. {@code pg_trickle.differential_max_change_ratio} is 0 on the bench's session, so the
- * DIFFERENTIAL column is a differential refresh at every rate (by default a refresh whose changes
- * exceed half the sources falls back to FULL); the actions seen are recorded.
+ * recorded. {@code pg_trickle.differential_max_change_ratio} and
+ * {@code pg_trickle.cost_model_safety_margin} are 0 on the bench's session, so the DIFFERENTIAL
+ * column is a differential refresh at every rate (by default a refresh whose changes exceed half
+ * the sources, or whose like recently cost more than FULL, falls back to FULL); the actions seen
+ * are recorded.
  */
 final class RefreshScenarios {
 
@@ -82,6 +84,7 @@ final class RefreshScenarios {
                 "%d scenarios x %d change rates x %s rows, %d repetitions + 1 warm-up each", scenarios.size(),
                 cfg.rates().size(), cfg.rows(), cfg.reps()));
         Sql.exec(c, "SET pg_trickle.differential_max_change_ratio = 0");
+        Sql.exec(c, "SET pg_trickle.cost_model_safety_margin = 0");
         List<Point> out = new ArrayList<>();
         try {
             for (int rows : cfg.rows()) {
@@ -110,6 +113,7 @@ final class RefreshScenarios {
             }
         } finally {
             Sql.exec(c, "RESET pg_trickle.differential_max_change_ratio");
+            Sql.exec(c, "RESET pg_trickle.cost_model_safety_margin");
         }
         return out;
     }

@@ -27,19 +27,31 @@ import java.util.TreeSet;
  * FULL ({@code force_full}). The first batch warms up. A query the engine refuses as DIFFERENTIAL,
  * or whose create or refresh runs longer than the timeout, is reported as such and left out of
  * the mean. Runs in a database of its own, dropped afterwards.
+ *
+ * <p>Both measured refreshes run with the FULL fallbacks off (the change-ratio fallback and the
+ * cost guard), so DIFF is always differential. Then a few more batches are refreshed once each
+ * with the default settings, as a user's would be: the cost guard, which reads the history the
+ * measured batches left, picks FULL where the differential refreshes cost more.
  */
 final class TpchBench {
     /** One query; status is "measured", "refused", "too slow" or "failed", with the reason in note. */
     record Query(String name, String title, String status, String note, Stats.Sample differential, Stats.Sample full,
-                 List<String> differentialActions, long rowsChangedPerBatch) {
+                 List<String> differentialActions, long rowsChangedPerBatch, Stats.Sample defaults,
+                 List<String> defaultActions) {
         @JsonProperty("fullOverDifferential")
         Double fullOverDifferential() {
             return differential == null ? null : full.median() / differential.median();
         }
+
+        /** FULL against a refresh with the default settings; null when not measured (older runs too). */
+        @JsonProperty("fullOverDefault")
+        Double fullOverDefault() {
+            return differential == null || defaults == null ? null : full.median() / defaults.median();
+        }
     }
 
     record Result(double scale, Map<String, Long> rows, double loadSeconds, int batches, List<Query> queries,
-                  Double geometricMean, int measured) {
+                  Double geometricMean, int measured, Integer defaultBatches, Double defaultGeometricMean) {
     }
 
     private final BenchContext ctx;
@@ -50,11 +62,15 @@ final class TpchBench {
 
     /** One step per create, one per change batch (the warm-up's included). */
     static int steps(Config cfg) {
-        return 22 + reps(cfg) + 1;
+        return 22 + reps(cfg) + 1 + defaultReps(cfg);
     }
 
     private static int reps(Config cfg) {
         return cfg.quick() ? 2 : 3;
+    }
+
+    private static int defaultReps(Config cfg) {
+        return cfg.quick() ? 1 : 2;
     }
 
     Result run() throws SQLException {
@@ -75,6 +91,7 @@ final class TpchBench {
             StreamTables api = StreamTables.connect(withTimeout(db.url(), cfg.tpchTimeoutSeconds()));
             api.install();
             Sql.exec(c, "SET pg_trickle.differential_max_change_ratio = 0");
+            Sql.exec(c, "SET pg_trickle.cost_model_safety_margin = 0");
             Sql.exec(c, "SET statement_timeout = '" + cfg.tpchTimeoutSeconds() + "s'");
 
             List<TpchQueries.Query> queries = TpchQueries.all();
@@ -154,25 +171,34 @@ final class TpchBench {
                         applied, Progress.ms(diffTotal), Progress.ms(fullTotal)));
             }
 
+            Map<String, double[]> defaults = measureDefaults(c, live, defaultReps(cfg), reps + 1);
+
             List<Query> out = new ArrayList<>();
             List<Double> ratios = new ArrayList<>();
+            List<Double> defaultRatios = new ArrayList<>();
             for (TpchQueries.Query q : queries) {
                 String label = String.format("%-40s", q.name() + " " + q.title().replaceFirst("^TPC-H Q\\d+, ", ""));
                 Query r;
                 if (live.contains(q.name())) {
+                    double[] d = defaults.get(q.name());
                     r = new Query(q.name(), q.title(), "measured", null, Stats.Sample.of(diff.get(q.name())),
                             Stats.Sample.of(full.get(q.name())), List.copyOf(actions.get(q.name())),
-                            changedRows.get(q.name()) / reps);
+                            changedRows.get(q.name()) / reps, d == null ? null : Stats.Sample.of(d),
+                            d == null ? List.of() : List.copyOf(defaultActions.get(q.name())));
                     ratios.add(r.fullOverDifferential());
-                    ctx.progress().note("  %s DIFF %s  FULL %s  FULL/DIFF %.1fx  (%d rows changed per batch%s)", label,
+                    if (r.fullOverDefault() != null) {
+                        defaultRatios.add(r.fullOverDefault());
+                    }
+                    ctx.progress().note("  %s DIFF %s  FULL %s  FULL/DIFF %.1fx  default %s %s  (%d rows changed per batch%s)", label,
                             Progress.ms(r.differential().median()), Progress.ms(r.full().median()), r.fullOverDifferential(),
+                            r.defaults() == null ? "n/a" : Progress.ms(r.defaults().median()), r.defaultActions(),
                             r.rowsChangedPerBatch(),
                             r.differentialActions().equals(List.of("DIFFERENTIAL")) ? "" : ", DIFF actions " + r.differentialActions());
                 } else {
                     String e = excluded.get(q.name());
                     int colon = e.indexOf(':');
                     r = new Query(q.name(), q.title(), e.substring(0, colon), e.substring(colon + 1).strip(), null, null,
-                            List.of(), 0);
+                            List.of(), 0, null, List.of());
                     ctx.progress().note("  %s %s", label, e);
                 }
                 out.add(r);
@@ -181,8 +207,54 @@ final class TpchBench {
             if (geo != null) {
                 ctx.progress().note("TPC-H geometric mean of FULL/DIFF over %d queries: %.2fx", ratios.size(), geo);
             }
-            return new Result(cfg.tpchScale(), rows, loadSeconds, reps, out, geo, ratios.size());
+            Double defaultGeo = defaultRatios.isEmpty() || defaultRatios.size() != ratios.size() ? null
+                    : Stats.geometricMean(defaultRatios);
+            if (defaultGeo != null) {
+                ctx.progress().note("TPC-H geometric mean of FULL/default refresh over %d queries: %.2fx", defaultRatios.size(),
+                        defaultGeo);
+            }
+            return new Result(cfg.tpchScale(), rows, loadSeconds, reps, out, geo, ratios.size(), defaultReps(cfg), defaultGeo);
         }
+    }
+
+    private final Map<String, TreeSet<String>> defaultActions = new LinkedHashMap<>();
+
+    /**
+     * Refreshes every stream table once per batch with the default settings (fallbacks on); a query
+     * whose refresh fails here has no default cell (null), the measured cells stay.
+     */
+    private Map<String, double[]> measureDefaults(Connection c, List<String> live, int batches, int firstBatch)
+            throws SQLException {
+        Sql.exec(c, "RESET pg_trickle.differential_max_change_ratio");
+        Sql.exec(c, "RESET pg_trickle.cost_model_safety_margin");
+        Map<String, double[]> times = new LinkedHashMap<>();
+        for (String q : live) {
+            times.put(q, new double[batches]);
+            defaultActions.put(q, new TreeSet<>());
+        }
+        for (int batch = 0; batch < batches; batch++) {
+            ctx.progress().step(String.format(Locale.ROOT, "batch %d: apply, then one refresh of each with the default settings",
+                    firstBatch + batch));
+            applyBatch(c, firstBatch + batch);
+            double total = 0;
+            for (String q : live) {
+                if (!times.containsKey(q)) {
+                    continue;
+                }
+                String st = q + "_diff";
+                try {
+                    double d = Sql.timed(c, "CALL pgtrickle.refresh_stream_table(" + Sql.literal(st) + ")");
+                    times.get(q)[batch] = d;
+                    defaultActions.get(q).add(Sql.lastAction(c, st));
+                    total += d;
+                } catch (SQLException e) {
+                    ctx.progress().note("%s: refresh with the default settings failed: %s", st, e.getMessage());
+                    times.remove(q);
+                }
+            }
+            ctx.progress().result("refreshes " + Progress.ms(total) + " in all");
+        }
+        return times;
     }
 
     private static void applyBatch(Connection c, int batch) throws SQLException {

@@ -44,7 +44,9 @@ public final class CatalogInstaller {
             new Migration(6, "change buffers batched per statement (one array per captured column)",
                     "migrations/V006__batched_change_buffers.sql"),
             new Migration(7, "refresh data step with its SQL embedded (plans kept per session)",
-                    "migrations/V007__apply_version.sql"));
+                    "migrations/V007__apply_version.sql"),
+            new Migration(8, "recent differential refresh costs, read by the cost guard",
+                    "migrations/V008__refresh_costs.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

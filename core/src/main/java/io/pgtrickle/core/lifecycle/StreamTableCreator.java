@@ -165,6 +165,7 @@ public final class StreamTableCreator {
                    SET defining_query = ?, original_query = ?, pgt_relid = ?, schedule = ?, refresh_mode = ?,
                        requested_refresh_mode = ?, full_sql = ?, full_apply_sql = ?,
                        functions_used = ?, needs_reinit = true, reinit_reason = 'the defining query changed',
+                       recent_diff_costs = '{}',
                        storage_shape = ?, diff_apply_sql = ?, unsupported_reason = ?, explain_text = ?,
                        explain_json = ?::jsonb, explain_dot = ?, updated_at = now(), columns = """ + COLUMNS_JSON + """
                  WHERE pgt_id = ?""")) {

@@ -11,6 +11,32 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
         ELSE p_default END
 $$;
 
+-- A numeric pg_trickle.* setting within [p_min, p_max]. Anything else is reported with the
+-- setting's name and range, and the default is used: a mistyped ALTER DATABASE ... SET must not
+-- fail (and so suspend) every stream table of the database.
+CREATE OR REPLACE FUNCTION pgtrickle._setting_number(p_name text, p_default double precision,
+                                                     p_min double precision, p_max double precision)
+RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_text text := btrim(coalesce(current_setting(p_name, true), ''));
+    v double precision;
+BEGIN
+    IF v_text = '' THEN
+        RETURN p_default;
+    END IF;
+    IF v_text ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN
+        v := v_text::double precision;
+    END IF;
+    IF v IS NULL OR v < p_min OR v > p_max THEN
+        RAISE WARNING 'invalid value for %: ''%''; the default % is used', p_name, v_text, p_default
+            USING HINT = format('Allowed: a number from %s to %s. Fix it with SET, ALTER DATABASE ... SET or ALTER SYSTEM SET.',
+                                p_min, p_max);
+        RETURN p_default;
+    END IF;
+    RETURN v;
+END
+$$;
+
 -- Capture is off when pg_trickle.enabled = false or pg_trickle.cdc_paused = true.
 CREATE OR REPLACE FUNCTION pgtrickle._capture_enabled()
 RETURNS boolean LANGUAGE sql STABLE AS $$
@@ -481,11 +507,14 @@ DECLARE
     v_pending record;
     v_force_setting boolean;
     v_ratio   double precision;
+    v_margin  double precision;
+    v_costly  record;
     v_uncaptured text;
 BEGIN
     started := clock_timestamp();
     SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
-           t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version,
+           t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version, t.last_full_ms,
+           t.refresh_seq, t.recent_diff_costs,
            t.diff_apply_sql IS NOT NULL AS has_diff
       INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -541,8 +570,8 @@ BEGIN
     END IF;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
-    v_ratio := coalesce(nullif(current_setting('pg_trickle.differential_max_change_ratio', true), '')::float8,
-                        {{default:pg_trickle.differential_max_change_ratio}});
+    v_ratio := pgtrickle._setting_number('pg_trickle.differential_max_change_ratio',
+                                         {{default:pg_trickle.differential_max_change_ratio}}, 0, 1);
 
     reason := CASE
         WHEN NOT s.is_populated THEN 'initial population'
@@ -559,6 +588,36 @@ BEGIN
         WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(d.source_rows, 1000)
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
+
+    -- The cost guard: differential refreshes that recently cost more than a FULL one, for changes
+    -- no larger than this one, predict this one does too. Cost grows with the change, so only
+    -- smaller (or barely larger) changes are evidence: the newest three of them among the last 200
+    -- refreshes, and their median, so that one refresh that waited on a lock or a busy machine
+    -- does not decide. Their newest must be among the last 50 refreshes: while FULL refreshes run,
+    -- one differential refresh measures again every 50 (the data, its statistics or the plans may
+    -- have changed since). The samples are kept on the catalog row (_refresh_record).
+    IF s.refresh_mode = 'DIFFERENTIAL' AND s.has_diff AND reason = 'source changes' AND s.last_full_ms IS NOT NULL
+       AND cardinality(s.recent_diff_costs) >= 3 THEN
+        v_margin := pgtrickle._setting_number('pg_trickle.cost_model_safety_margin',
+                                              {{default:pg_trickle.cost_model_safety_margin}}, 0, 10);
+        IF v_margin > 0 THEN
+            SELECT count(*) AS samples, max(e.n) AS max_rows, min(s.refresh_seq - e.seq) AS newest_age,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY e.ms) AS median_ms
+              INTO v_costly
+              FROM (SELECT c.seq, c.ms, c.n
+                      FROM unnest(s.recent_diff_costs) WITH ORDINALITY c(seq, ms, n, i)
+                     WHERE s.refresh_seq - c.seq < 200 AND c.n <= ceil(change_rows * 1.25)
+                     ORDER BY c.i LIMIT 3) e;
+            IF v_costly.samples = 3 AND v_costly.newest_age < 50 AND v_costly.median_ms >= 50
+               AND v_costly.median_ms >= v_margin * s.last_full_ms THEN
+                reason := format('recent differential refreshes of up to %s change rows took a median of %s ms, '
+                                 || 'the last FULL refresh %s ms (pg_trickle.cost_model_safety_margin = %s); '
+                                 || 'this one has %s change rows',
+                                 v_costly.max_rows, round(v_costly.median_ms::numeric, 1),
+                                 round(s.last_full_ms::numeric, 1), v_margin, change_rows);
+            END IF;
+        END IF;
+    END IF;
 
     IF s.refresh_mode = 'DIFFERENTIAL' AND s.has_diff AND reason = 'source changes' THEN
         action := 'DIFFERENTIAL';
@@ -595,6 +654,11 @@ BEGIN
            status = CASE WHEN status = 'INITIALIZING' THEN 'ACTIVE' ELSE status END,
            consecutive_errors = 0,
            last_full_ms = CASE WHEN p_action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
+           refresh_seq = refresh_seq + 1,
+           recent_diff_costs = CASE WHEN p_action = 'DIFFERENTIAL'
+                                    THEN (ARRAY[ROW(refresh_seq + 1, v_ms, p_change_rows)::pgtrickle.refresh_cost]
+                                          || recent_diff_costs)[1:16]
+                                    ELSE recent_diff_costs END,
            effective_refresh_mode = CASE WHEN p_action = 'NO_DATA' THEN effective_refresh_mode
                                          WHEN p_action = 'DIFFERENTIAL' THEN 'DIFFERENTIAL' ELSE 'FULL' END,
            last_error_message = NULL, last_error_sqlstate = NULL, last_error_at = NULL,

@@ -13,6 +13,8 @@ import io.pgtrickle.core.testing.Db;
 import java.sql.Connection;
 import java.sql.SQLWarning;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -133,6 +135,168 @@ class FallbackAndExplainTest {
         db.exec("UPDATE o SET amount = amount + 1 WHERE id < 5");
         assertThat(db.api.refresh("big_change").action()).isEqualTo("DIFFERENTIAL");
         db.assertOracle("big_change");
+    }
+
+    /**
+     * The cost guard reads the samples the refreshes leave on the catalog row, so the tests rewrite
+     * them: differential refreshes made slow (or fast) and a FULL made fast.
+     */
+    private void recordTimes(String streamTable, long millis, Long changeRows, int newest) {
+        db.exec("UPDATE pgtrickle.pgt_stream_tables s SET recent_diff_costs = (SELECT array_agg(CASE WHEN c.i <= " + newest
+                + " THEN ROW(c.seq, " + millis + ", " + (changeRows == null ? "c.n" : changeRows) + ")::pgtrickle.refresh_cost"
+                + " ELSE ROW(c.seq, c.ms, c.n)::pgtrickle.refresh_cost END ORDER BY c.i)"
+                + " FROM unnest(s.recent_diff_costs) WITH ORDINALITY c(seq, ms, n, i))"
+                + " WHERE s.pgt_name = '" + streamTable + "'");
+    }
+
+    /** {@link Db#create} turns the guard off for the differential suites; these tests take the default. */
+    private void guardAsByDefault() {
+        db.exec("ALTER DATABASE " + db.database.name() + " RESET pg_trickle.cost_model_safety_margin");
+    }
+
+    private void lastFullMillis(String streamTable, double millis) {
+        db.exec("UPDATE pgtrickle.pgt_stream_tables SET last_full_ms = " + millis + " WHERE pgt_name = '" + streamTable + "'");
+    }
+
+    private String refreshIn(String streamTable, String... settings) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            for (String s : settings) {
+                st.execute("SET " + s);
+            }
+            st.execute("CALL pgtrickle.refresh_stream_table('" + streamTable + "')");
+            SQLWarning w = st.getWarnings();
+            return w == null ? null : w.getMessage();
+        }
+    }
+
+    @Test
+    void aDifferentialRefreshThatRecentlyCostMoreThanFullIsDoneFull() throws Exception {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("guarded", "SELECT region, sum(amount) AS total FROM o GROUP BY region"));
+        for (int i = 1; i <= 3; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + i);
+            assertThat(db.api.refresh("guarded").action()).isEqualTo("DIFFERENTIAL");
+        }
+        recordTimes("guarded", 200, 10L, 3);
+        lastFullMillis("guarded", 20);
+
+        // evidence from changes of 10 rows says nothing about a change of 2 (one updated row)
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 4");
+        assertThat(db.api.refresh("guarded").action()).isEqualTo("DIFFERENTIAL");
+        recordTimes("guarded", 200, null, 1);
+        db.assertOracle("guarded");
+
+        // 8 change rows: changes of 10 count (a quarter more is allowed); the newest three took 200 ms
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
+        String notice = refreshIn("guarded");
+        HistoryEntry h = db.api.history("guarded", 1).get(0);
+        assertThat(h.action()).isEqualTo("FULL");
+        assertThat(h.reason()).isEqualTo("recent differential refreshes of up to 10 change rows took a median of 200.0 ms,"
+                + " the last FULL refresh 20.0 ms (pg_trickle.cost_model_safety_margin = 0.8); this one has 8 change rows");
+        assertThat(notice).isEqualTo("stream table \"public.guarded\" using FULL refresh: " + h.reason());
+        assertThat(db.queryString("SELECT was_full_fallback::text FROM pgtrickle.pgt_refresh_history ORDER BY refresh_id DESC LIMIT 1"))
+                .isEqualTo("true");
+        db.assertOracle("guarded");
+
+        // 0 turns the guard off
+        lastFullMillis("guarded", 20);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
+        assertThat(refreshIn("guarded", "pg_trickle.cost_model_safety_margin = 0")).isNull();
+        assertThat(db.api.history("guarded", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
+        recordTimes("guarded", 200, null, 1);
+
+        // a value out of range is reported and the default used
+        lastFullMillis("guarded", 20);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
+        assertThat(refreshIn("guarded", "pg_trickle.cost_model_safety_margin = 10.5"))
+                .isEqualTo("invalid value for pg_trickle.cost_model_safety_margin: '10.5'; the default 0.8 is used");
+        assertThat(db.api.history("guarded", 1).get(0).action()).as("the default margin decided").isEqualTo("FULL");
+
+        // the margin against the last FULL (30 ms): 200 ms < 7 x 30 ms, 200 ms >= 6 x 30 ms
+        lastFullMillis("guarded", 30);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
+        refreshIn("guarded", "pg_trickle.cost_model_safety_margin = 7");
+        assertThat(db.api.history("guarded", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
+        recordTimes("guarded", 200, null, 1);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
+        refreshIn("guarded", "pg_trickle.cost_model_safety_margin = 6");
+        assertThat(db.api.history("guarded", 1).get(0).action()).isEqualTo("FULL");
+        db.assertOracle("guarded");
+    }
+
+    /** The samples describe the query that was measured: a new defining query starts without them. */
+    @Test
+    void aNewDefiningQueryForgetsTheOldQuerysCosts() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("redefined", "SELECT region, sum(amount) AS total FROM o GROUP BY region"));
+        for (int i = 0; i < 3; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = 60");
+            assertThat(db.api.refresh("redefined").action()).isEqualTo("DIFFERENTIAL");
+        }
+        recordTimes("redefined", 200, null, 3);
+        lastFullMillis("redefined", 10);
+        db.api.createOrReplace(CreateOptions.of("redefined", "SELECT region, max(amount) AS top FROM o GROUP BY region"));
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 60");
+        assertThat(db.api.refresh("redefined").action()).isIn("REINITIALIZE", "DIFFERENTIAL");
+        lastFullMillis("redefined", 10);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 60");
+        assertThat(db.api.refresh("redefined").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("redefined");
+    }
+
+    @Test
+    void oneSlowDifferentialRefreshAmongFastOnesDoesNotSwitchToFull() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("steady", "SELECT id, amount FROM o WHERE amount > 10"));
+        for (int i = 1; i <= 3; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + (20 + i));
+            assertThat(db.api.refresh("steady").action()).isEqualTo("DIFFERENTIAL");
+        }
+        recordTimes("steady", 1, null, 3);
+        recordTimes("steady", 5000, null, 1);  // waited on a lock, say
+        lastFullMillis("steady", 1);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 30");
+        assertThat(db.api.refresh("steady").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("steady");
+    }
+
+    @Test
+    void differentialRefreshesBelowFiftyMillisecondsNeverSwitchToFull() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("cheap", "SELECT id, amount FROM o WHERE amount > 10"));
+        for (int i = 0; i < 3; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = 40");
+            assertThat(db.api.refresh("cheap").action()).isEqualTo("DIFFERENTIAL");
+        }
+        recordTimes("cheap", 49, null, 3);
+        lastFullMillis("cheap", 0.5);
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 41");
+        assertThat(db.api.refresh("cheap").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("cheap");
+    }
+
+    /**
+     * While the guard refreshes FULL, one differential refresh measures again once the newest
+     * sample is older than 50 refreshes; one fast measurement does not outvote two slow ones.
+     */
+    @Test
+    void whileTheGuardRefreshesFullOneDifferentialRefreshInFiftyMeasuresAgain() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("probe", "SELECT region, count(*) AS n FROM o GROUP BY region"));
+        lastFullMillis("probe", 10);
+        for (int i = 0; i < 3; i++) {  // one and two slow refreshes are not enough
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = 50");
+            assertThat(db.api.refresh("probe").action()).isEqualTo("DIFFERENTIAL");
+            recordTimes("probe", 200, null, 1);
+        }
+        List<String> actions = new ArrayList<>();
+        for (int i = 0; i < 52; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = 50");
+            actions.add(db.api.refresh("probe").action());
+        }
+        assertThat(actions.subList(0, 50)).containsOnly("FULL");
+        assertThat(actions.subList(50, 52)).containsExactly("DIFFERENTIAL", "FULL");
+        db.assertOracle("probe");
     }
 
     @Test

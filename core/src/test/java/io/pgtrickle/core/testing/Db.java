@@ -26,10 +26,16 @@ public final class Db {
         this.api = StreamTables.connect(database.jdbcUrl());
     }
 
-    /** A new database named after the test class, with the catalog installed. */
+    /**
+     * A new database named after the test class, with the catalog installed. The cost guard
+     * ({@code pg_trickle.cost_model_safety_margin}) is off in it: the suites that prove the
+     * differential path require every refresh to be differential, and the guard, which reads
+     * refresh times, could turn one FULL on a busy machine. Its own tests reset it.
+     */
     public static Db create(Class<?> testClass) {
         Db db = new Db(TestPostgres.newDatabase(testClass.getSimpleName()));
         db.api.install();
+        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.cost_model_safety_margin = 0");
         return db;
     }
 
