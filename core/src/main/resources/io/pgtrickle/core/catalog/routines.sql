@@ -512,6 +512,12 @@ DECLARE
     v_uncaptured text;
 BEGIN
     started := clock_timestamp();
+    -- Taken before the catalog row is locked: the lock assigns this transaction an xid, which
+    -- _frontier_snapshot must then splice into the snapshot. An xid assigned from here on marks
+    -- no change to this stream table's sources (the refresh writes its storage, the catalog and
+    -- the history), so leaving it out changes nothing; one assigned before (the caller's own
+    -- writes to sources) is still spliced in. Under REPEATABLE READ the snapshot is the same.
+    frontier := pgtrickle._frontier_snapshot();
     SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
            t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version, t.last_full_ms,
            t.refresh_seq, t.recent_diff_costs,
@@ -545,7 +551,6 @@ BEGIN
     owner := pgtrickle._owner(p_pgt_id);
     PERFORM pgtrickle._require_read(p_pgt_id, owner);
 
-    frontier := pgtrickle._frontier_snapshot();
     old_frontier := s.frontier;
     SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
     change_rows := v_pending.change_rows;
@@ -643,6 +648,8 @@ DECLARE
     v_history_id bigint;
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    -- One statement (a no-op refresh pays for each one planned and run)
+    WITH st AS (
     UPDATE pgtrickle.pgt_stream_tables
        SET frontier = p_frontier,
            last_refresh_at = now(),
@@ -663,15 +670,16 @@ BEGIN
                                          WHEN p_action = 'DIFFERENTIAL' THEN 'DIFFERENTIAL' ELSE 'FULL' END,
            last_error_message = NULL, last_error_sqlstate = NULL, last_error_at = NULL,
            updated_at = now()
-     WHERE pgt_id = p_pgt_id;
-    UPDATE pgtrickle.pgt_source_frontiers SET frontier = p_frontier, updated_at = now() WHERE pgt_id = p_pgt_id;
-
+     WHERE pgt_id = p_pgt_id
+    RETURNING data_timestamp),
+    source_frontiers AS (
+        UPDATE pgtrickle.pgt_source_frontiers SET frontier = p_frontier, updated_at = now() WHERE pgt_id = p_pgt_id)
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, data_timestamp, start_time, end_time, action, rows_inserted, rows_deleted,
          delta_row_count, refresh_reason, status, initiated_by, was_full_fallback)
-    SELECT p_pgt_id, coalesce(s.data_timestamp, now()), p_start, clock_timestamp(), p_action, p_rows_inserted,
+    SELECT p_pgt_id, coalesce(st.data_timestamp, now()), p_start, clock_timestamp(), p_action, p_rows_inserted,
            p_rows_deleted, p_change_rows, p_reason, 'COMPLETED', p_initiated_by, p_fallback
-      FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = p_pgt_id
+      FROM st
     RETURNING refresh_id INTO v_history_id;
     RETURN v_history_id;
 END
