@@ -415,10 +415,12 @@ final class MarkdownReport {
         boolean defaults = t.defaultBatches() != null;
         if (defaults) {
             line("");
-            line("Then %d more batches, each followed by one refresh of every stream table with the default settings, as a"
-                    + " user's would run: the cost guard (`pg_trickle.cost_model_safety_margin`, docs/DIFFERENTIAL.md) reads"
-                    + " the history the measured batches left and refreshes FULL where differential refreshes cost more"
-                    + " (column *default*, with the actions taken).", t.defaultBatches());
+            line("Then %d more batches, each followed by one refresh of every stream table with the default settings: the"
+                    + " cost guard (`pg_trickle.cost_model_safety_margin`, docs/DIFFERENTIAL.md) compares the measured"
+                    + " batches' differential refreshes with the last FULL one and refreshes FULL where differential"
+                    + " refreshes cost more (column *default*, with the actions taken). A best case: the measured batches"
+                    + " leave a FULL time taken on the same data just before, where a user's stream table may have only its"
+                    + " initial population's, scaled by the sources' growth since.", t.defaultBatches());
         }
         line("");
         if (t.geometricMean() != null) {

@@ -32,10 +32,11 @@ public enum Setting {
                     + "(pg_class.reltuples, at least 1000) is done as FULL instead, with the reason recorded."),
     COST_MODEL_SAFETY_MARGIN("pg_trickle.cost_model_safety_margin", "0.8", "number, 0-10 (0 = off)",
             "The cost guard of DIFFERENTIAL refreshes: a refresh is done as FULL instead, with the reason recorded, "
-                    + "when the newest three differential refreshes among the stream table's last 200 with at most a "
-                    + "quarter more change rows than this one took a median of at least 50 ms and at least this factor "
-                    + "times the last FULL refresh, and the newest of them is among the last 50 refreshes (so one "
-                    + "differential refresh in 50 measures again). Below 1 it prefers FULL, above 1 DIFFERENTIAL."),
+                    + "when the newest three differential refreshes among the stream table's last 200 that found changes, "
+                    + "with at most a quarter more change rows than this one, took a median of at least 50 ms and at "
+                    + "least this factor times the last FULL refresh (scaled by the sources' rows then and now), and "
+                    + "the newest of them is among the last 50 (so one differential refresh in 50 measures again). "
+                    + "Below 1 it prefers FULL, above 1 DIFFERENTIAL."),
     DEFAULT_SCHEDULE_SECONDS("pg_trickle.default_schedule_seconds", "1", "number of seconds, >= 0.1",
             "Period of a 'calculated' stream table that no other stream table with a duration schedule reads."),
     INTERNAL_REFRESH("pg_trickle.internal_refresh", "off", "boolean (internal)",

@@ -11,29 +11,22 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
         ELSE p_default END
 $$;
 
--- A numeric pg_trickle.* setting within [p_min, p_max]. Anything else is reported with the
--- setting's name and range, and the default is used: a mistyped ALTER DATABASE ... SET must not
--- fail (and so suspend) every stream table of the database.
-CREATE OR REPLACE FUNCTION pgtrickle._setting_number(p_name text, p_default double precision,
-                                                     p_min double precision, p_max double precision)
+DROP FUNCTION IF EXISTS pgtrickle._setting_number(text, double precision, double precision, double precision);
+
+-- A numeric pg_trickle.* setting read by a refresh: as pgtrickle._setting_number (observability.sql),
+-- but an invalid value is reported as a WARNING and the default used: a mistyped
+-- ALTER DATABASE ... SET must not fail (and so put into ERROR) every stream table of the database.
+CREATE OR REPLACE FUNCTION pgtrickle._setting_number_or_default(
+    p_name text, p_default double precision, p_min double precision, p_max double precision, p_allowed text)
 RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    v_text text := btrim(coalesce(current_setting(p_name, true), ''));
-    v double precision;
+    v_msg text; v_hint text;
 BEGIN
-    IF v_text = '' THEN
-        RETURN p_default;
-    END IF;
-    IF v_text ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN
-        v := v_text::double precision;
-    END IF;
-    IF v IS NULL OR v < p_min OR v > p_max THEN
-        RAISE WARNING 'invalid value for %: ''%''; the default % is used', p_name, v_text, p_default
-            USING HINT = format('Allowed: a number from %s to %s. Fix it with SET, ALTER DATABASE ... SET or ALTER SYSTEM SET.',
-                                p_min, p_max);
-        RETURN p_default;
-    END IF;
-    RETURN v;
+    RETURN pgtrickle._setting_number(p_name, p_default, p_min, p_max, p_allowed);
+EXCEPTION WHEN invalid_parameter_value THEN
+    GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+    RAISE WARNING '%; the default % is used', v_msg, p_default USING HINT = v_hint;
+    RETURN p_default;
 END
 $$;
 
@@ -520,7 +513,7 @@ BEGIN
     frontier := pgtrickle._frontier_snapshot();
     SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
            t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version, t.last_full_ms,
-           t.refresh_seq, t.recent_diff_costs,
+           t.last_full_source_rows, t.refresh_seq, t.recent_diff_costs,
            t.diff_apply_sql IS NOT NULL AS has_diff
       INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -539,7 +532,8 @@ BEGIN
     -- differential refresh needs.
     SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
                FILTER (WHERE c.oid IS NULL) AS missing,
-           coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows
+           coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows,
+           coalesce(sum(greatest(c.reltuples, 0)), 0) AS all_rows
       INTO d
       FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class c ON c.oid = dep.source_relid
      WHERE dep.pgt_id = p_pgt_id;
@@ -575,8 +569,8 @@ BEGIN
     END IF;
 
     v_force_setting := pgtrickle._setting_on('pg_trickle.force_full_refresh', '{{default:pg_trickle.force_full_refresh}}'::boolean);
-    v_ratio := pgtrickle._setting_number('pg_trickle.differential_max_change_ratio',
-                                         {{default:pg_trickle.differential_max_change_ratio}}, 0, 1);
+    v_ratio := pgtrickle._setting_number_or_default('pg_trickle.differential_max_change_ratio',
+                   {{default:pg_trickle.differential_max_change_ratio}}, 0, 1, 'number, 0-1 (0 = off)');
 
     reason := CASE
         WHEN NOT s.is_populated THEN 'initial population'
@@ -600,11 +594,13 @@ BEGIN
     -- refreshes, and their median, so that one refresh that waited on a lock or a busy machine
     -- does not decide. Their newest must be among the last 50 refreshes: while FULL refreshes run,
     -- one differential refresh measures again every 50 (the data, its statistics or the plans may
-    -- have changed since). The samples are kept on the catalog row (_refresh_record).
+    -- have changed since). The samples are kept on the catalog row (_refresh_record). The last FULL
+    -- refresh's time is scaled by the sources' size now against then: often it is the initial
+    -- population's, over sources that have grown since.
     IF s.refresh_mode = 'DIFFERENTIAL' AND s.has_diff AND reason = 'source changes' AND s.last_full_ms IS NOT NULL
        AND cardinality(s.recent_diff_costs) >= 3 THEN
-        v_margin := pgtrickle._setting_number('pg_trickle.cost_model_safety_margin',
-                                              {{default:pg_trickle.cost_model_safety_margin}}, 0, 10);
+        v_margin := pgtrickle._setting_number_or_default('pg_trickle.cost_model_safety_margin',
+                        {{default:pg_trickle.cost_model_safety_margin}}, 0, 10, 'number, 0-10 (0 = off)');
         IF v_margin > 0 THEN
             SELECT count(*) AS samples, max(e.n) AS max_rows, min(s.refresh_seq - e.seq) AS newest_age,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY e.ms) AS median_ms
@@ -614,12 +610,17 @@ BEGIN
                      WHERE s.refresh_seq - c.seq < 200 AND c.n <= ceil(change_rows * 1.25)
                      ORDER BY c.i LIMIT 3) e;
             IF v_costly.samples = 3 AND v_costly.newest_age < 50 AND v_costly.median_ms >= 50
-               AND v_costly.median_ms >= v_margin * s.last_full_ms THEN
+               AND v_costly.median_ms >= v_margin * s.last_full_ms * greatest(d.all_rows, 1)
+                                         / greatest(coalesce(s.last_full_source_rows, 0), 1) THEN
                 reason := format('recent differential refreshes of up to %s change rows took a median of %s ms, '
-                                 || 'the last FULL refresh %s ms (pg_trickle.cost_model_safety_margin = %s); '
+                                 || 'the last FULL refresh %s ms%s (pg_trickle.cost_model_safety_margin = %s); '
                                  || 'this one has %s change rows',
                                  v_costly.max_rows, round(v_costly.median_ms::numeric, 1),
-                                 round(s.last_full_ms::numeric, 1), v_margin, change_rows);
+                                 round(s.last_full_ms::numeric, 1),
+                                 CASE WHEN greatest(d.all_rows, 1) = greatest(coalesce(s.last_full_source_rows, 0), 1) THEN ''
+                                      ELSE format(' over %s source rows, now %s', round(greatest(coalesce(s.last_full_source_rows, 0), 0)::numeric),
+                                                  round(d.all_rows::numeric)) END,
+                                 v_margin, change_rows);
             END IF;
         END IF;
     END IF;
@@ -661,7 +662,12 @@ BEGIN
            status = CASE WHEN status = 'INITIALIZING' THEN 'ACTIVE' ELSE status END,
            consecutive_errors = 0,
            last_full_ms = CASE WHEN p_action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
-           refresh_seq = refresh_seq + 1,
+           last_full_source_rows = CASE WHEN p_action IN ('FULL', 'REINITIALIZE')
+               THEN (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pgtrickle.pgt_dependencies dep
+                       JOIN pg_class c ON c.oid = dep.source_relid WHERE dep.pgt_id = p_pgt_id)
+               ELSE last_full_source_rows END,
+           -- NO_DATA refreshes do not count: frequent calls that find nothing must not age the samples
+           refresh_seq = refresh_seq + CASE WHEN p_action = 'NO_DATA' THEN 0 ELSE 1 END,
            recent_diff_costs = CASE WHEN p_action = 'DIFFERENTIAL'
                                     THEN (ARRAY[ROW(refresh_seq + 1, v_ms, p_change_rows)::pgtrickle.refresh_cost]
                                           || recent_diff_costs)[1:16]
@@ -1126,13 +1132,14 @@ BEGIN
             -- state no concurrent statement changes, and every later statement is maintained.
             PERFORM pgtrickle._lock_sources(p_pgt_id);
             UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = 'IMMEDIATE', requested_refresh_mode = 'IMMEDIATE',
-                   schedule = NULL, needs_reinit = true, reinit_reason = 'switched to IMMEDIATE', updated_at = now()
+                   schedule = NULL, needs_reinit = true, reinit_reason = 'switched to IMMEDIATE', recent_diff_costs = '{}',
+                   updated_at = now()
              WHERE pgt_id = p_pgt_id;
             PERFORM pgtrickle._ivm_install(p_pgt_id);
         ELSIF s.refresh_mode = 'IMMEDIATE' AND v_mode <> 'IMMEDIATE' THEN
             PERFORM pgtrickle._leave_immediate(p_pgt_id);
             UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
-                   updated_at = now()
+                   recent_diff_costs = '{}', updated_at = now()
              WHERE pgt_id = p_pgt_id;
             FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id LOOP
                 PERFORM pgtrickle._sync_capture(v_source);
@@ -1140,7 +1147,7 @@ BEGIN
         ELSE
             -- Row identity is the same in both modes, so switching needs no rebuild.
             UPDATE pgtrickle.pgt_stream_tables SET refresh_mode = v_mode, requested_refresh_mode = v_requested,
-                   updated_at = now()
+                   recent_diff_costs = '{}', updated_at = now()
              WHERE pgt_id = p_pgt_id;
         END IF;
     END IF;

@@ -25,7 +25,9 @@ class FallbackAndExplainTest {
     void setUp() {
         db = Db.create(FallbackAndExplainTest.class);
         db.exec("CREATE TABLE o (id int PRIMARY KEY, region text, amount int)",
-                "INSERT INTO o SELECT g, 'r' || (g % 4), g FROM generate_series(1, 100) g");
+                "INSERT INTO o SELECT g, 'r' || (g % 4), g FROM generate_series(1, 100) g",
+                // the cost guard scales FULL times by pg_class.reltuples: known now, autovacuum changes nothing
+                "ANALYZE o");
     }
 
     @Test
@@ -205,8 +207,8 @@ class FallbackAndExplainTest {
         assertThat(db.api.history("guarded", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
         recordTimes("guarded", 200, null, 1);
 
-        // a value out of range is reported and the default used
-        lastFullMillis("guarded", 20);
+        // a value out of range is reported and the default used (not the maximum 10: 200 ms < 10 x 30 ms)
+        lastFullMillis("guarded", 30);
         db.exec("UPDATE o SET amount = amount + 1 WHERE id BETWEEN 5 AND 8");
         assertThat(refreshIn("guarded", "pg_trickle.cost_model_safety_margin = 10.5"))
                 .isEqualTo("invalid value for pg_trickle.cost_model_safety_margin: '10.5'; the default 0.8 is used");
@@ -242,6 +244,79 @@ class FallbackAndExplainTest {
         db.exec("UPDATE o SET amount = amount + 1 WHERE id = 60");
         assertThat(db.api.refresh("redefined").action()).isEqualTo("DIFFERENTIAL");
         db.assertOracle("redefined");
+    }
+
+    private void threeSlowRefreshes(String streamTable, int id) {
+        for (int i = 0; i < 3; i++) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id);
+            assertThat(db.api.refresh(streamTable).action()).isEqualTo("DIFFERENTIAL");
+        }
+        recordTimes(streamTable, 200, null, 3);
+    }
+
+    /** Refreshes that find nothing do not age the samples: calls more frequent than changes keep the guard. */
+    @Test
+    void refreshesThatFindNothingDoNotAgeTheSamples() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("idle", "SELECT region, count(*) AS n FROM o GROUP BY region"));
+        threeSlowRefreshes("idle", 70);
+        lastFullMillis("idle", 10);
+        for (int i = 0; i < 60; i++) {
+            assertThat(db.api.refresh("idle").action()).isEqualTo("NO_DATA");
+        }
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 70");
+        assertThat(db.api.refresh("idle").action()).isEqualTo("FULL");
+        db.assertOracle("idle");
+    }
+
+    /** The last FULL refresh's time is scaled by the sources' size then and now. */
+    @Test
+    void theLastFullTimeIsScaledByHowTheSourcesGrewSince() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("grown", "SELECT region, count(*) AS n FROM o GROUP BY region"));
+        threeSlowRefreshes("grown", 71);
+        // a FULL of 100 ms over 10 rows: over the 100 rows now it would take 1 s, more than the 200 ms
+        lastFullMillis("grown", 100);
+        db.exec("UPDATE pgtrickle.pgt_stream_tables SET last_full_source_rows = 10 WHERE pgt_name = 'grown'");
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 71");
+        assertThat(db.api.refresh("grown").action()).isEqualTo("DIFFERENTIAL");
+        recordTimes("grown", 200, null, 1);
+        // over 200 rows then, 50 ms now
+        db.exec("UPDATE pgtrickle.pgt_stream_tables SET last_full_source_rows = 200 WHERE pgt_name = 'grown'");
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 71");
+        RefreshResult r = db.api.refresh("grown");
+        assertThat(r.action()).isEqualTo("FULL");
+        assertThat(r.reason()).contains("the last FULL refresh 100.0 ms over 200 source rows, now 100 (");
+        assertThat(db.queryString("SELECT last_full_source_rows::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'grown'"))
+                .isEqualTo("100");
+        db.assertOracle("grown");
+    }
+
+    /** Setting the refresh mode, even to the one it has, starts the guard afresh. */
+    @Test
+    void settingTheRefreshModeForgetsTheCosts() {
+        guardAsByDefault();
+        db.api.create(CreateOptions.of("remoded", "SELECT region, count(*) AS n FROM o GROUP BY region"));
+        threeSlowRefreshes("remoded", 72);
+        lastFullMillis("remoded", 10);
+        db.api.alter("remoded", AlterOptions.none().withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 72");
+        assertThat(db.api.refresh("remoded").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("remoded");
+    }
+
+    @Test
+    void anInvalidChangeRatioIsReportedAndTheDefaultUsed() throws Exception {
+        db.api.create(CreateOptions.of("ratio", "SELECT id, amount FROM o WHERE amount > 10"));
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 73");
+        assertThat(refreshIn("ratio", "pg_trickle.differential_max_change_ratio = '1e400'"))
+                .isEqualTo("invalid value for pg_trickle.differential_max_change_ratio: '1e400'; the default 0.5 is used");
+        assertThat(db.api.history("ratio", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = 73");
+        assertThat(refreshIn("ratio", "pg_trickle.differential_max_change_ratio = 'half'"))
+                .isEqualTo("invalid value for pg_trickle.differential_max_change_ratio: 'half'; the default 0.5 is used");
+        assertThat(db.api.get("ratio").status()).isEqualTo(io.pgtrickle.core.api.Status.ACTIVE);
+        db.assertOracle("ratio");
     }
 
     @Test

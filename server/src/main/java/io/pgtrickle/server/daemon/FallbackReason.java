@@ -15,6 +15,7 @@ import java.util.Optional;
 enum FallbackReason {
     UNSUPPORTED_QUERY("unsupported_query"),
     CHANGE_RATIO("change_ratio"),
+    COST_GUARD("cost_guard"),
     FORCE_FULL_SETTING("force_full_setting"),
     TRUNCATE("truncate"),
     CAPTURE_PAUSED("capture_paused"),
@@ -43,6 +44,9 @@ enum FallbackReason {
         }
         if (reason.contains("pg_trickle.differential_max_change_ratio")) {
             return Optional.of(CHANGE_RATIO);
+        }
+        if (reason.contains("pg_trickle.cost_model_safety_margin")) {
+            return Optional.of(COST_GUARD);
         }
         if (reason.contains("pg_trickle.force_full_refresh")) {
             return Optional.of(FORCE_FULL_SETTING);

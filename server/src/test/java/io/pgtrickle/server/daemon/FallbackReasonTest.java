@@ -18,6 +18,9 @@ class FallbackReasonTest {
         assertThat(label("FULL", "differential not possible: window functions")).contains("unsupported_query");
         assertThat(label("FULL", "2000 changed rows exceed pg_trickle.differential_max_change_ratio (0.5) of the sources"))
                 .contains("change_ratio");
+        assertThat(label("FULL", "recent differential refreshes of up to 10 change rows took a median of 200.0 ms,"
+                + " the last FULL refresh 20.0 ms (pg_trickle.cost_model_safety_margin = 0.8); this one has 8 change rows"))
+                .contains("cost_guard");
         assertThat(label("FULL", "pg_trickle.force_full_refresh is on")).contains("force_full_setting");
         assertThat(label("REINITIALIZE", "a source table was truncated")).contains("truncate");
         assertThat(label("REINITIALIZE", "changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off"))
