@@ -45,12 +45,22 @@ public final class AffectedGroups {
                 + query.apply("(" + anyKeyNull + ") AND " + withNulls(keys, g, affected, null)) + ")";
     }
 
-    /** The row's keys are those of an affected group, none of them NULL. */
+    /**
+     * The row's keys are those of an affected group, none of them NULL. One key is compared with
+     * an array of the affected keys, built once: the CTE of affected keys is estimated at a row or
+     * so whatever it holds, and an IN over it became a nested loop that compared every source row
+     * with every affected key as a tuple (TPC-H Q15: 2.9 million comparisons, 470 ms), or a hash
+     * join in another run. The array keeps an index on the key usable, and without one is searched
+     * in memory.
+     */
     private static String withoutNulls(List<String> keys, List<String> g, String affected, String filter) {
         String keyTuple = keys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
         String gTuple = g.stream().map(x -> "__pgt_a." + x).collect(Collectors.joining(", "));
-        return "(" + keyTuple + ") IN (SELECT " + gTuple + " FROM " + affected + " __pgt_a WHERE "
-                + (filter == null ? "" : filter + " AND ") + "true)";
+        String from = " FROM " + affected + " __pgt_a WHERE " + (filter == null ? "" : filter + " AND ") + "true";
+        if (keys.size() == 1) {
+            return keyTuple + " = ANY (ARRAY(SELECT " + gTuple + from + "))";
+        }
+        return "(" + keyTuple + ") IN (SELECT " + gTuple + from + ")";
     }
 
     /**
