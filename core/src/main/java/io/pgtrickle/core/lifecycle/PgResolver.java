@@ -33,7 +33,12 @@ final class PgResolver implements TreeBuilder.Resolver {
         // to_regclass: a name that is not a relation (a CTE, a function) must not abort the transaction.
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT c.oid::bigint, c.relkind::text,
-                       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)
+                       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid),
+                       ARRAY(SELECT DISTINCT a.attname::text FROM pg_index i
+                               JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+                               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                              WHERE i.indrelid = c.oid AND i.indisvalid AND i.indpred IS NULL
+                                AND am.amname IN ('btree', 'hash'))
                   FROM pg_class c WHERE c.oid = to_regclass(?)""")) {
             ps.setString(1, qualifiedName);
             try (ResultSet rs = ps.executeQuery()) {
@@ -42,6 +47,7 @@ final class PgResolver implements TreeBuilder.Resolver {
                 }
                 long relid = rs.getLong(1);
                 String kind = rs.getString(2);
+                List<String> indexLeads = List.of((String[]) rs.getArray(4).getArray());
                 if (rs.getBoolean(3)) {
                     // Reading the parent reads its children, whose changes no trigger on the parent sees.
                     throw new Unsupported("table " + qualifiedName + " has inheritance children, whose changes are not"
@@ -53,7 +59,8 @@ final class PgResolver implements TreeBuilder.Resolver {
                 List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
                 Columns columns = table ? columns(relid, used) : new Columns(List.of(), false);
-                return new TreeBuilder.Relation(relid, kind, viewDef, used, columns.indexable(), key, columns.valueEqual());
+                return new TreeBuilder.Relation(relid, kind, viewDef, used, columns.indexable(), key, columns.valueEqual(),
+                        indexLeads);
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());

@@ -10,6 +10,10 @@ import java.util.Locale;
 import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
 import net.sf.jsqlparser.statement.select.Join;
@@ -64,8 +68,10 @@ final class SublinkTemplates {
         found.sort(Comparator.comparingInt(f -> f.span().begin()));
         List<List<Sublink.Table>> bySublink = new ArrayList<>();
         sublinks.forEach(s -> bySublink.add(new ArrayList<>()));
-        StringBuilder b = new StringBuilder();
-        int at = 0;
+        record Cut(int begin, int end, String text) {
+        }
+        List<Cut> cuts = new ArrayList<>();
+        List<TreeBuilder.Relation> relations = new ArrayList<>();
         for (int slot = 0; slot < found.size(); slot++) {
             Found f = found.get(slot);
             TreeBuilder.Relation r = resolver.relation(f.table().getFullyQualifiedName());
@@ -73,17 +79,31 @@ final class SublinkTemplates {
                 throw new Unsupported("relation " + f.table().getFullyQualifiedName() + " of kind " + r.kind()
                         + " inside a subquery (only tables there)");
             }
+            relations.add(r);
             String alias = FromClauses.aliasOf(f.table());
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
                     r.scan(f.table().getFullyQualifiedName()), alias));
-            b.append(text, at, f.span().begin() - offset).append('\u0001').append(slot).append('\u0001');
-            at = f.span().end() - offset;
+            cuts.add(new Cut(f.span().begin(), f.span().end(), "\u0001" + slot + "\u0001"));
         }
-        b.append(text.substring(at));
         List<Sublink> out = new ArrayList<>();
         for (int i = 0; i < sublinks.size(); i++) {
-            out.add(new Sublink(bySublink.get(i), restrictions.get(i)));
+            List<Sublink.Table> tables = bySublink.get(i);
+            Span end = restrictions.get(i) != null && tables.size() == 1
+                    ? probeEnd(sublinks.get(i), sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
+                    : null;
+            if (end != null) {
+                cuts.add(new Cut(end.end(), end.end(), "\u0002" + tables.get(0).slot() + "\u0002"));
+            }
+            out.add(new Sublink(tables, restrictions.get(i), end != null));
         }
+        cuts.sort(Comparator.comparingInt(Cut::begin));
+        StringBuilder b = new StringBuilder();
+        int at = 0;
+        for (Cut c : cuts) {
+            b.append(text, at, c.begin() - offset).append(c.text());
+            at = c.end() - offset;
+        }
+        b.append(text.substring(at));
         return new Template(b.toString(), out);
     }
 
@@ -190,6 +210,74 @@ final class SublinkTemplates {
             }
         }, null);
         return out;
+    }
+
+    /**
+     * For an EXISTS subquery over one table (restricted, see {@link #restriction}) whose WHERE has a
+     * conjunct {@code alias.c = <outer value>} with {@code c} leading an index of the table: the
+     * span of its SELECT, at whose end {@code OFFSET 0} can go ({@link Sublink#probe}); else null.
+     */
+    private static Span probeEnd(Select s, String sql, String alias, TreeBuilder.Relation table) {
+        Span whole = Spans.of(s);
+        if (!(s instanceof ParenthesedSelect ps) || !(ps.getSelect() instanceof PlainSelect p) || whole == null
+                || !precededByExists(sql, whole.begin()) || !probesIndex(p.getWhere(), alias, table.indexLeads(), sql)) {
+            return null;
+        }
+        Span select = Spans.of(p);
+        return select != null && select.end() < whole.end() ? select : null;
+    }
+
+    private static boolean precededByExists(String sql, int at) {
+        String before = sql.substring(0, at).stripTrailing().toUpperCase(Locale.ROOT);
+        return before.endsWith("EXISTS") && (before.length() == 6 || !isWordChar(before.charAt(before.length() - 7)));
+    }
+
+    /** Whether a conjunct of {@code where} equates an index-leading column of {@code alias} with an outer value. */
+    private static boolean probesIndex(Expression where, String alias, List<String> indexLeads, String sql) {
+        where = unparenthesized(where);
+        if (where instanceof AndExpression and) {
+            return probesIndex(and.getLeftExpression(), alias, indexLeads, sql)
+                    || probesIndex(and.getRightExpression(), alias, indexLeads, sql);
+        }
+        if (!(where instanceof EqualsTo eq)) {
+            return false;
+        }
+        return probe(eq.getLeftExpression(), eq.getRightExpression(), alias, indexLeads, sql)
+                || probe(eq.getRightExpression(), eq.getLeftExpression(), alias, indexLeads, sql);
+    }
+
+    /** {@code inner} is an index-leading column of {@code alias}; {@code outer} reads only other, qualified columns, at least one. */
+    private static boolean probe(Expression inner, Expression outer, String alias, List<String> indexLeads, String sql) {
+        inner = unparenthesized(inner);
+        if (!(inner instanceof Column c) || c.getTable() == null || c.getTable().getName() == null
+                || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !indexLeads.contains(TreeBuilder.unquote(c.getColumnName()))) {
+            return false;
+        }
+        if (!nested(outer, sql).isEmpty()) {
+            return false; // a subquery: not a plain value of the outer row
+        }
+        List<Column> read = new ArrayList<>();
+        outer.accept(new ExpressionVisitorAdapter<Void>() {
+            @Override
+            public <S> Void visit(Column col, S context) {
+                read.add(col);
+                return null;
+            }
+        }, null);
+        return !read.isEmpty() && read.stream().allMatch(col -> col.getTable() != null
+                && col.getTable().getName() != null && !TreeBuilder.unquote(col.getTable().getName()).equals(alias));
+    }
+
+    /** The expression inside its parentheses, as PostgreSQL prints every operand of AND and =. */
+    private static Expression unparenthesized(Expression e) {
+        while (e instanceof ParenthesedExpressionList<?> list && list.size() == 1) {
+            e = list.get(0);
+        }
+        return e;
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_';
     }
 
     /**

@@ -59,12 +59,18 @@ public final class TreeBuilder {
      * @param indexable the used columns that are NOT NULL and have equality (a row lookup by them can use an index)
      * @param key       the primary key's columns, all among the used ones; empty when the table has none
      * @param valueEqual whether equal values of every used column have the same text ({@link Scan#valueEqual})
+     * @param indexLeads the columns (of all, used or not) that lead a valid, non-partial btree or hash
+     *                   index: an equality on one of them is an index probe
      */
     public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable,
-                           List<String> key, boolean valueEqual) {
-        /** A relation without a primary key among its used columns. */
+                           List<String> key, boolean valueEqual, List<String> indexLeads) {
+        public Relation {
+            indexLeads = List.copyOf(indexLeads);
+        }
+
+        /** A relation without a primary key among its used columns and without indexes. */
         public Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
-            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of(), false);
+            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of(), false, List.of());
         }
 
         /** The {@link Scan} of this table. */

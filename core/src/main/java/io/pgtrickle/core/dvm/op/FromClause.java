@@ -94,6 +94,9 @@ public record FromClause(FromNode root) {
                 continue;
             }
             String restriction = restriction(unit, changes);
+            // only the rows a changed row of the subquery's table can matter to: a probe each
+            boolean probes = unit.sublink() != null && unit.sublink().restriction() != null
+                    && unit.sublink().tables().size() == 1;
             for (boolean before : new boolean[] {false, true}) {
                 Set<SingleFrom> earlier = new HashSet<>();
                 Set<Sublink> earlierSublinks = new HashSet<>();
@@ -101,7 +104,7 @@ public record FromClause(FromNode root) {
                 addUnits(units.subList(0, before ? j + 1 : j), earlier, earlierSublinks);
                 terms.add(term(list, where, item -> sql(item,
                         linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
-                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : ""));
+                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes));
             }
         }
         if (terms.isEmpty()) { // only functions of constants: nothing ever changes
@@ -228,7 +231,7 @@ public record FromClause(FromNode root) {
                 : sql(item, linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
                         changes, old, now);
         String matched = term(list, where, states.apply(State.DELTA), earlier, earlierSublinks::contains, old, null, "",
-                unit.join());
+                unit.join(), false);
         // OFFSET 0 keeps each probe a per-row subplan (PostgreSQL would otherwise hash B's whole state
         // once), and the CASE makes only the rows with a changed partner probe at all.
         String hasNow = "EXISTS (SELECT 1 FROM (" + side.item().sql(now) + ") AS " + alias + " WHERE " + theta + " OFFSET 0)";
@@ -236,7 +239,7 @@ public record FromClause(FromNode root) {
         String restriction = "CASE WHEN " + partnerChanged(side, theta, changes) + " THEN (" + hasNow + ") <> (" + hadBefore
                 + ") ELSE false END";
         String padded = term(list, where, states.apply(null), earlier, earlierSublinks::contains, old, restriction,
-                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", null);
+                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", null, false);
         return List.of(matched, padded);
     }
 
@@ -347,24 +350,36 @@ public record FromClause(FromNode root) {
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
-        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null);
+        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null, false);
     }
 
-    /** As above, with the outer join {@code asInner} (if not null) rendered as an inner join. */
+    /**
+     * As above, with the outer join {@code asInner} (if not null) rendered as an inner join, and with
+     * {@code probes} the subqueries over the previous state probing per row ({@link Template#render}).
+     */
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
-                        RowSource.Old old, String restriction, String sign, Join asInner) {
+                        RowSource.Old old, String restriction, String sign, Join asInner, boolean probes) {
         String weight = weight();
-        String l = list == null ? "" : list.render(oldSublinks, old);
+        String l = list == null ? "" : list.render(oldSublinks, old, probes);
         List<String> conditions = new ArrayList<>();
+        String probed = "";
         if (where != null && !where.isEmpty()) {
-            conditions.add(where.render(oldSublinks, old));
+            if (probes && where.sublinks().stream().anyMatch(s -> s.probe() && oldSublinks.test(s))) {
+                // A condition on the items alone is evaluated where they are scanned, before the
+                // restriction's semi join has dropped the rows no change can matter to: in a LATERAL
+                // subquery of its own, it is evaluated only for the rows that join needs it for.
+                probed = " CROSS JOIN LATERAL (SELECT " + where.render(oldSublinks, old, true) + " AS __pgt_keep OFFSET 0) AS __pgt_p";
+                conditions.add("__pgt_p.__pgt_keep");
+            } else {
+                conditions.add(where.render(oldSublinks, old, probes));
+            }
         }
         if (restriction != null) {
             conditions.add(restriction);
         }
         return "SELECT " + (l == null || l.isEmpty() ? "" : l + ", ") + sign + "(" + weight + ") AS __pgt_w FROM "
-                + render(root, itemSql, lookedUp, asInner)
+                + render(root, itemSql, lookedUp, asInner) + probed
                 + (conditions.isEmpty() ? "" : " WHERE " + conditions.stream().map(c -> "(" + c + ")").collect(Collectors.joining(" AND ")));
     }
 

@@ -11,8 +11,12 @@ import java.util.List;
  * @param restriction for a subquery over a single table: its WHERE condition (or "true"), which
  *                    tells which changed rows of the table can matter to an outer row; null when
  *                    any change can matter to every row
+ * @param probe       an EXISTS over one table whose WHERE equates a column that leads an index of the
+ *                    table with a value of the outer row: evaluated for a few outer rows, it is best
+ *                    an index probe per row; its template marks the end of the subquery, where
+ *                    {@link Template#render} can make it one
  */
-public record Sublink(List<Table> tables, String restriction) {
+public record Sublink(List<Table> tables, String restriction, boolean probe) {
     /** A table reference in the subquery text (slot {@code slot} of its template): replaced by the table's old state when needed. */
     public record Table(int slot, Scan scan, String alias) {
     }
