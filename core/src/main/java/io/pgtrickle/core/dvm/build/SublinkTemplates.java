@@ -88,13 +88,16 @@ final class SublinkTemplates {
         List<Sublink> out = new ArrayList<>();
         for (int i = 0; i < sublinks.size(); i++) {
             List<Sublink.Table> tables = bySublink.get(i);
-            Span end = restrictions.get(i) != null && tables.size() == 1
-                    ? probeEnd(sublinks.get(i), sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
+            Probe probe = restrictions.get(i) != null && tables.size() == 1
+                    ? probe(sublinks.get(i), sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
                     : null;
-            if (end != null) {
-                cuts.add(new Cut(end.end(), end.end(), "\u0002" + tables.get(0).slot() + "\u0002"));
+            if (probe != null && probe.exists() >= offset) {
+                int slot = tables.get(0).slot();
+                cuts.add(new Cut(probe.exists(), probe.exists(), "\u0003" + slot + "\u0003"));
+                cuts.add(new Cut(probe.select(), probe.select(), "\u0002" + slot + "\u0002"));
+                cuts.add(new Cut(probe.end(), probe.end(), "\u0004" + slot + "\u0004"));
             }
-            out.add(new Sublink(tables, restrictions.get(i), end != null));
+            out.add(new Sublink(tables, restrictions.get(i), probe != null && probe.exists() >= offset));
         }
         cuts.sort(Comparator.comparingInt(Cut::begin));
         StringBuilder b = new StringBuilder();
@@ -213,23 +216,29 @@ final class SublinkTemplates {
     }
 
     /**
-     * For an EXISTS subquery over one table (restricted, see {@link #restriction}) whose WHERE has a
-     * conjunct {@code alias.c = <outer value>} with {@code c} leading an index of the table: the
-     * span of its SELECT, at whose end {@code OFFSET 0} can go ({@link Sublink#probe}); else null.
+     * Where a {@link Sublink#probe} subquery is in the text: the start of its EXISTS keyword, the
+     * end of its SELECT (where {@code OFFSET 0} goes) and the end of its parentheses.
      */
-    private static Span probeEnd(Select s, String sql, String alias, TreeBuilder.Relation table) {
+    private record Probe(int exists, int select, int end) {
+    }
+
+    /**
+     * For an EXISTS subquery over one table (restricted, see {@link #restriction}) whose WHERE has a
+     * conjunct {@code alias.c = <outer value>} with {@code c} leading an index of the table: where
+     * it is ({@link Sublink#probe}); else null.
+     */
+    private static Probe probe(Select s, String sql, String alias, TreeBuilder.Relation table) {
         Span whole = Spans.of(s);
         if (!(s instanceof ParenthesedSelect ps) || !(ps.getSelect() instanceof PlainSelect p) || whole == null
-                || !precededByExists(sql, whole.begin()) || !probesIndex(p.getWhere(), alias, table.indexLeads(), sql)) {
+                || !probesIndex(p.getWhere(), alias, table.indexLeads(), sql)) {
+            return null;
+        }
+        String before = sql.substring(0, whole.begin()).stripTrailing().toUpperCase(Locale.ROOT);
+        if (!before.endsWith("EXISTS") || before.length() > 6 && isWordChar(before.charAt(before.length() - 7))) {
             return null;
         }
         Span select = Spans.of(p);
-        return select != null && select.end() < whole.end() ? select : null;
-    }
-
-    private static boolean precededByExists(String sql, int at) {
-        String before = sql.substring(0, at).stripTrailing().toUpperCase(Locale.ROOT);
-        return before.endsWith("EXISTS") && (before.length() == 6 || !isWordChar(before.charAt(before.length() - 7)));
+        return select != null && select.end() < whole.end() ? new Probe(before.length() - 6, select.end(), whole.end()) : null;
     }
 
     /** Whether a conjunct of {@code where} equates an index-leading column of {@code alias} with an outer value. */

@@ -365,12 +365,10 @@ public record FromClause(FromNode root) {
         List<String> conditions = new ArrayList<>();
         String probed = "";
         if (where != null && !where.isEmpty()) {
-            if (probes && where.sublinks().stream().anyMatch(s -> s.probe() && oldSublinks.test(s))) {
-                // A condition on the items alone is evaluated where they are scanned, before the
-                // restriction's semi join has dropped the rows no change can matter to: in a LATERAL
-                // subquery of its own, it is evaluated only for the rows that join needs it for.
-                probed = " CROSS JOIN LATERAL (SELECT " + where.render(oldSublinks, old, true) + " AS __pgt_keep OFFSET 0) AS __pgt_p";
-                conditions.add("__pgt_p.__pgt_keep");
+            Template.Probed p = probes ? where.probed(oldSublinks, old, "__pgt_p") : null;
+            if (p != null && !p.columns().isEmpty()) {
+                probed = " CROSS JOIN LATERAL (SELECT " + String.join(", ", p.columns()) + " OFFSET 0) AS __pgt_p";
+                conditions.add(p.text());
             } else {
                 conditions.add(where.render(oldSublinks, old, probes));
             }

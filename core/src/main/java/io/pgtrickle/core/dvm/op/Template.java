@@ -12,11 +12,14 @@ import java.util.regex.Pattern;
  * previous state, a slot is the table's old rows.
  *
  * @param text     the text, a slot written as {@code \u0001<i>\u0001}, i the slot number of a {@link Sublink.Table};
- *                 the end of a {@link Sublink#probe} subquery as {@code \u0002<i>\u0002}, i the slot of its table
+ *                 a {@link Sublink#probe} subquery (i the slot of its table) starts with {@code \u0003<i>\u0003}
+ *                 at its EXISTS, has {@code \u0002<i>\u0002} where its SELECT ends and {@code \u0004<i>\u0004}
+ *                 after its closing parenthesis
  * @param sublinks the subqueries of the expression
  */
 public record Template(String text, List<Sublink> sublinks) {
-    private static final Pattern SLOT = Pattern.compile("([\u0001\u0002])(\\d+)\\1");
+    private static final Pattern SLOT = Pattern.compile("([\u0001-\u0004])(\\d+)\\1");
+    private static final Pattern PROBE = Pattern.compile("\u0003(\\d+)\u0003(.*?)\u0004\\1\u0004", Pattern.DOTALL);
 
     public Template {
         sublinks = List.copyOf(sublinks);
@@ -92,6 +95,8 @@ public record Template(String text, List<Sublink> sublinks) {
             String replacement;
             if (m.group(1).equals("\u0002")) {
                 replacement = probe ? " OFFSET 0" : ""; // OFFSET keeps PostgreSQL from making EXISTS a join
+            } else if (!m.group(1).equals("\u0001")) {
+                replacement = "";
             } else {
                 Sublink.Table t = owner.tables().stream().filter(x -> x.slot() == slot).findFirst().orElseThrow();
                 String alias = Sql.quoteIdent(t.alias());
@@ -105,5 +110,39 @@ public record Template(String text, List<Sublink> sublinks) {
         }
         m.appendTail(b);
         return b.toString();
+    }
+
+    /**
+     * A condition whose probe subqueries are computed apart: {@code text} reads each as
+     * {@code <alias>.__pgt_e<i>}, and {@code columns} computes them ({@code EXISTS (...) AS __pgt_e<i>}).
+     */
+    public record Probed(String text, List<String> columns) {
+    }
+
+    /**
+     * As {@link #render(Predicate, RowSource.Old, boolean)} with probes, each probe subquery over the
+     * previous state taken out of the text, to be computed in a LATERAL subquery {@code alias}. A
+     * condition on one item alone is evaluated where that item is scanned, on every one of its rows;
+     * read from a LATERAL subquery, the probe runs only for the rows that reach the join with it, after
+     * the restriction to the rows a change can matter to (the rest of the condition, join conditions
+     * of comma joins included, stays where it is).
+     */
+    public Probed probed(Predicate<Sublink> old, RowSource.Old previous, String alias) {
+        List<String> columns = new java.util.ArrayList<>();
+        Matcher m = PROBE.matcher(text);
+        StringBuilder b = new StringBuilder();
+        while (m.find()) {
+            int slot = Integer.parseInt(m.group(1));
+            Sublink owner = sublinks.stream().filter(s -> s.tables().stream().anyMatch(x -> x.slot() == slot))
+                    .findFirst().orElseThrow();
+            String replacement = m.group(2);
+            if (owner.probe() && old.test(owner)) {
+                columns.add(new Template(m.group(2), sublinks).render(old, previous, true) + " AS __pgt_e" + slot);
+                replacement = alias + ".__pgt_e" + slot;
+            }
+            m.appendReplacement(b, Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(b);
+        return new Probed(new Template(b.toString(), sublinks).render(old, previous, true), columns);
     }
 }
