@@ -89,8 +89,7 @@ public record Template(String text, List<Sublink> sublinks) {
         StringBuilder b = new StringBuilder();
         while (m.find()) {
             int slot = Integer.parseInt(m.group(2));
-            Sublink owner = sublinks.stream().filter(s -> s.tables().stream().anyMatch(x -> x.slot() == slot))
-                    .findFirst().orElseThrow();
+            Sublink owner = owner(slot);
             boolean probe = probes && owner.probe() && old.test(owner);
             String replacement;
             if (m.group(1).equals("\u0002")) {
@@ -133,8 +132,7 @@ public record Template(String text, List<Sublink> sublinks) {
         StringBuilder b = new StringBuilder();
         while (m.find()) {
             int slot = Integer.parseInt(m.group(1));
-            Sublink owner = sublinks.stream().filter(s -> s.tables().stream().anyMatch(x -> x.slot() == slot))
-                    .findFirst().orElseThrow();
+            Sublink owner = owner(slot);
             String replacement = m.group(2);
             if (owner.probe() && old.test(owner)) {
                 columns.add(new Template(m.group(2), sublinks).render(old, previous, true) + " AS __pgt_e" + slot);
@@ -144,5 +142,10 @@ public record Template(String text, List<Sublink> sublinks) {
         }
         m.appendTail(b);
         return new Probed(new Template(b.toString(), sublinks).render(old, previous, true), columns);
+    }
+
+    /** The subquery that reads the table of slot {@code slot}. */
+    private Sublink owner(int slot) {
+        return sublinks.stream().filter(s -> s.tables().stream().anyMatch(x -> x.slot() == slot)).findFirst().orElseThrow();
     }
 }
