@@ -11,7 +11,9 @@ import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
@@ -41,6 +43,16 @@ final class SublinkTemplates {
      * @param sublinks  its top-level subqueries, as {@link ExpressionScan} found them
      */
     Template of(String text, int offset, List<Select> sublinks, String sql) throws Unsupported {
+        return of(text, offset, sublinks, sql, null);
+    }
+
+    /**
+     * As above, for a WHERE condition {@code where} (null for other expressions): an EXISTS that is
+     * one of its conjuncts, or NOT of one, may be a {@link Sublink#probe}. Only there can it be
+     * computed apart, before the rest of the condition (inside a CASE or an OR, the condition may
+     * guard it from rows it would fail on).
+     */
+    Template of(String text, int offset, List<Select> sublinks, String sql, Expression where) throws Unsupported {
         if (sublinks.isEmpty()) {
             return Template.plain(text);
         }
@@ -83,21 +95,27 @@ final class SublinkTemplates {
             String alias = FromClauses.aliasOf(f.table());
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
                     r.scan(f.table().getFullyQualifiedName()), alias));
-            cuts.add(new Cut(f.span().begin(), f.span().end(), "\u0001" + slot + "\u0001"));
+            cuts.add(new Cut(f.span().begin(), f.span().end(), Template.SLOT_MARK + slot + Template.SLOT_MARK));
         }
+        List<Select> conjuncts = new ArrayList<>();
+        conjunctExists(where, conjuncts);
         List<Sublink> out = new ArrayList<>();
         for (int i = 0; i < sublinks.size(); i++) {
             List<Sublink.Table> tables = bySublink.get(i);
-            Probe probe = restrictions.get(i) != null && tables.size() == 1
-                    ? probe(sublinks.get(i), sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
+            Select s = sublinks.get(i);
+            Probe probe = restrictions.get(i) != null && tables.size() == 1 && conjuncts.stream().anyMatch(c -> c == s)
+                    ? probe(s, sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
                     : null;
-            if (probe != null && probe.exists() >= offset) {
-                int slot = tables.get(0).slot();
-                cuts.add(new Cut(probe.exists(), probe.exists(), "\u0003" + slot + "\u0003"));
-                cuts.add(new Cut(probe.select(), probe.select(), "\u0002" + slot + "\u0002"));
-                cuts.add(new Cut(probe.end(), probe.end(), "\u0004" + slot + "\u0004"));
+            if (probe != null && probe.exists() < offset) {
+                probe = null; // the EXISTS keyword outside the text: not a shape PostgreSQL prints
             }
-            out.add(new Sublink(tables, restrictions.get(i), probe != null && probe.exists() >= offset));
+            if (probe != null) {
+                String slot = String.valueOf(tables.get(0).slot());
+                cuts.add(new Cut(probe.exists(), probe.exists(), Template.PROBE_START + slot + Template.PROBE_START));
+                cuts.add(new Cut(probe.select(), probe.select(), Template.OFFSET_MARK + slot + Template.OFFSET_MARK));
+                cuts.add(new Cut(probe.end(), probe.end(), Template.PROBE_END + slot + Template.PROBE_END));
+            }
+            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by()));
         }
         cuts.sort(Comparator.comparingInt(Cut::begin));
         StringBuilder b = new StringBuilder();
@@ -217,53 +235,74 @@ final class SublinkTemplates {
 
     /**
      * Where a {@link Sublink#probe} subquery is in the text: the start of its EXISTS keyword, the
-     * end of its SELECT (where {@code OFFSET 0} goes) and the end of its parentheses.
+     * end of its SELECT (where {@code OFFSET 0} goes) and the end of its parentheses; and the
+     * equality it probes the index by.
      */
-    private record Probe(int exists, int select, int end) {
+    private record Probe(int exists, int select, int end, Sublink.Probe by) {
+    }
+
+    /** The subqueries of the EXISTS that are conjuncts of {@code where}, or NOT of one. */
+    private static void conjunctExists(Expression where, List<Select> into) {
+        Expression e = unparenthesized(where);
+        if (e instanceof AndExpression and) {
+            conjunctExists(and.getLeftExpression(), into);
+            conjunctExists(and.getRightExpression(), into);
+            return;
+        }
+        if (e instanceof NotExpression not) {
+            e = unparenthesized(not.getExpression());
+        }
+        if (e instanceof ExistsExpression exists && exists.getRightExpression() instanceof Select s) {
+            into.add(s);
+        }
     }
 
     /**
      * For an EXISTS subquery over one table (restricted, see {@link #restriction}) whose WHERE has a
      * conjunct {@code alias.c = <outer value>} with {@code c} leading an index of the table: where
-     * it is ({@link Sublink#probe}); else null.
+     * it is and how it probes ({@link Sublink#probe}); else null.
      */
     private static Probe probe(Select s, String sql, String alias, TreeBuilder.Relation table) {
         Span whole = Spans.of(s);
-        if (!(s instanceof ParenthesedSelect ps) || !(ps.getSelect() instanceof PlainSelect p) || whole == null
-                || !probesIndex(p.getWhere(), alias, table.indexLeads(), sql)) {
+        Sublink.Probe by = s instanceof ParenthesedSelect ps && ps.getSelect() instanceof PlainSelect p && whole != null
+                ? equality(p.getWhere(), alias, table.indexLeads(), sql) : null;
+        if (by == null) {
             return null;
         }
-        String before = sql.substring(0, whole.begin()).stripTrailing().toUpperCase(Locale.ROOT);
-        if (!before.endsWith("EXISTS") || before.length() > 6 && isWordChar(before.charAt(before.length() - 7))) {
+        String before = sql.substring(0, whole.begin()).stripTrailing();
+        int exists = before.length() - 6; // a position in sql: compared without changing case, which may change lengths
+        if (exists < 0 || !before.regionMatches(true, exists, "EXISTS", 0, 6) || exists > 0 && isWordChar(before.charAt(exists - 1))) {
             return null;
         }
-        Span select = Spans.of(p);
-        return select != null && select.end() < whole.end() ? new Probe(before.length() - 6, select.end(), whole.end()) : null;
+        Span select = Spans.of(((ParenthesedSelect) s).getSelect());
+        return select != null && select.end() < whole.end() ? new Probe(exists, select.end(), whole.end(), by) : null;
     }
 
-    /** Whether a conjunct of {@code where} equates an index-leading column of {@code alias} with an outer value. */
-    private static boolean probesIndex(Expression where, String alias, List<String> indexLeads, String sql) {
-        where = unparenthesized(where);
-        if (where instanceof AndExpression and) {
-            return probesIndex(and.getLeftExpression(), alias, indexLeads, sql)
-                    || probesIndex(and.getRightExpression(), alias, indexLeads, sql);
+    /** A conjunct of {@code where} equating an index-leading column of {@code alias} with an outer value; null when none. */
+    private static Sublink.Probe equality(Expression where, String alias, List<String> indexLeads, String sql) {
+        Expression e = unparenthesized(where);
+        if (e instanceof AndExpression and) {
+            Sublink.Probe left = equality(and.getLeftExpression(), alias, indexLeads, sql);
+            return left != null ? left : equality(and.getRightExpression(), alias, indexLeads, sql);
         }
-        if (!(where instanceof EqualsTo eq)) {
-            return false;
+        if (!(e instanceof EqualsTo eq)) {
+            return null;
         }
-        return probe(eq.getLeftExpression(), eq.getRightExpression(), alias, indexLeads, sql)
-                || probe(eq.getRightExpression(), eq.getLeftExpression(), alias, indexLeads, sql);
+        Sublink.Probe by = equality(eq.getLeftExpression(), eq.getRightExpression(), alias, indexLeads, sql);
+        return by != null ? by : equality(eq.getRightExpression(), eq.getLeftExpression(), alias, indexLeads, sql);
     }
 
-    /** {@code inner} is an index-leading column of {@code alias}; {@code outer} reads only other, qualified columns, at least one. */
-    private static boolean probe(Expression inner, Expression outer, String alias, List<String> indexLeads, String sql) {
+    /**
+     * {@code inner = outer} as a probe: {@code inner} an index-leading column of {@code alias},
+     * {@code outer} reading only other, qualified columns (at least one) and no subquery; else null.
+     */
+    private static Sublink.Probe equality(Expression inner, Expression outer, String alias, List<String> indexLeads, String sql) {
         inner = unparenthesized(inner);
-        if (!(inner instanceof Column c) || c.getTable() == null || c.getTable().getName() == null
-                || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !indexLeads.contains(TreeBuilder.unquote(c.getColumnName()))) {
-            return false;
-        }
-        if (!nested(outer, sql).isEmpty()) {
-            return false; // a subquery: not a plain value of the outer row
+        Span value = Spans.of(outer);
+        if (!(inner instanceof Column c) || c.getTable() == null || c.getTable().getName() == null || value == null
+                || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !indexLeads.contains(TreeBuilder.unquote(c.getColumnName()))
+                || !nested(outer, sql).isEmpty()) {
+            return null;
         }
         List<Column> read = new ArrayList<>();
         outer.accept(new ExpressionVisitorAdapter<Void>() {
@@ -273,8 +312,9 @@ final class SublinkTemplates {
                 return null;
             }
         }, null);
-        return !read.isEmpty() && read.stream().allMatch(col -> col.getTable() != null
+        boolean outerOnly = !read.isEmpty() && read.stream().allMatch(col -> col.getTable() != null
                 && col.getTable().getName() != null && !TreeBuilder.unquote(col.getTable().getName()).equals(alias));
+        return outerOnly ? new Sublink.Probe(TreeBuilder.unquote(c.getColumnName()), value.of(sql)) : null;
     }
 
     /** The expression inside its parentheses, as PostgreSQL prints every operand of AND and =. */

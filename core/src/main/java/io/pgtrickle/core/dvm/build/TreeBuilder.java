@@ -927,7 +927,7 @@ public final class TreeBuilder {
         if (offset < 0) {
             throw new Unsupported("cannot locate WHERE in the query text");
         }
-        return sublinks.of(text, offset, scan.sublinks, sql);
+        return sublinks.of(text, offset, scan.sublinks, sql, p.getWhere());
     }
 
     /** WHERE, GROUP BY and HAVING as PostgreSQL printed them, cut from the text after the FROM item. */

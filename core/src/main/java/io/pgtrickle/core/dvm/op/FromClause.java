@@ -94,9 +94,8 @@ public record FromClause(FromNode root) {
                 continue;
             }
             String restriction = restriction(unit, changes);
-            // only the rows a changed row of the subquery's table can matter to: a probe each
-            boolean probes = unit.sublink() != null && unit.sublink().restriction() != null
-                    && unit.sublink().tables().size() == 1;
+            // the rows a changed row can matter to, found by the probe's equality: few, a probe each
+            boolean probes = unit.sublink() != null && unit.sublink().probe() != null;
             for (boolean before : new boolean[] {false, true}) {
                 Set<SingleFrom> earlier = new HashSet<>();
                 Set<Sublink> earlierSublinks = new HashSet<>();
@@ -355,13 +354,14 @@ public record FromClause(FromNode root) {
 
     /**
      * As above, with the outer join {@code asInner} (if not null) rendered as an inner join, and with
-     * {@code probes} the subqueries over the previous state probing per row ({@link Template#render}).
+     * {@code probes} the probe subqueries of WHERE over the previous state computed per row in a
+     * LATERAL subquery ({@link Template#probed}).
      */
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign, Join asInner, boolean probes) {
         String weight = weight();
-        String l = list == null ? "" : list.render(oldSublinks, old, probes);
+        String l = list == null ? "" : list.render(oldSublinks, old);
         List<String> conditions = new ArrayList<>();
         String probed = "";
         if (where != null && !where.isEmpty()) {
@@ -370,7 +370,7 @@ public record FromClause(FromNode root) {
                 probed = " CROSS JOIN LATERAL (SELECT " + String.join(", ", p.columns()) + " OFFSET 0) AS __pgt_p";
                 conditions.add(p.text());
             } else {
-                conditions.add(where.render(oldSublinks, old, probes));
+                conditions.add(where.render(oldSublinks, old));
             }
         }
         if (restriction != null) {

@@ -150,6 +150,19 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
                 return "SELECT 1 AS __pgt_w FROM (SELECT count(*) - coalesce((SELECT sum(b.__pgt_w1) FROM ("
                         + window(changes.bufferTable(), s) + ") b), 0) AS n FROM " + s.table() + ") o, pgtrickle._ordinals(1, o.n)";
             }
+            Parts p = parts(s);
+            return p.untouched() + " UNION ALL " + p.changedBefore();
+        }
+
+        /**
+         * The previous state in two parts, whose UNION ALL it is: the rows the window did not touch
+         * (read from the table) and the changed contents as they were, each with its multiplicity.
+         */
+        public record Parts(String untouched, String changedBefore) {
+        }
+
+        /** {@link #scan}'s two parts, for a table with columns. */
+        public Parts parts(Scan s) {
             String cols = s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "));
             String changed = changes.consolidated(s);
             // Without changes of the source (known when the refresh binds $3) the table as it is.
@@ -159,19 +172,19 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
                 // One row per key at any time: the rows of keys the window did not touch, and for the
                 // keys it did, the content it deleted (net -1: the one present before). Found by key,
                 // without turning every row of the table into text.
-                return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + "(" + prefixed("t", s.key())
-                        + ") NOT IN (SELECT " + prefixed("c", s.key()) + " FROM " + changed + " c) UNION ALL SELECT "
-                        + prefixed("o", s.columns()) + ", 1 FROM " + changed + " o WHERE o.__pgt_w < 0" + changedOnly;
+                return new Parts("SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + "("
+                        + prefixed("t", s.key()) + ") NOT IN (SELECT " + prefixed("c", s.key()) + " FROM " + changed + " c)",
+                        "SELECT " + prefixed("o", s.columns()) + ", 1 FROM " + changed + " o WHERE o.__pgt_w < 0" + changedOnly);
             }
             String lookup = s.indexable().stream().map(c -> "x." + Sql.quoteIdent(c) + " = n." + Sql.quoteIdent(c) + " AND ")
                     .collect(Collectors.joining());
             // NOT IN over a never-NULL text: PostgreSQL hashes the changed contents once, also
             // inside a lateral lookup that runs once per outer row (NOT EXISTS re-scanned them).
-            return "SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + content("t", s.columns())
-                    + " NOT IN (SELECT c.__pgt_c FROM " + changed + " c)"
-                    + " UNION ALL SELECT " + prefixed("o", s.columns()) + ", o.__pgt_n FROM (SELECT n.*, (SELECT count(*) FROM "
+            return new Parts("SELECT " + cols + ", 1 AS __pgt_w FROM " + s.table() + " t WHERE " + unchanged + content("t", s.columns())
+                    + " NOT IN (SELECT c.__pgt_c FROM " + changed + " c)",
+                    "SELECT " + prefixed("o", s.columns()) + ", o.__pgt_n FROM (SELECT n.*, (SELECT count(*) FROM "
                     + s.table() + " x WHERE " + lookup + content("x", s.columns()) + " = n.__pgt_c) - n.__pgt_w AS __pgt_n FROM "
-                    + changed + " n) o WHERE o.__pgt_n > 0" + changedOnly;
+                    + changed + " n) o WHERE o.__pgt_n > 0" + changedOnly);
         }
     }
 

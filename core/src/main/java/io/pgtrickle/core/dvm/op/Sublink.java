@@ -11,14 +11,18 @@ import java.util.List;
  * @param restriction for a subquery over a single table: its WHERE condition (or "true"), which
  *                    tells which changed rows of the table can matter to an outer row; null when
  *                    any change can matter to every row
- * @param probe       an EXISTS over one table whose WHERE equates a column that leads an index of the
- *                    table with a value of the outer row: evaluated for a few outer rows, it is best
- *                    an index probe per row; its template marks the end of the subquery, where
- *                    {@link Template#render} can make it one
+ * @param probe       for an EXISTS over one table that is a conjunct of WHERE (or NOT of one) and whose
+ *                    WHERE equates a column leading an index of the table with a value of the outer
+ *                    row: that column and value, by which {@link Template#probed} probes the previous
+ *                    state per row; null otherwise
  */
-public record Sublink(List<Table> tables, String restriction, boolean probe) {
+public record Sublink(List<Table> tables, String restriction, Probe probe) {
     /** A table reference in the subquery text (slot {@code slot} of its template): replaced by the table's old state when needed. */
     public record Table(int slot, Scan scan, String alias) {
+    }
+
+    /** {@code <table alias>.column = value}: the column's name, the value's text (over the outer row). */
+    public record Probe(String column, String value) {
     }
 
     public Sublink {

@@ -18,7 +18,16 @@ import java.util.regex.Pattern;
  * @param sublinks the subqueries of the expression
  */
 public record Template(String text, List<Sublink> sublinks) {
-    private static final Pattern SLOT = Pattern.compile("([\u0001-\u0004])(\\d+)\\1");
+    /** Marks a table slot. */
+    public static final String SLOT_MARK = "\u0001";
+    /** Marks where a probe subquery's SELECT ends (OFFSET 0 goes there). */
+    public static final String OFFSET_MARK = "\u0002";
+    /** Marks where a probe subquery's EXISTS starts. */
+    public static final String PROBE_START = "\u0003";
+    /** Marks where a probe subquery's EXISTS ends. */
+    public static final String PROBE_END = "\u0004";
+    /** Any marker: its kind, then the slot. */
+    private static final Pattern MARKER = Pattern.compile("([\u0001-\u0004])(\\d+)\\1");
     private static final Pattern PROBE = Pattern.compile("\u0003(\\d+)\u0003(.*?)\u0004\\1\u0004", Pattern.DOTALL);
 
     public Template {
@@ -40,7 +49,7 @@ public record Template(String text, List<Sublink> sublinks) {
                 b.append(separator);
             }
             int shift = base;
-            b.append(SLOT.matcher(t.text).replaceAll(m -> Matcher.quoteReplacement(
+            b.append(MARKER.matcher(t.text).replaceAll(m -> Matcher.quoteReplacement(
                     m.group(1) + (Integer.parseInt(m.group(2)) + shift) + m.group(1))));
             for (Sublink s : t.sublinks) {
                 sublinks.add(new Sublink(s.tables().stream()
@@ -70,82 +79,73 @@ public record Template(String text, List<Sublink> sublinks) {
      * expanded to their multiplicity), the others the tables as they are now.
      */
     public String render(Predicate<Sublink> old, RowSource.Old previous) {
-        return render(old, previous, false);
-    }
-
-    /**
-     * As above; with {@code probes}, a {@link Sublink#probe} subquery reading the previous state is
-     * kept a subplan run per outer row, so that the outer row's value reaches the table's index.
-     * Otherwise PostgreSQL turns it into a semi join with the previous state, which it cannot probe
-     * by index (a UNION ALL under a semi join is not flattened), and reads the whole table: for the
-     * few rows a refresh re-evaluates, a probe each is far cheaper. Only where the caller knows the
-     * outer rows are few (those with a changed partner).
-     */
-    public String render(Predicate<Sublink> old, RowSource.Old previous, boolean probes) {
         if (text == null || sublinks.isEmpty()) {
             return text;
         }
-        Matcher m = SLOT.matcher(text);
-        StringBuilder b = new StringBuilder();
-        while (m.find()) {
-            int slot = Integer.parseInt(m.group(2));
-            Sublink owner = owner(slot);
-            boolean probe = probes && owner.probe() && old.test(owner);
-            String replacement;
-            if (m.group(1).equals("\u0002")) {
-                replacement = probe ? " OFFSET 0" : ""; // OFFSET keeps PostgreSQL from making EXISTS a join
-            } else if (!m.group(1).equals("\u0001")) {
-                replacement = "";
-            } else {
-                Sublink.Table t = owner.tables().stream().filter(x -> x.slot() == slot).findFirst().orElseThrow();
-                String alias = Sql.quoteIdent(t.alias());
-                // EXISTS asks whether a row exists, not how often: the rows need no repeating
-                replacement = probe ? "(" + t.scan().sql(previous) + ") AS " + alias
-                        : old.test(owner)
-                        ? "(SELECT o.* FROM (" + t.scan().sql(previous) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
-                        : t.scan().table() + " AS " + alias;
+        return MARKER.matcher(text).replaceAll(m -> {
+            if (!m.group(1).equals(SLOT_MARK)) {
+                return ""; // where a probe subquery starts and ends: only probed() uses them
             }
-            m.appendReplacement(b, Matcher.quoteReplacement(replacement));
-        }
-        m.appendTail(b);
-        return b.toString();
+            Sublink owner = owner(Integer.parseInt(m.group(2)));
+            Sublink.Table t = table(Integer.parseInt(m.group(2)));
+            String alias = Sql.quoteIdent(t.alias());
+            return Matcher.quoteReplacement(old.test(owner)
+                    ? "(SELECT o.* FROM (" + t.scan().sql(previous) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
+                    : t.scan().table() + " AS " + alias);
+        });
     }
 
     /**
      * A condition whose probe subqueries are computed apart: {@code text} reads each as
-     * {@code <alias>.__pgt_e<i>}, and {@code columns} computes them ({@code EXISTS (...) AS __pgt_e<i>}).
+     * {@code <alias>.__pgt_e<i>}, and {@code columns} computes them ({@code ... AS __pgt_e<i>}).
      */
     public record Probed(String text, List<String> columns) {
     }
 
     /**
-     * As {@link #render(Predicate, RowSource.Old, boolean)} with probes, each probe subquery over the
-     * previous state taken out of the text, to be computed in a LATERAL subquery {@code alias}. A
-     * condition on one item alone is evaluated where that item is scanned, on every one of its rows;
-     * read from a LATERAL subquery, the probe runs only for the rows that reach the join with it, after
-     * the restriction to the rows a change can matter to (the rest of the condition, join conditions
-     * of comma joins included, stays where it is).
+     * As {@link #render} with each {@link Sublink#probe} subquery that reads the previous state
+     * taken out of the text, to be computed in a LATERAL subquery {@code alias} of the term, and
+     * probing the table's index per row. Otherwise PostgreSQL turns the EXISTS into a semi join with
+     * the previous state, a UNION ALL it does not flatten there, and so reads and hashes the whole
+     * table however few rows the term re-evaluates. A condition on one item alone is evaluated where
+     * the item is scanned, on every one of its rows; read from a LATERAL subquery, the probe runs for
+     * the rows that reach it after the restriction's semi join (a plan PostgreSQL picks, the probe's
+     * cost being on every row it runs for). The previous state is split: the untouched rows, probed
+     * through the index, or the changed rows as they were, read only when the outer row's value is
+     * among theirs (a hashed lookup, so that each probe does not scan the changes).
      */
     public Probed probed(Predicate<Sublink> old, RowSource.Old previous, String alias) {
         List<String> columns = new java.util.ArrayList<>();
-        Matcher m = PROBE.matcher(text);
-        StringBuilder b = new StringBuilder();
-        while (m.find()) {
+        String rest = PROBE.matcher(text).replaceAll(m -> {
             int slot = Integer.parseInt(m.group(1));
             Sublink owner = owner(slot);
-            String replacement = m.group(2);
-            if (owner.probe() && old.test(owner)) {
-                columns.add(new Template(m.group(2), sublinks).render(old, previous, true) + " AS __pgt_e" + slot);
-                replacement = alias + ".__pgt_e" + slot;
+            if (owner.probe() == null || !old.test(owner)) {
+                return Matcher.quoteReplacement(m.group(2));
             }
-            m.appendReplacement(b, Matcher.quoteReplacement(replacement));
-        }
-        m.appendTail(b);
-        return new Probed(new Template(b.toString(), sublinks).render(old, previous, true), columns);
+            Sublink.Table t = table(slot);
+            RowSource.Old.Parts parts = previous.parts(t.scan());
+            String before = "SELECT * FROM (" + parts.changedBefore() + ") __pgt_b";
+            columns.add("(" + probe(m.group(2), slot, parts.untouched()) + " OR (" + owner.probe().value() + ") IN (SELECT __pgt_g."
+                    + Sql.quoteIdent(owner.probe().column()) + " FROM (" + before + ") __pgt_g) AND "
+                    + probe(m.group(2), slot, before) + ") AS __pgt_e" + slot);
+            return Matcher.quoteReplacement(alias + ".__pgt_e" + slot);
+        });
+        return new Probed(new Template(rest, sublinks).render(old, previous), columns);
+    }
+
+    /** The EXISTS {@code exists} of slot {@code slot} over {@code rows}, kept a subplan (OFFSET 0: not made a join). */
+    private String probe(String exists, int slot, String rows) {
+        Sublink.Table t = table(slot);
+        return exists.replace(SLOT_MARK + slot + SLOT_MARK, "(" + rows + ") AS " + Sql.quoteIdent(t.alias()))
+                .replace(OFFSET_MARK + slot + OFFSET_MARK, " OFFSET 0");
     }
 
     /** The subquery that reads the table of slot {@code slot}. */
     private Sublink owner(int slot) {
         return sublinks.stream().filter(s -> s.tables().stream().anyMatch(x -> x.slot() == slot)).findFirst().orElseThrow();
+    }
+
+    private Sublink.Table table(int slot) {
+        return owner(slot).tables().stream().filter(x -> x.slot() == slot).findFirst().orElseThrow();
     }
 }
