@@ -32,6 +32,8 @@ import net.sf.jsqlparser.statement.select.SetOperationList;
  * before the refresh window as well as against the current one.
  */
 final class SublinkTemplates {
+    /** A comparison with each element of an array or a subquery, which the parser reads as a call. */
+    private static final java.util.regex.Pattern ANY_ALL = java.util.regex.Pattern.compile("(?i)(ANY|ALL|SOME)\\s*\\(");
     private final TreeBuilder.Resolver resolver;
 
     SublinkTemplates(TreeBuilder.Resolver resolver) {
@@ -298,8 +300,11 @@ final class SublinkTemplates {
      */
     private static Sublink.Probe equality(Expression inner, Expression outer, String alias, List<String> indexLeads, String sql) {
         inner = unparenthesized(inner);
+        Span column = Spans.of(inner);
         Span value = Spans.of(outer);
         if (!(inner instanceof Column c) || c.getTable() == null || c.getTable().getName() == null || value == null
+                || column == null || column.of(sql).contains("[") // an element or slice (o.tags[1]): not the indexed value
+                || ANY_ALL.matcher(value.of(sql)).lookingAt() // = ANY (array): not an equality with one value
                 || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !indexLeads.contains(TreeBuilder.unquote(c.getColumnName()))
                 || !nested(outer, sql).isEmpty()) {
             return null;
