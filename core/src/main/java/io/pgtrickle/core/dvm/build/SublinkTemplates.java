@@ -5,8 +5,11 @@ import io.pgtrickle.core.dvm.op.Sublink;
 import io.pgtrickle.core.dvm.op.Template;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
 import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
@@ -62,10 +65,11 @@ final class SublinkTemplates {
         }
         List<Found> found = new ArrayList<>();
         List<String> restrictions = new ArrayList<>();
+        Map<Table, Expression> soleTableWhere = new IdentityHashMap<>();
         for (int i = 0; i < sublinks.size(); i++) {
             Select s = sublinks.get(i);
             List<Table> tables = new ArrayList<>();
-            int selects = walk(s, sql, tables);
+            int selects = walk(s, sql, tables, soleTableWhere);
             Span whole = Spans.of(s);
             if (whole != null && countSelects(whole.of(sql)) != selects) {
                 throw new Unsupported("a subquery in a place the compiler does not look into");
@@ -95,8 +99,10 @@ final class SublinkTemplates {
             }
             relations.add(r);
             String alias = FromClauses.aliasOf(f.table());
+            Expression own = soleTableWhere.get(f.table());
+            List<Sublink.Probe> correlation = own == null ? List.of() : equalities(own, alias, column -> true, true, sql);
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
-                    r.scan(f.table().getFullyQualifiedName()), alias));
+                    r.scan(f.table().getFullyQualifiedName()), alias, correlation));
             cuts.add(new Cut(f.span().begin(), f.span().end(), Template.SLOT_MARK + slot + Template.SLOT_MARK));
         }
         List<Select> conjuncts = new ArrayList<>();
@@ -130,15 +136,18 @@ final class SublinkTemplates {
         return new Template(b.toString(), out);
     }
 
-    /** The tables a subquery reads, at any depth; returns the number of SELECTs walked. */
-    private int walk(Select s, String sql, List<Table> tables) throws Unsupported {
+    /**
+     * The tables a subquery reads, at any depth; returns the number of SELECTs walked. A table that
+     * is the only FROM item of its SELECT goes into {@code soleTableWhere} with that SELECT's WHERE.
+     */
+    private int walk(Select s, String sql, List<Table> tables, Map<Table, Expression> soleTableWhere) throws Unsupported {
         if (s instanceof ParenthesedSelect ps) {
-            return walk(ps.getSelect(), sql, tables);
+            return walk(ps.getSelect(), sql, tables, soleTableWhere);
         }
         if (s instanceof SetOperationList sol) {
             int n = 0;
             for (Select b : sol.getSelects()) {
-                n += walk(b, sql, tables);
+                n += walk(b, sql, tables, soleTableWhere);
             }
             return n;
         }
@@ -150,12 +159,15 @@ final class SublinkTemplates {
         }
         int n = 1;
         List<Expression> expressions = new ArrayList<>();
+        if (p.getFromItem() instanceof Table only && (p.getJoins() == null || p.getJoins().isEmpty()) && p.getWhere() != null) {
+            soleTableWhere.put(only, p.getWhere());
+        }
         if (p.getFromItem() != null) {
-            n += walkFrom(p.getFromItem(), sql, tables, expressions);
+            n += walkFrom(p.getFromItem(), sql, tables, expressions, soleTableWhere);
         }
         if (p.getJoins() != null) {
             for (Join j : p.getJoins()) {
-                n += walkFrom(j.getRightItem(), sql, tables, expressions);
+                n += walkFrom(j.getRightItem(), sql, tables, expressions, soleTableWhere);
                 if (j.getOnExpressions() != null) {
                     expressions.addAll(j.getOnExpressions());
                 }
@@ -168,25 +180,26 @@ final class SublinkTemplates {
         expressions.add(p.getHaving());
         for (Expression e : expressions) {
             for (Select nested : nested(e, sql)) {
-                n += walk(nested, sql, tables);
+                n += walk(nested, sql, tables, soleTableWhere);
             }
         }
         return n;
     }
 
-    private int walkFrom(FromItem item, String sql, List<Table> tables, List<Expression> expressions) throws Unsupported {
+    private int walkFrom(FromItem item, String sql, List<Table> tables, List<Expression> expressions,
+                         Map<Table, Expression> soleTableWhere) throws Unsupported {
         if (item instanceof Table t) {
             tables.add(t);
             return 0;
         }
         if (item instanceof ParenthesedSelect ps) {
-            return walk(ps.getSelect(), sql, tables);
+            return walk(ps.getSelect(), sql, tables, soleTableWhere);
         }
         if (item instanceof ParenthesedFromItem pf) {
-            int n = walkFrom(pf.getFromItem(), sql, tables, expressions);
+            int n = walkFrom(pf.getFromItem(), sql, tables, expressions, soleTableWhere);
             if (pf.getJoins() != null) {
                 for (Join j : pf.getJoins()) {
-                    n += walkFrom(j.getRightItem(), sql, tables, expressions);
+                    n += walkFrom(j.getRightItem(), sql, tables, expressions, soleTableWhere);
                     if (j.getOnExpressions() != null) {
                         expressions.addAll(j.getOnExpressions());
                     }
@@ -267,7 +280,7 @@ final class SublinkTemplates {
     private static Probe probe(Select s, String sql, String alias, TreeBuilder.Relation table) {
         Span whole = Spans.of(s);
         Sublink.Probe by = s instanceof ParenthesedSelect ps && ps.getSelect() instanceof PlainSelect p && whole != null
-                ? equality(p.getWhere(), alias, table.indexLeads(), sql) : null;
+                ? equalities(p.getWhere(), alias, table.indexLeads()::contains, false, sql).stream().findFirst().orElse(null) : null;
         if (by == null) {
             return null;
         }
@@ -280,33 +293,52 @@ final class SublinkTemplates {
         return select != null && select.end() < whole.end() ? new Probe(exists, select.end(), whole.end(), by) : null;
     }
 
-    /** A conjunct of {@code where} equating an index-leading column of {@code alias} with an outer value; null when none. */
-    private static Sublink.Probe equality(Expression where, String alias, List<String> indexLeads, String sql) {
+    /**
+     * The conjuncts of {@code where} equating a column of {@code alias} that {@code columns} accepts
+     * with an outer value (with {@code columnOnly}, a column of an outer row and nothing else), a
+     * column at most once.
+     */
+    private static List<Sublink.Probe> equalities(Expression where, String alias, Predicate<String> columns, boolean columnOnly,
+                                                  String sql) {
+        List<Sublink.Probe> out = new ArrayList<>();
+        collectEqualities(where, alias, columns, columnOnly, sql, out);
+        return out;
+    }
+
+    private static void collectEqualities(Expression where, String alias, Predicate<String> columns, boolean columnOnly,
+                                          String sql, List<Sublink.Probe> into) {
         Expression e = unparenthesized(where);
         if (e instanceof AndExpression and) {
-            Sublink.Probe left = equality(and.getLeftExpression(), alias, indexLeads, sql);
-            return left != null ? left : equality(and.getRightExpression(), alias, indexLeads, sql);
+            collectEqualities(and.getLeftExpression(), alias, columns, columnOnly, sql, into);
+            collectEqualities(and.getRightExpression(), alias, columns, columnOnly, sql, into);
+            return;
         }
         if (!(e instanceof EqualsTo eq)) {
-            return null;
+            return;
         }
-        Sublink.Probe by = equality(eq.getLeftExpression(), eq.getRightExpression(), alias, indexLeads, sql);
-        return by != null ? by : equality(eq.getRightExpression(), eq.getLeftExpression(), alias, indexLeads, sql);
+        Sublink.Probe left = equality(eq.getLeftExpression(), eq.getRightExpression(), alias, columns, columnOnly, sql);
+        Sublink.Probe by = left != null ? left : equality(eq.getRightExpression(), eq.getLeftExpression(), alias, columns, columnOnly, sql);
+        if (by != null && into.stream().noneMatch(p -> p.column().equals(by.column()))) {
+            into.add(by);
+        }
     }
 
     /**
-     * {@code inner = outer} as a probe: {@code inner} an index-leading column of {@code alias},
-     * {@code outer} reading only other, qualified columns (at least one) and no subquery; else null.
+     * {@code inner = outer} as a probe: {@code inner} a column of {@code alias} that {@code columns}
+     * accepts, {@code outer} reading only other, qualified columns (at least one) and no subquery
+     * (with {@code columnOnly}: one such column, which cannot fail to evaluate); else null.
      */
-    private static Sublink.Probe equality(Expression inner, Expression outer, String alias, List<String> indexLeads, String sql) {
+    private static Sublink.Probe equality(Expression inner, Expression outer, String alias, Predicate<String> columns,
+                                          boolean columnOnly, String sql) {
         inner = unparenthesized(inner);
         Span column = Spans.of(inner);
         Span value = Spans.of(outer);
         if (!(inner instanceof Column c) || c.getTable() == null || c.getTable().getName() == null || value == null
                 || column == null || column.of(sql).contains("[") // an element or slice (o.tags[1]): not the indexed value
                 || ANY_ALL.matcher(value.of(sql)).lookingAt() // = ANY (array): not an equality with one value
-                || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !indexLeads.contains(TreeBuilder.unquote(c.getColumnName()))
-                || !nested(outer, sql).isEmpty()) {
+                || !TreeBuilder.unquote(c.getTable().getName()).equals(alias) || !columns.test(TreeBuilder.unquote(c.getColumnName()))
+                || !nested(outer, sql).isEmpty()
+                || columnOnly && (!(unparenthesized(outer) instanceof Column) || value.of(sql).contains("["))) {
             return null;
         }
         List<Column> read = new ArrayList<>();

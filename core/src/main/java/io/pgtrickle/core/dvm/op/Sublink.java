@@ -17,8 +17,28 @@ import java.util.List;
  *                    state per row; null otherwise
  */
 public record Sublink(List<Table> tables, String restriction, Probe probe) {
-    /** A table reference in the subquery text (slot {@code slot} of its template): replaced by the table's old state when needed. */
-    public record Table(int slot, Scan scan, String alias) {
+    /**
+     * A table reference in the subquery text (slot {@code slot} of its template): replaced by the
+     * table's old state when needed.
+     *
+     * @param correlation when the table is the only FROM item of its SELECT: the conjuncts of that
+     *                    SELECT's WHERE that equate one of its columns with a column of an outer row,
+     *                    by which the old state reads the changed rows only for the outer rows whose
+     *                    values are among theirs ({@link RowSource.Old#scanFor}); empty otherwise
+     */
+    public record Table(int slot, Scan scan, String alias, List<Probe> correlation) {
+        public Table {
+            correlation = List.copyOf(correlation);
+        }
+
+        public Table(int slot, Scan scan, String alias) {
+            this(slot, scan, alias, List.of());
+        }
+
+        /** The same table at another slot. */
+        Table at(int other) {
+            return new Table(other, scan, alias, correlation);
+        }
     }
 
     /** {@code <table alias>.column = value}: the column's name, the value's text (over the outer row). */

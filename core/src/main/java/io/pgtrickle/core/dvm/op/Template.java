@@ -53,7 +53,7 @@ public record Template(String text, List<Sublink> sublinks) {
                     m.group(1) + (Integer.parseInt(m.group(2)) + shift) + m.group(1))));
             for (Sublink s : t.sublinks) {
                 sublinks.add(new Sublink(s.tables().stream()
-                        .map(x -> new Sublink.Table(x.slot() + shift, x.scan(), x.alias())).toList(), s.restriction(), s.probe()));
+                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe()));
             }
             base += t.slots().size();
         }
@@ -90,7 +90,7 @@ public record Template(String text, List<Sublink> sublinks) {
             Sublink.Table t = table(Integer.parseInt(m.group(2)));
             String alias = Sql.quoteIdent(t.alias());
             return Matcher.quoteReplacement(old.test(owner)
-                    ? "(SELECT o.* FROM (" + t.scan().sql(previous) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
+                    ? "(SELECT o.* FROM (" + previous.scanFor(t.scan(), t.correlation()) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
                     : t.scan().table() + " AS " + alias);
         });
     }
