@@ -17,6 +17,9 @@ import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
+import net.sf.jsqlparser.expression.operators.relational.InExpression;
+import net.sf.jsqlparser.expression.RowConstructor;
+import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
@@ -107,10 +110,21 @@ final class SublinkTemplates {
         }
         List<Select> conjuncts = new ArrayList<>();
         conjunctExists(where, conjuncts);
+        List<InExpression> ins = new ArrayList<>();
+        conjunctIn(where, ins);
         List<Sublink> out = new ArrayList<>();
         for (int i = 0; i < sublinks.size(); i++) {
             List<Sublink.Table> tables = bySublink.get(i);
             Select s = sublinks.get(i);
+            InExpression in = tables.isEmpty() ? null : ins.stream().filter(x -> x.getRightExpression() == s).findFirst().orElse(null);
+            int[] at = in == null ? null : inParts(in, s, sql, offset, offset + text.length());
+            if (at != null) {
+                String slot = String.valueOf(tables.get(0).slot());
+                cuts.add(new Cut(at[0], at[0], Template.IN_START + slot + Template.IN_START));
+                cuts.add(new Cut(at[1], at[1], Template.IN_LEFT_END + slot + Template.IN_LEFT_END));
+                cuts.add(new Cut(at[2], at[2], Template.IN_SUBQUERY + slot + Template.IN_SUBQUERY));
+                cuts.add(new Cut(at[3], at[3], Template.IN_END + slot + Template.IN_END));
+            }
             Probe probe = restrictions.get(i) != null && tables.size() == 1 && conjuncts.stream().anyMatch(c -> c == s)
                     ? probe(s, sql, tables.get(0).alias(), relations.get(tables.get(0).slot()))
                     : null;
@@ -123,7 +137,7 @@ final class SublinkTemplates {
                 cuts.add(new Cut(probe.select(), probe.select(), Template.OFFSET_MARK + slot + Template.OFFSET_MARK));
                 cuts.add(new Cut(probe.end(), probe.end(), Template.PROBE_END + slot + Template.PROBE_END));
             }
-            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by()));
+            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by(), at != null));
         }
         cuts.sort(Comparator.comparingInt(Cut::begin));
         StringBuilder b = new StringBuilder();
@@ -254,6 +268,38 @@ final class SublinkTemplates {
      * equality it probes the index by.
      */
     private record Probe(int exists, int select, int end, Sublink.Probe by) {
+    }
+
+    /** The {@code x IN (subquery)} that are conjuncts of {@code where} (not NOT IN). */
+    private static void conjunctIn(Expression where, List<InExpression> into) {
+        Expression e = unparenthesized(where);
+        if (e instanceof AndExpression and) {
+            conjunctIn(and.getLeftExpression(), into);
+            conjunctIn(and.getRightExpression(), into);
+        } else if (e instanceof InExpression in && !in.isNot() && in.getRightExpression() instanceof Select) {
+            into.add(in);
+        }
+    }
+
+    /**
+     * Where the parts of {@code left IN (subquery)} are in {@code sql}: the left operand's start and
+     * end, the subquery's parentheses' start and end; null unless the left operand is one value
+     * without a subquery, the subquery returns one column, and only {@code IN} is between them.
+     */
+    private static int[] inParts(InExpression in, Select subquery, String sql, int begin, int end) {
+        Span left = Spans.of(in.getLeftExpression());
+        Span whole = Spans.of(subquery);
+        Select inner = subquery instanceof ParenthesedSelect ps ? ps.getSelect() : subquery;
+        if (left == null || whole == null || left.begin() < begin || whole.end() > end || left.end() > whole.begin()
+                || !(inner instanceof PlainSelect p) || p.getSelectItems().size() != 1
+                || p.getSelectItems().get(0).getExpression() instanceof AllColumns
+                || unparenthesized(in.getLeftExpression()) instanceof ParenthesedExpressionList<?>
+                || unparenthesized(in.getLeftExpression()) instanceof RowConstructor<?>
+                || !nested(in.getLeftExpression(), sql).isEmpty()
+                || !sql.substring(left.end(), whole.begin()).strip().equalsIgnoreCase("IN")) {
+            return null;
+        }
+        return new int[] {left.begin(), left.end(), whole.begin(), whole.end()};
     }
 
     /** The subqueries of the EXISTS that are conjuncts of {@code where}, or NOT of one. */

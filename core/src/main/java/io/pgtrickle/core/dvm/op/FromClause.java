@@ -94,8 +94,9 @@ public record FromClause(FromNode root) {
                 continue;
             }
             String restriction = restriction(unit, changes);
-            // the rows a changed row can matter to, found by the probe's equality: few, a probe each
-            boolean probes = unit.sublink() != null && unit.sublink().probe() != null;
+            // the rows a changed row can matter to, found by the probe's equality: few, a probe each;
+            // an IN evaluated per row after the joins, not on every row of the item it reads
+            boolean probes = unit.sublink() != null && (unit.sublink().probe() != null || unit.sublink().inConjunct());
             for (boolean before : new boolean[] {false, true}) {
                 Set<SingleFrom> earlier = new HashSet<>();
                 Set<Sublink> earlierSublinks = new HashSet<>();

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * @param text     the text, a slot written as {@code \u0001<i>\u0001}, i the slot number of a {@link Sublink.Table};
  *                 a {@link Sublink#probe} subquery (i the slot of its table) starts with {@code \u0003<i>\u0003}
  *                 at its EXISTS, has {@code \u0002<i>\u0002} where its SELECT ends and {@code \u0004<i>\u0004}
- *                 after its closing parenthesis
+ *                 after its closing parenthesis; an {@code x IN (subquery)} conjunct of WHERE (i the slot of its
+ *                 subquery's first table) is {@code \u0005<i>\u0005 x \u0006<i>\u0006 IN \u0007<i>\u0007(subquery)\u0008<i>\u0008}
  * @param sublinks the subqueries of the expression
  */
 public record Template(String text, List<Sublink> sublinks) {
@@ -26,8 +27,18 @@ public record Template(String text, List<Sublink> sublinks) {
     public static final String PROBE_START = "\u0003";
     /** Marks where a probe subquery's EXISTS ends. */
     public static final String PROBE_END = "\u0004";
+    /** Marks where the left operand of an {@code x IN (subquery)} conjunct of WHERE starts. */
+    public static final String IN_START = "\u0005";
+    /** Marks where that left operand ends. */
+    public static final String IN_LEFT_END = "\u0006";
+    /** Marks where that subquery's parentheses start. */
+    public static final String IN_SUBQUERY = "\u0007";
+    /** Marks where they end. */
+    public static final String IN_END = "\u0008";
     /** Any marker: its kind, then the slot. */
-    private static final Pattern MARKER = Pattern.compile("([\u0001-\u0004])(\\d+)\\1");
+    private static final Pattern MARKER = Pattern.compile("([\u0001-\u0008])(\\d+)\\1");
+    private static final Pattern IN = Pattern.compile("\u0005(\\d+)\u0005(.*?)\u0006\\1\u0006(.*?)\u0007\\1\u0007(.*?)\u0008\\1\u0008",
+            Pattern.DOTALL);
     private static final Pattern PROBE = Pattern.compile("\u0003(\\d+)\u0003(.*?)\u0004\\1\u0004", Pattern.DOTALL);
 
     public Template {
@@ -53,7 +64,7 @@ public record Template(String text, List<Sublink> sublinks) {
                     m.group(1) + (Integer.parseInt(m.group(2)) + shift) + m.group(1))));
             for (Sublink s : t.sublinks) {
                 sublinks.add(new Sublink(s.tables().stream()
-                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe()));
+                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe(), s.inConjunct()));
             }
             base += t.slots().size();
         }
@@ -82,7 +93,9 @@ public record Template(String text, List<Sublink> sublinks) {
         if (text == null || sublinks.isEmpty()) {
             return text;
         }
-        return MARKER.matcher(text).replaceAll(m -> {
+        String in = IN.matcher(text).replaceAll(m -> Matcher.quoteReplacement(old.test(owner(Integer.parseInt(m.group(1))))
+                ? "(" + existsPerRow(m.group(2), m.group(4)) + ") IS TRUE" : m.group(2) + m.group(3) + m.group(4)));
+        return MARKER.matcher(in).replaceAll(m -> {
             if (!m.group(1).equals(SLOT_MARK)) {
                 return ""; // where a probe subquery starts and ends: only probed() uses them
             }
@@ -93,6 +106,21 @@ public record Template(String text, List<Sublink> sublinks) {
                     ? "(SELECT o.* FROM (" + previous.scanFor(t.scan(), t.correlation()) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
                     : t.scan().table() + " AS " + alias);
         });
+    }
+
+    /**
+     * {@code left IN subquery}, a conjunct of WHERE, over the previous state: as an EXISTS with the
+     * equality inside, which PostgreSQL pushes down into the previous state's parts (through an index
+     * of the untouched rows where there is one). As an IN (or an EXISTS it may pull up) it becomes a
+     * semi join with the subquery, which PostgreSQL computes whole: a UNION ALL cannot be probed by a
+     * join's condition (TPC-H Q20 evaluated its line item subquery for all 80,000 part suppliers of
+     * the previous state, to answer for 37 suppliers). Not a conjunct of its own (in a select list,
+     * under {@code IS TRUE}) it stays a subplan, run per row or hashed once, whichever PostgreSQL
+     * estimates cheaper for the rows it gets. Same result: in WHERE, a NULL IN is a false one, and
+     * EXISTS is never NULL; the operands keep their order, so the same {@code =} compares them.
+     */
+    private static String existsPerRow(String left, String subquery) {
+        return "EXISTS (SELECT 1 FROM " + subquery + " __pgt_in(__pgt_v) WHERE (" + left + ") = __pgt_in.__pgt_v)";
     }
 
     /**
@@ -112,7 +140,9 @@ public record Template(String text, List<Sublink> sublinks) {
      * the rows that reach it after the restriction's semi join (a plan PostgreSQL picks, the probe's
      * cost being on every row it runs for). The previous state is split: the untouched rows, probed
      * through the index, or the changed rows as they were, read only when the outer row's value is
-     * among theirs (a hashed lookup, so that each probe does not scan the changes).
+     * among theirs (a hashed lookup, so that each probe does not scan the changes). An
+     * {@link Sublink#inConjunct} IN that reads the previous state is taken out the same way, as the
+     * EXISTS of {@link #existsPerRow}.
      */
     public Probed probed(Predicate<Sublink> old, RowSource.Old previous, String alias) {
         List<String> columns = new java.util.ArrayList<>();
@@ -128,6 +158,14 @@ public record Template(String text, List<Sublink> sublinks) {
             columns.add("(" + probe(m.group(2), slot, parts.untouched()) + " OR (" + owner.probe().value() + ") IN (SELECT __pgt_g."
                     + Sql.quoteIdent(owner.probe().column()) + " FROM (" + before + ") __pgt_g) AND "
                     + probe(m.group(2), slot, before) + ") AS __pgt_e" + slot);
+            return Matcher.quoteReplacement(alias + ".__pgt_e" + slot);
+        });
+        rest = IN.matcher(rest).replaceAll(m -> {
+            int slot = Integer.parseInt(m.group(1));
+            if (!old.test(owner(slot))) {
+                return Matcher.quoteReplacement(m.group());
+            }
+            columns.add(new Template(existsPerRow(m.group(2), m.group(4)) + " AS __pgt_e" + slot, sublinks).render(old, previous));
             return Matcher.quoteReplacement(alias + ".__pgt_e" + slot);
         });
         return new Probed(new Template(rest, sublinks).render(old, previous), columns);
