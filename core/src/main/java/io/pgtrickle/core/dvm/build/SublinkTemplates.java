@@ -137,7 +137,7 @@ final class SublinkTemplates {
                 cuts.add(new Cut(probe.select(), probe.select(), Template.OFFSET_MARK + slot + Template.OFFSET_MARK));
                 cuts.add(new Cut(probe.end(), probe.end(), Template.PROBE_END + slot + Template.PROBE_END));
             }
-            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by(), at != null));
+            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by()));
         }
         cuts.sort(Comparator.comparingInt(Cut::begin));
         StringBuilder b = new StringBuilder();

@@ -94,9 +94,8 @@ public record FromClause(FromNode root) {
                 continue;
             }
             String restriction = restriction(unit, changes);
-            // the rows a changed row can matter to, found by the probe's equality: few, a probe each;
-            // an IN evaluated per row after the joins, not on every row of the item it reads
-            boolean probes = unit.sublink() != null && (unit.sublink().probe() != null || unit.sublink().inConjunct());
+            // the rows a changed row can matter to, found by the probe's equality: few, a probe each
+            boolean probes = unit.sublink() != null && unit.sublink().probe() != null;
             for (boolean before : new boolean[] {false, true}) {
                 Set<SingleFrom> earlier = new HashSet<>();
                 Set<Sublink> earlierSublinks = new HashSet<>();
@@ -366,12 +365,12 @@ public record FromClause(FromNode root) {
         List<String> conditions = new ArrayList<>();
         String probed = "";
         if (where != null && !where.isEmpty()) {
-            Template.Probed p = probes ? where.probed(oldSublinks, old, "__pgt_p") : null;
+            Template.Probed p = probes ? where.probed(oldSublinks, old, "__pgt_p", weight) : null;
             if (p != null && !p.columns().isEmpty()) {
                 probed = " CROSS JOIN LATERAL (SELECT " + String.join(", ", p.columns()) + " OFFSET 0) AS __pgt_p";
                 conditions.add(p.text());
             } else {
-                conditions.add(where.render(oldSublinks, old));
+                conditions.add(where.render(oldSublinks, old, weight));
             }
         }
         if (restriction != null) {

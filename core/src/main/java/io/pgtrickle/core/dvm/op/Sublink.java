@@ -15,10 +15,8 @@ import java.util.List;
  *                    WHERE equates a column leading an index of the table with a value of the outer
  *                    row: that column and value, by which {@link Template#probed} probes the previous
  *                    state per row; null otherwise
- * @param inConjunct  an {@code x IN (subquery)} that is a conjunct of WHERE: over the previous state it
- *                    is evaluated as an EXISTS per outer row ({@link Template#probed})
  */
-public record Sublink(List<Table> tables, String restriction, Probe probe, boolean inConjunct) {
+public record Sublink(List<Table> tables, String restriction, Probe probe) {
     /**
      * A table reference in the subquery text (slot {@code slot} of its template): replaced by the
      * table's old state when needed.

@@ -64,7 +64,7 @@ public record Template(String text, List<Sublink> sublinks) {
                     m.group(1) + (Integer.parseInt(m.group(2)) + shift) + m.group(1))));
             for (Sublink s : t.sublinks) {
                 sublinks.add(new Sublink(s.tables().stream()
-                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe(), s.inConjunct()));
+                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe()));
             }
             base += t.slots().size();
         }
@@ -90,11 +90,20 @@ public record Template(String text, List<Sublink> sublinks) {
      * expanded to their multiplicity), the others the tables as they are now.
      */
     public String render(Predicate<Sublink> old, RowSource.Old previous) {
+        return render(old, previous, null);
+    }
+
+    /**
+     * As above, each {@code x IN (subquery)} conjunct of WHERE that reads the previous state
+     * evaluated as in {@link #existsPerRow}, after every item whose columns {@code anchor} reads is
+     * joined (null: where PostgreSQL places it).
+     */
+    public String render(Predicate<Sublink> old, RowSource.Old previous, String anchor) {
         if (text == null || sublinks.isEmpty()) {
             return text;
         }
         String in = IN.matcher(text).replaceAll(m -> Matcher.quoteReplacement(old.test(owner(Integer.parseInt(m.group(1))))
-                ? "(" + existsPerRow(m.group(2), m.group(4)) + ") IS TRUE" : m.group(2) + m.group(3) + m.group(4)));
+                ? anchored(existsPerRow(m.group(2), m.group(4)), anchor) : m.group(2) + m.group(3) + m.group(4)));
         return MARKER.matcher(in).replaceAll(m -> {
             if (!m.group(1).equals(SLOT_MARK)) {
                 return ""; // where a probe subquery starts and ends: only probed() uses them
@@ -110,17 +119,31 @@ public record Template(String text, List<Sublink> sublinks) {
 
     /**
      * {@code left IN subquery}, a conjunct of WHERE, over the previous state: as an EXISTS with the
-     * equality inside, which PostgreSQL pushes down into the previous state's parts (through an index
-     * of the untouched rows where there is one). As an IN (or an EXISTS it may pull up) it becomes a
-     * semi join with the subquery, which PostgreSQL computes whole: a UNION ALL cannot be probed by a
-     * join's condition (TPC-H Q20 evaluated its line item subquery for all 80,000 part suppliers of
-     * the previous state, to answer for 37 suppliers). Not a conjunct of its own (in a select list,
-     * under {@code IS TRUE}) it stays a subplan, run per row or hashed once, whichever PostgreSQL
-     * estimates cheaper for the rows it gets. Same result: in WHERE, a NULL IN is a false one, and
-     * EXISTS is never NULL; the operands keep their order, so the same {@code =} compares them.
+     * equality inside. As an IN (or an EXISTS it may pull up) it becomes a semi join with the
+     * subquery, which PostgreSQL computes whole: a UNION ALL cannot be probed by a join's condition
+     * (TPC-H Q20 computed its subquery, a line item aggregate per row, for all 80,000 part
+     * suppliers of the previous state, to answer for 37 suppliers). An EXISTS that is not a
+     * conjunct of its own stays a subplan, for which PostgreSQL plans two ways and keeps the one it
+     * estimates cheaper for the rows it will run for: per row, with {@code left} pushed down into the
+     * previous state's parts (through an index of the untouched rows where there is one), or hashed
+     * once as the IN was (TPC-H Q18, which re-evaluates all 150,000 orders, took 8 s that way and
+     * over 30 s per row). Same result: in WHERE, a NULL IN is a false one, and EXISTS is never NULL;
+     * the operands keep their order, so the same {@code =} compares them.
      */
     private static String existsPerRow(String left, String subquery) {
         return "EXISTS (SELECT 1 FROM " + subquery + " __pgt_in(__pgt_v) WHERE (" + left + ") = __pgt_in.__pgt_v)";
+    }
+
+    /**
+     * {@code condition} evaluated where every item that {@code anchor} (never NULL) reads is joined:
+     * PostgreSQL evaluates a condition where all the items it reads are, so one on a single item runs
+     * on every row of that item, before the joins and the other conditions have dropped the rows no
+     * change can matter to (Q20: 1,000 suppliers instead of the 37 of the nation the query asks for),
+     * and estimates how often it runs, for the choice above, from that item alone.
+     */
+    private static String anchored(String condition, String anchor) {
+        return anchor == null ? "(" + condition + ") IS TRUE"
+                : "CASE WHEN (" + anchor + ") IS NULL THEN NULL ELSE " + condition + " END";
     }
 
     /**
@@ -140,11 +163,10 @@ public record Template(String text, List<Sublink> sublinks) {
      * the rows that reach it after the restriction's semi join (a plan PostgreSQL picks, the probe's
      * cost being on every row it runs for). The previous state is split: the untouched rows, probed
      * through the index, or the changed rows as they were, read only when the outer row's value is
-     * among theirs (a hashed lookup, so that each probe does not scan the changes). An
-     * {@link Sublink#inConjunct} IN that reads the previous state is taken out the same way, as the
-     * EXISTS of {@link #existsPerRow}.
+     * among theirs (a hashed lookup, so that each probe does not scan the changes). The rest is
+     * rendered as by {@link #render(Predicate, RowSource.Old, String)} with {@code anchor}.
      */
-    public Probed probed(Predicate<Sublink> old, RowSource.Old previous, String alias) {
+    public Probed probed(Predicate<Sublink> old, RowSource.Old previous, String alias, String anchor) {
         List<String> columns = new java.util.ArrayList<>();
         String rest = PROBE.matcher(text).replaceAll(m -> {
             int slot = Integer.parseInt(m.group(1));
@@ -160,15 +182,7 @@ public record Template(String text, List<Sublink> sublinks) {
                     + probe(m.group(2), slot, before) + ") AS __pgt_e" + slot);
             return Matcher.quoteReplacement(alias + ".__pgt_e" + slot);
         });
-        rest = IN.matcher(rest).replaceAll(m -> {
-            int slot = Integer.parseInt(m.group(1));
-            if (!old.test(owner(slot))) {
-                return Matcher.quoteReplacement(m.group());
-            }
-            columns.add(new Template(existsPerRow(m.group(2), m.group(4)) + " AS __pgt_e" + slot, sublinks).render(old, previous));
-            return Matcher.quoteReplacement(alias + ".__pgt_e" + slot);
-        });
-        return new Probed(new Template(rest, sublinks).render(old, previous), columns);
+        return new Probed(new Template(rest, sublinks).render(old, previous, anchor), columns);
     }
 
     /** The EXISTS {@code exists} of slot {@code slot} over {@code rows}, kept a subplan (OFFSET 0: not made a join). */
