@@ -161,7 +161,6 @@ class OuterJoinsAndSubqueriesTest {
                     + " WHERE o.amount > (SELECT count(*) FROM notes n WHERE n.customer = o.customer))",
             "SELECT c.id, (SELECT sum(o.amount) FROM orders o WHERE o.customer = c.id AND o.id = c.id + 9) AS s FROM customers c",
             "SELECT o.id, (SELECT sum(x.amount) FROM orders x WHERE x.customer = o.customer AND x.id = o.id) AS s FROM orders o",
-            "SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
             "SELECT o.id, (SELECT count(*) FROM notes c WHERE c.customer = o.id) AS n FROM customers o",
             "SELECT t.id, (SELECT max(n.note) FROM notes n WHERE n.customer = t.customer) AS top FROM orders t",
             "SELECT n.note, (SELECT min(o.amount) FROM orders o WHERE o.customer = n.customer) AS lo FROM notes n"})
@@ -171,12 +170,29 @@ class OuterJoinsAndSubqueriesTest {
     }
 
     /**
+     * Found by review: the subquery of an EXISTS or IN does not read its outer row in its FROM, or
+     * PostgreSQL no longer joins it as a semi or anti join but runs it per outer row, each run a scan
+     * of the table without an index (174 ms became 75 s on 20,000 rows each side).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
+            "SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id"
+                    + " AND n.note <> (SELECT max(x.note) FROM notes x))",
+            "SELECT c.id FROM customers c WHERE c.id = ANY (SELECT n.customer FROM notes n WHERE n.customer = c.id)",
+            "SELECT c.id FROM customers c WHERE c.id IN (SELECT n.customer FROM notes n WHERE n.customer = c.id)"})
+    void semiJoinSubqueriesDoNotReadTheOuterRowInTheirFrom(String query) {
+        Twins all = defineAll("sj", query, sql -> sql.doesNotContain(") __pgt_b WHERE ("));
+        ShopFixture.churn(all, "sj", MORE_PARTNERS);
+    }
+
+    /**
      * An {@code x IN (subquery)} that is a conjunct of WHERE is evaluated over the previous state as
      * an EXISTS per row, computed after the joins (shrunk from TPC-H Q20, whose IN subquery was
      * computed whole over the previous state to answer for a few suppliers): over keyed and keyless
-     * tables, with NULLs on either side, an expression on the left or in the subquery's list, the
-     * subquery correlated, nested INs, beside joins, GROUP BY and another subquery. NOT IN and an IN
-     * under OR keep their form. IMMEDIATE maintenance runs the same SQL.
+     * tables, with NULLs on either side, an expression on the left, the subquery correlated or
+     * grouped, nested INs, beside joins, GROUP BY and another subquery. NOT IN, an IN under OR and an IN whose
+     * subquery returns an expression keep their form. IMMEDIATE maintenance runs the same SQL.
      */
     @ParameterizedTest
     @ValueSource(strings = {
@@ -184,13 +200,13 @@ class OuterJoinsAndSubqueriesTest {
             "SELECT c.id, c.name FROM customers c WHERE c.region = 'eu' AND c.id IN (SELECT n.customer FROM notes n WHERE n.note <> 'q')",
             "SELECT o.id FROM orders o WHERE o.customer IN (SELECT c.id FROM customers c WHERE c.region = 'eu'"
                     + " AND c.id IN (SELECT n.customer FROM notes n))",
-            "SELECT c.id FROM customers c WHERE c.id + 1 IN (SELECT o.customer + 1 FROM orders o WHERE o.amount > 2)",
+            "SELECT c.id FROM customers c WHERE c.id + 1 IN (SELECT o.customer FROM orders o WHERE o.amount > 2)",
             "SELECT c.id FROM customers c WHERE c.id IN (SELECT o.customer FROM orders o WHERE o.amount > c.id)",
             "SELECT c.id, o.id AS oid FROM customers c JOIN orders o ON o.customer = c.id WHERE c.id IN (SELECT n.customer FROM notes n)",
             "SELECT c.region, count(*) AS n FROM customers c WHERE c.id IN (SELECT customer FROM orders) GROUP BY c.region",
             "SELECT c.id FROM customers c WHERE c.id IN (SELECT customer FROM orders)"
                     + " AND EXISTS (SELECT 1 FROM notes n WHERE n.customer = c.id)",
-            "SELECT o.id FROM orders o WHERE o.amount IN (SELECT count(*) FROM notes n WHERE n.customer = o.customer)"})
+            "SELECT o.id FROM orders o WHERE o.customer IN (SELECT n.customer FROM notes n GROUP BY n.customer HAVING count(*) > 1)"})
     void inConjunctsEvaluatedPerRowOverThePreviousState(String query) {
         Twins all = defineAll("inr", query, sql -> sql.contains("__pgt_in(__pgt_v)"));
         ShopFixture.churn(all, "inr", MORE_PARTNERS);
@@ -201,7 +217,9 @@ class OuterJoinsAndSubqueriesTest {
             "SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT customer FROM orders)",
             "SELECT c.id FROM customers c WHERE c.region = 'us' OR c.id IN (SELECT customer FROM orders)",
             "SELECT c.id, c.id IN (SELECT customer FROM orders) AS ordered FROM customers c",
-            "SELECT c.id FROM customers c WHERE (c.id, c.id) IN (SELECT o.customer, o.customer FROM orders o)"})
+            "SELECT c.id FROM customers c WHERE (c.id, c.id) IN (SELECT o.customer, o.customer FROM orders o)",
+            // found by review: pushed down, the equality would cast notes that are not numbers
+            "SELECT c.id FROM customers c WHERE c.id IN (SELECT n.note::int FROM notes n WHERE n.note ~ '^[0-9]+$')"})
     void inOutsideAConjunctKeepsItsForm(String query) {
         Twins all = defineAll("ino", query, sql -> sql.doesNotContain("__pgt_in(__pgt_v)"));
         ShopFixture.churn(all, "ino");

@@ -72,7 +72,7 @@ final class SublinkTemplates {
         for (int i = 0; i < sublinks.size(); i++) {
             Select s = sublinks.get(i);
             List<Table> tables = new ArrayList<>();
-            int selects = walk(s, sql, tables, soleTableWhere);
+            int selects = walk(s, sql, tables, soleTableWhere, scalar(s, sql));
             Span whole = Spans.of(s);
             if (whole != null && countSelects(whole.of(sql)) != selects) {
                 throw new Unsupported("a subquery in a place the compiler does not look into");
@@ -151,17 +151,39 @@ final class SublinkTemplates {
     }
 
     /**
-     * The tables a subquery reads, at any depth; returns the number of SELECTs walked. A table that
-     * is the only FROM item of its SELECT goes into {@code soleTableWhere} with that SELECT's WHERE.
+     * Whether {@code s} is a scalar (or ARRAY) subquery of an expression: not the subquery of an
+     * EXISTS, IN, ANY, ALL or SOME, which PostgreSQL may turn into a semi or anti join as long as
+     * its FROM reads nothing of the outer row.
      */
-    private int walk(Select s, String sql, List<Table> tables, Map<Table, Expression> soleTableWhere) throws Unsupported {
+    private static boolean scalar(Select s, String sql) {
+        Span whole = Spans.of(s);
+        if (whole == null) {
+            return false;
+        }
+        java.util.regex.Matcher last = LAST_WORD.matcher(sql.substring(0, whole.begin()));
+        return !last.find() || !SEMI_JOIN_KEYWORDS.contains(last.group(1).toUpperCase(Locale.ROOT));
+    }
+
+    private static final java.util.regex.Pattern LAST_WORD = java.util.regex.Pattern.compile("(\\w+)\\s*$");
+    private static final java.util.Set<String> SEMI_JOIN_KEYWORDS = java.util.Set.of("EXISTS", "IN", "ANY", "ALL", "SOME");
+
+    /**
+     * The tables a subquery reads, at any depth; returns the number of SELECTs walked. A table that
+     * is the only FROM item of its SELECT, when that SELECT is a {@link #scalar} subquery
+     * ({@code gated}), goes into {@code soleTableWhere} with that SELECT's WHERE: its previous state
+     * may read the outer row in its FROM ({@link Sublink.Table#correlation}). The subquery of an
+     * EXISTS or IN may not: PostgreSQL would no longer join it as a semi join, and run it per outer
+     * row, each run a scan of the table when no index serves it.
+     */
+    private int walk(Select s, String sql, List<Table> tables, Map<Table, Expression> soleTableWhere, boolean gated)
+            throws Unsupported {
         if (s instanceof ParenthesedSelect ps) {
-            return walk(ps.getSelect(), sql, tables, soleTableWhere);
+            return walk(ps.getSelect(), sql, tables, soleTableWhere, gated);
         }
         if (s instanceof SetOperationList sol) {
             int n = 0;
             for (Select b : sol.getSelects()) {
-                n += walk(b, sql, tables, soleTableWhere);
+                n += walk(b, sql, tables, soleTableWhere, gated);
             }
             return n;
         }
@@ -173,7 +195,7 @@ final class SublinkTemplates {
         }
         int n = 1;
         List<Expression> expressions = new ArrayList<>();
-        if (p.getFromItem() instanceof Table only && (p.getJoins() == null || p.getJoins().isEmpty()) && p.getWhere() != null) {
+        if (gated && p.getFromItem() instanceof Table only && (p.getJoins() == null || p.getJoins().isEmpty()) && p.getWhere() != null) {
             soleTableWhere.put(only, p.getWhere());
         }
         if (p.getFromItem() != null) {
@@ -194,7 +216,7 @@ final class SublinkTemplates {
         expressions.add(p.getHaving());
         for (Expression e : expressions) {
             for (Select nested : nested(e, sql)) {
-                n += walk(nested, sql, tables, soleTableWhere);
+                n += walk(nested, sql, tables, soleTableWhere, scalar(nested, sql));
             }
         }
         return n;
@@ -207,7 +229,7 @@ final class SublinkTemplates {
             return 0;
         }
         if (item instanceof ParenthesedSelect ps) {
-            return walk(ps.getSelect(), sql, tables, soleTableWhere);
+            return walk(ps.getSelect(), sql, tables, soleTableWhere, false);
         }
         if (item instanceof ParenthesedFromItem pf) {
             int n = walkFrom(pf.getFromItem(), sql, tables, expressions, soleTableWhere);
@@ -292,6 +314,9 @@ final class SublinkTemplates {
         Select inner = subquery instanceof ParenthesedSelect ps ? ps.getSelect() : subquery;
         if (left == null || whole == null || left.begin() < begin || whole.end() > end || left.end() > whole.begin()
                 || !(inner instanceof PlainSelect p) || p.getSelectItems().size() != 1
+                // a column: an expression would be evaluated on rows the subquery's other conditions
+                // leave out, once the equality is pushed down to them (t.s::numeric on non-numbers)
+                || !(unparenthesized(p.getSelectItems().get(0).getExpression()) instanceof Column)
                 || p.getSelectItems().get(0).getExpression() instanceof AllColumns
                 || unparenthesized(in.getLeftExpression()) instanceof ParenthesedExpressionList<?>
                 || unparenthesized(in.getLeftExpression()) instanceof RowConstructor<?>

@@ -155,7 +155,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         }
 
         /**
-         * {@link #scan} for a table read by a subquery whose WHERE equates the columns of {@code by}
+         * {@link #scan} for a table read by a scalar subquery whose WHERE equates the columns of {@code by}
          * with values of an outer row ({@link Sublink.Table#correlation}; empty: plain {@link #scan}).
          * The subquery is evaluated once per outer row, and each evaluation would scan the changed
          * rows (a CTE, which has no index): quadratic in the changes (TPC-H Q20: 6,000 changed line

@@ -21,7 +21,7 @@ public record Sublink(List<Table> tables, String restriction, Probe probe) {
      * A table reference in the subquery text (slot {@code slot} of its template): replaced by the
      * table's old state when needed.
      *
-     * @param correlation when the table is the only FROM item of its SELECT: the conjuncts of that
+     * @param correlation when the table is the only FROM item of a scalar subquery's SELECT: the conjuncts of that
      *                    SELECT's WHERE that equate one of its columns with a column of an outer row,
      *                    by which the old state reads the changed rows only for the outer rows whose
      *                    values are among theirs ({@link RowSource.Old#scanFor}); empty otherwise
