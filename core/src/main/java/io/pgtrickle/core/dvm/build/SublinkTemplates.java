@@ -19,7 +19,6 @@ import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.expression.RowConstructor;
-import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
@@ -317,7 +316,6 @@ final class SublinkTemplates {
                 // a column: an expression would be evaluated on rows the subquery's other conditions
                 // leave out, once the equality is pushed down to them (t.s::numeric on non-numbers)
                 || !(unparenthesized(p.getSelectItems().get(0).getExpression()) instanceof Column)
-                || p.getSelectItems().get(0).getExpression() instanceof AllColumns
                 || unparenthesized(in.getLeftExpression()) instanceof ParenthesedExpressionList<?>
                 || unparenthesized(in.getLeftExpression()) instanceof RowConstructor<?>
                 || !nested(in.getLeftExpression(), sql).isEmpty()

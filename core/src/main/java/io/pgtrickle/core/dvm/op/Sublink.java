@@ -31,10 +31,6 @@ public record Sublink(List<Table> tables, String restriction, Probe probe) {
             correlation = List.copyOf(correlation);
         }
 
-        public Table(int slot, Scan scan, String alias) {
-            this(slot, scan, alias, List.of());
-        }
-
         /** The same table at another slot. */
         Table at(int other) {
             return new Table(other, scan, alias, correlation);
