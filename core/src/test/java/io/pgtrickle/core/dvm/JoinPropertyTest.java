@@ -56,7 +56,7 @@ class JoinPropertyTest {
             twins.createDifferential(schema, query);
             twins.createFullTwinAndRun(schema, query, scenario);
         } finally {
-            twins.dropSchema(schema);
+            twins.endCase(schema);
         }
     }
 

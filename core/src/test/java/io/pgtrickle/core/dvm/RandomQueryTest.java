@@ -111,7 +111,7 @@ class RandomQueryTest {
             }
             twins.createFullTwinAndRun(schema, query, scenario);
         } finally {
-            twins.dropSchema(schema);
+            twins.endCase(schema);
         }
     }
 

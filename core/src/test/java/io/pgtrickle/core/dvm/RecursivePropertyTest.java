@@ -57,7 +57,7 @@ class RecursivePropertyTest {
             twins.createDifferential(schema, query);
             twins.createFullTwinAndRun(schema, query, scenario);
         } finally {
-            twins.dropSchema(schema);
+            twins.endCase(schema);
         }
     }
 
