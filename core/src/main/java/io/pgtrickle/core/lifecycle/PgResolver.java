@@ -21,11 +21,23 @@ final class PgResolver implements TreeBuilder.Resolver {
     private final Map<Long, List<String>> columnsUsed = new HashMap<>();
     private final Map<String, Boolean> aggregates = new HashMap<>();
 
+    private final boolean limitsCorrelatedReads;
+
     PgResolver(Connection conn, ResolvedQuery query) {
+        this(conn, query, true);
+    }
+
+    PgResolver(Connection conn, ResolvedQuery query, boolean limitsCorrelatedReads) {
         this.conn = conn;
+        this.limitsCorrelatedReads = limitsCorrelatedReads;
         for (SourceRelation s : query.sources()) {
             columnsUsed.put(s.relid(), s.columnsUsed());
         }
+    }
+
+    @Override
+    public boolean limitsCorrelatedReads() {
+        return limitsCorrelatedReads;
     }
 
     @Override

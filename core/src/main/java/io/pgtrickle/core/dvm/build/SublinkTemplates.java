@@ -102,7 +102,8 @@ final class SublinkTemplates {
             relations.add(r);
             String alias = FromClauses.aliasOf(f.table());
             Expression own = soleTableWhere.get(f.table());
-            List<Sublink.Probe> correlation = own == null ? List.of() : equalities(own, alias, column -> true, true, sql);
+            List<Sublink.Probe> correlation = own == null || !resolver.limitsCorrelatedReads() ? List.of()
+                    : equalities(own, alias, column -> true, true, sql);
             bySublink.get(f.sublink()).add(new Sublink.Table(slot,
                     r.scan(f.table().getFullyQualifiedName()), alias, correlation));
             cuts.add(new Cut(f.span().begin(), f.span().end(), Template.SLOT_MARK + slot + Template.SLOT_MARK));

@@ -51,6 +51,17 @@ public final class TreeBuilder {
         Relation relation(String qualifiedName) throws Unsupported;
 
         boolean isAggregate(String functionName);
+
+        /**
+         * Whether a scalar subquery's reads of a table's changed rows are limited to the outer row's
+         * values ({@link io.pgtrickle.core.dvm.op.Sublink.Table#correlation}). The limit compares
+         * {@code outer = inner}, the user's equality with its operands swapped, which fails to plan
+         * where the operator has no commutator ({@code xid = integer}); such a query is compiled
+         * again without it.
+         */
+        default boolean limitsCorrelatedReads() {
+            return true;
+        }
     }
 
     /**
