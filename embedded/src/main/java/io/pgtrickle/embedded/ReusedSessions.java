@@ -26,7 +26,7 @@ import javax.sql.DataSource;
  * its time there).
  *
  * <p>A returned session is reset to what a new one would be: an open transaction is rolled back,
- * autocommit, isolation and read-only restored, and {@code SET SESSION AUTHORIZATION DEFAULT; RESET
+ * autocommit and read-only restored, and {@code SET SESSION AUTHORIZATION DEFAULT; RESET
  * ALL; UNLISTEN *; DISCARD TEMP} plus {@code pg_advisory_unlock_all()} run. Prepared plans are kept,
  * as a long-running client (the daemon) keeps them. Database and role settings ({@code ALTER
  * DATABASE … SET}) are read by PostgreSQL only when a session starts, so a session is not reused once
@@ -104,11 +104,8 @@ public final class ReusedSessions {
                 c.rollback();
                 c.setAutoCommit(true);
             }
-            if (c.isReadOnly()) {
+            if (c.isReadOnly()) { // the driver's flag; the isolation level is a setting RESET ALL restores
                 c.setReadOnly(false);
-            }
-            if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             }
             if (!session.settings().equals(resetAndReadSettings(c))) {
                 closeQuietly(c);

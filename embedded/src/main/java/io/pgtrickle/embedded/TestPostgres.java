@@ -60,7 +60,7 @@ public final class TestPostgres {
     private static TestDatabase create(String hint, String template) {
         Server s = server();
         String name = uniqueName(hint);
-        try (Connection c = connect(s.adminUrl()); Statement st = c.createStatement()) {
+        try (Connection c = ReusedSessions.connect(s.adminUrl()); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE \"" + name + "\"" + (template == null ? "" : " TEMPLATE \"" + template + "\""));
             if (s.embedded() == null) {
                 // The embedded server runs with fsync off; on an external one, tests need not wait for each commit's flush.

@@ -27,6 +27,7 @@ class ReusedSessionsTest {
             st.execute("SELECT pg_advisory_lock(4242)");
             st.execute("SET ROLE " + db.name());
             c.setReadOnly(true);
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
             c.setAutoCommit(false);
             st.execute("SET LOCAL statement_timeout = '5s'");
         }
@@ -35,6 +36,7 @@ class ReusedSessionsTest {
             assertThat(c.getAutoCommit()).isTrue();
             assertThat(c.isReadOnly()).isFalse();
             assertThat(text(c, "SHOW work_mem")).isEqualTo("4MB");
+            assertThat(text(c, "SHOW transaction_isolation")).isEqualTo("read committed");
             assertThat(text(c, "SELECT current_user = session_user")).isEqualTo("t");
             assertThat(text(c, "SELECT to_regclass('pg_temp.scratch') IS NULL")).isEqualTo("t");
             assertThat(text(c, "SELECT count(*) FROM pg_listening_channels()")).isEqualTo("0");

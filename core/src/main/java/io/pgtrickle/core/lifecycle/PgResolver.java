@@ -23,10 +23,6 @@ final class PgResolver implements TreeBuilder.Resolver {
 
     private final boolean limitsCorrelatedReads;
 
-    PgResolver(Connection conn, ResolvedQuery query) {
-        this(conn, query, true);
-    }
-
     PgResolver(Connection conn, ResolvedQuery query, boolean limitsCorrelatedReads) {
         this.conn = conn;
         this.limitsCorrelatedReads = limitsCorrelatedReads;

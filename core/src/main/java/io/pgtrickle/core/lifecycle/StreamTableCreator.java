@@ -224,7 +224,7 @@ public final class StreamTableCreator {
                 relid -> bufferTable(conn, relid), true);
         CompiledQuery compiled = compiler.compile(conn, table, query);
         return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query),
-                serverVersion(conn));
+                serverVersion(conn), limitsCorrelatedReads);
     }
 
     /**
@@ -234,12 +234,6 @@ public final class StreamTableCreator {
      */
     private Compilation validated(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested,
                                   Compilation c) throws SQLException {
-        return validated(conn, table, query, requested, c, true);
-    }
-
-    /** {@code limited}: {@code c} was compiled with {@link PgResolver#limitsCorrelatedReads()}. */
-    private Compilation validated(Connection conn, QualifiedName table, ResolvedQuery query, RefreshMode requested,
-                                  Compilation c, boolean limited) throws SQLException {
         if (c.diffApplySql() == null) {
             return c;
         }
@@ -252,19 +246,19 @@ public final class StreamTableCreator {
                 return c;
             } catch (SQLException e) {
                 st.execute("ROLLBACK TO SAVEPOINT pgt_validate");
-                if (limited) {
+                if (c.limitsCorrelatedReads()) {
                     Compilation unlimited = compile(conn, table, query, requested, false);
                     if (!java.util.Objects.equals(unlimited.diffApplySql(), c.diffApplySql())) {
                         log.debug("differential SQL for {} compiled again without limiting correlated reads: {}",
                                 table.display(), e.getMessage());
-                        return validated(conn, table, query, requested, unlimited, false);
+                        return validated(conn, table, query, requested, unlimited);
                     }
                 }
                 log.warn("generated differential SQL for {} does not plan: {}", table.display(), e.getMessage());
                 CompiledQuery fallback = c.query().withoutDifferential(
                         "internal: the generated differential SQL failed to plan (" + e.getMessage().lines().findFirst().orElse("") + ")");
                 return Compilation.of(table, fallback, ModeResolution.resolve(table.display(), requested, fallback, query),
-                        serverVersion(conn));
+                        serverVersion(conn), c.limitsCorrelatedReads());
             }
         }
     }
@@ -279,31 +273,15 @@ public final class StreamTableCreator {
         String sql = null;
         ImmediateLock lock = null;
         if (c.diffApplySql() != null) {
-            // Reads limited to the outer row's values, as in the differential SQL, unless that does not plan (validated).
-            String failed = null;
-            String error = null;
-            for (boolean limited : new boolean[] {true, false}) {
-                // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan
-                QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query, limited),
-                        relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
-                CompiledQuery q = compiler.compile(conn, table, query);
-                if (!q.differential()) {
-                    break;
-                }
-                String rendered = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));
-                if (rendered.equals(failed)) {
-                    break; // nothing was limited: the same SQL again
-                }
+            // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan;
+            // correlated reads limited as in the differential SQL, which was planned (validated)
+            QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query, c.limitsCorrelatedReads()),
+                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
+            CompiledQuery q = compiler.compile(conn, table, query);
+            if (q.differential()) {
+                sql = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));
+                sql = plans(conn, id, query, sql) ? sql : null;
                 lock = ImmediateLock.choose(conn, q);
-                error = planError(conn, id, query, rendered);
-                if (error == null) {
-                    sql = rendered;
-                    break;
-                }
-                failed = rendered;
-            }
-            if (sql == null && error != null) {
-                log.warn("generated IMMEDIATE SQL does not plan: {}", error);
             }
         }
         if (sql == null && c.mode() == RefreshMode.IMMEDIATE) {
@@ -316,8 +294,8 @@ public final class StreamTableCreator {
                 sql, lock == null ? null : lock.mode(), lock == null ? null : lock.reason(), explain, id);
     }
 
-    /** Why PostgreSQL does not plan the IMMEDIATE SQL, or null if it does; its session tables exist only inside the check. */
-    private static String planError(Connection conn, long id, ResolvedQuery query, String sql) throws SQLException {
+    /** Whether PostgreSQL plans the IMMEDIATE SQL; its session tables exist only inside the check. */
+    private static boolean plans(Connection conn, long id, ResolvedQuery query, String sql) throws SQLException {
         try (Statement st = conn.createStatement()) {
             st.execute("SAVEPOINT pgt_validate_ivm");
             try {
@@ -328,9 +306,10 @@ public final class StreamTableCreator {
                 }
                 st.execute("PREPARE pgt_validate_ivm(pg_snapshot, pg_snapshot, oid[]) AS " + sql);
                 st.execute("DEALLOCATE pgt_validate_ivm");
-                return null;
+                return true;
             } catch (SQLException e) {
-                return e.getMessage();
+                log.warn("generated IMMEDIATE SQL does not plan: {}", e.getMessage());
+                return false;
             } finally {
                 st.execute("ROLLBACK TO SAVEPOINT pgt_validate_ivm");
             }

@@ -34,7 +34,12 @@ public final class Db {
      */
     public static Db create(Class<?> testClass) {
         Db db = new Db(TestPostgres.newDatabase(testClass.getSimpleName(), catalogTemplate()));
-        db.exec("ALTER DATABASE " + db.database.name() + " SET pg_trickle.cost_model_safety_margin = 0");
+        // On a session of the server's admin database: one of the new database, started before the setting, could not be reused.
+        try (Connection admin = ReusedSessions.connect(TestPostgres.adminUrl()); Statement st = admin.createStatement()) {
+            st.execute("ALTER DATABASE " + db.database.name() + " SET pg_trickle.cost_model_safety_margin = 0");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
         return db;
     }
 
