@@ -128,7 +128,10 @@ RETURNS TABLE(pgt_id bigint, sources text) LANGUAGE sql STABLE AS $$
                                            OPERATOR(pg_catalog.||) pg_catalog.quote_ident(d.source_name), ', '
                                            ORDER BY d.source_schema, d.source_name)
       FROM pgtrickle.pgt_dependencies d
-     WHERE (p_pgt_id IS NULL OR d.pgt_id OPERATOR(pg_catalog.=) p_pgt_id)
+     -- A range rather than "p_pgt_id IS NULL OR d.pgt_id = p_pgt_id": that form has no index
+     -- condition in a generic plan, so a refresh's cached plan was planned again at every call.
+     WHERE d.pgt_id OPERATOR(pg_catalog.>=) coalesce(p_pgt_id, -9223372036854775808)
+       AND d.pgt_id OPERATOR(pg_catalog.<=) coalesce(p_pgt_id, 9223372036854775807)
        AND ((d.cdc_mode OPERATOR(pg_catalog.=) 'NONE' AND d.source_type IN ('MATVIEW', 'FOREIGN_TABLE'))
             -- a scalar lookup by oid, which PostgreSQL cannot turn into a hash of all of pg_class;
             -- pg_inherits is read only for a table flagged as having (had) children
@@ -647,8 +650,15 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_c
 DECLARE
     v_ms double precision := extract(epoch FROM clock_timestamp() - p_start) * 1000;
     v_history_id bigint;
+    v_source_rows double precision;
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    -- Apart from the UPDATE: with it inside, the generic plan costed the subquery that only a FULL
+    -- refresh runs, and the UPDATE was planned again at every refresh.
+    IF p_action IN ('FULL', 'REINITIALIZE') THEN
+        SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) INTO v_source_rows
+          FROM pgtrickle.pgt_dependencies dep JOIN pg_class c ON c.oid = dep.source_relid WHERE dep.pgt_id = p_pgt_id;
+    END IF;
     -- One statement (a no-op refresh pays for each one planned and run)
     WITH st AS (
     UPDATE pgtrickle.pgt_stream_tables
@@ -662,10 +672,7 @@ BEGIN
            status = CASE WHEN status = 'INITIALIZING' THEN 'ACTIVE' ELSE status END,
            consecutive_errors = 0,
            last_full_ms = CASE WHEN p_action IN ('FULL', 'REINITIALIZE') THEN v_ms ELSE last_full_ms END,
-           last_full_source_rows = CASE WHEN p_action IN ('FULL', 'REINITIALIZE')
-               THEN (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pgtrickle.pgt_dependencies dep
-                       JOIN pg_class c ON c.oid = dep.source_relid WHERE dep.pgt_id = p_pgt_id)
-               ELSE last_full_source_rows END,
+           last_full_source_rows = coalesce(v_source_rows, last_full_source_rows),
            -- NO_DATA refreshes do not count: frequent calls that find nothing must not age the samples
            refresh_seq = refresh_seq + CASE WHEN p_action = 'NO_DATA' THEN 0 ELSE 1 END,
            recent_diff_costs = CASE WHEN p_action = 'DIFFERENTIAL'

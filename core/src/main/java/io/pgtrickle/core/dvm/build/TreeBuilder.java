@@ -663,7 +663,7 @@ public final class TreeBuilder {
 
     /** {@code SELECT items FROM from [WHERE p]} as one Project over its FROM clause. */
     private LinearOperator project(PlainSelect p, String sql, List<String> names) throws Unsupported {
-        FromClause from = fromClauses.fromClause(p, sql);
+        FromClause from = ChangeFilters.apply(fromClauses.fromClause(p, sql), p.getWhere(), sql);
         Template where = where(p, sql);
         List<Project.Item> items = new ArrayList<>();
         List<Template> list = new ArrayList<>();
@@ -685,7 +685,7 @@ public final class TreeBuilder {
 
     /** @param item below the top of the query: its previous state is grouped over derived tables, see below */
     private Aggregate aggregate(PlainSelect p, String sql, List<String> names, boolean item) throws Unsupported {
-        FromClause from = fromClauses.fromClause(p, sql);
+        FromClause from = ChangeFilters.apply(fromClauses.fromClause(p, sql), p.getWhere(), sql);
         String alias = "__pgt_f";
         Template where = where(p, sql);
         Span fromSpan = FromClauses.fromSpan(p, sql);

@@ -57,7 +57,17 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
                 return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b" + where(s)
                         + " HAVING sum(b.__pgt_w1) <> 0";
             }
-            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM " + consolidated(s) + " n" + where(s);
+            return "SELECT " + prefixed("n", s.columns()) + ", n.__pgt_w FROM " + filtered(s) + " n" + where(s);
+        }
+
+        /**
+         * {@link #consolidated} of the changes {@link Scan#changeFilter} keeps, netted after the filter
+         * (a CTE of its own: a previous state must see every change); without a filter the same.
+         */
+        private String filtered(Scan s) {
+            Scan.ChangeFilter f = s.changeFilter();
+            return f == null ? consolidated(s) : shared(java.util.List.of(s.relid(), f), uniqueName("__pgt_chg_" + s.relid() + "_f"),
+                    () -> RowSource.consolidated(bufferTable, s, where(s), f));
         }
 
         /** {@code WHERE} {@link #mayHaveChanged} of {@code s}'s source, or nothing without {@code $3}. */
@@ -76,7 +86,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
          * every lateral lookup of an old state, reads it without recomputing it.
          */
         String consolidated(Scan s) {
-            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s, where(s)));
+            return shared(s.relid(), "__pgt_chg_" + s.relid(), () -> RowSource.consolidated(bufferTable, s, where(s), null));
         }
 
         /**
@@ -230,17 +240,20 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * text is made once per content); else DISTINCT ON the text, which carries the values
      * (array_agg(..)[1] would not work for array columns).
      */
-    private static String consolidated(LongFunction<String> bufferTable, Scan s, String where) {
+    private static String consolidated(LongFunction<String> bufferTable, Scan s, String where, Scan.ChangeFilter filter) {
+        // The filter under the alias its condition names the columns by.
+        String window = filter == null ? window(bufferTable, s)
+                : "SELECT * FROM (" + window(bufferTable, s) + ") AS " + Sql.quoteIdent(filter.alias()) + " WHERE " + filter.condition();
         if (s.valueEqual()) {
             // Only a keyless table's previous state looks rows up by their text (Old): a keyed one goes by key.
             String text = s.key().isEmpty() ? ", " + content("w", s.columns()) + " AS __pgt_c" : "";
             return "SELECT " + prefixed("w", s.columns()) + text + ", sum(w.__pgt_w1) AS __pgt_w"
-                    + " FROM (" + window(bufferTable, s) + ") w" + where + " GROUP BY " + prefixed("w", s.columns())
+                    + " FROM (" + window + ") w" + where + " GROUP BY " + prefixed("w", s.columns())
                     + " HAVING sum(w.__pgt_w1) <> 0";
         }
         return "SELECT * FROM (SELECT DISTINCT ON (b.__pgt_c) " + prefixed("b", s.columns())
                 + ", b.__pgt_c, sum(b.__pgt_w1) OVER (PARTITION BY b.__pgt_c) AS __pgt_w FROM (SELECT w.*, "
-                + content("w", s.columns()) + " AS __pgt_c FROM (" + window(bufferTable, s) + ") w" + where
+                + content("w", s.columns()) + " AS __pgt_c FROM (" + window + ") w" + where
                 + ") b) n WHERE n.__pgt_w <> 0";
     }
 

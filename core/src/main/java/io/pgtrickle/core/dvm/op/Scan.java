@@ -15,17 +15,35 @@ import java.util.List;
  *                  same text (integers, text of a deterministic collation, dates …; not numeric,
  *                  floats or json): the changes are then netted by grouping on the values instead
  *                  of sorting their text
+ * @param changeFilter a condition the query applies to every row of T and that cannot raise an
+ *                  error, by which T's changes are filtered before they are netted; null for none
  */
 public record Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key,
-                   boolean valueEqual) implements LinearOperator {
+                   boolean valueEqual, ChangeFilter changeFilter) implements LinearOperator {
+    /**
+     * A condition on T's columns as the query writes it, under the alias it writes them with.
+     * Rows it rejects, in either image of a change, are in no result of the query.
+     */
+    public record ChangeFilter(String alias, String condition) {
+    }
+
     public Scan {
         columns = List.copyOf(columns);
         indexable = List.copyOf(indexable);
         key = List.copyOf(key);
     }
 
+    public Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key, boolean valueEqual) {
+        this(relid, table, columns, indexable, key, valueEqual, null);
+    }
+
     public Scan(long relid, String table, List<String> columns, List<String> indexable) {
         this(relid, table, columns, indexable, List.of(), false);
+    }
+
+    /** This scan, its changes filtered by {@code filter}. */
+    public Scan filtered(ChangeFilter filter) {
+        return new Scan(relid, table, columns, indexable, key, valueEqual, filter);
     }
 
     @Override
@@ -41,5 +59,12 @@ public record Scan(long relid, String table, List<String> columns, List<String> 
     @Override
     public String describe() {
         return "Scan " + table + " (" + String.join(", ", columns) + ")";
+    }
+
+    @Override
+    public String strategy() {
+        return changeFilter == null ? LinearOperator.super.strategy()
+                : LinearOperator.super.strategy() + "; changes filtered by " + changeFilter.condition().replaceAll("\\s+", " ")
+                + " before they are netted";
     }
 }
