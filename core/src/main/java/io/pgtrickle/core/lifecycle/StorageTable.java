@@ -18,14 +18,19 @@ final class StorageTable {
     private StorageTable() {
     }
 
-    /** Creates the table, its indexes and its DML guard; returns its OID. */
-    static long create(Connection conn, QualifiedName name, List<StorageColumn> columns, Shape shape) throws SQLException {
+    /**
+     * Creates the table, its indexes and its DML guard; returns its OID.
+     *
+     * @param contentIndex whether refreshes look up rows by {@code __pgt_hash} ({@code CompiledQuery#findsRowsByContent})
+     */
+    static long create(Connection conn, QualifiedName name, List<StorageColumn> columns, Shape shape, boolean contentIndex)
+            throws SQLException {
         String cols = columns.stream()
                 .map(c -> "    " + Sql.quoteIdent(c.name()) + " " + c.type() + (c.collation() == null ? "" : " COLLATE " + c.collation()))
                 .collect(Collectors.joining(",\n"));
         try (Statement st = conn.createStatement()) {
             st.execute("CREATE TABLE " + name.quoted() + " (\n" + cols + ",\n    " + "__pgt_row_id bigint NOT NULL PRIMARY KEY\n)");
-            if (shape == Shape.MULTISET) {
+            if (contentIndex) {
                 // Finding the copies of a row by its content hash keeps a differential apply O(delta).
                 st.execute("CREATE INDEX ON " + name.quoted() + " (__pgt_hash)");
             }
@@ -44,6 +49,27 @@ final class StorageTable {
                     + Sql.literal("pg_trickle stream table: maintained by pg_trickle, do not write to it"));
         }
         return Jdbc.queryLong(conn, "SELECT ?::regclass::oid::bigint", name.quoted());
+    }
+
+    /**
+     * Gives a kept storage table the index on {@code __pgt_hash} that its new query's refreshes need,
+     * or drops the one they no longer use (every write would maintain it for nothing).
+     */
+    static void syncContentIndex(Connection conn, long relid, boolean contentIndex) throws SQLException {
+        List<String> existing = Jdbc.queryStrings(conn, """
+                SELECT i.indexrelid::regclass::text FROM pg_index i
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = '__pgt_hash'
+                 WHERE i.indrelid = ? AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL""", relid);
+        try (Statement st = conn.createStatement()) {
+            if (contentIndex && existing.isEmpty()) {
+                st.execute("CREATE INDEX ON " + Jdbc.queryOne(conn, String.class, "SELECT ?::oid::regclass::text", relid).orElseThrow()
+                        + " (__pgt_hash)");
+            } else if (!contentIndex) {
+                for (String index : existing) {
+                    st.execute("DROP INDEX " + index);
+                }
+            }
+        }
     }
 
     /** Columns of an existing storage table, to decide whether a new query can keep it. */

@@ -89,7 +89,7 @@ public final class StreamTableCreator {
         lockSources(conn, query.sources());
         installCapture(conn, query.sources());
         Compilation c = compile(conn, qualified, query, o.refreshMode());
-        long relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape());
+        long relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape(), c.query().findsRowsByContent());
         c = validated(conn, qualified, query, o.refreshMode(), c);
         long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, c);
         writeDependencies(conn, id, query.sources());
@@ -155,8 +155,10 @@ public final class StreamTableCreator {
             try (Statement s = conn.createStatement()) {
                 s.execute("DROP TABLE " + qualified.quoted());
             }
-            relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape());
+            relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape(), c.query().findsRowsByContent());
             notices.add("the output columns changed: " + st.qualifiedName() + " was rebuilt as a new table");
+        } else {
+            StorageTable.syncContentIndex(conn, relid, c.query().findsRowsByContent());
         }
         c = validated(conn, qualified, query, o.refreshMode(), c);
         List<Long> oldSources = sourceRelids(conn, st.id());

@@ -2,6 +2,8 @@ package io.pgtrickle.core.dvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.testing.Db;
 import io.pgtrickle.core.testing.Twins;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +66,39 @@ class KeyedRowsTest {
         twins.step("part_key", "UPDATE \"Two Keys\" SET x = x + 2 WHERE \"A\" = 1", "DELETE FROM \"Two Keys\" WHERE b = 'b3'");
         twins.step("no_key", "UPDATE t SET k = 0, v = 3 WHERE id BETWEEN 1 AND 5", "DELETE FROM t WHERE id = 2");
         twins.step("key_in_expression", "UPDATE t SET id = id + 1000 WHERE k = 2");
+    }
+
+    /**
+     * Only a stream table whose refreshes look rows up by their content hash has an index on it; a
+     * new query that keeps the storage table gets the index it needs, or loses the one it does not.
+     */
+    @Test
+    void onlyRowsThatCanRepeatAreIndexedByTheirContentHash() {
+        twins.define("unique_rows", "SELECT id, k FROM t WHERE k <> 3");
+        twins.define("repeating_rows", "SELECT k, id % 3 AS r FROM t");
+        assertThat(contentIndexes("unique_rows")).isZero();
+        assertThat(contentIndexes("repeating_rows")).isOne();
+        assertThat(db.api.explain("unique_rows", io.pgtrickle.core.api.StreamTables.ExplainFormat.TEXT))
+                .contains("rows unique by a source's primary key");
+
+        // each becomes the other kind (id + 0 is not the key; id AS k is); same columns and types: the storage is kept
+        db.api.createOrReplace(CreateOptions.of("unique_rows", "SELECT id + 0 AS id, k FROM t WHERE k <> 3")
+                .withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.api.createOrReplace(CreateOptions.of("repeating_rows", "SELECT id AS k, k AS r FROM t")
+                .withRefreshMode(RefreshMode.DIFFERENTIAL));
+        assertThat(contentIndexes("unique_rows")).isOne();
+        assertThat(contentIndexes("repeating_rows")).isZero();
+        db.exec("UPDATE t SET k = 3 WHERE id % 4 = 0", "INSERT INTO t VALUES (300, 1, 1, 'x'), (301, 1, 1, 'x')",
+                "DELETE FROM t WHERE id = 9");
+        for (String st : new String[] {"unique_rows", "repeating_rows"}) {
+            assertThat(db.api.refresh(st).action()).isEqualTo("DIFFERENTIAL");
+            db.assertOracle(st);
+        }
+    }
+
+    private long contentIndexes(String streamTable) {
+        return db.queryLong("SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                + " WHERE i.indrelid = '" + streamTable + "'::regclass AND a.attname = '__pgt_hash'");
     }
 
     private String diffSql(String streamTable) {

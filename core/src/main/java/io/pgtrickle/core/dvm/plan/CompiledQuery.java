@@ -27,6 +27,15 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
         return storageColumns.stream().filter(StorageColumn::visible).toList();
     }
 
+    /**
+     * Whether a differential refresh looks up stored rows by their content hash ({@code __pgt_hash}),
+     * so the storage table needs an index on it: a multiset whose rows can repeat. Rows unique by a
+     * source's key are found by row id alone ({@link KeyedRows}); so are those of every other shape.
+     */
+    public boolean findsRowsByContent() {
+        return shape == Shape.MULTISET && !(root instanceof io.pgtrickle.core.dvm.op.LinearOperator l && KeyedRows.unique(l));
+    }
+
     public CompiledQuery withoutDifferential(String reason) {
         return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root, rootStrategy);
     }

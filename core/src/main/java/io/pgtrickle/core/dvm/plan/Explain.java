@@ -16,7 +16,8 @@ public final class Explain {
         StringBuilder b = new StringBuilder();
         b.append("stream table ").append(streamTable).append('\n');
         b.append("refresh mode: ").append(mode).append('\n');
-        b.append("row identity: ").append(shapeText(q.shape())).append('\n');
+        b.append("row identity: ").append(q.shape() == Shape.MULTISET && !q.findsRowsByContent()
+                ? "content hash (rows unique by a source's primary key: each stored once)" : shapeText(q.shape())).append('\n');
         if (!q.differential()) {
             b.append("differential: not possible: ").append(q.unsupported()).append('\n');
         }
