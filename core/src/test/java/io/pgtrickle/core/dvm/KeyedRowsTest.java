@@ -8,6 +8,8 @@ import io.pgtrickle.core.testing.Db;
 import io.pgtrickle.core.testing.Twins;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A filter and projection of one table that keeps its primary key has no two equal rows, so its
@@ -66,6 +68,39 @@ class KeyedRowsTest {
         twins.step("part_key", "UPDATE \"Two Keys\" SET x = x + 2 WHERE \"A\" = 1", "DELETE FROM \"Two Keys\" WHERE b = 'b3'");
         twins.step("no_key", "UPDATE t SET k = 0, v = 3 WHERE id BETWEEN 1 AND 5", "DELETE FROM t WHERE id = 2");
         twins.step("key_in_expression", "UPDATE t SET id = id + 1000 WHERE k = 2");
+    }
+
+    /**
+     * Tables joined by equalities that fix their whole primary key from a table whose key the list
+     * names keep the rows unique (a join of the fact table to its dimensions); a join by part of a
+     * key, a list without the first table's key, or an outer join counts equal rows.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "true  | SELECT t.id, d.name FROM t JOIN dim d ON d.k = t.k",
+            "true  | SELECT t.id, d.name, r.label FROM t JOIN dim d ON d.k = t.k JOIN region r ON r.id = d.k % 3",
+            "true  | SELECT t.id, p.tag FROM t, pair p WHERE p.a = t.k % 3 AND p.b = 1 AND t.id > 2",
+            "false | SELECT t.id, p.tag FROM t JOIN pair p ON p.a = t.k % 3",
+            "false | SELECT d.k, d.name FROM t JOIN dim d ON d.k = t.k",
+            "false | SELECT t.id, d.name FROM t JOIN dim d ON d.k = t.k + 1",
+            "false | SELECT t.id, d.name FROM t LEFT JOIN dim d ON d.k = t.k"})
+    void tablesJoinedByTheirWholeKeyKeepTheRowsUnique(boolean unique, String query) {
+        db.exec("CREATE TABLE dim (k int PRIMARY KEY, name text NOT NULL)", "INSERT INTO dim SELECT g, 'd' || g FROM generate_series(0, 4) g",
+                "CREATE TABLE region (id int PRIMARY KEY, label text)", "INSERT INTO region SELECT g, 'r' || g FROM generate_series(0, 2) g",
+                "CREATE TABLE pair (a int, b int, tag text, PRIMARY KEY (a, b))",
+                "INSERT INTO pair SELECT g % 3, g % 2, 't' || g FROM generate_series(0, 5) g");
+        twins.define("joined", query);
+        assertThat(contentIndexes("joined")).isEqualTo(unique ? 0 : 1);
+        if (unique) {
+            assertThat(diffSql("joined")).doesNotContain("pgtrickle._ordinals");
+        }
+        twins.step("joined", "UPDATE t SET k = (k + 1) % 4 WHERE id % 3 = 0", "INSERT INTO t VALUES (100, 2, 1, 'n'), (101, 2, 1, 'n')",
+                "DELETE FROM t WHERE id = 5");
+        twins.step("joined", "UPDATE dim SET name = 'renamed' WHERE k = 2", "DELETE FROM dim WHERE k = 1",
+                "UPDATE region SET label = NULL WHERE id = 0", "UPDATE pair SET tag = 'x' WHERE a = 1");
+        twins.step("joined", "UPDATE dim SET k = 7 WHERE k = 3", "INSERT INTO dim VALUES (1, 'back'), (3, 'again')",
+                "UPDATE t SET id = id + 1000 WHERE id BETWEEN 10 AND 12", "UPDATE pair SET b = b + 2 WHERE a = 0",
+                "INSERT INTO pair VALUES (0, 1, 'new')");
     }
 
     /**

@@ -18,7 +18,6 @@ import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.NullValue;
-import net.sf.jsqlparser.expression.Parenthesis;
 import net.sf.jsqlparser.expression.SignedExpression;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.operators.arithmetic.Modulo;
@@ -34,7 +33,6 @@ import net.sf.jsqlparser.expression.operators.relational.IsNullExpression;
 import net.sf.jsqlparser.expression.operators.relational.MinorThan;
 import net.sf.jsqlparser.expression.operators.relational.MinorThanEquals;
 import net.sf.jsqlparser.expression.operators.relational.NotEqualsTo;
-import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 
 /**
@@ -58,12 +56,12 @@ final class ChangeFilters {
 
     /** {@code from} with each table's scan filtered by the conjuncts of {@code where} that qualify for it. */
     static FromClause apply(FromClause from, Expression where, String sql) {
-        if (where == null || !innerOnly(from.root())) {
+        if (where == null || !Conjuncts.innerJoins(from.root())) {
             return from;
         }
         Conditions c = new Conditions(from.root().items(), sql);
         Map<SingleFrom, List<String>> conditions = new LinkedHashMap<>();
-        for (Expression conjunct : conjuncts(where, new ArrayList<>())) {
+        for (Expression conjunct : Conjuncts.split(where, new ArrayList<>())) {
             List<SingleFrom> read = new ArrayList<>();
             String text = c.condition(conjunct, read);
             if (text != null && !read.isEmpty() && read.stream().distinct().count() == 1) {
@@ -71,33 +69,6 @@ final class ChangeFilters {
             }
         }
         return conditions.isEmpty() ? from : new FromClause(filtered(from.root(), conditions));
-    }
-
-    private static boolean innerOnly(FromNode node) {
-        return node instanceof SingleFrom
-                || node instanceof Join j && (j.kind() == Join.Kind.INNER || j.kind() == Join.Kind.CROSS)
-                        && innerOnly(j.left()) && innerOnly(j.right());
-    }
-
-    private static List<Expression> conjuncts(Expression e, List<Expression> out) {
-        if (unwrapped(e) instanceof AndExpression a) {
-            conjuncts(a.getLeftExpression(), out);
-            conjuncts(a.getRightExpression(), out);
-        } else {
-            out.add(e);
-        }
-        return out;
-    }
-
-    /** The expression inside parentheses, or itself. */
-    private static Expression unwrapped(Expression e) {
-        if (e instanceof Parenthesis p) {
-            return unwrapped(p.getExpression());
-        }
-        if (e instanceof ParenthesedExpressionList<?> l && l.size() == 1) {
-            return unwrapped(l.get(0));
-        }
-        return e;
     }
 
     /**
@@ -108,7 +79,7 @@ final class ChangeFilters {
      */
     private record Conditions(List<SingleFrom> items, String sql) {
         String condition(Expression e, List<SingleFrom> read) {
-            Expression x = unwrapped(e);
+            Expression x = Conjuncts.unwrapped(e);
             if (x instanceof AndExpression a) {
                 return both(condition(a.getLeftExpression(), read), " AND ", condition(a.getRightExpression(), read));
             }
@@ -150,10 +121,10 @@ final class ChangeFilters {
 
         /** A column, a constant, or a column's remainder by a non-zero integer constant. */
         private String operand(Expression e, List<SingleFrom> read) {
-            Expression x = unwrapped(e);
+            Expression x = Conjuncts.unwrapped(e);
             if (x instanceof Modulo m) {
-                return unwrapped(m.getRightExpression()) instanceof LongValue divisor && !divisor.getStringValue().matches("0+")
-                        && unwrapped(m.getLeftExpression()) instanceof Column c
+                return Conjuncts.unwrapped(m.getRightExpression()) instanceof LongValue divisor && !divisor.getStringValue().matches("0+")
+                        && Conjuncts.unwrapped(m.getLeftExpression()) instanceof Column c
                         ? both(column(c, read), " % ", text(divisor)) : null;
             }
             String constant = constant(x);
@@ -162,10 +133,10 @@ final class ChangeFilters {
 
         /** A constant (a cast of one too: PostgreSQL converts it when it plans the statement, for FULL as well). */
         private String constant(Expression e) {
-            Expression x = unwrapped(e);
+            Expression x = Conjuncts.unwrapped(e);
             boolean constant = x instanceof CastExpression cast ? constant(cast.getLeftExpression()) != null
-                    : x instanceof SignedExpression s ? unwrapped(s.getExpression()) instanceof LongValue
-                            || unwrapped(s.getExpression()) instanceof DoubleValue
+                    : x instanceof SignedExpression s ? Conjuncts.unwrapped(s.getExpression()) instanceof LongValue
+                            || Conjuncts.unwrapped(s.getExpression()) instanceof DoubleValue
                     : x instanceof LongValue || x instanceof DoubleValue || x instanceof StringValue || x instanceof NullValue
                             || x instanceof BooleanValue;
             return constant ? text(x) : null;

@@ -680,7 +680,7 @@ public final class TreeBuilder {
             list.add(new Template(t.text() + " AS " + quote(name), t.sublinks()));
             i++;
         }
-        return new Project(from, where, Template.join(list, ", "), items);
+        return new Project(from, where, Template.join(list, ", "), items, UniqueRows.of(p, from, sql));
     }
 
     /** @param item below the top of the query: its previous state is grouped over derived tables, see below */
