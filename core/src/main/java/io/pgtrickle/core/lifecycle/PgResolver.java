@@ -66,9 +66,9 @@ final class PgResolver implements TreeBuilder.Resolver {
                 boolean table = "r".equals(kind) || "p".equals(kind); // only tables are scanned
                 List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
-                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false);
+                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false, java.util.Map.of());
                 return new TreeBuilder.Relation(relid, kind, viewDef, used, columns.indexable(), key, columns.valueEqual(),
-                        indexLeads);
+                        indexLeads, columns.types());
             }
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
@@ -104,12 +104,12 @@ final class PgResolver implements TreeBuilder.Resolver {
      * prints equal values alike in a deterministic collation ({@link TextForms}; a domain by its base
      * type), so that grouping the changes by value nets them exactly as comparing their text does.
      */
-    private record Columns(List<String> indexable, boolean valueEqual) {
+    private record Columns(List<String> indexable, boolean valueEqual, java.util.Map<String, String> types) {
     }
 
     private Columns columns(long relid, List<String> used) throws SQLException {
         if (used.isEmpty()) {
-            return new Columns(List.of(), false);
+            return new Columns(List.of(), false, java.util.Map.of());
         }
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, a.attnotnull AND pgtrickle._type_hashable(a.atttypid),
@@ -122,15 +122,17 @@ final class PgResolver implements TreeBuilder.Resolver {
             ps.setArray(2, conn.createArrayOf("text", used.toArray()));
             List<String> indexable = new java.util.ArrayList<>();
             boolean valueEqual = true;
+            java.util.Map<String, String> types = new java.util.HashMap<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (rs.getBoolean(2)) {
                         indexable.add(rs.getString(1));
                     }
                     valueEqual &= TextForms.oneText(rs.getString(3)) && rs.getBoolean(4);
+                    types.put(rs.getString(1), rs.getString(3));
                 }
             }
-            return new Columns(indexable, valueEqual);
+            return new Columns(indexable, valueEqual, types);
         }
     }
 

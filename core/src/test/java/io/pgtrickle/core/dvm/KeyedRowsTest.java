@@ -104,6 +104,29 @@ class KeyedRowsTest {
     }
 
     /**
+     * Found in review: equal rows that the key does not tell apart. A set-returning function in the
+     * list repeats a row; a timestamp key compared with a timestamptz meets two keys in a
+     * daylight-saving gap (02:30 and 03:30 on 2024-03-10 are one instant in New York).
+     */
+    @Test
+    void aSetReturningFunctionOrAConvertingEqualityCountsEqualRows() {
+        db.exec("ALTER DATABASE " + db.queryString("SELECT current_database()") + " SET timezone = 'America/New_York'",
+                "CREATE TABLE ts_dim (k timestamp PRIMARY KEY, label text)",
+                "INSERT INTO ts_dim VALUES ('2024-03-10 02:30', 'gap'), ('2024-03-10 03:30', 'after'), ('2024-03-11 00:00', 'next')",
+                "CREATE TABLE ts_fact (id int PRIMARY KEY, t timestamptz)",
+                "INSERT INTO ts_fact VALUES (1, '2024-03-10 03:30-04'), (2, '2024-03-11 00:00-04')");
+        twins.define("doubled", "SELECT id, unnest(ARRAY[k, k]) AS z FROM t");
+        twins.define("in_the_gap", "SELECT f.id, f.t, d.label FROM ts_fact f JOIN ts_dim d ON d.k = f.t");
+        for (String st : new String[] {"doubled", "in_the_gap"}) {
+            assertThat(contentIndexes(st)).as(st).isOne();
+            assertThat(diffSql(st)).as(st).contains("pgtrickle._ordinals");
+        }
+        twins.step("doubled", "INSERT INTO t VALUES (100, 1, 1, 'x')", "DELETE FROM t WHERE id = 3", "UPDATE t SET k = 2 WHERE id = 4");
+        twins.step("in_the_gap", "DELETE FROM ts_fact WHERE id = 1", "INSERT INTO ts_fact VALUES (3, '2024-03-10 03:30-04')",
+                "UPDATE ts_dim SET label = 'moved' WHERE k = '2024-03-10 02:30'");
+    }
+
+    /**
      * Only a stream table whose refreshes look rows up by their content hash has an index on it; a
      * new query that keeps the storage table gets the index it needs, or loses the one it does not.
      */

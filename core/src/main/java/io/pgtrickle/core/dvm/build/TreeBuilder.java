@@ -72,21 +72,23 @@ public final class TreeBuilder {
      * @param valueEqual whether equal values of every used column have the same text ({@link Scan#valueEqual})
      * @param indexLeads the columns (of all, used or not) that lead a valid, non-partial btree or hash
      *                   index: an equality on one of them is an index probe
+     * @param types      the type of each used column ({@link Scan#types})
      */
     public record Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable,
-                           List<String> key, boolean valueEqual, List<String> indexLeads) {
+                           List<String> key, boolean valueEqual, List<String> indexLeads, java.util.Map<String, String> types) {
         public Relation {
             indexLeads = List.copyOf(indexLeads);
+            types = java.util.Map.copyOf(types);
         }
 
         /** A relation without a primary key among its used columns and without indexes. */
         public Relation(long relid, String kind, String viewDefinition, List<String> columnsUsed, List<String> indexable) {
-            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of(), false, List.of());
+            this(relid, kind, viewDefinition, columnsUsed, indexable, List.of(), false, List.of(), java.util.Map.of());
         }
 
         /** The {@link Scan} of this table. */
         public Scan scan(String table) {
-            return new Scan(relid, table, columnsUsed, indexable, key, valueEqual);
+            return new Scan(relid, table, columnsUsed, indexable, key, valueEqual, types, null);
         }
     }
 

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Set;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.operators.arithmetic.Modulo;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
@@ -27,11 +29,13 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * fixed, so a row of the first table meets at most one row of each other table. {@code events e
  * JOIN dims d ON d.k = e.k} selecting {@code e.id} is unique; selecting {@code d.k} alone is not.
  *
- * <p>Only inner joins, and only equalities whose other side is a column, a column's remainder by a
- * non-zero integer constant or an integer constant, over tables whose used columns print equal
- * values alike ({@link Scan#valueEqual}): an equality that converts a side to a coarser type (a
- * bigint key compared as a float) or compares text under another collation could let two key
- * values meet the same row. (A single table needs no equality, so its column types do not matter.)
+ * <p>Only inner joins, and only equalities whose other side is a column of the key's type (or both
+ * integers), a remainder of an integer column by a non-zero integer constant or an integer constant,
+ * over tables whose used columns print equal values alike ({@link Scan#valueEqual}, so text compares
+ * byte for byte): an equality that converts a side can map two keys to one value (a timestamp key
+ * compared with a timestamptz in a daylight-saving gap, a bigint key compared as a float). A select
+ * list that calls a function is left out: a set-returning one repeats rows whatever the key. (A
+ * single table needs no equality, so its column types do not matter.)
  */
 final class UniqueRows {
     private UniqueRows() {
@@ -42,6 +46,9 @@ final class UniqueRows {
         // one table needs no equality; joined ones are compared by them
         if (!Conjuncts.innerJoins(from.root()) || items.stream().anyMatch(i -> !(i.item() instanceof Scan s) || s.key().isEmpty()
                 || items.size() > 1 && !s.valueEqual())) {
+            return false;
+        }
+        if (p.getSelectItems().stream().anyMatch(si -> callsFunction(si.getExpression()))) {
             return false;
         }
         Set<String> selected = new HashSet<>();
@@ -117,27 +124,66 @@ final class UniqueRows {
         Expression left = Conjuncts.unwrapped(eq.getLeftExpression());
         Expression right = Conjuncts.unwrapped(eq.getRightExpression());
         for (Expression[] side : new Expression[][] {{left, right}, {right, left}}) {
-            if (side[0] instanceof Column c && item(c, items) != null) {
-                Set<SingleFrom> reads = reads(side[1], items);
-                SingleFrom item = item(c, items);
-                if (reads != null && !reads.contains(item)) {
-                    out.add(new Equality(item, TreeBuilder.unquote(c.getColumnName()), reads));
-                }
+            SingleFrom item = side[0] instanceof Column c ? item(c, items) : null;
+            Side other = item == null ? null : side(side[1], items);
+            if (other != null && !other.reads().contains(item)
+                    && exact(type(item, (Column) side[0]), other.type())) {
+                out.add(new Equality(item, TreeBuilder.unquote(((Column) side[0]).getColumnName()), other.reads()));
             }
         }
     }
 
-    /** The items an expression reads: a column, a column's remainder by a non-zero integer, an integer; else null. */
-    private static Set<SingleFrom> reads(Expression e, List<SingleFrom> items) {
+    /** The other side of an equality: the items it reads and its type ({@link #INTEGER} for an integer constant). */
+    private record Side(Set<SingleFrom> reads, String type) {
+    }
+
+    private static final String INTEGER = "integer";
+    private static final Set<String> INTEGERS = Set.of("smallint", INTEGER, "bigint");
+
+    /**
+     * Whether {@code =} between a key of type {@code key} and a value of type {@code other} matches at
+     * most one key: the same type, or integers of any width. Other pairs are compared after one side is
+     * converted, which can map two keys to one value (timestamp to timestamptz in a daylight-saving gap).
+     */
+    private static boolean exact(String key, String other) {
+        return key != null && other != null && (key.equals(other) || INTEGERS.contains(key) && INTEGERS.contains(other));
+    }
+
+    /** A column, a column's remainder by a non-zero integer constant (integer columns), an integer constant; else null. */
+    private static Side side(Expression e, List<SingleFrom> items) {
         Expression x = Conjuncts.unwrapped(e);
         if (x instanceof LongValue) {
-            return Set.of();
+            return new Side(Set.of(), INTEGER);
         }
-        if (x instanceof Modulo m && Conjuncts.unwrapped(m.getRightExpression()) instanceof LongValue d && !d.getStringValue().matches("0+")) {
+        boolean remainder = false;
+        if (x instanceof Modulo m && Conjuncts.unwrapped(m.getRightExpression()) instanceof LongValue d
+                && !d.getStringValue().matches("0+")) {
             x = Conjuncts.unwrapped(m.getLeftExpression());
+            remainder = true;
         }
         SingleFrom item = x instanceof Column c ? item(c, items) : null;
-        return item == null ? null : Set.of(item);
+        if (item == null) {
+            return null;
+        }
+        String type = type(item, (Column) x);
+        return remainder && !INTEGERS.contains(type) ? null : new Side(Set.of(item), type);
+    }
+
+    private static String type(SingleFrom item, Column c) {
+        return ((Scan) item.item()).types().get(TreeBuilder.unquote(c.getColumnName()));
+    }
+
+    /** Whether {@code e} calls a function: it may return a set, whose equal rows no key tells apart. */
+    private static boolean callsFunction(Expression e) {
+        boolean[] found = {false};
+        e.accept(new ExpressionVisitorAdapter<Void>() {
+            @Override
+            public <S> Void visit(Function f, S context) {
+                found[0] = true;
+                return null;
+            }
+        }, null);
+        return found[0];
     }
 
     /** The item a column belongs to: by its alias, or the only item for a bare column; null if neither, or not its column. */

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.dvm.op;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A source table. {@code ΔScan(T)} = the captured changes of T in the window: each buffer row is
@@ -15,11 +16,13 @@ import java.util.List;
  *                  same text (integers, text of a deterministic collation, dates …; not numeric,
  *                  floats or json): the changes are then netted by grouping on the values instead
  *                  of sorting their text
+ * @param types     the type of each used column (a domain's base type), as format_type prints it;
+ *                  empty when not known
  * @param changeFilter a condition the query applies to every row of T and that cannot raise an
  *                  error, by which T's changes are filtered before they are netted; null for none
  */
 public record Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key,
-                   boolean valueEqual, ChangeFilter changeFilter) implements LinearOperator {
+                   boolean valueEqual, Map<String, String> types, ChangeFilter changeFilter) implements LinearOperator {
     /**
      * A condition on T's columns as the query writes it, under the alias it writes them with.
      * Rows it rejects, in either image of a change, are in no result of the query.
@@ -31,10 +34,11 @@ public record Scan(long relid, String table, List<String> columns, List<String> 
         columns = List.copyOf(columns);
         indexable = List.copyOf(indexable);
         key = List.copyOf(key);
+        types = Map.copyOf(types);
     }
 
     public Scan(long relid, String table, List<String> columns, List<String> indexable, List<String> key, boolean valueEqual) {
-        this(relid, table, columns, indexable, key, valueEqual, null);
+        this(relid, table, columns, indexable, key, valueEqual, Map.of(), null);
     }
 
     public Scan(long relid, String table, List<String> columns, List<String> indexable) {
@@ -43,7 +47,7 @@ public record Scan(long relid, String table, List<String> columns, List<String> 
 
     /** This scan, its changes filtered by {@code filter}. */
     public Scan filtered(ChangeFilter filter) {
-        return new Scan(relid, table, columns, indexable, key, valueEqual, filter);
+        return new Scan(relid, table, columns, indexable, key, valueEqual, types, filter);
     }
 
     @Override
