@@ -43,7 +43,8 @@ import net.sf.jsqlparser.schema.Column;
  * <p>Netting first is what keeps the query's expressions from seeing a row inserted and deleted in
  * the same window, where one could raise an error the FULL query never raises. So only conditions
  * that cannot raise on any row qualify: comparisons, {@code IS [NOT] NULL}, {@code [NOT] IN} and
- * {@code BETWEEN} of the table's columns and constants, {@code AND}, {@code OR} and {@code NOT}, and
+ * {@code BETWEEN} of the table's columns and constants (PostgreSQL's printed text has BETWEEN as two
+ * comparisons and IN as {@code = ANY (ARRAY[...])}, which does not qualify yet), {@code AND}, {@code OR} and {@code NOT}, and
  * the remainder of a column divided by a non-zero integer constant; over a table whose columns are
  * all of built-in types whose equal values print alike ({@link Scan#valueEqual}), so no operator is
  * user-defined. A constant that fails to convert fails when PostgreSQL plans the statement, for FULL
