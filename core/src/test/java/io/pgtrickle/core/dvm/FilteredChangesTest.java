@@ -54,6 +54,16 @@ class FilteredChangesTest {
                 "INSERT INTO ev SELECT g, g % 7, g % 40, 'l1', DATE '2026-05-01' FROM generate_series(300, 340) g");
     }
 
+    /** IN and NOT IN with constants (printed as = ANY / <> ALL of an array) filter the changes too. */
+    @Test
+    void inListsFilterTheChanges() {
+        twins.define("listed", "SELECT id, label, k FROM ev WHERE k IN (1, 2, 5) AND label NOT IN ('l0', 'l3')");
+        assertThat(explain("listed")).contains("ANY (ARRAY[1, 2, 5])").contains("ALL (ARRAY['l0'::text, 'l3'::text])")
+                .contains(FILTERED);
+        twins.step("listed", "UPDATE ev SET k = 5 WHERE id % 6 = 0", "UPDATE ev SET label = 'l3' WHERE id % 7 = 0",
+                "INSERT INTO ev VALUES (500, 2, 1, 'l1', NULL)", "DELETE FROM ev WHERE id = 500", "DELETE FROM ev WHERE k = 1");
+    }
+
     /** A division could raise on a transient row: netted first, as before, and the window's 0 never reaches it. */
     @Test
     void aConditionThatCanRaiseIsAppliedAfterTheNetting() {

@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import net.sf.jsqlparser.expression.ArrayConstructor;
 import net.sf.jsqlparser.expression.BinaryExpression;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.DoubleValue;
+import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.NotExpression;
@@ -44,7 +46,7 @@ import net.sf.jsqlparser.schema.Column;
  * the same window, where one could raise an error the FULL query never raises. So only conditions
  * that cannot raise on any row qualify: comparisons, {@code IS [NOT] NULL}, {@code [NOT] IN} and
  * {@code BETWEEN} of the table's columns and constants (PostgreSQL's printed text has BETWEEN as two
- * comparisons and IN as {@code = ANY (ARRAY[...])}, which does not qualify yet), {@code AND}, {@code OR} and {@code NOT}, and
+ * comparisons, IN as {@code = ANY (ARRAY[...])} and NOT IN as {@code <> ALL (ARRAY[...])}), {@code AND}, {@code OR} and {@code NOT}, and
  * the remainder of a column divided by a non-zero integer constant; over a table whose columns are
  * all of built-in types whose equal values print alike ({@link Scan#valueEqual}), so no operator is
  * user-defined. A constant that fails to convert fails when PostgreSQL plans the statement, for FULL
@@ -94,6 +96,10 @@ final class ChangeFilters {
             if (x instanceof EqualsTo || x instanceof NotEqualsTo || x instanceof GreaterThan || x instanceof GreaterThanEquals
                     || x instanceof MinorThan || x instanceof MinorThanEquals) {
                 BinaryExpression b = (BinaryExpression) x;
+                String list = constants(b.getRightExpression(), x instanceof EqualsTo ? "ANY" : x instanceof NotEqualsTo ? "ALL" : null);
+                if (list != null) { // x IN (...) and x NOT IN (...), as PostgreSQL prints them
+                    return both(operand(b.getLeftExpression(), read), " " + b.getStringExpression() + " ", list);
+                }
                 return both(operand(b.getLeftExpression(), read), " " + b.getStringExpression() + " ",
                         operand(b.getRightExpression(), read));
             }
@@ -118,6 +124,21 @@ final class ChangeFilters {
                 return text(x);
             }
             return x instanceof Column c ? column(c, read) : null;
+        }
+
+        /**
+         * {@code ANY (ARRAY[constants])} (or ALL) when {@code e} is that, which the parser reads as a call
+         * of a function named ANY; else null.
+         */
+        private String constants(Expression e, String quantifier) {
+            if (quantifier == null || !(Conjuncts.unwrapped(e) instanceof Function f) || !quantifier.equalsIgnoreCase(f.getName())
+                    || f.getParameters() == null || f.getParameters().size() != 1
+                    || !(f.getParameters().get(0) instanceof ArrayConstructor array) || array.getExpressions() == null
+                    || array.getExpressions().isEmpty()) {
+                return null;
+            }
+            List<String> values = array.getExpressions().stream().map(this::constant).toList();
+            return values.contains(null) ? null : quantifier + " (ARRAY[" + String.join(", ", values) + "])";
         }
 
         /** A column, a constant, or a column's remainder by a non-zero integer constant. */
