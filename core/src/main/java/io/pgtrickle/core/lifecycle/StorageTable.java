@@ -55,15 +55,14 @@ final class StorageTable {
      * Gives a kept storage table the index on {@code __pgt_hash} that its new query's refreshes need,
      * or drops the one they no longer use (every write would maintain it for nothing).
      */
-    static void syncContentIndex(Connection conn, long relid, boolean contentIndex) throws SQLException {
+    static void syncContentIndex(Connection conn, QualifiedName name, long relid, boolean contentIndex) throws SQLException {
         List<String> existing = Jdbc.queryStrings(conn, """
                 SELECT i.indexrelid::regclass::text FROM pg_index i
                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = '__pgt_hash'
                  WHERE i.indrelid = ? AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL""", relid);
         try (Statement st = conn.createStatement()) {
             if (contentIndex && existing.isEmpty()) {
-                st.execute("CREATE INDEX ON " + Jdbc.queryOne(conn, String.class, "SELECT ?::oid::regclass::text", relid).orElseThrow()
-                        + " (__pgt_hash)");
+                st.execute("CREATE INDEX ON " + name.quoted() + " (__pgt_hash)");
             } else if (!contentIndex) {
                 for (String index : existing) {
                     st.execute("DROP INDEX " + index);

@@ -158,7 +158,7 @@ public final class StreamTableCreator {
             relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape(), c.query().findsRowsByContent());
             notices.add("the output columns changed: " + st.qualifiedName() + " was rebuilt as a new table");
         } else {
-            StorageTable.syncContentIndex(conn, relid, c.query().findsRowsByContent());
+            StorageTable.syncContentIndex(conn, qualified, relid, c.query().findsRowsByContent());
         }
         c = validated(conn, qualified, query, o.refreshMode(), c);
         List<Long> oldSources = sourceRelids(conn, st.id());

@@ -179,17 +179,11 @@ final class ChangeFilters {
          * named with the item's alias, or bare when the FROM clause has one item; else null.
          */
         private String column(Column c, List<SingleFrom> read) {
-            if (c.getTable() != null && c.getTable().getSchemaName() != null) {
+            SingleFrom item = Conjuncts.scanOf(c, items);
+            if (item == null || !((Scan) item.item()).valueEqual()) {
                 return null;
             }
-            String table = c.getTable() == null || c.getTable().getName() == null ? null : TreeBuilder.unquote(c.getTable().getName());
-            List<SingleFrom> named = table == null ? (items.size() == 1 ? items : List.of())
-                    : items.stream().filter(i -> i.alias().equals(table)).toList();
-            if (named.size() != 1 || !(named.get(0).item() instanceof Scan scan) || !scan.valueEqual()
-                    || !scan.columns().contains(TreeBuilder.unquote(c.getColumnName()))) {
-                return null;
-            }
-            read.add(named.get(0));
+            read.add(item);
             return text(c);
         }
     }

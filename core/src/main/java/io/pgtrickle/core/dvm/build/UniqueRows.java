@@ -54,7 +54,7 @@ final class UniqueRows {
         Set<String> selected = new HashSet<>();
         for (SelectItem<?> si : p.getSelectItems()) {
             if (si.getExpression() instanceof Column c) {
-                SingleFrom item = item(c, items);
+                SingleFrom item = Conjuncts.scanOf(c, items);
                 if (item != null) {
                     selected.add(item.alias() + "." + TreeBuilder.unquote(c.getColumnName()));
                 }
@@ -124,7 +124,7 @@ final class UniqueRows {
         Expression left = Conjuncts.unwrapped(eq.getLeftExpression());
         Expression right = Conjuncts.unwrapped(eq.getRightExpression());
         for (Expression[] side : new Expression[][] {{left, right}, {right, left}}) {
-            SingleFrom item = side[0] instanceof Column c ? item(c, items) : null;
+            SingleFrom item = side[0] instanceof Column c ? Conjuncts.scanOf(c, items) : null;
             Side other = item == null ? null : side(side[1], items);
             if (other != null && !other.reads().contains(item)
                     && exact(type(item, (Column) side[0]), other.type())) {
@@ -161,7 +161,7 @@ final class UniqueRows {
             x = Conjuncts.unwrapped(m.getLeftExpression());
             remainder = true;
         }
-        SingleFrom item = x instanceof Column c ? item(c, items) : null;
+        SingleFrom item = x instanceof Column c ? Conjuncts.scanOf(c, items) : null;
         if (item == null) {
             return null;
         }
@@ -184,17 +184,5 @@ final class UniqueRows {
             }
         }, null);
         return found[0];
-    }
-
-    /** The item a column belongs to: by its alias, or the only item for a bare column; null if neither, or not its column. */
-    private static SingleFrom item(Column c, List<SingleFrom> items) {
-        if (c.getTable() != null && c.getTable().getSchemaName() != null) {
-            return null;
-        }
-        String table = c.getTable() == null || c.getTable().getName() == null ? null : TreeBuilder.unquote(c.getTable().getName());
-        List<SingleFrom> named = table == null ? (items.size() == 1 ? items : List.of())
-                : items.stream().filter(i -> i.alias().equals(table)).toList();
-        return named.size() == 1 && ((Scan) named.get(0).item()).columns().contains(TreeBuilder.unquote(c.getColumnName()))
-                ? named.get(0) : null;
     }
 }
