@@ -244,22 +244,39 @@ class SqlApiTest {
             st.execute("CREATE FUNCTION public.shadow(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
                     + "IF i = 1 AND pg_catalog.current_setting('pg_trickle.armed', true) = 'on' THEN "
                     + "CREATE TEMP TABLE IF NOT EXISTS pg_locks (x int); END IF; RETURN i; END $f$");
+            st.execute("CREATE FUNCTION public.typed(i int) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN "
+                    + "IF i = 1 AND pg_catalog.current_setting('pg_trickle.armed', true) = 'on' THEN "
+                    + "CREATE TYPE pg_temp.shade AS (x int); END IF; RETURN i; END $f$");
             st.execute("CALL pgtrickle.create_stream_table('m', 'SELECT id, public.mark(id) AS x FROM orders', '1m', 'FULL')");
             st.execute("CALL pgtrickle.create_stream_table('t', 'SELECT id, public.shadow(id) AS x FROM orders', '1m', 'FULL')");
+            st.execute("CALL pgtrickle.create_stream_table('y', 'SELECT id, public.typed(id) AS x FROM orders', '1m', 'FULL')");
+            st.execute("CALL pgtrickle.create_stream_table('plain', 'SELECT id FROM orders', '1m', 'FULL')");
         }
         try (Connection admin = db.connect(); Statement st = admin.createStatement()) {
             st.execute("SET pg_trickle.armed = on");
             String path = queryText(st, "SHOW search_path");
-            // A session-level search_path or a temporary table would outlive the refresh and steer the
-            // daemon's own statements: refused, and undone with the refresh's transaction.
-            for (String name : List.of("m", "t")) {
-                assertThatThrownBy(() -> st.execute("CALL pgtrickle.refresh_stream_table('" + name + "', true)"))
-                        .isInstanceOfSatisfying(SQLException.class, e -> {
-                            assertThat(e.getSQLState()).isEqualTo("42501");
-                            assertThat(e.getMessage()).contains("changed the session");
-                        });
-                assertThat(queryText(st, "SHOW search_path")).isEqualTo(path);
-                assertThat(countOf(st, "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")).isZero();
+            // A session-level search_path or a temporary table or type would outlive the refresh and
+            // steer the daemon's own statements: refused, and undone with the refresh's transaction.
+            // Twice: in a session without a temporary schema, then in one that has temporary objects
+            // of its own (its own IMMEDIATE tables among them), which must not count as a change.
+            for (boolean ownTemporaryObjects : List.of(false, true)) {
+                if (ownTemporaryObjects) {
+                    st.execute("CREATE TEMP TABLE mine (x int)");
+                    st.execute("CREATE TEMP TABLE pgt_ivm_0_0 (x int)");
+                }
+                long before = countOf(st, "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()");
+                for (String name : List.of("m", "t", "y")) {
+                    st.execute("CALL pgtrickle.resume_stream_table('" + name + "')");  // a failed refresh may have suspended it
+                    assertThatThrownBy(() -> st.execute("CALL pgtrickle.refresh_stream_table('" + name + "', true)"))
+                            .isInstanceOfSatisfying(SQLException.class, e -> {
+                                assertThat(e.getSQLState()).isEqualTo("42501");
+                                assertThat(e.getMessage()).contains("changed the session");
+                            });
+                    assertThat(queryText(st, "SHOW search_path")).isEqualTo(path);
+                    assertThat(countOf(st, "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()"))
+                            .isEqualTo(before);
+                }
+                st.execute("CALL pgtrickle.refresh_stream_table('plain', true)");
             }
         }
     }
