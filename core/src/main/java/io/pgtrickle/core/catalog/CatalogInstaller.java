@@ -132,6 +132,14 @@ public final class CatalogInstaller {
         if (converted > 0) {
             log.info("Converted {} change buffer(s) to the batched layout", converted);
         }
+        int collated = new ChangeCapture().collateViews(conn);
+        if (collated > 0) {
+            log.info("Gave {} change buffer view(s) their sources' collations", collated);
+        }
+        int indexed = new ChangeCapture().indexBuffers(conn);
+        if (indexed > 0) {
+            log.info("Indexed {} change buffer(s) by writer xid", indexed);
+        }
         int rewritten = new ChangeCapture().rewriteOutdatedFunctions(conn);
         if (rewritten > 0) {
             log.info("Rewrote {} capture function(s) written by an earlier release", rewritten);

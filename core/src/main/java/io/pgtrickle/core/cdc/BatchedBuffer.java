@@ -32,6 +32,16 @@ final class BatchedBuffer {
     private BatchedBuffer() {
     }
 
+    /**
+     * The index of the store by writer xid. Every reader asks for a window of xids (a refresh for
+     * the changes after its frontier, pruning for those before every reader's frontier), and a
+     * buffer that one slow reader keeps long would otherwise be read whole by every refresh of the
+     * others. One entry per batch, not per changed row: a single-row statement pays one entry.
+     */
+    static String createXidIndex(String store) {
+        return "CREATE INDEX ON " + store + " (" + ChangeCapture.XID + ")";
+    }
+
     /** The store table's DDL, without the captured columns' order mattering to any reader. */
     static String createStore(String store, List<ChangeCapture.SourceColumn> columns) {
         StringBuilder ddl = new StringBuilder("CREATE TABLE ").append(store).append(" (\n")
@@ -59,8 +69,12 @@ final class BatchedBuffer {
         if (columns.isEmpty()) {
             return head + " FROM " + store + " b LEFT JOIN LATERAL generate_series(1, b." + ROWS + ") AS u ON true";
         }
+        // A column's collation is the source's: readers compare and group changed rows as the
+        // defining query compares and groups the source's rows.
         String out = columns.stream().map(c -> ", u." + Sql.quoteIdent(c.name())
-                        + (c.storedAsText() ? "::" + c.type() + " AS " + Sql.quoteIdent(c.name()) : ""))
+                        + (c.storedAsText() ? "::" + c.type() : "")
+                        + (c.collation() == null ? "" : " COLLATE " + c.collation())
+                        + (c.storedAsText() || c.collation() != null ? " AS " + Sql.quoteIdent(c.name()) : ""))
                 .collect(Collectors.joining());
         String arrays = columns.stream().map(c -> "b." + Sql.quoteIdent(c.name())).collect(Collectors.joining(", "));
         String names = columns.stream().map(c -> Sql.quoteIdent(c.name())).collect(Collectors.joining(", "));

@@ -14,9 +14,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -80,9 +82,9 @@ public final class ChangeCapture {
                     st.execute("ALTER TABLE " + store + " ADD COLUMN " + Sql.quoteIdent(c.name()) + " " + BatchedBuffer.storedType(c));
                 }
             }
-            // The view's columns in the store's order: added columns come last, as CREATE OR REPLACE VIEW requires.
-            st.execute(BatchedBuffer.createView(viewName(existing.stableName()), store, inStoreOrder(conn, store, captured)));
         }
+        // The view's columns in the store's order: added columns come last, as CREATE OR REPLACE VIEW requires.
+        replaceView(conn, viewName(existing.stableName()), store, inStoreOrder(conn, store, captured));
         writeFunction(conn, existing.stableName(), store, captured);
         try (PreparedStatement ps = conn.prepareStatement(
                 "UPDATE pgtrickle.pgt_change_tracking SET captured_columns = ? WHERE source_relid = ?")) {
@@ -131,10 +133,7 @@ public final class ChangeCapture {
             createStore(conn, store, columns);
             List<String> grantees = List.of();
             if (legacyOid != null) {
-                grantees = Jdbc.queryStrings(conn, """
-                        SELECT DISTINCT quote_ident(r.rolname) FROM pg_class c, aclexplode(c.relacl) a
-                          JOIN pg_roles r ON r.oid = a.grantee
-                         WHERE c.oid = ?::oid AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner""", legacyOid);
+                grantees = readers(conn, view);
                 st.execute(BatchedBuffer.insertBatchesOf(store, columns,
                         "(SELECT * FROM " + view + " WHERE " + ACTION + " IN ('I', 'D')) l", CHANGE_ID));
                 st.execute("INSERT INTO " + store + " (" + XID + ", " + ACTION + ") SELECT " + XID + ", " + ACTION + " FROM "
@@ -156,6 +155,103 @@ public final class ChangeCapture {
             ps.setLong(3, relid);
             ps.executeUpdate();
         }
+    }
+
+    /**
+     * Gives the views of buffers created before they carried their sources' collations those
+     * collations (a comparison of a changed row was made under the database's default, so a
+     * refresh could disagree with the defining query); returns how many views it rebuilt.
+     * Idempotent; every install runs it.
+     */
+    public int collateViews(Connection conn) throws SQLException {
+        List<Long> sources = Jdbc.queryLongs(conn, """
+                SELECT DISTINCT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
+                  JOIN pg_attribute v ON v.attrelid = to_regclass(ct.buffer_table) AND v.attnum > 0
+                  JOIN pg_attribute s ON s.attrelid = ct.source_relid AND s.attname = v.attname
+                                     AND s.attnum > 0 AND NOT s.attisdropped
+                  JOIN pg_collation co ON co.oid = s.attcollation
+                 WHERE ct.buffer_store IS NOT NULL AND to_regclass(ct.buffer_store) IS NOT NULL
+                   AND v.atttypid = s.atttypid AND v.attcollation <> s.attcollation AND co.collisdeterministic
+                 ORDER BY ct.source_relid""");
+        for (long relid : sources) {
+            Tracking t = tracking(conn, relid);
+            String store = storeName(t.stableName());
+            List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
+            replaceView(conn, viewName(t.stableName()), store, inStoreOrder(conn, store, captured));
+        }
+        return sources.size();
+    }
+
+    /**
+     * Replaces a buffer's view. CREATE OR REPLACE VIEW cannot change a column's collation, so a view
+     * whose collations differ is dropped first and its grants given again.
+     */
+    private static void replaceView(Connection conn, String view, String store, List<SourceColumn> columns)
+            throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            List<String> grantees = List.of();
+            if (!collationsMatch(conn, view, columns)) {
+                grantees = readers(conn, view);
+                st.execute("DROP VIEW " + view);
+            }
+            st.execute(BatchedBuffer.createView(view, store, columns));
+            for (String grantee : grantees) {
+                st.execute("GRANT SELECT ON " + view + " TO " + grantee);
+            }
+        }
+    }
+
+    /** The roles other than its owner that may read a relation, quoted. */
+    private static List<String> readers(Connection conn, String relation) throws SQLException {
+        return Jdbc.queryStrings(conn, """
+                SELECT DISTINCT quote_ident(r.rolname) FROM pg_class c, aclexplode(c.relacl) a
+                  JOIN pg_roles r ON r.oid = a.grantee
+                 WHERE c.oid = to_regclass(?) AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner""", relation);
+    }
+
+    private static boolean collationsMatch(Connection conn, String view, List<SourceColumn> columns) throws SQLException {
+        Map<String, String> wanted = new HashMap<>();
+        for (SourceColumn c : columns) {
+            wanted.put(c.name(), c.collation() == null ? "" : c.collation());
+        }
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT a.attname, CASE WHEN a.attcollation <> t.typcollation
+                                       THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END
+                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                 WHERE a.attrelid = to_regclass(?) AND a.attnum > 0""")) {
+            ps.setString(1, view);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String want = wanted.get(rs.getString(1));
+                    if (want != null && !want.equals(rs.getString(2))) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Indexes by writer xid the stores created before that index existed; returns how many.
+     * Idempotent; every install runs it.
+     */
+    public int indexBuffers(Connection conn) throws SQLException {
+        List<String> stores = Jdbc.queryStrings(conn, """
+                SELECT ct.buffer_store FROM pgtrickle.pgt_change_tracking ct
+                 WHERE ct.buffer_store IS NOT NULL AND to_regclass(ct.buffer_store) IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM pg_index i
+                                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                    WHERE i.indrelid = to_regclass(ct.buffer_store) AND a.attname = ?)
+                 ORDER BY ct.source_relid""", XID);
+        try (Statement st = conn.createStatement()) {
+            for (String store : stores) {
+                st.execute(BatchedBuffer.createXidIndex(store));
+            }
+        }
+        return stores.size();
     }
 
     /** What a capture function calls to wake the daemon; its absence marks a function written before it. */
@@ -207,10 +303,13 @@ public final class ChangeCapture {
     }
 
     /**
-     * A source column: its name, type, whether it is in the primary key, and whether the buffer
-     * stores it as text (array types; see {@link BatchedBuffer}).
+     * A source column: its name, type, whether it is in the primary key, whether the buffer stores
+     * it as text (array types; see {@link BatchedBuffer}), and its collation (qualified and quoted)
+     * when it is not its type's default, else null. Only a deterministic collation is carried: under
+     * one, equal values are equal bytes, so the buffer's readers still net changed rows by value; a
+     * nondeterministic one would net 'a' against 'A'.
      */
-    record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText) {
+    record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText, String collation) {
     }
 
     private static Tracking tracking(Connection conn, long relid) throws SQLException {
@@ -233,17 +332,22 @@ public final class ChangeCapture {
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
-                       coalesce(b.typcategory = 'A' OR b.typarray = 0, true) AS as_text
+                       coalesce(b.typcategory = 'A' OR b.typarray = 0, true) AS as_text,
+                       CASE WHEN a.attcollation <> t.typcollation AND co.collisdeterministic
+                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
                   FROM pg_attribute a
                   LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
                   LEFT JOIN pg_type t ON t.oid = a.atttypid
                   LEFT JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
                  WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
                  ORDER BY a.attnum""")) {
             ps.setLong(1, relid);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
+                    out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
+                            rs.getString(5)));
                 }
             }
         }
@@ -266,6 +370,7 @@ public final class ChangeCapture {
     private static void createStore(Connection conn, String store, List<SourceColumn> columns) throws SQLException {
         try (Statement st = conn.createStatement()) {
             st.execute(BatchedBuffer.createStore(store, columns));
+            st.execute(BatchedBuffer.createXidIndex(store));
             st.execute("ALTER TABLE " + store + " DISABLE ROW LEVEL SECURITY");
         }
     }

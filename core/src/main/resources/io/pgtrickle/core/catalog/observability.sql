@@ -78,7 +78,8 @@ BEGIN
           JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
          WHERE f.pgt_id = p_pgt_id
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE $1 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $1))',
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE __pgt_xid >= coalesce(pg_snapshot_xmin($1), ''0'')'
+                       || ' AND ($1 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $1)))',
                        r.buffer_store)
           INTO v_found USING r.frontier;
         IF v_found THEN

@@ -160,12 +160,14 @@ BEGIN
           JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
          WHERE f.pgt_id = p_pgt_id
     LOOP
-        -- Counted on the stored batches (a marker counts as one row), without unnesting them.
+        -- Counted on the stored batches (a marker counts as one row), without unnesting them; the
+        -- xid range (implied by the visibility tests) is what the store's xid index searches.
         EXECUTE format(
             'SELECT coalesce(sum(coalesce(__pgt_n, 1)), 0), coalesce(bool_or(__pgt_action = ''T''), false),
                     coalesce(bool_or(__pgt_action = ''P''), false)
                FROM %s
-              WHERE pg_visible_in_snapshot(__pgt_xid, $1)
+              WHERE __pgt_xid >= coalesce(pg_snapshot_xmin($2), ''0'') AND __pgt_xid < pg_snapshot_xmax($1)
+                AND pg_visible_in_snapshot(__pgt_xid, $1)
                 AND ($2 IS NULL OR NOT pg_visible_in_snapshot(__pgt_xid, $2))', r.buffer_store)
           INTO v_rows, v_trunc, v_lost
           USING p_now, r.frontier;
@@ -211,7 +213,8 @@ BEGIN
                 AND s.status IN (''ACTIVE'', ''INITIALIZING'') AND s.refresh_mode <> ''IMMEDIATE''
                 AND EXISTS (SELECT 1 FROM %1$s)
                 AND EXISTS (SELECT 1 FROM %1$s b
-                             WHERE f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier))',
+                             WHERE b.__pgt_xid >= coalesce(pg_snapshot_xmin(f.frontier), ''0'')
+                               AND (f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier)))',
             r.buffer_store)
           INTO v_more USING r.source_relid, v_found;
         v_found := v_found || v_more;
@@ -227,17 +230,24 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_c
 DECLARE
     v_buffer text;
     v_deleted bigint;
+    v_below xid8;
 BEGIN
     SELECT buffer_store INTO v_buffer FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source_relid;
     IF v_buffer IS NULL THEN
         RETURN 0;
     END IF;
+    -- Only rows below every reader's xmax can be visible to all of them: the range the store's
+    -- xid index searches (none while a reader has no frontier; all when no reader is left).
+    SELECT CASE WHEN count(*) = 0 THEN NULL WHEN bool_or(f.frontier IS NULL) THEN '0'::xid8
+                ELSE min(pg_snapshot_xmax(f.frontier)) END INTO v_below
+      FROM pgtrickle.pgt_source_frontiers f WHERE f.source_relid = p_source_relid;
     EXECUTE format(
         'DELETE FROM %s b
-          WHERE NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_frontiers f
+          WHERE ($2 IS NULL OR b.__pgt_xid < $2)
+            AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_frontiers f
                              WHERE f.source_relid = $1
                                AND (f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier)))',
-        v_buffer) USING p_source_relid;
+        v_buffer) USING p_source_relid, v_below;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END

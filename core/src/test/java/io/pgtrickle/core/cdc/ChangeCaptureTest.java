@@ -262,6 +262,34 @@ class ChangeCaptureTest {
     }
 
     @Test
+    void anInstallGivesOlderBufferViewsTheirSourcesCollationsAndKeepsTheirGrants() {
+        db.exec("CREATE TABLE coll_src (id int PRIMARY KEY, name text COLLATE \"en-x-icu\", code text COLLATE \"C\")",
+                "INSERT INTO coll_src VALUES (1, 'apple', 'apple'), (2, 'Zed', 'Zed')",
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'coll_reader') THEN "
+                        + "CREATE ROLE coll_reader; END IF; END $$");
+        db.api.create(CreateOptions.of("coll_st", "SELECT id, name, code FROM coll_src WHERE name < 'b' OR code < 'b'"));
+        String view = buffer("coll_src");
+        String collations = "SELECT string_agg(a.attname || ':' || c.collname, ',' ORDER BY a.attname) FROM pg_attribute a"
+                + " JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = '" + view + "'::regclass"
+                + " AND a.attname IN ('name', 'code')";
+        assertThat(db.queryString(collations)).isEqualTo("code:C,name:en-x-icu");
+        // The view as releases before it carried collations made it (the database's default), with a reader.
+        String definition = db.queryString("SELECT pg_get_viewdef('" + view + "'::regclass)");
+        db.exec("DROP VIEW " + view,
+                "CREATE VIEW " + view + " AS " + definition.replace(" COLLATE \"en-x-icu\"", "").replace(" COLLATE \"C\"", ""),
+                "GRANT SELECT ON " + view + " TO coll_reader");
+        assertThat(db.queryString(collations)).doesNotContain("en-x-icu");
+
+        db.api.install();
+
+        assertThat(db.queryString(collations)).isEqualTo("code:C,name:en-x-icu");
+        assertThat(db.queryString("SELECT has_table_privilege('coll_reader', '" + view + "', 'SELECT')::text")).isEqualTo("true");
+        db.exec("INSERT INTO coll_src VALUES (3, 'Zoe', 'Zoe'), (4, 'aardvark', 'aardvark')", "UPDATE coll_src SET code = 'b' WHERE id = 2");
+        assertThat(db.api.refresh("coll_st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("coll_st");
+    }
+
+    @Test
     void consumedChangesArePrunedOnceEveryReaderHasThem() {
         db.exec("CREATE TABLE shared_src (id int PRIMARY KEY, v int)");
         db.api.create(CreateOptions.of("reader_1", "SELECT id, v FROM shared_src"));

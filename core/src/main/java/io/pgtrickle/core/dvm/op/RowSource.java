@@ -227,8 +227,12 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
     }
 
     private static String window(LongFunction<String> bufferTable, long relid) {
+        // The xid range holds every row of the window (one not visible in $2 is at least its xmin;
+        // one visible in $1 is below its xmax) and is what the store's xid index can search.
         return "SELECT *, CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END AS __pgt_w1 FROM " + bufferTable.apply(relid)
-                + " WHERE __pgt_action IN ('I', 'D') AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
+                + " WHERE __pgt_action IN ('I', 'D') AND __pgt_xid >= pg_snapshot_xmin($2::pg_snapshot)"
+                + " AND __pgt_xid < pg_snapshot_xmax($1::pg_snapshot)"
+                + " AND pg_visible_in_snapshot(__pgt_xid, $1::pg_snapshot)"
                 + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
     }
 
