@@ -169,9 +169,8 @@ public final class ChangeCapture {
                   JOIN pg_attribute v ON v.attrelid = to_regclass(ct.buffer_table) AND v.attnum > 0
                   JOIN pg_attribute s ON s.attrelid = ct.source_relid AND s.attname = v.attname
                                      AND s.attnum > 0 AND NOT s.attisdropped
-                  JOIN pg_collation co ON co.oid = s.attcollation
                  WHERE ct.buffer_store IS NOT NULL AND to_regclass(ct.buffer_store) IS NOT NULL
-                   AND v.atttypid = s.atttypid AND v.attcollation <> s.attcollation AND co.collisdeterministic
+                   AND v.atttypid = s.atttypid AND v.attcollation <> s.attcollation
                  ORDER BY ct.source_relid""");
         for (long relid : sources) {
             Tracking t = tracking(conn, relid);
@@ -305,9 +304,9 @@ public final class ChangeCapture {
     /**
      * A source column: its name, type, whether it is in the primary key, whether the buffer stores
      * it as text (array types; see {@link BatchedBuffer}), and its collation (qualified and quoted)
-     * when it is not its type's default, else null. Only a deterministic collation is carried: under
-     * one, equal values are equal bytes, so the buffer's readers still net changed rows by value; a
-     * nondeterministic one would net 'a' against 'A'.
+     * when it is not its type's default, else null. Readers net changed rows by value only where
+     * every column's collation is deterministic (equal values are equal bytes), else by their text
+     * in "C" (PgResolver's valueEqual), so a nondeterministic collation never nets 'a' against 'A'.
      */
     record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText, String collation) {
     }
@@ -333,7 +332,7 @@ public final class ChangeCapture {
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
                        coalesce(b.typcategory = 'A' OR b.typarray = 0, true) AS as_text,
-                       CASE WHEN a.attcollation <> t.typcollation AND co.collisdeterministic
+                       CASE WHEN a.attcollation <> t.typcollation
                             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
                   FROM pg_attribute a
                   LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary

@@ -118,7 +118,7 @@ public final class QueryAnalyzer {
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
-                       pgtrickle._type_hashable(a.atttypid, true)
+                       pgtrickle._type_hashable(a.atttypid, true), coalesce(co.collisdeterministic, true)
                   FROM pg_attribute a
                   JOIN pg_type t ON t.oid = a.atttypid
                   LEFT JOIN pg_collation co ON co.oid = a.attcollation
@@ -128,7 +128,8 @@ public final class QueryAnalyzer {
             ps.setLong(1, viewOid);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new OutputColumn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4)));
+                    out.add(new OutputColumn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
+                            rs.getBoolean(5)));
                 }
             }
         }

@@ -20,8 +20,12 @@ public record ResolvedQuery(
         List<String> stableFunctions,
         List<String> functionsUsed) {
 
-    /** One output column: its name and its type as {@code format_type} prints it. */
-    public record OutputColumn(String name, String type, String collation, boolean hashable) {
+    /**
+     * One output column: its name, its type as {@code format_type} prints it, its collation when not
+     * the type's default (qualified, quoted), whether it hashes by value, and whether its collation
+     * is deterministic (or it has none).
+     */
+    public record OutputColumn(String name, String type, String collation, boolean hashable, boolean deterministic) {
     }
 
     /** A relation read by the query. */

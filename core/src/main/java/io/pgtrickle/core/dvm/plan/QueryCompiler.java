@@ -428,7 +428,7 @@ public final class QueryCompiler {
      * (which, unlike float or timestamptz text, depends on no session setting).
      */
     private static List<RowHash.Form> textExactHashable(ResolvedQuery q) {
-        return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), true)).toList();
+        return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), true, c.deterministic())).toList();
     }
 
     private static List<RowHash.Form> hashable(ResolvedQuery q) {

@@ -53,7 +53,13 @@ final class RowHash {
          * Interval and timestamptz as a key: equal values print differently ('1 day' and
          * '24 hours'; a timestamptz in another TimeZone), the number of seconds they stand for does not.
          */
-        EPOCH
+        EPOCH,
+        /**
+         * Text in a nondeterministic collation, as a row of a multiset: by its bytes, since 'red'
+         * and 'RED' are equal there but different rows to store (its collation's hash would make
+         * them one identity, and a change of case would net out).
+         */
+        BYTES
     }
 
     /** Types whose text is one per value (no two equal values print differently, whatever the session). */
@@ -84,6 +90,14 @@ final class RowHash {
      * {@code scaleSensitive} for rows of a multiset, where 2 and 2.0 are different rows to store.
      */
     static Form form(String type, boolean hashable, boolean scaleSensitive) {
+        return form(type, hashable, scaleSensitive, true);
+    }
+
+    /** As {@link #form(String, boolean, boolean)}, for a value whose collation may be nondeterministic. */
+    static Form form(String type, boolean hashable, boolean scaleSensitive, boolean deterministic) {
+        if (scaleSensitive && !deterministic) {
+            return Form.BYTES;
+        }
         if (type.equals("numeric") || type.startsWith("numeric(")) {
             return scaleSensitive ? Form.TEXT : Form.NUMERIC;
         }
@@ -118,6 +132,7 @@ final class RowHash {
                 case TEXT -> "(" + e + ")::text";
                 case NUMERIC -> "trim_scale(" + e + ")::text";
                 case EPOCH -> "trim_scale(extract(epoch FROM " + e + "))::text";
+                case BYTES -> "(" + e + ")::text COLLATE \"C\"";
             });
         }
         return "hash_record_extended(ROW(" + String.join(", ", parts) + "), 0)";
