@@ -132,6 +132,10 @@ public final class CatalogInstaller {
         if (converted > 0) {
             log.info("Converted {} change buffer(s) to the batched layout", converted);
         }
+        int composites = new ChangeCapture().storeCompositesAsText(conn);
+        if (composites > 0) {
+            log.info("Stored the composite-typed columns of {} change buffer(s) as text", composites);
+        }
         int collated = new ChangeCapture().collateViews(conn);
         if (collated > 0) {
             log.info("Gave {} change buffer view(s) their sources' collations", collated);

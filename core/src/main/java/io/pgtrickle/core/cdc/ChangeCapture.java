@@ -160,7 +160,9 @@ public final class ChangeCapture {
     /**
      * Gives the views of buffers created before they carried their sources' collations those
      * collations (a comparison of a changed row was made under the database's default, so a
-     * refresh could disagree with the defining query); returns how many views it rebuilt.
+     * refresh could disagree with the defining query); returns how many views it rebuilt. The
+     * DIFFERENTIAL stream tables reading such a source may hold rows refreshed that way: they are
+     * marked for reinitialisation, which rebuilds them from their query at their next refresh.
      * Idempotent; every install runs it.
      */
     public int collateViews(Connection conn) throws SQLException {
@@ -177,8 +179,73 @@ public final class ChangeCapture {
             String store = storeName(t.stableName());
             List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
             replaceView(conn, viewName(t.stableName()), store, inStoreOrder(conn, store, captured));
+            reinitializeReaders(conn, relid, "were compared under the database's default collation");
         }
         return sources.size();
+    }
+
+    /**
+     * Stores composite-typed columns as text, where buffers created before did not: unnest() of
+     * several arrays expands a composite element into its fields, so the view's later columns read
+     * the composite's fields (a stream table over the column after it got the composite's second
+     * field). Converts the stored batches, rewrites the view and the capture function, and marks
+     * the DIFFERENTIAL readers of the source for reinitialisation; returns how many sources.
+     * Idempotent; every install runs it.
+     */
+    public int storeCompositesAsText(Connection conn) throws SQLException {
+        List<Long> sources = Jdbc.queryLongs(conn, """
+                SELECT DISTINCT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
+                  JOIN pg_attribute a ON a.attrelid = to_regclass(ct.buffer_store) AND a.attnum > 0 AND NOT a.attisdropped
+                  JOIN pg_type at ON at.oid = a.atttypid
+                  JOIN pg_type et ON et.oid = at.typelem
+                  JOIN pg_type bt ON bt.oid = CASE WHEN et.typtype = 'd' THEN et.typbasetype ELSE et.oid END
+                 WHERE ct.buffer_store IS NOT NULL AND at.typcategory = 'A' AND bt.typtype = 'c'
+                 ORDER BY ct.source_relid""");
+        for (long relid : sources) {
+            Tracking t = tracking(conn, relid);
+            String store = storeName(t.stableName());
+            boolean sourceExists = Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?::oid)", relid);
+            List<SourceColumn> captured = sourceExists
+                    ? select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns())) : List.of();
+            if (!sourceExists) {
+                continue;  // nothing captures into it any more; its readers fail on the missing source
+            }
+            String view = viewName(t.stableName());
+            try (Statement st = conn.createStatement()) {
+                st.execute("LOCK TABLE " + regclassText(conn, relid) + " IN SHARE ROW EXCLUSIVE MODE");
+                List<String> grantees = readers(conn, view);
+                st.execute("DROP VIEW IF EXISTS " + view);  // it depends on the columns' types
+                for (SourceColumn c : captured) {
+                    if (c.storedAsText() && !Jdbc.queryBoolean(conn, "SELECT atttypid = 'text[]'::regtype FROM pg_attribute"
+                            + " WHERE attrelid = ?::regclass AND attname = ?", store, c.name())) {
+                        st.execute("ALTER TABLE " + store + " ALTER COLUMN " + Sql.quoteIdent(c.name()) + " TYPE text[] USING "
+                                + Sql.quoteIdent(c.name()) + "::text[]");
+                    }
+                }
+                st.execute(BatchedBuffer.createView(view, store, inStoreOrder(conn, store, captured)));
+                for (String grantee : grantees) {
+                    st.execute("GRANT SELECT ON " + view + " TO " + grantee);
+                }
+            }
+            writeFunction(conn, t.stableName(), store, captured);
+            reinitializeReaders(conn, relid, "were read with a composite column's fields in the place of later columns");
+        }
+        return sources.size();
+    }
+
+    /** Marks the populated DIFFERENTIAL stream tables reading a source to be rebuilt from their query at their next refresh. */
+    private static void reinitializeReaders(Connection conn, long relid, String what) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("""
+                UPDATE pgtrickle.pgt_stream_tables s
+                   SET needs_reinit = true,
+                       reinit_reason = 'changes of ' || ?::regclass::text || ' ' || ? || ' before this release; rebuilt once'
+                 WHERE s.refresh_mode = 'DIFFERENTIAL' AND s.is_populated
+                   AND s.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = ?)""")) {
+            ps.setLong(1, relid);
+            ps.setString(2, what);
+            ps.setLong(3, relid);
+            ps.executeUpdate();
+        }
     }
 
     /**
@@ -303,7 +370,7 @@ public final class ChangeCapture {
 
     /**
      * A source column: its name, type, whether it is in the primary key, whether the buffer stores
-     * it as text (array types; see {@link BatchedBuffer}), and its collation (qualified and quoted)
+     * it as text (array and composite types; see {@link BatchedBuffer}), and its collation (qualified and quoted)
      * when it is not its type's default, else null. Readers net changed rows by value only where
      * every column's collation is deterministic (equal values are equal bytes), else by their text
      * in "C" (PgResolver's valueEqual), so a nondeterministic collation never nets 'a' against 'A'.
@@ -331,7 +398,7 @@ public final class ChangeCapture {
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
-                       coalesce(b.typcategory = 'A' OR b.typarray = 0, true) AS as_text,
+                       coalesce(b.typcategory = 'A' OR b.typarray = 0 OR b.typtype = 'c', true) AS as_text,
                        CASE WHEN a.attcollation <> t.typcollation
                             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
                   FROM pg_attribute a
@@ -386,7 +453,7 @@ public final class ChangeCapture {
      * The capture function. SECURITY DEFINER with a pinned search path: it runs with the rights of
      * whoever installed pg_trickle, so users who may write a source need no rights on the buffer.
      */
-    private static void writeFunction(Connection conn, String stable, String store, List<SourceColumn> columns)
+    static void writeFunction(Connection conn, String stable, String store, List<SourceColumn> columns)
             throws SQLException {
         String lostFlag = Sql.literal("pg_trickle.capture_lost_" + stable);
         // Every path that writes the buffer ends with one wake-up signal (pgtrickle._wake).

@@ -484,17 +484,23 @@ RETURNS text LANGUAGE sql VOLATILE AS $$
     -- read all of pg_class twice a refresh in every session that ever had a temporary object
     -- (creating a stream table makes one), 0.2 ms each with an empty catalog and growing with it.
     -- Tables, views, sequences and types each depend on their schema; indexes do not, and
-    -- shadow nothing.
+    -- shadow nothing. Their names are folded in too: renaming a temporary table to a source's
+    -- name keeps the count.
     SELECT pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||)
            CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0 THEN '0' ELSE
-           (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend d
+           (SELECT pg_catalog.count(*)::pg_catalog.text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||)
+                   coalesce(pg_catalog.sum(pg_catalog.hashtext(coalesce(c.relname, t.typname)::pg_catalog.text)), 0)::pg_catalog.text
+              FROM pg_catalog.pg_depend d
+              LEFT JOIN pg_catalog.pg_class c
+                     ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                    AND c.oid OPERATOR(pg_catalog.=) d.objid
+              LEFT JOIN pg_catalog.pg_type t
+                     ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+                    AND t.oid OPERATOR(pg_catalog.=) d.objid
              WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
                AND d.refobjid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()
                AND d.refobjsubid OPERATOR(pg_catalog.=) 0
-               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
-                                WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                                  AND c.oid OPERATOR(pg_catalog.=) d.objid
-                                  AND c.relname OPERATOR(pg_catalog.~) '^pgt_ivm_'))::text END
+               AND coalesce(c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_', true)) END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._require_session_state(p_before text, p_st text)
