@@ -26,9 +26,19 @@ final class BatchedBuffer {
     /** The number of rows in a batch (NULL for the marker actions T and P). */
     static final String ROWS = "__pgt_n";
 
-    /** Output settings that the text of array values depends on, pinned on the capture function. */
-    static final String PINNED_SETTINGS = "SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' "
-            + "SET extra_float_digits = 3 SET bytea_output = 'hex'";
+    /** Output settings that the text of stored values depends on, and their values while writing it. */
+    static final java.util.Map<String, String> PINNED = new java.util.LinkedHashMap<>();
+
+    static {
+        PINNED.put("DateStyle", "ISO, YMD");
+        PINNED.put("IntervalStyle", "postgres");
+        PINNED.put("extra_float_digits", "3");
+        PINNED.put("bytea_output", "hex");
+    }
+
+    /** {@link #PINNED} as the SET clauses of the capture function. */
+    static final String PINNED_SETTINGS = PINNED.entrySet().stream()
+            .map(e -> "SET " + e.getKey() + " = " + Sql.literal(e.getValue())).collect(Collectors.joining(" "));
 
     private BatchedBuffer() {
     }

@@ -185,10 +185,10 @@ public final class ChangeCapture {
     }
 
     /**
-     * Stores composite-typed columns as text, where buffers created before did not: unnest() of
-     * several arrays expands a composite element into its fields, so the view's later columns read
-     * the composite's fields (a stream table over the column after it got the composite's second
-     * field). Converts the stored batches, rewrites the view and the capture function, and marks
+     * Stores composite-typed columns (and those of a domain over a domain) as text, where buffers
+     * created before did not: unnest() of several arrays expands a composite element into its
+     * fields, so the view's later columns read the composite's fields (a stream table over the
+     * column after it got the composite's second field). Converts the stored batches, rewrites the view and the capture function, and marks
      * the DIFFERENTIAL readers of the source for reinitialisation; returns how many sources.
      * Idempotent; every install runs it.
      */
@@ -199,28 +199,34 @@ public final class ChangeCapture {
                   JOIN pg_type at ON at.oid = a.atttypid
                   JOIN pg_type et ON et.oid = at.typelem
                   JOIN pg_type bt ON bt.oid = CASE WHEN et.typtype = 'd' THEN et.typbasetype ELSE et.oid END
-                 WHERE ct.buffer_store IS NOT NULL AND at.typcategory = 'A' AND bt.typtype = 'c'
+                 WHERE ct.buffer_store IS NOT NULL AND at.typcategory = 'A' AND bt.typtype IN ('c', 'd')
+                   AND a.attname = ANY (ct.captured_columns)
+                   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ct.source_relid)
                  ORDER BY ct.source_relid""");
         for (long relid : sources) {
             Tracking t = tracking(conn, relid);
             String store = storeName(t.stableName());
-            boolean sourceExists = Jdbc.queryBoolean(conn, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = ?::oid)", relid);
-            List<SourceColumn> captured = sourceExists
-                    ? select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns())) : List.of();
-            if (!sourceExists) {
-                continue;  // nothing captures into it any more; its readers fail on the missing source
-            }
+            List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
             String view = viewName(t.stableName());
             try (Statement st = conn.createStatement()) {
                 st.execute("LOCK TABLE " + regclassText(conn, relid) + " IN SHARE ROW EXCLUSIVE MODE");
                 List<String> grantees = readers(conn, view);
                 st.execute("DROP VIEW IF EXISTS " + view);  // it depends on the columns' types
+                // The stored text as the capture function writes it, then the install's own settings again.
+                Map<String, String> before = new HashMap<>();
+                for (Map.Entry<String, String> e : BatchedBuffer.PINNED.entrySet()) {
+                    before.put(e.getKey(), Jdbc.queryStrings(conn, "SELECT current_setting(?)", e.getKey()).get(0));
+                    Jdbc.queryStrings(conn, "SELECT set_config(?, ?, true)", e.getKey(), e.getValue());
+                }
                 for (SourceColumn c : captured) {
                     if (c.storedAsText() && !Jdbc.queryBoolean(conn, "SELECT atttypid = 'text[]'::regtype FROM pg_attribute"
                             + " WHERE attrelid = ?::regclass AND attname = ?", store, c.name())) {
                         st.execute("ALTER TABLE " + store + " ALTER COLUMN " + Sql.quoteIdent(c.name()) + " TYPE text[] USING "
                                 + Sql.quoteIdent(c.name()) + "::text[]");
                     }
+                }
+                for (Map.Entry<String, String> e : before.entrySet()) {
+                    Jdbc.queryStrings(conn, "SELECT set_config(?, ?, true)", e.getKey(), e.getValue());
                 }
                 st.execute(BatchedBuffer.createView(view, store, inStoreOrder(conn, store, captured)));
                 for (String grantee : grantees) {
@@ -398,7 +404,7 @@ public final class ChangeCapture {
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                        coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
-                       coalesce(b.typcategory = 'A' OR b.typarray = 0 OR b.typtype = 'c', true) AS as_text,
+                       coalesce(b.typcategory = 'A' OR b.typarray = 0 OR b.typtype IN ('c', 'd'), true) AS as_text,
                        CASE WHEN a.attcollation <> t.typcollation
                             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
                   FROM pg_attribute a

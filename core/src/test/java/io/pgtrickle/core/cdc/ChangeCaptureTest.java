@@ -301,13 +301,24 @@ class ChangeCaptureTest {
     @Test
     void compositeColumnsAreStoredAsTextAndAnInstallConvertsBuffersThatStoredThemAsComposites() throws Exception {
         db.exec("CREATE TYPE comp_pair AS (a text, b int)",
+                "CREATE TYPE comp_when AS (d date, f float8, i interval)",
+                "CREATE DOMAIN comp_when_d AS comp_when", "CREATE DOMAIN comp_when_dd AS comp_when_d",
                 "CREATE TABLE comp_src (id int PRIMARY KEY, p comp_pair, n int)",
-                "INSERT INTO comp_src VALUES (1, '(x,100)', 1), (2, NULL, 2)");
+                "INSERT INTO comp_src VALUES (1, '(x,100)', 1), (2, NULL, 2)",
+                "CREATE TABLE comp_nested (id int PRIMARY KEY, w comp_when_dd, n int)",
+                "INSERT INTO comp_nested VALUES (1, '(2026-01-02,1.5,\"1 day\")', 1), (2, '(,,)', 2)");
         db.api.create(CreateOptions.of("comp_whole", "SELECT id, p, n FROM comp_src"));
         db.api.create(CreateOptions.of("comp_after", "SELECT id, n FROM comp_src WHERE n < 50"));
         db.api.create(CreateOptions.of("comp_field", "SELECT (p).a AS a, sum(n) AS total FROM comp_src GROUP BY (p).a"));
+        db.api.create(CreateOptions.of("comp_nested_st", "SELECT id, w, n FROM comp_nested"));
         db.exec("INSERT INTO comp_src VALUES (3, '(y,200)', 3), (4, '(\"a,b\",7)', 4)", "UPDATE comp_src SET p = '(z,5)' WHERE id = 1",
                 "UPDATE comp_src SET n = 60 WHERE id = 2", "DELETE FROM comp_src WHERE id = 3");
+        // Written under other output settings than the capture function pins.
+        db.exec("SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'; SET extra_float_digits = -3; "
+                + "INSERT INTO comp_nested VALUES (3, '(2026-12-31,0.1,\"2 hours\")', 3); UPDATE comp_nested SET n = 20 WHERE id = 1; "
+                + "RESET DateStyle; RESET IntervalStyle; RESET extra_float_digits");
+        assertThat(db.api.refresh("comp_nested_st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("comp_nested_st");
         for (String st : List.of("comp_whole", "comp_after", "comp_field")) {
             assertThat(db.api.refresh(st).action()).isEqualTo("DIFFERENTIAL");
             db.assertOracle(st);
