@@ -128,27 +128,20 @@ public final class CatalogInstaller {
             st.execute(Setting.substituteDefaults(readResource("routines.sql")));
             st.execute(Setting.substituteDefaults(readResource("observability.sql")));
         }
-        int converted = new ChangeCapture().upgradeBuffers(conn);
-        if (converted > 0) {
-            log.info("Converted {} change buffer(s) to the batched layout", converted);
-        }
-        int composites = new ChangeCapture().storeCompositesAsText(conn);
-        if (composites > 0) {
-            log.info("Stored the composite-typed columns of {} change buffer(s) as text", composites);
-        }
-        int collated = new ChangeCapture().collateViews(conn);
-        if (collated > 0) {
-            log.info("Gave {} change buffer view(s) their sources' collations", collated);
-        }
-        int indexed = new ChangeCapture().indexBuffers(conn);
-        if (indexed > 0) {
-            log.info("Indexed {} change buffer(s) by writer xid", indexed);
-        }
-        int rewritten = new ChangeCapture().rewriteOutdatedFunctions(conn);
-        if (rewritten > 0) {
-            log.info("Rewrote {} capture function(s) written by an earlier release", rewritten);
-        }
+        // Upgrades of the change buffers written by earlier releases, each idempotent.
+        ChangeCapture capture = new ChangeCapture();
+        logIfAny(capture.upgradeBuffers(conn), "Converted {} change buffer(s) to the batched layout");
+        logIfAny(capture.storeCompositesAsText(conn), "Stored the composite-typed columns of {} change buffer(s) as text");
+        logIfAny(capture.collateViews(conn), "Gave {} change buffer view(s) their sources' collations");
+        logIfAny(capture.indexBuffers(conn), "Indexed {} change buffer(s) by writer xid");
+        logIfAny(capture.rewriteOutdatedFunctions(conn), "Rewrote {} capture function(s) written by an earlier release");
         return new InstallResult(current, latestVersion());
+    }
+
+    private static void logIfAny(int count, String message) {
+        if (count > 0) {
+            log.info(message, count);
+        }
     }
 
     /** The installed catalog version, 0 when none. */

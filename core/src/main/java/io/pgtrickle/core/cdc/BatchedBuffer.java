@@ -17,7 +17,8 @@ import java.util.stream.Collectors;
  * <p>Array-typed source columns are stored as the text of each value ({@code array_agg} of arrays
  * would make one multi-dimensional array and fails on arrays of different shapes), and so are
  * composite-typed ones ({@code unnest} of several arrays spreads a composite element into its
- * fields, shifting the columns after it); the view casts them back. The capture function pins the output settings that text depends on.
+ * fields, shifting the columns after it); the view casts them back. The capture function pins the
+ * output settings that text depends on.
  */
 final class BatchedBuffer {
     /** Rows per stored batch: large enough that headers vanish, small enough for memory and TOAST. */

@@ -140,10 +140,7 @@ public final class ChangeCapture {
                         + view + " WHERE " + ACTION + " NOT IN ('I', 'D')");
                 st.execute("DROP TABLE " + view);
             }
-            st.execute(BatchedBuffer.createView(view, store, columns));
-            for (String grantee : grantees) {
-                st.execute("GRANT SELECT ON " + view + " TO " + grantee);
-            }
+            createView(conn, view, store, columns, grantees);
         }
         if (sourceExists) {
             writeFunction(conn, t.stableName(), store, columns);
@@ -188,8 +185,9 @@ public final class ChangeCapture {
      * Stores composite-typed columns (and those of a domain over a domain) as text, where buffers
      * created before did not: unnest() of several arrays expands a composite element into its
      * fields, so the view's later columns read the composite's fields (a stream table over the
-     * column after it got the composite's second field). Converts the stored batches, rewrites the view and the capture function, and marks
-     * the DIFFERENTIAL readers of the source for reinitialisation; returns how many sources.
+     * column after it got the composite's second field). Converts the stored batches, rewrites the
+     * view and the capture function, and marks the DIFFERENTIAL readers of the source for
+     * reinitialisation; returns how many sources.
      * Idempotent; every install runs it.
      */
     public int storeCompositesAsText(Connection conn) throws SQLException {
@@ -208,16 +206,12 @@ public final class ChangeCapture {
             String store = storeName(t.stableName());
             List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
             String view = viewName(t.stableName());
+            List<String> grantees;
             try (Statement st = conn.createStatement()) {
                 st.execute("LOCK TABLE " + regclassText(conn, relid) + " IN SHARE ROW EXCLUSIVE MODE");
-                List<String> grantees = readers(conn, view);
-                st.execute("DROP VIEW IF EXISTS " + view);  // it depends on the columns' types
+                grantees = dropView(conn, view);  // it depends on the columns' types
                 // The stored text as the capture function writes it, then the install's own settings again.
-                Map<String, String> before = new HashMap<>();
-                for (Map.Entry<String, String> e : BatchedBuffer.PINNED.entrySet()) {
-                    before.put(e.getKey(), Jdbc.queryStrings(conn, "SELECT current_setting(?)", e.getKey()).get(0));
-                    Jdbc.queryStrings(conn, "SELECT set_config(?, ?, true)", e.getKey(), e.getValue());
-                }
+                List<String> before = setOutputSettings(conn, List.copyOf(BatchedBuffer.PINNED.values()));
                 for (SourceColumn c : captured) {
                     if (c.storedAsText() && !Jdbc.queryBoolean(conn, "SELECT atttypid = 'text[]'::regtype FROM pg_attribute"
                             + " WHERE attrelid = ?::regclass AND attname = ?", store, c.name())) {
@@ -225,14 +219,9 @@ public final class ChangeCapture {
                                 + Sql.quoteIdent(c.name()) + "::text[]");
                     }
                 }
-                for (Map.Entry<String, String> e : before.entrySet()) {
-                    Jdbc.queryStrings(conn, "SELECT set_config(?, ?, true)", e.getKey(), e.getValue());
-                }
-                st.execute(BatchedBuffer.createView(view, store, inStoreOrder(conn, store, captured)));
-                for (String grantee : grantees) {
-                    st.execute("GRANT SELECT ON " + view + " TO " + grantee);
-                }
+                setOutputSettings(conn, before);
             }
+            createView(conn, view, store, inStoreOrder(conn, store, captured), grantees);
             writeFunction(conn, t.stableName(), store, captured);
             reinitializeReaders(conn, relid, "were read with a composite column's fields in the place of later columns");
         }
@@ -260,17 +249,17 @@ public final class ChangeCapture {
      */
     private static void replaceView(Connection conn, String view, String store, List<SourceColumn> columns)
             throws SQLException {
+        List<String> grantees = collationsMatch(conn, view, columns) ? List.of() : dropView(conn, view);
+        createView(conn, view, store, columns, grantees);
+    }
+
+    /** Drops a view; returns who could read it ({@link #readers}). */
+    private static List<String> dropView(Connection conn, String view) throws SQLException {
+        List<String> readers = readers(conn, view);
         try (Statement st = conn.createStatement()) {
-            List<String> grantees = List.of();
-            if (!collationsMatch(conn, view, columns)) {
-                grantees = readers(conn, view);
-                st.execute("DROP VIEW " + view);
-            }
-            st.execute(BatchedBuffer.createView(view, store, columns));
-            for (String grantee : grantees) {
-                st.execute("GRANT SELECT ON " + view + " TO " + grantee);
-            }
+            st.execute("DROP VIEW IF EXISTS " + view);
         }
+        return readers;
     }
 
     /** The roles other than its owner that may read a relation, quoted. */
@@ -281,29 +270,50 @@ public final class ChangeCapture {
                  WHERE c.oid = to_regclass(?) AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner""", relation);
     }
 
-    private static boolean collationsMatch(Connection conn, String view, List<SourceColumn> columns) throws SQLException {
-        Map<String, String> wanted = new HashMap<>();
-        for (SourceColumn c : columns) {
-            wanted.put(c.name(), c.collation() == null ? "" : c.collation());
-        }
-        try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT a.attname, CASE WHEN a.attcollation <> t.typcollation
-                                       THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END
-                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
-                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                 WHERE a.attrelid = to_regclass(?) AND a.attnum > 0""")) {
-            ps.setString(1, view);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String want = wanted.get(rs.getString(1));
-                    if (want != null && !want.equals(rs.getString(2))) {
-                        return false;
-                    }
-                }
+    /** Creates (or replaces) a buffer's view and lets {@code readers} read it. */
+    private static void createView(Connection conn, String view, String store, List<SourceColumn> columns,
+                                   List<String> readers) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            st.execute(BatchedBuffer.createView(view, store, columns));
+            for (String reader : readers) {
+                st.execute("GRANT SELECT ON " + view + " TO " + reader);
             }
         }
-        return true;
+    }
+
+    /** Whether the view's columns have the collations {@code columns} want (read as the source's are). */
+    private static boolean collationsMatch(Connection conn, String view, List<SourceColumn> columns) throws SQLException {
+        Long viewOid = Jdbc.queryOne(conn, Long.class, "SELECT to_regclass(?)::oid::bigint", view).orElse(null);
+        if (viewOid == null) {
+            return true;
+        }
+        Map<String, String> actual = new HashMap<>();
+        for (SourceColumn c : sourceColumns(conn, viewOid)) {
+            actual.put(c.name(), String.valueOf(c.collation()));
+        }
+        return columns.stream().allMatch(c -> !actual.containsKey(c.name())
+                || actual.get(c.name()).equals(String.valueOf(c.collation())));
+    }
+
+    /**
+     * Sets DateStyle, IntervalStyle, extra_float_digits and bytea_output ({@link BatchedBuffer#PINNED}'s
+     * order) for the rest of the transaction; returns their values before, to set back.
+     */
+    private static List<String> setOutputSettings(Connection conn, List<String> values) throws SQLException {
+        String[] names = BatchedBuffer.PINNED.keySet().toArray(String[]::new);
+        try (PreparedStatement ps = conn.prepareStatement("""
+                SELECT current_setting(s.name), set_config(s.name, s.value, true)
+                  FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(name, value, i) ORDER BY s.i""")) {
+            ps.setArray(1, conn.createArrayOf("text", names));
+            ps.setArray(2, conn.createArrayOf("text", values.toArray()));
+            List<String> before = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    before.add(rs.getString(1));
+                }
+            }
+            return before;
+        }
     }
 
     /**
@@ -376,8 +386,8 @@ public final class ChangeCapture {
 
     /**
      * A source column: its name, type, whether it is in the primary key, whether the buffer stores
-     * it as text (array and composite types; see {@link BatchedBuffer}), and its collation (qualified and quoted)
-     * when it is not its type's default, else null. Readers net changed rows by value only where
+     * it as text (array and composite types; see {@link BatchedBuffer}), and its collation
+     * (qualified and quoted) when it is not its type's default, else null. Readers net changed rows by value only where
      * every column's collation is deterministic (equal values are equal bytes), else by their text
      * in "C" (PgResolver's valueEqual), so a nondeterministic collation never nets 'a' against 'A'.
      */

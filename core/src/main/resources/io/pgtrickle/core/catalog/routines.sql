@@ -230,7 +230,6 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_c
 DECLARE
     v_buffer text;
     v_deleted bigint;
-    v_below xid8;
 BEGIN
     SELECT buffer_store INTO v_buffer FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_source_relid;
     IF v_buffer IS NULL THEN
@@ -238,16 +237,16 @@ BEGIN
     END IF;
     -- Only rows below every reader's xmax can be visible to all of them: the range the store's
     -- xid index searches (none while a reader has no frontier; all when no reader is left).
-    SELECT CASE WHEN count(*) = 0 THEN NULL WHEN bool_or(f.frontier IS NULL) THEN '0'::xid8
-                ELSE min(pg_snapshot_xmax(f.frontier)) END INTO v_below
-      FROM pgtrickle.pgt_source_frontiers f WHERE f.source_relid = p_source_relid;
     EXECUTE format(
         'DELETE FROM %s b
-          WHERE ($2 IS NULL OR b.__pgt_xid < $2)
+          WHERE b.__pgt_xid < coalesce((SELECT CASE WHEN bool_or(f.frontier IS NULL) THEN ''0''::xid8
+                                                    ELSE min(pg_snapshot_xmax(f.frontier)) END
+                                          FROM pgtrickle.pgt_source_frontiers f WHERE f.source_relid = $1),
+                                       ''18446744073709551615''::xid8)
             AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_frontiers f
                              WHERE f.source_relid = $1
                                AND (f.frontier IS NULL OR NOT pg_visible_in_snapshot(b.__pgt_xid, f.frontier)))',
-        v_buffer) USING p_source_relid, v_below;
+        v_buffer) USING p_source_relid;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END
