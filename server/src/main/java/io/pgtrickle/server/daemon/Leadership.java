@@ -114,19 +114,28 @@ final class Leadership implements AutoCloseable {
                     log.warn("leader connection lost (SQLSTATE {}): {}", e instanceof SQLException s ? s.getSQLState() : "-",
                             e.getMessage());
                 }
-                stepDown();
+                stepDown(true);
                 closeConnection();
                 if (running) {
                     pause(retry);
                 }
             }
         }
-        stepDown();
+        stepDown(false);
         closeConnection(); // ends the session: the lock is free for a standby
     }
 
-    private void stepDown() {
+    /**
+     * @param lockLost the session is gone or no longer holds the lock, so a standby may already lead:
+     *     stop reporting leadership before waiting for our refresh in flight (it is serialised with
+     *     the new leader's by the stream table's row lock). On a graceful stop the lock is still ours
+     *     until the connection closes, so leadership ends after the refresh.
+     */
+    private void stepDown(boolean lockLost) {
         if (leader) {
+            if (lockLost) {
+                leader = false;
+            }
             listener.deposed(); // returns once no refresh of ours runs any more
             leader = false;
             log.info("no longer leader");
