@@ -374,6 +374,46 @@ class ChangeCaptureTest {
         db.assertOracle("reader_2");
     }
 
+    /** The change count and pruning run as per-buffer functions (planned once per session); their lifecycle. */
+    @Test
+    void eachBufferHasCountAndPruneRoutinesThatAreRemadeWhenMissingOrOutdatedAndDroppedWithIt() {
+        db.exec("CREATE TABLE routine_src (id int PRIMARY KEY, v int)");
+        db.api.create(CreateOptions.of("routine_st", "SELECT id, v FROM routine_src"));
+        String stable = db.queryString("SELECT source_stable_name FROM pgtrickle.pgt_change_tracking "
+                + "WHERE source_relid = 'routine_src'::regclass");
+        String pending = "pgtrickle_changes.pending_" + stable + "(pg_snapshot, pg_snapshot)";
+        String prune = "pgtrickle_changes.prune_" + stable + "(oid)";
+        String exists = "SELECT count(*) FROM pg_proc WHERE oid IN (to_regprocedure('" + pending + "'), to_regprocedure('" + prune + "'))";
+        assertThat(db.queryLong(exists)).isEqualTo(2);
+        String body = db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + prune + "'::regprocedure");
+
+        // Gone (dropped by hand): the next refresh makes them again, and counts and prunes as before.
+        db.exec("DROP FUNCTION " + pending, "DROP FUNCTION " + prune);
+        db.exec("INSERT INTO routine_src SELECT g, g FROM generate_series(1, 20) g");
+        RefreshResult r = db.api.refresh("routine_st");
+        assertThat(r.action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.queryLong(exists)).isEqualTo(2);
+        assertThat(db.queryLong("SELECT count(*) FROM " + buffer("routine_src"))).isZero();
+        db.assertOracle("routine_st");
+
+        // Outdated (an earlier release's body): an install brings it up to date; an up-to-date one is left alone.
+        db.exec("CREATE OR REPLACE FUNCTION " + prune.replace("(oid)", "(p_source_relid oid)")
+                + " RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN 0; END $$");
+        long pendingOid = db.queryLong("SELECT '" + pending + "'::regprocedure::oid::bigint");
+        long pendingXmin = db.queryLong("SELECT xmin::text::bigint FROM pg_proc WHERE oid = " + pendingOid);
+        db.api.install();
+        assertThat(db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + prune + "'::regprocedure")).isEqualTo(body);
+        assertThat(db.queryLong("SELECT xmin::text::bigint FROM pg_proc WHERE oid = " + pendingOid)).isEqualTo(pendingXmin);
+        db.exec("UPDATE routine_src SET v = v + 1 WHERE id <= 5");
+        db.api.refresh("routine_st");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buffer("routine_src"))).isZero();
+        db.assertOracle("routine_st");
+
+        db.api.drop("routine_st", false);
+        assertThat(db.queryLong("SELECT count(*) FROM pg_proc WHERE proname IN ('pending_" + stable + "', 'prune_" + stable + "')"))
+                .isZero();
+    }
+
     @Test
     void partitionedSourcesAreCapturedWhicheverTableTheStatementNames() {
         db.exec("CREATE TABLE events (id int, day date, v int) PARTITION BY RANGE (day)",

@@ -27,14 +27,25 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * (empty) changes is removed from the plan. Without it, such a term was still planned, with
      * estimates that made it look like thousands of rows, and executed.
      */
-    record Changes(LongFunction<String> bufferTable, boolean sourcesBound, Map<Object, String[]> ctes, int[] names)
-            implements RowSource {
+    record Changes(LongFunction<String> bufferTable, boolean sourcesBound, Map<Object, String[]> ctes, int[] names,
+                   boolean netted) implements RowSource {
         public Changes(LongFunction<String> bufferTable) {
             this(bufferTable, false);
         }
 
         public Changes(LongFunction<String> bufferTable, boolean sourcesBound) {
-            this(bufferTable, sourcesBound, new LinkedHashMap<>(), new int[1]);
+            this(bufferTable, sourcesBound, new LinkedHashMap<>(), new int[1], true);
+        }
+
+        /**
+         * The same window (and statement: shared CTEs are registered with this one) whose scans are
+         * every captured row with its weight, not netted per row content. Only for a reader that is
+         * linear in its input and evaluates nothing that can raise on a row (a transient row is then
+         * summed in and out again): a sum of weights over them equals the sum over the netted rows,
+         * without the sort or hash of every changed row that netting costs.
+         */
+        public Changes unnetted() {
+            return new Changes(bufferTable, sourcesBound, ctes, names, false);
         }
 
         /**
@@ -49,10 +60,14 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
         /**
          * Net effect per row content: a row inserted and deleted in the window cancels here, before
          * any expression of the query is evaluated on it (a transient row must not raise, say, a
-         * division by zero that the FULL query would never see).
+         * division by zero that the FULL query would never see). Every captured row, {@link #unnetted}.
          */
         @Override
         public String scan(Scan s) {
+            if (!netted && !s.columns().isEmpty()) {
+                return "SELECT " + prefixed("w", s.columns()) + ", w.__pgt_w1 AS __pgt_w FROM ("
+                        + filteredWindow(bufferTable, s, s.changeFilter()) + ") w" + where(s);
+            }
             if (s.columns().isEmpty()) {
                 return "SELECT sum(b.__pgt_w1) AS __pgt_w FROM (" + window(bufferTable, s) + ") b" + where(s)
                         + " HAVING sum(b.__pgt_w1) <> 0";
@@ -236,6 +251,12 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
                 + " AND NOT pg_visible_in_snapshot(__pgt_xid, $2::pg_snapshot)";
     }
 
+    /** {@link #window}, filtered by {@code filter} (if any) under the alias its condition names the columns by. */
+    private static String filteredWindow(LongFunction<String> bufferTable, Scan s, Scan.ChangeFilter filter) {
+        return filter == null ? window(bufferTable, s)
+                : "SELECT * FROM (" + window(bufferTable, s) + ") AS " + Sql.quoteIdent(filter.alias()) + " WHERE " + filter.condition();
+    }
+
     /**
      * One row per changed content with a non-zero net weight: the columns, {@code __pgt_c} (the
      * content as text, which identifies it for every type; left out where nothing reads it: grouped
@@ -245,9 +266,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
      * (array_agg(..)[1] would not work for array columns).
      */
     private static String consolidated(LongFunction<String> bufferTable, Scan s, String where, Scan.ChangeFilter filter) {
-        // The filter under the alias its condition names the columns by.
-        String window = filter == null ? window(bufferTable, s)
-                : "SELECT * FROM (" + window(bufferTable, s) + ") AS " + Sql.quoteIdent(filter.alias()) + " WHERE " + filter.condition();
+        String window = filteredWindow(bufferTable, s, filter);
         if (s.valueEqual()) {
             // Only a keyless table's previous state looks rows up by their text (Old): a keyed one goes by key.
             String text = s.key().isEmpty() ? ", " + content("w", s.columns()) + " AS __pgt_c" : "";

@@ -4,11 +4,14 @@ import io.pgtrickle.core.dvm.op.AffectedGroups;
 import io.pgtrickle.core.dvm.op.Aggregate;
 import io.pgtrickle.core.dvm.op.Project;
 import io.pgtrickle.core.dvm.op.RowSource;
+import io.pgtrickle.core.dvm.op.Scan;
+import io.pgtrickle.core.dvm.op.SingleFrom;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -92,6 +95,36 @@ final class AlgebraicAggregateSql {
         return argTypes.get(i).equals("numeric");
     }
 
+    /**
+     * Whether the changed rows can be summed as captured, without netting them first
+     * ({@link RowSource.Changes#unnetted}): netting sorts or hashes every changed row, a fifth of the
+     * statement for 1,500 changes in 1,000 groups. Exact when every call is linear in the weights
+     * (COUNT, SUM, AVG over exact numbers; not MIN/MAX, which read which values came and went) and
+     * nothing evaluated per row can raise on a row that was inserted and deleted again (it is summed
+     * in and out): one table, no WHERE, and keys and arguments that are columns.
+     */
+    boolean sumsUnnetted() {
+        return a.where() == null && a.from().root() instanceof SingleFrom s && s.item() instanceof Scan
+                && calls.stream().allMatch(c -> c.kind() != AggregateCall.Kind.MIN && c.kind() != AggregateCall.Kind.MAX
+                        && (c.argument() == null || COLUMN.matcher(c.argument()).matches()))
+                && a.keys().stream().allMatch(k -> COLUMN.matcher(k).matches());
+    }
+
+    /** A column reference, qualified or not, quoted or not. */
+    private static final Pattern COLUMN = Pattern.compile(
+            "(?:(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z_0-9$]*)\\.)?(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z_0-9$]*)");
+
+    /**
+     * The type a SUM's or AVG's value times its weight is computed in: bigint for smallint and
+     * integer (their product with a weight, at most the number of changes, cannot overflow it, and
+     * sum(bigint) accumulates in 128-bit integers, where numeric arithmetic costs a sixth of the
+     * statement), numeric for the rest.
+     */
+    private String productType(int i) {
+        String t = argTypes.get(i);
+        return t.equals("smallint") || t.equals("integer") ? "bigint" : "numeric";
+    }
+
     String changes(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
         String alias = "__pgt_f";
         List<String> g = a.groupNames();
@@ -105,8 +138,8 @@ final class AlgebraicAggregateSql {
                 inner.add("(" + calls.get(i).argument() + ") AS __pgt_x" + i);
             }
         }
-        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), window);
         boolean extremes = calls.stream().anyMatch(c -> c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX);
+        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), sumsUnnetted() ? window.unnetted() : window);
         String w = "q.__pgt_w";
         if (extremes) {
             // MIN/MAX read which values were inserted and which removed, so terms that cancel (a row
@@ -131,7 +164,7 @@ final class AlgebraicAggregateSql {
                 case COUNT_STAR -> d.add("sum(" + w + ") AS __pgt_d" + i);
                 case COUNT -> d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i);
                 case SUM, AVG -> {
-                    d.add("sum(" + x + "::numeric * " + w + ") AS __pgt_d" + i);
+                    d.add("sum(" + x + "::" + productType(i) + " * " + w + ") AS __pgt_d" + i);
                     d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i + "_n");
                     if (scales(i)) {
                         d.add("sum(" + SCALE_DIGIT.formatted(x) + " * " + w + ") AS __pgt_d" + i + "_sc");

@@ -374,7 +374,8 @@ public final class QueryCompiler {
                 + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy;
         return new CompiledQuery(Shape.AGGREGATE, columns, full, sql.changes(storage, visible(q), changes()), null, a,
-                "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed");
+                "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed"
+                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : ""));
     }
 
     List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
