@@ -74,6 +74,16 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--reps", paramLabel = "N", description = "Repetitions after the warm-up (default 5; 3 with --quick).")
     Integer reps;
 
+    @Option(names = "--rates", split = ",", paramLabel = "R[,R...]", hideParamSyntax = true,
+            description = "Change rates of the refresh scenarios, fractions of the rows (default 0.001,0.01,0.1,0.5; "
+                    + "0.001,0.01,0.1 with --quick).")
+    List<Double> rates;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Warm-up repetitions of each refresh "
+            + "scenario and change rate, not recorded (default ${DEFAULT-VALUE}: PostgreSQL keeps a generic plan of a "
+            + "refresh's statements from their sixth execution in a session).")
+    int warmup;
+
     @Option(names = "--pg-setting", paramLabel = "NAME=VALUE", description = "A setting for the embedded server (repeatable).")
     Map<String, String> pgSettings = new LinkedHashMap<>();
 
@@ -124,8 +134,11 @@ public final class BenchMain implements Callable<Integer> {
             }
         }
         List<Integer> sizes = rows != null ? rows : List.of(quick ? 50_000 : 100_000);
-        List<Double> rates = quick ? List.of(0.001, 0.01, 0.1) : List.of(0.001, 0.01, 0.1, 0.5);
-        return new Config(quick, sizes, reps != null ? reps : quick ? 3 : 5, rates, chosen, only,
+        List<Double> rates = this.rates != null ? this.rates : quick ? List.of(0.001, 0.01, 0.1) : List.of(0.001, 0.01, 0.1, 0.5);
+        if (rates.stream().anyMatch(r -> !(r > 0 && r <= 1))) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rates: each rate is a fraction of the rows, above 0 and at most 1");
+        }
+        return new Config(quick, sizes, reps != null ? reps : quick ? 3 : 5, Math.max(warmup, 0), rates, chosen, only,
                 tpchScale != null ? tpchScale : quick ? 0.01 : 0.1, tpchTimeout, String.join(" ", args));
     }
 
@@ -148,8 +161,8 @@ public final class BenchMain implements Callable<Integer> {
         Config cfg = config();
         OffsetDateTime started = OffsetDateTime.now(ZoneOffset.UTC);
         Progress progress = new Progress(OUT);
-        progress.note("families: %s; rows %s; %d repetitions + 1 warm-up; change rates %s%s%s",
-                cfg.families().stream().map(Family::label).toList(), cfg.rows(), cfg.reps(),
+        progress.note("families: %s; rows %s; %d repetitions + 1 warm-up (%d for refresh); change rates %s%s%s",
+                cfg.families().stream().map(Family::label).toList(), cfg.rows(), cfg.reps(), cfg.refreshWarmup(),
                 cfg.rates().stream().map(RefreshScenarios::percent).toList(),
                 cfg.families().contains(Family.TPCH) ? "; TPC-H scale " + cfg.tpchScale() : "",
                 cfg.only() == null ? "" : "; only refresh scenarios containing '" + cfg.only() + "'");
@@ -241,6 +254,7 @@ public final class BenchMain implements Callable<Integer> {
         run.put("rows", cfg.rows());
         run.put("firstRows", cfg.firstRows());
         run.put("repetitions", cfg.reps());
+        run.put("refreshWarmup", cfg.refreshWarmup());
         run.put("changeRates", cfg.rates());
         return new Report(run, machine, refresh, capture, noop, freshness, immediate, tpchResult);
     }

@@ -9,6 +9,10 @@ import java.util.Set;
  * @param quick        fewer repetitions, change rates and rows: a few minutes, for trying changes
  * @param rows         source sizes of the refresh scenarios (the first one also for capture, no-op and IMMEDIATE)
  * @param reps         repetitions after the warm-up
+ * @param refreshWarmup warm-up repetitions of each refresh scenario and change rate: enough for the
+ *                     session's plan cache to settle (PostgreSQL plans a PL/pgSQL statement with its
+ *                     parameters for its first five executions, then keeps a generic plan where that
+ *                     costs no more), so the medians are of the steady state a daemon's connection reaches
  * @param rates        change rates of the refresh scenarios (fractions of the source rows)
  * @param families     the families run, in {@link Family} order
  * @param only         refresh scenarios whose name contains this (null: all)
@@ -16,7 +20,7 @@ import java.util.Set;
  * @param tpchTimeoutSeconds a TPC-H refresh or create that takes longer is cancelled and reported as too slow
  * @param commandLine  the arguments as given, for the report's "reproduce with"
  */
-record Config(boolean quick, List<Integer> rows, int reps, List<Double> rates, Set<Family> families, String only,
+record Config(boolean quick, List<Integer> rows, int reps, int refreshWarmup, List<Double> rates, Set<Family> families, String only,
               double tpchScale, int tpchTimeoutSeconds, String commandLine) {
 
     /** The benchmark families, in the order a full run measures them. */

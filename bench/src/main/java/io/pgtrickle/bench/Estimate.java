@@ -22,7 +22,7 @@ final class Estimate {
             // per scenario at 100,000 rows and 6 rounds (5 + warm-up): about 6.5 s a rate up to 10 %, 40 s at 50 %
             // (the slow differential refreshes of LEFT JOIN and MIN/MAX); taken as linear in rows
             case REFRESH -> RefreshScenarios.selected(cfg).size() * cfg.rates().stream().mapToDouble(r -> r >= 0.5 ? 40 : 6.5).sum()
-                    * (cfg.reps() + 1) / 6 * rowsFactor + 3 * cfg.rows().size();
+                    * (cfg.reps() + cfg.refreshWarmup()) / 6 * rowsFactor + 3 * cfg.rows().size();
             case CAPTURE -> cfg.quick() ? 30 : 70;
             case NOOP -> 150;
             case FRESHNESS -> Freshness.schedules().size() * ((cfg.quick() ? 10 : 30) + 8);

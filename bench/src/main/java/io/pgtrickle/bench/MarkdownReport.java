@@ -219,7 +219,11 @@ final class MarkdownReport {
         line("## Method");
         line("");
         line("Every comparison is measured in the same run against the same data: the contenders alternate (their order"
-                + " rotates between repetitions), the first repetition is a warm-up and is not recorded, and each cell is the"
+                + " rotates between repetitions), the first repetition is a warm-up and is not recorded (the first five of"
+                + " each refresh scenario and change rate: PostgreSQL plans a statement of a PL/pgSQL function with its"
+                + " parameters for its first five executions in a session and keeps a generic plan after that where it costs"
+                + " no more, so a daemon's connection reaches the steady state measured here after five refreshes of a stream"
+                + " table; `--warmup` sets it, and points merged from runs before 2026-12-05 had one), and each cell is the"
                 + " median of the repetitions with the spread (max − min) beside it. Times are taken in the JVM around the"
                 + " statement and include the round trip. The machine is shared and noisy (2 cores): trust ratios and orders of"
                 + " magnitude, not single milliseconds; a wide spread says the cell was disturbed.");

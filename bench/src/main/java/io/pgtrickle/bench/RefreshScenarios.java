@@ -17,8 +17,8 @@ import java.util.TreeSet;
  *
  * <p>Each repetition writes one change batch (half updates, a quarter deletes, a quarter inserts),
  * refreshes the stream table DIFFERENTIAL first (it must consume the batch), then the other three
- * in an order that rotates with the repetition. The first repetition is a warm-up and not
- * recorded. {@code pg_trickle.differential_max_change_ratio} and
+ * in an order that rotates with the repetition. The first {@link Config#refreshWarmup}
+ * repetitions warm up (the session's plan cache settles) and are not recorded. {@code pg_trickle.differential_max_change_ratio} and
  * {@code pg_trickle.cost_model_safety_margin} are 0 on the bench's session, so the DIFFERENTIAL
  * column is a differential refresh at every rate (by default a refresh whose changes exceed half
  * the sources, or whose like recently cost more than FULL, falls back to FULL); the actions seen
@@ -81,8 +81,8 @@ final class RefreshScenarios {
         Connection c = ctx.conn();
         List<Scenario> scenarios = selected(cfg);
         ctx.progress().family("refresh", steps(cfg), String.format(Locale.ROOT,
-                "%d scenarios x %d change rates x %s rows, %d repetitions + 1 warm-up each", scenarios.size(),
-                cfg.rates().size(), cfg.rows(), cfg.reps()));
+                "%d scenarios x %d change rates x %s rows, %d repetitions + %d warm-up each", scenarios.size(),
+                cfg.rates().size(), cfg.rows(), cfg.reps(), cfg.refreshWarmup()));
         Sql.exec(c, "SET pg_trickle.differential_max_change_ratio = 0");
         Sql.exec(c, "SET pg_trickle.cost_model_safety_margin = 0");
         List<Point> out = new ArrayList<>();
@@ -132,7 +132,7 @@ final class RefreshScenarios {
         if (mvc == null) {
             others.remove("MVC");
         }
-        for (int rep = -1; rep < reps; rep++) {  // rep -1 warms up
+        for (int rep = -ctx.config().refreshWarmup(); rep < reps; rep++) {  // negative reps warm up
             change(c, changed, rep);
             double d = Sql.timed(c, "CALL pgtrickle.refresh_stream_table(" + Sql.literal(st) + ")");
             String action = Sql.lastAction(c, st);
