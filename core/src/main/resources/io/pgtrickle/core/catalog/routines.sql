@@ -242,12 +242,14 @@ BEGIN
           JOIN pgtrickle.pgt_change_tracking ct ON ct.source_relid = f.source_relid
          WHERE f.pgt_id = p_pgt_id
     LOOP
-        EXECUTE format('SELECT * FROM %s($1, $2)', pgtrickle._buffer_routine(r.source_relid, r.source_stable_name, 'pending'))
+        EXECUTE pg_catalog.format('SELECT * FROM %s($1, $2)', pgtrickle._buffer_routine(r.source_relid, r.source_stable_name, 'pending'))
           INTO v_rows, v_trunc, v_lost
           USING p_now, r.frontier;
-        change_rows := change_rows + v_rows;
-        IF v_rows > 0 THEN
-            changed_sources := changed_sources || r.source_relid;
+        -- Operators qualified: this routine has no SET clause, and a caller's search_path could
+        -- otherwise offer an exact-type || ahead of pg_catalog's polymorphic one.
+        change_rows := change_rows OPERATOR(pg_catalog.+) v_rows;
+        IF v_rows OPERATOR(pg_catalog.>) 0 THEN
+            changed_sources := changed_sources OPERATOR(pg_catalog.||) r.source_relid;
         END IF;
         truncated := truncated OR v_trunc;
         capture_lost := capture_lost OR v_lost;

@@ -35,7 +35,7 @@ class UnnettedSumsTest {
     @ValueSource(strings = {
             "SELECT k, count(*) AS n, sum(v) AS total FROM ev GROUP BY k",
             "SELECT e.label, e.k, count(e.v) AS nv, avg(e.v) AS mean, sum(e.small) AS s2, sum(e.big) AS s8 FROM ev e GROUP BY e.label, e.k",
-            "SELECT k, sum(x) AS sx, avg(x) AS ax, count(x) AS nx FROM ev GROUP BY k",
+            "SELECT k, count(x) AS nx, sum(small) AS s2 FROM ev GROUP BY k",
             "SELECT count(*) AS n, sum(v) AS s, avg(big) AS a FROM ev",
             "SELECT k, count(*) AS n, sum(v) AS s FROM bag GROUP BY k"})
     void windowsOfTransientAndRepeatedChangesSumToTheQuery(String query) {
@@ -54,9 +54,14 @@ class UnnettedSumsTest {
                 "DELETE FROM ev WHERE id BETWEEN 300 AND 310", "INSERT INTO bag SELECT 0, g FROM generate_series(1, 5) g");
     }
 
-    /** MIN/MAX, a WHERE, expressions, a join: netted as before (an expression could raise on a transient row). */
+    /**
+     * MIN/MAX, a WHERE, expressions, a join: netted as before (an expression could raise on a transient
+     * row); numeric sums too (a NaN or infinity summed in and out again would leave NaN). A netted
+     * weight can be a product of duplicate counts, so no integer is multiplied by it in bigint.
+     */
     @ParameterizedTest
     @ValueSource(strings = {
+            "SELECT k, sum(x) AS sx, avg(x) AS ax, count(x) AS nx FROM ev GROUP BY k",
             "SELECT k, count(*) AS n, max(v) AS top FROM ev GROUP BY k",
             "SELECT k, sum(v) AS s FROM ev WHERE v > 3 GROUP BY k",
             "SELECT k % 3 AS bucket, sum(v) AS s FROM ev GROUP BY k % 3",
@@ -65,8 +70,23 @@ class UnnettedSumsTest {
     void otherAggregatesAreNettedFirst(String query) {
         twins.define("net", query);
         assertThat(explain("net")).doesNotContain(UNNETTED);
+        assertThat(db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'net'"))
+                .doesNotContain("::bigint * ");
         twins.step("net", "INSERT INTO ev VALUES (1000, 3, 'l9', 7, 1, 5, 2.50)", "DELETE FROM ev WHERE id = 1000",
                 "UPDATE ev SET v = v + 1 WHERE id % 3 = 0", "INSERT INTO bag VALUES (1, 1)");
+    }
+
+    /**
+     * A numeric NaN or infinity inserted and deleted in one window is netted away before it is summed.
+     * Not IMMEDIATE: a running numeric sum that once held NaN stays NaN (known, docs/DIFFERENTIAL.md).
+     */
+    @Test
+    void aTransientNaNOrInfinityNeverReachesANumericSum() {
+        Twins withoutImmediate = new Twins(db);
+        withoutImmediate.define("nsum", "SELECT k, sum(x) AS sx, avg(x) AS ax FROM ev GROUP BY k");
+        assertThat(explain("nsum")).doesNotContain(UNNETTED);
+        withoutImmediate.step("nsum", "INSERT INTO ev VALUES (1001, 1, 'x', 1, 1, 1, 'NaN'), (1002, 2, 'x', 1, 1, 1, 'Infinity'),"
+                + " (1003, 2, 'x', 1, 1, 1, '-Infinity')", "DELETE FROM ev WHERE id > 1000", "UPDATE ev SET x = x + 1 WHERE k = 1");
     }
 
     /** An argument that can raise is not summed unnetted: a transient 0 never reaches the division. */

@@ -101,14 +101,27 @@ final class AlgebraicAggregateSql {
      * statement for 1,500 changes in 1,000 groups. Exact when every call is linear in the weights
      * (COUNT, SUM, AVG over exact numbers; not MIN/MAX, which read which values came and went) and
      * nothing evaluated per row can raise on a row that was inserted and deleted again (it is summed
-     * in and out): one table, no WHERE, and keys and arguments that are columns.
+     * in and out): one table, no WHERE, and keys and arguments that are columns. Sums only of
+     * integers: a numeric NaN or infinity summed in and out again leaves NaN.
      */
     boolean sumsUnnetted() {
-        return a.where() == null && a.from().root() instanceof SingleFrom s && s.item() instanceof Scan
-                && calls.stream().allMatch(c -> c.kind() != AggregateCall.Kind.MIN && c.kind() != AggregateCall.Kind.MAX
-                        && (c.argument() == null || COLUMN.matcher(c.argument()).matches()))
-                && a.keys().stream().allMatch(k -> COLUMN.matcher(k).matches());
+        if (a.where() != null || !(a.from().root() instanceof SingleFrom s) || !(s.item() instanceof Scan)
+                || !a.keys().stream().allMatch(k -> COLUMN.matcher(k).matches())) {
+            return false;
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            AggregateCall c = calls.get(i);
+            boolean sum = c.kind() == AggregateCall.Kind.SUM || c.kind() == AggregateCall.Kind.AVG;
+            if (c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX
+                    || c.argument() != null && !COLUMN.matcher(c.argument()).matches()
+                    || sum && !INTEGERS.contains(argTypes.get(i))) {
+                return false;
+            }
+        }
+        return true;
     }
+
+    private static final java.util.Set<String> INTEGERS = java.util.Set.of("smallint", "integer", "bigint");
 
     /** A column reference, qualified or not, quoted or not. */
     private static final Pattern COLUMN = Pattern.compile(
@@ -116,13 +129,14 @@ final class AlgebraicAggregateSql {
 
     /**
      * The type a SUM's or AVG's value times its weight is computed in: bigint for smallint and
-     * integer (their product with a weight, at most the number of changes, cannot overflow it, and
-     * sum(bigint) accumulates in 128-bit integers, where numeric arithmetic costs a sixth of the
-     * statement), numeric for the rest.
+     * integer summed unnetted (the weight is then ±1, and sum(bigint) accumulates in 128-bit
+     * integers, where numeric arithmetic costs a tenth of the statement); numeric otherwise: a
+     * netted weight is a product of duplicate counts through joins, beyond bigint with a cross
+     * join of two keyless tables of 70,000 duplicates each.
      */
     private String productType(int i) {
         String t = argTypes.get(i);
-        return t.equals("smallint") || t.equals("integer") ? "bigint" : "numeric";
+        return (t.equals("smallint") || t.equals("integer")) && sumsUnnetted() ? "bigint" : "numeric";
     }
 
     String changes(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
