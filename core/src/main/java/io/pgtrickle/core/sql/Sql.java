@@ -15,6 +15,14 @@ public final class Sql {
     private Sql() {
     }
 
+    /**
+     * A column reference as PostgreSQL prints one: a name, bare or double-quoted, qualified by up to
+     * two more ({@code x}, {@code t.x}, {@code "S"."T"."x"}). Text that matches it is a column (or a
+     * parameterless keyword function such as {@code current_date}), never an expression.
+     */
+    public static final java.util.regex.Pattern COLUMN_REFERENCE = java.util.regex.Pattern.compile(
+            "(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")(?:\\.(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")){0,2}");
+
     public static String quoteIdent(String ident) {
         return '"' + ident.replace("\"", "\"\"") + '"';
     }

@@ -11,8 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * COUNT, SUM and AVG of columns of one table, grouped by columns, sum its changed rows as captured,
- * without netting them first (docs/DIFFERENTIAL.md, "Algebraic aggregates"): a row inserted and
+ * COUNT, and SUM and AVG of integer columns, of one table grouped by columns sum its changed rows as
+ * captured, without netting them first (docs/DIFFERENTIAL.md, "Sums without netting"): a row inserted and
  * deleted in one window is summed in and out again. Checked in DIFFERENTIAL, FULL and IMMEDIATE
  * against the query after each step, over windows full of such rows.
  */

@@ -341,8 +341,7 @@ final class GroupingSets {
         return key.matches("[\\w.\"]+") ? key : "(" + key + ")";
     }
 
-    private static final java.util.regex.Pattern COLUMN = java.util.regex.Pattern.compile(
-            "(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")(?:\\.(?:[A-Za-z_][\\w$]*|\"(?:[^\"]|\"\")+\")){0,2}");
+    private static final java.util.regex.Pattern COLUMN = io.pgtrickle.core.sql.Sql.COLUMN_REFERENCE;
 
     /** The (possibly qualified) column name that starts at {@code i}, or null; a function's name is none. */
     private static String columnNamed(String text, int i) {

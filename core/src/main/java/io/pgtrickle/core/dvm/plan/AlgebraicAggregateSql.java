@@ -11,7 +11,6 @@ import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -43,12 +42,14 @@ final class AlgebraicAggregateSql {
     private final List<AggregateCall> calls;
     private final List<String> argTypes;
     private final List<RowHash.Form> keyForms;
+    private final boolean unnetted;
 
     AlgebraicAggregateSql(Aggregate a, List<AggregateCall> calls, List<String> argTypes, List<RowHash.Form> keyForms) {
         this.a = a;
         this.calls = calls;
         this.argTypes = argTypes;
         this.keyForms = keyForms;
+        this.unnetted = sumsUnnetted(a, calls, argTypes);
     }
 
     /** Hidden columns: the group's row count, then each call's state. */
@@ -104,16 +105,16 @@ final class AlgebraicAggregateSql {
      * in and out): one table, no WHERE, and keys and arguments that are columns. Sums only of
      * integers: a numeric NaN or infinity summed in and out again leaves NaN.
      */
-    boolean sumsUnnetted() {
+    private static boolean sumsUnnetted(Aggregate a, List<AggregateCall> calls, List<String> argTypes) {
         if (a.where() != null || !(a.from().root() instanceof SingleFrom s) || !(s.item() instanceof Scan)
-                || !a.keys().stream().allMatch(k -> COLUMN.matcher(k).matches())) {
+                || !a.keys().stream().allMatch(AlgebraicAggregateSql::column)) {
             return false;
         }
         for (int i = 0; i < calls.size(); i++) {
             AggregateCall c = calls.get(i);
             boolean sum = c.kind() == AggregateCall.Kind.SUM || c.kind() == AggregateCall.Kind.AVG;
             if (c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX
-                    || c.argument() != null && !COLUMN.matcher(c.argument()).matches()
+                    || c.argument() != null && !column(c.argument())
                     || sum && !INTEGERS.contains(argTypes.get(i))) {
                 return false;
             }
@@ -121,11 +122,16 @@ final class AlgebraicAggregateSql {
         return true;
     }
 
+    /** {@link #sumsUnnetted(Aggregate, List, List)} of this aggregate. */
+    boolean sumsUnnetted() {
+        return unnetted;
+    }
+
     private static final java.util.Set<String> INTEGERS = java.util.Set.of("smallint", "integer", "bigint");
 
-    /** A column reference, qualified or not, quoted or not. */
-    private static final Pattern COLUMN = Pattern.compile(
-            "(?:(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z_0-9$]*)\\.)?(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z_0-9$]*)");
+    private static boolean column(String expression) {
+        return Sql.COLUMN_REFERENCE.matcher(expression).matches();
+    }
 
     /**
      * The type a SUM's or AVG's value times its weight is computed in: bigint for smallint and
@@ -136,7 +142,7 @@ final class AlgebraicAggregateSql {
      */
     private String productType(int i) {
         String t = argTypes.get(i);
-        return (t.equals("smallint") || t.equals("integer")) && sumsUnnetted() ? "bigint" : "numeric";
+        return (t.equals("smallint") || t.equals("integer")) && unnetted ? "bigint" : "numeric";
     }
 
     String changes(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
@@ -153,7 +159,7 @@ final class AlgebraicAggregateSql {
             }
         }
         boolean extremes = calls.stream().anyMatch(c -> c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX);
-        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), sumsUnnetted() ? window.unnetted() : window);
+        String rows = a.from().select(Template.plain(String.join(", ", inner)), a.where(), unnetted ? window.unnetted() : window);
         String w = "q.__pgt_w";
         if (extremes) {
             // MIN/MAX read which values were inserted and which removed, so terms that cancel (a row
