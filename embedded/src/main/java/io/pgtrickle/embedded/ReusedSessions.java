@@ -30,7 +30,8 @@ import javax.sql.DataSource;
  * ALL; UNLISTEN *; DISCARD TEMP} plus {@code pg_advisory_unlock_all()} run. Prepared plans are kept,
  * as a long-running client (the daemon) keeps them. Database and role settings ({@code ALTER
  * DATABASE … SET}) are read by PostgreSQL only when a session starts, so a session is not reused once
- * {@code pg_db_role_setting} differs from what it was when the session started. A session that fails
+ * {@code pg_db_role_setting} differs from what it was when the session started; a session given
+ * back with other settings than it started with closes the idle ones too. A session that fails
  * its reset (terminated, broken) is closed.
  *
  * <p>Not a general-purpose pool: there is no limit on sessions in use, only on idle ones, kept across
@@ -108,7 +109,10 @@ public final class ReusedSessions {
                 c.setReadOnly(false);
             }
             if (!session.settings().equals(resetAndReadSettings(c))) {
+                // The settings changed while it was in use (most likely by it): every idle session
+                // started before too, and would start with the old ones.
                 closeQuietly(c);
+                closeIdle();
                 return;
             }
         } catch (SQLException | RuntimeException e) {

@@ -76,6 +76,24 @@ class ReusedSessionsTest {
         }
     }
 
+    /** Found by ChangeCaptureTest: an idle session from before the change was handed out with the old settings. */
+    @Test
+    void anIdleSessionFromBeforeADatabaseSettingChangedIsNotReusedEither() throws Exception {
+        TestDatabase db = TestPostgres.newDatabase("reused");
+        int idle;
+        try (Connection a = ReusedSessions.connect(db.jdbcUrl()); Connection b = ReusedSessions.connect(db.jdbcUrl())) {
+            idle = backendPid(b);
+            b.close();  // idle while a changes the setting
+            try (Statement st = a.createStatement()) {
+                st.execute("ALTER DATABASE " + db.name() + " SET work_mem = '9MB'");
+            }
+        }
+        try (Connection c = ReusedSessions.connect(db.jdbcUrl())) {
+            assertThat(backendPid(c)).isNotEqualTo(idle);
+            assertThat(text(c, "SHOW work_mem")).isEqualTo("9MB");
+        }
+    }
+
     @Test
     void aTerminatedSessionIsNotReused() throws Exception {
         TestDatabase db = TestPostgres.newDatabase("reused");
