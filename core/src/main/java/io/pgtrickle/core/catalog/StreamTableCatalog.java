@@ -187,7 +187,7 @@ public final class StreamTableCatalog {
     /** True when capture was switched off while a source changed: the next refresh reinitialises. */
     private static boolean captureLost(Connection conn, long id) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(
-                "SELECT capture_lost FROM pgtrickle._pending_changes(?, pg_current_snapshot())")) {
+                "SELECT pgtrickle._capture_lost(?)")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);

@@ -77,6 +77,16 @@ class SqlApiTest {
         db.api.refresh("totals");
         db.assertOracle("totals");
         assertThat(lastAction("totals")).isEqualTo("DIFFERENTIAL");
+        // Its status, read by the owner and by another role: whether capture was lost is read from
+        // the change buffer's store, which neither may read itself (it failed with 42501).
+        db.exec("INSERT INTO orders VALUES (53, 'c2', 4)");
+        for (String role : List.of(ALICE, BOB)) {
+            try (Connection c = connectAs(role)) {
+                StreamTables api = StreamTables.onConnection(c);
+                assertThat(api.get("totals").needsReinit()).isFalse();
+                assertThat(api.list()).extracting(StreamTableInfo::name).contains("totals");
+            }
+        }
     }
 
     @Test

@@ -41,7 +41,7 @@ class CreateStreamTableTest {
                 SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                  WHERE a.attrelid = 'public.order_totals'::regclass AND a.attnum > 0 ORDER BY a.attnum"""))
                 .containsExactly("name text", "total numeric", "n bigint", "__pgt_count bigint", "__pgt_a0 numeric",
-                        "__pgt_a0_n bigint", "__pgt_a1 bigint", "__pgt_row_id bigint");
+                        "__pgt_a0_n bigint", "__pgt_a0_sp numeric", "__pgt_a1 bigint", "__pgt_row_id bigint");
         assertThat(db.queryLong("SELECT count(*) FROM order_totals")).isEqualTo(2);
         db.assertOracle("order_totals");
         assertThat(st.sources()).extracting(StreamTableInfo.Source::name).containsExactly("customers", "orders");

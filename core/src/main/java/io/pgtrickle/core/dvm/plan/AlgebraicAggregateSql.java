@@ -29,6 +29,11 @@ import java.util.stream.Collectors;
  * 10¹² values), which is linear like the sum; the largest scale present is read off its length, and
  * the visible value is the running sum rounded to it — exact, and O(change) like the sum.
  *
+ * <p>A numeric sum counts its group's NaNs and infinities apart from the sum of its finite values,
+ * as PostgreSQL's own sum(numeric) does: {@code __pgt_a<i>_sp} = Σ 1 per NaN, 10¹² per +∞ and 10²⁴
+ * per −∞, linear like the sum. The running sum itself could not forget one (NaN − NaN and ∞ − ∞ are
+ * NaN); from the counts the visible value is NaN, ±∞ or the finite sum, exactly as the query has it.
+ *
  * <p>Group rows are identified as in FULL (hash of the key), so the stored row is found by index.
  * Used when every aggregate call is COUNT, SUM/AVG over exact numbers, MIN or MAX, and there is no
  * HAVING (a group below a HAVING threshold has no stored row to keep its state in).
@@ -64,10 +69,13 @@ final class AlgebraicAggregateSql {
                 case COUNT -> out.add(new Aux("__pgt_a" + i, "bigint", "count(" + x + ")"));
                 // The running sum is 0, not NULL, over no rows: the same state however it was reached.
                 case SUM, AVG -> {
-                    out.add(new Aux("__pgt_a" + i, "numeric", "coalesce(sum(" + x + "), 0)"));
+                    out.add(new Aux("__pgt_a" + i, "numeric", "coalesce(sum(" + (specials(i) ? FINITE.formatted(x) : x) + "), 0)"));
                     out.add(new Aux("__pgt_a" + i + "_n", "bigint", "count(" + x + ")"));
                     if (scales(i)) {
                         out.add(new Aux("__pgt_a" + i + "_sc", "numeric", "coalesce(sum(" + SCALE_DIGIT.formatted(x) + "), 0)"));
+                    }
+                    if (specials(i)) {
+                        out.add(new Aux("__pgt_a" + i + "_sp", "numeric", "coalesce(sum(" + SPECIAL_DIGIT.formatted(x) + "), 0)"));
                     }
                 }
                 case MIN, MAX -> out.add(new Aux("__pgt_a" + i, argTypes.get(i), c.kind().name().toLowerCase() + "(" + x + ")"));
@@ -96,14 +104,42 @@ final class AlgebraicAggregateSql {
         return argTypes.get(i).equals("numeric");
     }
 
+    /** Whether the sum of call {@code i} counts NaNs and infinities apart. */
+    private boolean specials(int i) {
+        return numeric(argTypes.get(i));
+    }
+
+    /** numeric, with a declared precision and scale or not. */
+    private static boolean numeric(String type) {
+        return type.equals("numeric") || type.startsWith("numeric(");
+    }
+
+    /** A numeric value, or 0 for NaN and the infinities: what the running sum adds up. */
+    private static final String FINITE = "CASE WHEN (%1$s) IN ('NaN', 'Infinity', '-Infinity') THEN 0 ELSE (%1$s) END";
+
+    /** One value's contribution to the counts of NaNs (10⁰), +∞ (10¹²) and −∞ (10²⁴); 0 for the rest and NULL. */
+    private static final String SPECIAL_DIGIT = "CASE WHEN (%1$s) = 'NaN' THEN 1::numeric WHEN (%1$s) = 'Infinity' THEN 1e12"
+            + " WHEN (%1$s) = '-Infinity' THEN 1e24 ELSE 0 END";
+
+    /**
+     * The sum a group shows, given its counts of special values {@code sp} and the sum of its finite
+     * values: NaN when it holds a NaN or both infinities, else the infinity it holds, else the sum.
+     */
+    private static String withSpecials(String sp, String finite) {
+        String pinf = "mod(div(" + sp + ", 1e12), 1e12) > 0";
+        String ninf = sp + " >= 1e24";
+        return "CASE WHEN mod(" + sp + ", 1e12) > 0 OR (" + pinf + " AND " + ninf + ") THEN 'NaN'::numeric WHEN " + pinf
+                + " THEN 'Infinity'::numeric WHEN " + ninf + " THEN '-Infinity'::numeric ELSE " + finite + " END";
+    }
+
     /**
      * Whether the changed rows can be summed as captured, without netting them first
      * ({@link RowSource.Changes#unnetted}): netting sorts or hashes every changed row, a fifth of the
      * statement for 1,500 changes in 1,000 groups. Exact when every call is linear in the weights
      * (COUNT, SUM, AVG over exact numbers; not MIN/MAX, which read which values came and went) and
      * nothing evaluated per row can raise on a row that was inserted and deleted again (it is summed
-     * in and out): one table, no WHERE, and keys and arguments that are columns. Sums only of
-     * integers: a numeric NaN or infinity summed in and out again leaves NaN.
+     * in and out): one table, no WHERE, and keys and arguments that are columns. Sums of integers
+     * and numerics (a numeric NaN or infinity summed in and out again leaves its count as it was).
      */
     private static boolean sumsUnnetted(Aggregate a, List<AggregateCall> calls, List<String> argTypes) {
         if (a.where() != null || !(a.from().root() instanceof SingleFrom s) || !(s.item() instanceof Scan)
@@ -115,7 +151,7 @@ final class AlgebraicAggregateSql {
             boolean sum = c.kind() == AggregateCall.Kind.SUM || c.kind() == AggregateCall.Kind.AVG;
             if (c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX
                     || c.argument() != null && !column(c.argument())
-                    || sum && !INTEGERS.contains(argTypes.get(i))) {
+                    || sum && !INTEGERS.contains(argTypes.get(i)) && !numeric(argTypes.get(i))) {
                 return false;
             }
         }
@@ -184,10 +220,13 @@ final class AlgebraicAggregateSql {
                 case COUNT_STAR -> d.add("sum(" + w + ") AS __pgt_d" + i);
                 case COUNT -> d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i);
                 case SUM, AVG -> {
-                    d.add("sum(" + x + "::" + productType(i) + " * " + w + ") AS __pgt_d" + i);
+                    d.add("sum((" + (specials(i) ? FINITE.formatted(x) : x) + ")::" + productType(i) + " * " + w + ") AS __pgt_d" + i);
                     d.add("sum(CASE WHEN " + x + " IS NOT NULL THEN " + w + " ELSE 0 END) AS __pgt_d" + i + "_n");
                     if (scales(i)) {
                         d.add("sum(" + SCALE_DIGIT.formatted(x) + " * " + w + ") AS __pgt_d" + i + "_sc");
+                    }
+                    if (specials(i)) {
+                        d.add("sum(" + SPECIAL_DIGIT.formatted(x) + " * " + w + ") AS __pgt_d" + i + "_sp");
                     }
                 }
                 case MIN, MAX -> {
@@ -218,6 +257,9 @@ final class AlgebraicAggregateSql {
                     m.add("coalesce(" + old + ", 0) + coalesce(d.__pgt_d" + i + ", 0) AS __pgt_v" + i);
                     if (scales(i)) {
                         m.add("coalesce(" + old + "_sc, 0) + coalesce(d.__pgt_d" + i + "_sc, 0) AS __pgt_v" + i + "_sc");
+                    }
+                    if (specials(i)) {
+                        m.add("coalesce(" + old + "_sp, 0) + coalesce(d.__pgt_d" + i + "_sp, 0) AS __pgt_v" + i + "_sp");
                     }
                 }
                 case MIN, MAX -> {
@@ -264,7 +306,8 @@ final class AlgebraicAggregateSql {
                     // the sum at the largest scale among the group's values, as PostgreSQL's sum has it (0 for none)
                     String sum = scales(i) ? "CASE WHEN length(" + v + "_sc::text) > 12 * " + MAX_SCALE + " THEN " + v + " ELSE round("
                             + v + ", CASE WHEN " + v + "_sc > 0 THEN (length(" + v + "_sc::text) - 1) / 12 ELSE 0 END) END" : v;
-                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + sum + (c.kind() == AggregateCall.Kind.AVG ? " / " + v + "_n" : "")
+                    String shown = sum + (c.kind() == AggregateCall.Kind.AVG ? " / " + v + "_n" : "");
+                    fin.add("CASE WHEN " + v + "_n > 0 THEN " + (specials(i) ? withSpecials(v + "_sp", shown) : shown)
                             + " END AS __pgt_a" + i);
                     fin.add(sum + " AS __pgt_s" + i);
                     fin.add(v + "_n AS __pgt_n" + i);
@@ -273,6 +316,10 @@ final class AlgebraicAggregateSql {
                     if (scales(i)) {
                         fin.add(v + "_sc AS __pgt_sc" + i);
                         auxOut.add(alias + ".__pgt_sc" + i + " AS __pgt_a" + i + "_sc");
+                    }
+                    if (specials(i)) {
+                        fin.add(v + "_sp AS __pgt_sp" + i);
+                        auxOut.add(alias + ".__pgt_sp" + i + " AS __pgt_a" + i + "_sp");
                     }
                 }
                 case MIN, MAX -> {
