@@ -135,7 +135,6 @@ public final class CatalogInstaller {
         logIfAny(capture.collateViews(conn), "Gave {} change buffer view(s) their sources' collations");
         logIfAny(capture.indexBuffers(conn), "Indexed {} change buffer(s) by writer xid");
         logIfAny(capture.rewriteOutdatedFunctions(conn), "Rewrote {} capture function(s) written by an earlier release");
-        logIfAny(capture.captureVirtualColumns(conn), "Captured the virtual generated columns of {} source(s), rebuilding their readers");
         try (Statement st = conn.createStatement()) {
             // this release's count and pruning statements for every buffer (routines.sql, _buffer_routines)
             st.execute("SELECT count(pgtrickle._buffer_routines(source_relid)) FROM pgtrickle.pgt_change_tracking");

@@ -93,11 +93,6 @@ final class BatchedBuffer {
         return head + out + " FROM " + store + " b LEFT JOIN LATERAL unnest(" + arrays + ") AS u(" + names + ") ON true";
     }
 
-    /** What the capture reads for a virtual generated column from a transition row: its expression. */
-    static String virtualValue(ChangeCapture.SourceColumn c) {
-        return "(" + c.virtual() + ") AS " + Sql.quoteIdent(c.name());
-    }
-
     /**
      * The INSERT that stores the rows of a transition table as batches of action {@code action}
      * ('I' or 'D'), stamped with the writer's xid; no row for an empty transition table.
@@ -128,11 +123,7 @@ final class BatchedBuffer {
         String aggregates = columns.stream()
                 .map(c -> ", array_agg(r." + Sql.quoteIdent(c.name()) + (c.storedAsText() ? "::text" : "") + outer + ")")
                 .collect(Collectors.joining());
-        // A transition table holds no value of a virtual generated column: its expression gives it.
-        // (A buffer of the row layout, converted with perXid, stored the value itself.)
-        String picked = columns.stream()
-                .map(c -> (c.virtual() == null || perXid ? Sql.quoteIdent(c.name()) : virtualValue(c)) + ", ")
-                .collect(Collectors.joining())
+        String picked = columns.stream().map(c -> Sql.quoteIdent(c.name()) + ", ").collect(Collectors.joining())
                 + (perXid ? keys + ", " : "") + (order == null ? "" : order + ", ");
         return "INSERT INTO " + store + " (" + (perXid ? ChangeCapture.XID + ", " : "") + ChangeCapture.ACTION + ", " + ROWS
                 + targets + ") SELECT " + (perXid ? "r." + ChangeCapture.XID + ", " : "") + action + ", count(*)" + aggregates

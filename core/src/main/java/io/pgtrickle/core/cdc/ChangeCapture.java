@@ -373,56 +373,6 @@ public final class ChangeCapture {
         return outdated.size();
     }
 
-    /**
-     * Sources with a captured VIRTUAL generated column (PostgreSQL 18) whose capture stored NULL for
-     * it, as releases before this one did (a transition table holds no value for such a column):
-     * rewrites the capture function and rebuilds the DIFFERENTIAL readers once; reinstalls the
-     * triggers of IMMEDIATE stream tables over such a source and recomputes them. Idempotent: a
-     * capture that evaluates every such column's expression is left alone. Returns how many sources.
-     */
-    public int captureVirtualColumns(Connection conn) throws SQLException {
-        List<Long> sources = Jdbc.queryLongs(conn, """
-                SELECT DISTINCT a.attrelid::bigint FROM pg_attribute a
-                 WHERE a.attgenerated = 'v' AND a.attnum > 0 AND NOT a.attisdropped
-                   AND a.attrelid IN (SELECT d.source_relid FROM pgtrickle.pgt_dependencies d)
-                 ORDER BY 1""");
-        int fixed = 0;
-        for (long relid : sources) {
-            boolean stale = false;
-            Tracking t = tracking(conn, relid);
-            if (t != null) {
-                List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
-                String source = Jdbc.queryOne(conn, String.class, """
-                        SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                         WHERE n.nspname = 'pgtrickle_changes' AND p.proname = ?""", "capture_" + t.stableName()).orElse(null);
-                if (source != null && captured.stream().anyMatch(c -> c.virtual() != null
-                        && !source.contains(BatchedBuffer.virtualValue(c)))) {
-                    writeFunction(conn, t.stableName(), storeName(t.stableName()), captured);
-                    reinitializeReaders(conn, relid, "held NULL for a virtual generated column");
-                    stale = true;
-                }
-            }
-            // IMMEDIATE triggers of earlier releases pass two arguments (no expressions)
-            List<Long> immediate = Jdbc.queryLongs(conn, """
-                    SELECT s.pgt_id FROM pgtrickle.pgt_stream_tables s
-                     WHERE s.refresh_mode = 'IMMEDIATE'
-                       AND s.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = ?)
-                       AND EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = ? AND g.tgname = 'pgt_ivm_ins_' || s.pgt_id
-                                                               AND g.tgnargs < 3)
-                     ORDER BY 1""", relid, relid);
-            for (long id : immediate) {
-                Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_install(?)::text", id);
-                Jdbc.update(conn, "UPDATE pgtrickle.pgt_stream_tables SET needs_reinit = true,"
-                        + " reinit_reason = 'maintained with NULL for a virtual generated column before this release; rebuilt once'"
-                        + " WHERE pgt_id = ?", id);
-                Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._reinit_immediate(?)::text", id);
-                stale = true;
-            }
-            fixed += stale ? 1 : 0;
-        }
-        return fixed;
-    }
-
     /** Removes capture from a source that no stream table reads any more. */
     public void dropCaptureIfUnused(Connection conn, long relid) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("SELECT pgtrickle._drop_capture_if_unused(?::oid)")) {
@@ -440,15 +390,8 @@ public final class ChangeCapture {
      * (qualified and quoted) when it is not its type's default, else null. Readers net changed rows by value only where
      * every column's collation is deterministic (equal values are equal bytes), else by their text
      * in "C" (PgResolver's valueEqual), so a nondeterministic collation never nets 'a' against 'A'.
-     * {@code virtual} is the expression of a VIRTUAL generated column (PostgreSQL 18), with every name
-     * qualified, else null: transition tables hold no value for such a column, so the capture
-     * evaluates the expression over the transition row (it is immutable: the value the row has).
      */
-    record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText, String collation,
-                        String virtual) {
-        SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText, String collation) {
-            this(name, type, inPrimaryKey, storedAsText, collation, null);
-        }
+    record SourceColumn(String name, String type, boolean inPrimaryKey, boolean storedAsText, String collation) {
     }
 
     private static Tracking tracking(Connection conn, long relid) throws SQLException {
@@ -473,8 +416,7 @@ public final class ChangeCapture {
                        coalesce(a.attnum = ANY (i.indkey), false) AS in_pk,
                        coalesce(b.typcategory = 'A' OR b.typarray = 0 OR b.typtype IN ('c', 'd'), true) AS as_text,
                        CASE WHEN a.attcollation <> t.typcollation
-                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
-                       CASE WHEN a.attgenerated = 'v' THEN pgtrickle._virtual_expression(a.attrelid, a.attnum) END AS virtual
+                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
                   FROM pg_attribute a
                   LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
                   LEFT JOIN pg_type t ON t.oid = a.atttypid
@@ -487,7 +429,7 @@ public final class ChangeCapture {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new SourceColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
-                            rs.getString(5), rs.getString(6)));
+                            rs.getString(5)));
                 }
             }
         }

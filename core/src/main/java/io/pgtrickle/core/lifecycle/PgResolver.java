@@ -66,7 +66,14 @@ final class PgResolver implements TreeBuilder.Resolver {
                 boolean table = "r".equals(kind) || "p".equals(kind); // only tables are scanned
                 List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
-                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false, java.util.Map.of());
+                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false, java.util.Map.of(), List.of());
+                if (!columns.virtual().isEmpty()) {
+                    // Transition tables hold no value for such a column (PostgreSQL 18): its changes
+                    // would be captured as NULL. Evaluating the expression at capture time instead
+                    // would raise errors (100 / a) on rows the query never evaluates it for.
+                    throw new Unsupported("table " + qualifiedName + " column " + String.join(", ", columns.virtual())
+                            + " is a VIRTUAL generated column, whose changes cannot be captured (store it: GENERATED ... STORED)");
+                }
                 return new TreeBuilder.Relation(relid, kind, viewDef, used, columns.indexable(), key, columns.valueEqual(),
                         indexLeads, columns.types());
             }
@@ -104,18 +111,20 @@ final class PgResolver implements TreeBuilder.Resolver {
      * prints equal values alike in a deterministic collation ({@link TextForms}; a domain by its base
      * type), so that grouping the changes by value nets them exactly as comparing their text does.
      */
-    private record Columns(List<String> indexable, boolean valueEqual, java.util.Map<String, String> types) {
+    private record Columns(List<String> indexable, boolean valueEqual, java.util.Map<String, String> types,
+                           List<String> virtual) {
     }
 
     private Columns columns(long relid, List<String> used) throws SQLException {
         if (used.isEmpty()) {
-            return new Columns(List.of(), false, java.util.Map.of());
+            return new Columns(List.of(), false, java.util.Map.of(), List.of());
         }
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, a.attnotnull AND pgtrickle._type_hashable(a.atttypid),
                        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
                             ELSE format_type(a.atttypid, a.atttypmod) END,
-                       a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c WHERE c.oid = a.attcollation)
+                       a.attcollation = 0 OR (SELECT c.collisdeterministic FROM pg_collation c WHERE c.oid = a.attcollation),
+                       a.attgenerated = 'v'
                   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                  WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?) ORDER BY a.attnum""")) {
             ps.setLong(1, relid);
@@ -123,8 +132,12 @@ final class PgResolver implements TreeBuilder.Resolver {
             List<String> indexable = new java.util.ArrayList<>();
             boolean valueEqual = true;
             java.util.Map<String, String> types = new java.util.HashMap<>();
+            List<String> virtual = new java.util.ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (rs.getBoolean(5)) {
+                        virtual.add(rs.getString(1));
+                    }
                     if (rs.getBoolean(2)) {
                         indexable.add(rs.getString(1));
                     }
@@ -132,7 +145,7 @@ final class PgResolver implements TreeBuilder.Resolver {
                     types.put(rs.getString(1), rs.getString(3));
                 }
             }
-            return new Columns(indexable, valueEqual, types);
+            return new Columns(indexable, valueEqual, types, virtual);
         }
     }
 

@@ -142,15 +142,7 @@ RETURNS TABLE(pgt_id bigint, sources text) LANGUAGE sql STABLE AS $$
      GROUP BY d.pgt_id
 $$;
 
--- The expression of a VIRTUAL generated column (PostgreSQL 18), else NULL, printed with every name
--- but the table's columns qualified: the capture and IMMEDIATE triggers evaluate it over transition
--- rows (which hold no value for such a column) with search_path pinned to pg_catalog.
-CREATE OR REPLACE FUNCTION pgtrickle._virtual_expression(p_relid oid, p_attnum smallint)
-RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT pg_get_expr(ad.adbin, ad.adrelid)
-      FROM pg_attribute a JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-     WHERE a.attrelid = p_relid AND a.attnum = p_attnum AND a.attgenerated = 'v'
-$$;
+DROP FUNCTION IF EXISTS pgtrickle._virtual_expression(oid, smallint);  -- briefly on main (1d2f5f7)
 
 -- Each change buffer's two hot statements, its change count and its pruning, as functions of
 -- their own with the store's name in static SQL (pgtrickle_changes.pending_<stable> and
@@ -1823,7 +1815,6 @@ DECLARE
     d record;
     v_target regclass;
     v_columns text;
-    v_values text;
     v_args text;
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'alter');
@@ -1864,11 +1855,11 @@ BEGIN
         v_table := pgtrickle._ivm_temp_table(%4$s, TG_ARGV[0]::oid);
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''D'', %%s FROM __pgt_old',
-                           v_table, TG_ARGV[1], coalesce(TG_ARGV[2], TG_ARGV[1]));
+                           v_table, TG_ARGV[1], TG_ARGV[1]);
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
             EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''I'', %%s FROM __pgt_new',
-                           v_table, TG_ARGV[1], coalesce(TG_ARGV[2], TG_ARGV[1]));
+                           v_table, TG_ARGV[1], TG_ARGV[1]);
         END IF;
     END IF;
     PERFORM set_config(%2$s, (v_depth - 1)::text, true);
@@ -1889,14 +1880,9 @@ $f$, v_function, v_depth, v_full, p_pgt_id,
               WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE'
                 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid)
     LOOP
-        -- The columns, and what is read for them from a transition table: a virtual generated
-        -- column's expression (the table holds no value for it)
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
-               string_agg(coalesce('(' || pgtrickle._virtual_expression(a.attrelid, a.attnum) || ')', quote_ident(a.attname)), ', '
-                          ORDER BY a.attnum)
-          INTO v_columns, v_values
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_columns
           FROM pg_attribute a WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped;
-        v_args := quote_literal(d.source_relid::text) || ', ' || quote_literal(v_columns) || ', ' || quote_literal(v_values);
+        v_args := quote_literal(d.source_relid::text) || ', ' || quote_literal(v_columns);
         FOR v_target IN SELECT t.relid FROM pg_partition_tree(d.source_relid::regclass) t JOIN pg_class c ON c.oid = t.relid
                          WHERE t.relid = d.source_relid::regclass OR (t.isleaf AND c.relkind = 'r')
                         UNION SELECT d.source_relid::regclass

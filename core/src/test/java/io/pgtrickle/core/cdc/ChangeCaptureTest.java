@@ -359,52 +359,6 @@ class ChangeCaptureTest {
         }
     }
 
-    /**
-     * A capture of an earlier release stored NULL for a VIRTUAL generated column (PostgreSQL 18), and
-     * its IMMEDIATE triggers read the column from the transition table: an install rewrites both
-     * and rebuilds the stream tables that read such a column, once.
-     */
-    @Test
-    void anInstallCapturesVirtualGeneratedColumnsOfEarlierCapturesAndRebuildsTheirReaders() throws Exception {
-        db.exec("CREATE TABLE virt_src (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 10) VIRTUAL)",
-                "INSERT INTO virt_src (id, a) VALUES (1, 1), (2, 2)");
-        db.api.create(CreateOptions.of("virt_diff", "SELECT id, b FROM virt_src"));
-        db.api.create(CreateOptions.of("virt_imm", "SELECT sum(b) AS total FROM virt_src").withRefreshMode(io.pgtrickle.core.api.RefreshMode.IMMEDIATE));
-        String stable = db.queryString("SELECT source_stable_name FROM pgtrickle.pgt_change_tracking "
-                + "WHERE source_relid = 'virt_src'::regclass");
-        long immId = db.queryLong("SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'virt_imm'");
-        // As an earlier release made them: the capture reads b from the transition table, and so do
-        // the IMMEDIATE triggers (two arguments, no expressions).
-        try (Connection conn = db.connect()) {
-            ChangeCapture.writeFunction(conn, stable, store("virt_src"),
-                    List.of(new ChangeCapture.SourceColumn("id", "integer", true, false, null),
-                            new ChangeCapture.SourceColumn("b", "integer", false, false, null)));
-        }
-        for (String kind : List.of("before", "ins", "upd", "del", "trunc")) {
-            String name = "pgt_ivm_" + kind + "_" + immId;
-            String def = db.queryString("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = '" + name + "'");
-            db.exec("DROP TRIGGER " + name + " ON virt_src", def.replaceFirst(", '[^']*'\\)$", ")"));
-        }
-        assertThat(db.queryLong("SELECT max(tgnargs) FROM pg_trigger WHERE tgname LIKE 'pgt_ivm_%_" + immId + "'")).isEqualTo(2);
-        db.exec("INSERT INTO virt_src (id, a) VALUES (3, 3)", "UPDATE virt_src SET a = 5 WHERE id = 1");
-        assertThat(db.queryLong("SELECT count(*) FROM " + buffer("virt_src") + " WHERE b IS NULL AND id IS NOT NULL")).isPositive();
-
-        db.api.install();
-
-        assertThat(db.queryString("SELECT needs_reinit::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'virt_diff'"))
-                .isEqualTo("true");
-        assertThat(db.api.refresh("virt_diff").action()).isEqualTo("REINITIALIZE");
-        db.assertOracle("virt_diff");
-        db.assertOracle("virt_imm");
-        db.api.install();  // once
-        assertThat(db.queryString("SELECT needs_reinit::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'virt_diff'"))
-                .isEqualTo("false");
-        db.exec("INSERT INTO virt_src (id, a) VALUES (4, 4)", "UPDATE virt_src SET a = 7 WHERE id = 2", "DELETE FROM virt_src WHERE id = 3");
-        assertThat(db.api.refresh("virt_diff").action()).isEqualTo("DIFFERENTIAL");
-        db.assertOracle("virt_diff");
-        db.assertOracle("virt_imm");
-    }
-
     @Test
     void consumedChangesArePrunedOnceEveryReaderHasThem() {
         db.exec("CREATE TABLE shared_src (id int PRIMARY KEY, v int)");
