@@ -93,6 +93,36 @@ public final class QueryText {
         return limit && !orderBy;
     }
 
+    /**
+     * The first whole-row reference ({@code src.*} in {@code (src.*)::text} or {@code row_to_json(s.*)})
+     * of a query as PostgreSQL prints it, or null. PostgreSQL prints a select list's {@code *} and
+     * {@code t.*} as the columns they stand for, so what is left is a row value: it reads every
+     * column of its table, though PostgreSQL records no dependency on any of them.
+     */
+    public static String wholeRowReference(String printed) {
+        for (int i = 0; i < printed.length(); i++) {
+            char c = printed.charAt(i);
+            if (c == '\'') {
+                i = skipQuoted(printed, i, c) - 1;
+            } else if (c == '"') {
+                int end = skipQuoted(printed, i, c);
+                if (printed.startsWith(".*", end)) {
+                    return printed.substring(i, end + 2);
+                }
+                i = end - 1;
+            } else if (c == '.' && printed.startsWith(".*", i) && i > 0
+                    && (Character.isLetterOrDigit(printed.charAt(i - 1)) || printed.charAt(i - 1) == '_')) {
+                int start = i;
+                while (start > 0 && (Character.isLetterOrDigit(printed.charAt(start - 1)) || printed.charAt(start - 1) == '_'
+                        || printed.charAt(start - 1) == '$')) {
+                    start--;
+                }
+                return printed.substring(start, i + 2);
+            }
+        }
+        return null;
+    }
+
     /** {@code word} at {@code i}, not followed by a character of an identifier ({@code fetched_at} is no FETCH). */
     private static boolean word(String upper, int i, String word) {
         int end = i + word.length();

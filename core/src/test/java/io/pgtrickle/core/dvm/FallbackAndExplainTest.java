@@ -1,6 +1,7 @@
 package io.pgtrickle.core.dvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtrickle.core.api.AlterOptions;
 import io.pgtrickle.core.api.CreateOptions;
@@ -42,6 +43,34 @@ class FallbackAndExplainTest {
         CreateResult stable = db.api.create(CreateOptions.of("a3", "SELECT id, now() - interval '1 day' AS since FROM o"));
         assertThat(stable.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
         assertThat(stable.notices()).anyMatch(n -> n.contains("stable functions") && n.contains("now"));
+    }
+
+    /**
+     * Found by review: PostgreSQL records no column dependency for a whole-row reference, so only the
+     * key was captured and `src::text` was maintained from the change row (holding the engine's
+     * weight column) instead of the table's row. Such a query is maintained by FULL, with the reason.
+     */
+    @Test
+    void aWholeRowReferenceIsMaintainedByFullWithTheReason() {
+        db.exec("CREATE TABLE wr (id int PRIMARY KEY, a int, s text)", "INSERT INTO wr VALUES (1, 1, 'x'), (2, 2, NULL)",
+                "CREATE VIEW wr_json AS SELECT w.id, row_to_json(w) AS j FROM wr w");
+        for (String[] q : List.of(new String[] {"wr_text", "SELECT id, wr::text AS t FROM wr", "wr.*"},
+                new String[] {"wr_view", "SELECT id, j::text AS j FROM wr_json", "w.*"},
+                new String[] {"wr_count", "SELECT d.k, count(w.*) AS n FROM (VALUES (1), (3)) d(k) LEFT JOIN wr w ON w.a = d.k GROUP BY d.k", "w.*"})) {
+            CreateResult r = db.api.create(CreateOptions.of(q[0], q[1]));
+            assertThat(r.streamTable().refreshMode()).as(q[0]).isEqualTo(RefreshMode.FULL);
+            assertThat(r.notices()).as(q[0]).anyMatch(n -> n.contains("a whole-row reference (" + q[2] + ")"));
+        }
+        assertThatThrownBy(() -> db.api.create(CreateOptions.of("wr_diff", "SELECT id, wr::text AS t FROM wr")
+                .withRefreshMode(RefreshMode.DIFFERENTIAL))).hasMessageContaining("whole-row reference");
+        db.exec("INSERT INTO wr VALUES (3, 3, 'new')", "UPDATE wr SET s = 'y' WHERE id = 1", "DELETE FROM wr WHERE id = 2");
+        for (String st : List.of("wr_text", "wr_view", "wr_count")) {
+            assertThat(db.api.refresh(st).action()).isEqualTo("FULL");
+            db.assertOracle(st);
+        }
+        // a literal that looks like one is not one
+        assertThat(db.api.create(CreateOptions.of("wr_regex", "SELECT id FROM wr WHERE s ~ 'x.*'")).streamTable().refreshMode())
+                .isEqualTo(RefreshMode.DIFFERENTIAL);
     }
 
     /**
