@@ -122,15 +122,16 @@ public final class TreeBuilder {
                 sql = expanded;
                 continue;
             }
+            Statement st = parse(sql);
+            if (RecursiveQueries.isRecursive(st)) {
+                // (it recomputes a term with a whole-row reference from the tables themselves)
+                return new Built(new RecursiveQueries(resolver).build((Select) st, sql, outputNames), sql);
+            }
             String wholeRow = io.pgtrickle.core.sql.QueryText.wholeRowReference(sql);
             if (wholeRow != null) {
                 // No column of the row is captured for it (PostgreSQL records no dependency on them).
                 throw new Unsupported("a whole-row reference (" + wholeRow + ") reads every column of its table,"
                         + " which differential maintenance does not follow (a later release)");
-            }
-            Statement st = parse(sql);
-            if (RecursiveQueries.isRecursive(st)) {
-                return new Built(new RecursiveQueries(resolver).build((Select) st, sql, outputNames), sql);
             }
             String inlined = CteInliner.inlineFirst(st, sql);
             if (inlined != null) {
