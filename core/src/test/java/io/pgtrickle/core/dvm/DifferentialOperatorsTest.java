@@ -136,22 +136,27 @@ class DifferentialOperatorsTest {
      */
     @Test
     void aVirtualGeneratedColumnIsReadOnlyByFullRefreshes() {
-        db.exec("CREATE TABLE vg (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (100 / a) VIRTUAL,"
-                        + " c int GENERATED ALWAYS AS (a + 1) STORED)",
+        // PostgreSQL 15-17 have STORED generated columns only: ordinary columns to the engine
+        boolean virtual = db.queryLong("SELECT current_setting('server_version_num')::bigint") >= 180000;
+        db.exec("CREATE TABLE vg (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 10) " + (virtual ? "VIRTUAL" : "STORED")
+                        + ", c int GENERATED ALWAYS AS (a + 1) STORED)",
                 "INSERT INTO vg (id, a) VALUES (1, 5), (2, 7), (3, NULL)");
         CreateResult auto = db.api.create(CreateOptions.of("vga", "SELECT b, count(*) AS n FROM vg GROUP BY b"));
-        assertThat(auto.streamTable().refreshMode()).isEqualTo(RefreshMode.FULL);
-        assertThat(auto.notices()).anyMatch(n -> n.contains("table public.vg column b is a VIRTUAL generated column"));
-        assertThatThrownBy(() -> db.api.create(CreateOptions.of("vgd", "SELECT * FROM vg").withRefreshMode(RefreshMode.DIFFERENTIAL)))
-                .isInstanceOf(PgtException.class).hasMessageContaining("VIRTUAL generated column");
+        if (virtual) {
+            assertThat(auto.streamTable().refreshMode()).isEqualTo(RefreshMode.FULL);
+            assertThat(auto.notices()).anyMatch(n -> n.contains("table public.vg column b is a VIRTUAL generated column"));
+            assertThatThrownBy(() -> db.api.create(CreateOptions.of("vgd", "SELECT * FROM vg").withRefreshMode(RefreshMode.DIFFERENTIAL)))
+                    .isInstanceOf(PgtException.class).hasMessageContaining("VIRTUAL generated column");
+        } else {
+            assertThat(auto.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        }
         Twins withImmediate = twins.withImmediate();
         withImmediate.define("vgp", "SELECT id, a, c FROM vg WHERE a > 5");
         withImmediate.step("vgp", "INSERT INTO vg (id, a) VALUES (4, 9), (5, 0)", "UPDATE vg SET a = 2 WHERE id = 2");
-        db.exec("DELETE FROM vg WHERE id = 5");  // b = 100 / 0 would raise where the query reads it
-        assertThat(db.api.refresh("vga").action()).isEqualTo("FULL");
+        assertThat(db.api.refresh("vga").action()).isEqualTo(virtual ? "FULL" : "DIFFERENTIAL");
         db.assertOracle("vga");
         withImmediate.step("vgp", "UPDATE vg SET a = a + 1", "DELETE FROM vg WHERE id = 1");
-        assertThat(db.api.refresh("vga").action()).isEqualTo("FULL");
+        assertThat(db.api.refresh("vga").action()).isEqualTo(virtual ? "FULL" : "DIFFERENTIAL");
         db.assertOracle("vga");
     }
 

@@ -58,7 +58,9 @@ class ImmediateModeTest {
      */
     @Test
     void notNullColumnsTheTriggersDoNotCopyDoNotBreakWrites() throws Exception {
-        db.exec("CREATE TABLE nn_src (id int PRIMARY KEY, a int, v int NOT NULL GENERATED ALWAYS AS (a * 2) VIRTUAL)",
+        // PostgreSQL 15-17 have STORED generated columns only (their value is in the transition table)
+        String kind = db.queryLong("SELECT current_setting('server_version_num')::bigint") >= 180000 ? "VIRTUAL" : "STORED";
+        db.exec("CREATE TABLE nn_src (id int PRIMARY KEY, a int, v int NOT NULL GENERATED ALWAYS AS (a * 2) " + kind + ")",
                 "INSERT INTO nn_src (id, a) VALUES (1, 1), (2, 2)");
         immediate("nn_st", "SELECT id, a FROM nn_src WHERE a > 1");
         db.exec("INSERT INTO nn_src (id, a) VALUES (3, 3)", "UPDATE nn_src SET a = a + 1", "DELETE FROM nn_src WHERE id = 2");
