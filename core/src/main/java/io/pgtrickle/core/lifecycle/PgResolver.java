@@ -66,7 +66,7 @@ final class PgResolver implements TreeBuilder.Resolver {
                 boolean table = "r".equals(kind) || "p".equals(kind); // only tables are scanned
                 List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
-                Columns columns = table ? columns(relid, used) : new Columns(List.of(), false, java.util.Map.of(), List.of());
+                Columns columns = table ? columns(relid, used) : Columns.NONE;
                 if (!columns.virtual().isEmpty()) {
                     // Transition tables hold no value for such a column (PostgreSQL 18): its changes
                     // would be captured as NULL. Evaluating the expression at capture time instead
@@ -113,11 +113,12 @@ final class PgResolver implements TreeBuilder.Resolver {
      */
     private record Columns(List<String> indexable, boolean valueEqual, java.util.Map<String, String> types,
                            List<String> virtual) {
+        static final Columns NONE = new Columns(List.of(), false, java.util.Map.of(), List.of());
     }
 
     private Columns columns(long relid, List<String> used) throws SQLException {
         if (used.isEmpty()) {
-            return new Columns(List.of(), false, java.util.Map.of(), List.of());
+            return Columns.NONE;
         }
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, a.attnotnull AND pgtrickle._type_hashable(a.atttypid),

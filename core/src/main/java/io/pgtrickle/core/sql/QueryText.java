@@ -110,11 +110,9 @@ public final class QueryText {
                     return printed.substring(i, end + 2);
                 }
                 i = end - 1;
-            } else if (c == '.' && printed.startsWith(".*", i) && i > 0
-                    && (Character.isLetterOrDigit(printed.charAt(i - 1)) || printed.charAt(i - 1) == '_')) {
+            } else if (c == '.' && printed.startsWith(".*", i) && i > 0 && identifierChar(printed.charAt(i - 1))) {
                 int start = i;
-                while (start > 0 && (Character.isLetterOrDigit(printed.charAt(start - 1)) || printed.charAt(start - 1) == '_'
-                        || printed.charAt(start - 1) == '$')) {
+                while (start > 0 && identifierChar(printed.charAt(start - 1))) {
                     start--;
                 }
                 return printed.substring(start, i + 2);
@@ -131,7 +129,12 @@ public final class QueryText {
     }
 
     private static boolean wordAt(String s, int i) {
-        return i == 0 || !(Character.isLetterOrDigit(s.charAt(i - 1)) || s.charAt(i - 1) == '_' || s.charAt(i - 1) == '.');
+        return i == 0 || !(identifierChar(s.charAt(i - 1)) || s.charAt(i - 1) == '.');
+    }
+
+    /** A character of an unquoted identifier (after its first). */
+    private static boolean identifierChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
     }
 
     /** Index of the first ';' outside literals, quoted identifiers, dollar quotes and comments, or -1. */

@@ -1682,7 +1682,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._ivm_temp_table(p_pgt_id bigint, p_source o
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_name text := 'pgt_ivm_' || p_pgt_id || '_' || p_source;
-    v_column name;
+    v_drops text;
 BEGIN
     IF to_regclass('pg_temp.' || quote_ident(v_name)) IS NULL THEN
         EXECUTE format('CREATE TEMP TABLE %I (__pgt_change_id bigint, __pgt_xid xid8 NOT NULL, '
@@ -1690,12 +1690,13 @@ BEGIN
         -- LIKE copies NOT NULL, but the triggers copy only the columns they were installed with: a
         -- VIRTUAL generated column reads as NULL from a transition table, and a column added since
         -- is left out.
-        FOR v_column IN SELECT a.attname FROM pg_attribute a
-                         WHERE a.attrelid = ('pg_temp.' || quote_ident(v_name))::regclass AND a.attnum > 0
-                           AND a.attnotnull AND NOT a.attisdropped AND a.attname NOT IN ('__pgt_xid', '__pgt_action')
-        LOOP
-            EXECUTE format('ALTER TABLE pg_temp.%I ALTER COLUMN %I DROP NOT NULL', v_name, v_column);
-        END LOOP;
+        SELECT string_agg(format('ALTER COLUMN %I DROP NOT NULL', a.attname), ', ') INTO v_drops
+          FROM pg_attribute a
+         WHERE a.attrelid = ('pg_temp.' || quote_ident(v_name))::regclass AND a.attnum > 0
+           AND a.attnotnull AND NOT a.attisdropped AND a.attname NOT IN ('__pgt_xid', '__pgt_action');
+        IF v_drops IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE pg_temp.%I %s', v_name, v_drops);
+        END IF;
     END IF;
     RETURN v_name;
 END
