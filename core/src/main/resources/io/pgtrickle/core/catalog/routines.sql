@@ -22,11 +22,17 @@ RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_msg text; v_hint text;
 BEGIN
-    RETURN pgtrickle._setting_number(p_name, p_default, p_min, p_max, p_allowed);
-EXCEPTION WHEN invalid_parameter_value THEN
-    GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
-    RAISE WARNING '%; the default % is used', v_msg, p_default USING HINT = v_hint;
-    RETURN p_default;
+    -- Unset (the usual case): no block with an EXCEPTION clause, which costs a subtransaction.
+    IF coalesce(btrim(current_setting(p_name, true)), '') = '' THEN
+        RETURN p_default;
+    END IF;
+    BEGIN
+        RETURN pgtrickle._setting_number(p_name, p_default, p_min, p_max, p_allowed);
+    EXCEPTION WHEN invalid_parameter_value THEN
+        GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+        RAISE WARNING '%; the default % is used', v_msg, p_default USING HINT = v_hint;
+        RETURN p_default;
+    END;
 END
 $$;
 
@@ -107,7 +113,8 @@ BEGIN
                               to_regprocedure('pgtrickle._refresh_plan(bigint, text, boolean)'))
                 AND (NOT 'changed_sources' = ANY (p.proargnames)
                      OR 'changed_counts' = ANY (p.proargnames)  -- briefly on main (50cd5b8), withdrawn
-                     OR (p.proname = '_refresh_plan' AND 'apply_sql' = ANY (p.proargnames)))  -- up to catalog 6
+                     OR (p.proname = '_refresh_plan' AND 'apply_sql' = ANY (p.proargnames))  -- up to catalog 6
+                     OR (p.proname = '_refresh_plan' AND NOT 'history_id' = ANY (p.proargnames)))  -- up to catalog 8
     LOOP
         EXECUTE format('DROP FUNCTION %s', r.f);
     END LOOP;
@@ -344,21 +351,28 @@ RETURNS name LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
      WHERE s.pgt_id = p_pgt_id
 $$;
 
--- Paid three times by every refresh: the caller and the owner in one statement, without the
--- calls of _invoker and _owner (each a function with its own SET clause).
+-- Paid by refresh_stream_table and by the record of every refresh that ran its data statement:
+-- the caller and the owner in one statement, without the calls of _invoker and _owner (each a
+-- function with its own SET clause).
 CREATE OR REPLACE FUNCTION pgtrickle._require_owner(p_pgt_id bigint, p_action text, p_role name DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_role  name;
     v_owner name;
+    v_may   boolean;
 BEGIN
-    SELECT coalesce(p_role, CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role')::name END),
-           (SELECT pg_get_userbyid(c.relowner) FROM pgtrickle.pgt_stream_tables s JOIN pg_class c ON c.oid = s.pgt_relid
-             WHERE s.pgt_id = p_pgt_id)
-      INTO v_role, v_owner;
-    -- No storage table (dropped behind the engine's back): only a superuser may act on it.
-    IF (v_owner IS NULL AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = v_role), false))
-       OR (v_owner IS NOT NULL AND NOT pg_has_role(v_role, v_owner, 'USAGE')) THEN
+    -- One statement, and an IF on a plain boolean (a condition with a subquery is a statement too).
+    SELECT r.role, o.owner,
+           -- No storage table (dropped behind the engine's back): only a superuser may act on it.
+           -- _refresh_plan tests the same, in its own statement.
+           CASE WHEN o.owner IS NULL THEN coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = r.role), false)
+                ELSE pg_has_role(r.role, o.owner, 'USAGE') END
+      INTO v_role, v_owner, v_may
+      FROM (SELECT coalesce(p_role, CASE WHEN current_setting('role') = 'none' THEN session_user
+                                         ELSE current_setting('role')::name END) AS role) r
+      LEFT JOIN (SELECT pg_get_userbyid(c.relowner) AS owner FROM pgtrickle.pgt_stream_tables s
+                   JOIN pg_class c ON c.oid = s.pgt_relid WHERE s.pgt_id = p_pgt_id) o ON true;
+    IF NOT coalesce(v_may, false) THEN
         RAISE EXCEPTION 'must be owner of stream table % to % it',
                 (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id),
                 p_action
@@ -475,8 +489,9 @@ BEGIN
            INTO rows_inserted, rows_deleted USING p.frontier, p.old_frontier, p.changed_sources, action;
         PERFORM pgtrickle._require_session_state(v_session, p.st);
     END IF;
-    history_id := pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
-                                            rows_inserted, rows_deleted, p.change_rows, reason, p.fallback);
+    history_id := coalesce(p.history_id,  -- a NO_DATA refresh is recorded by _refresh_plan
+        pgtrickle._refresh_record(p_pgt_id, p_initiated_by, p.started, p.frontier, action,
+                                  rows_inserted, rows_deleted, p.change_rows, reason, p.fallback));
 END
 $$;
 
@@ -566,7 +581,13 @@ $$;
 -- which undoes it.
 -- No SET clause (it would hide the session's search_path); every name and operator is qualified.
 CREATE OR REPLACE FUNCTION pgtrickle._session_state()
-RETURNS text LANGUAGE sql VOLATILE AS $$
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    -- Most sessions have no temporary schema: then the answer is a simple expression (a query
+    -- costs a refresh 20-50 us, and it asks twice).
+    IF pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0 THEN
+        RETURN pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|0';
+    END IF;
     -- IMMEDIATE maintenance creates its own session tables (pgt_ivm_*); they shadow nothing.
     -- Objects of the temporary schema are counted through their dependency on it (an index
     -- lookup in pg_depend), not in pg_class, which has no index on the schema alone: that count
@@ -575,8 +596,7 @@ RETURNS text LANGUAGE sql VOLATILE AS $$
     -- Tables, views, sequences and types each depend on their schema; indexes do not, and
     -- shadow nothing. Their names are folded in too: renaming a temporary table to a source's
     -- name keeps the count.
-    SELECT pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||)
-           CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0 THEN '0' ELSE
+    RETURN pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||)
            (SELECT pg_catalog.count(*)::pg_catalog.text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||)
                    coalesce(pg_catalog.sum(pg_catalog.hashtext(coalesce(c.relname, t.typname)::pg_catalog.text)), 0)::pg_catalog.text
               FROM pg_catalog.pg_depend d
@@ -589,7 +609,8 @@ RETURNS text LANGUAGE sql VOLATILE AS $$
              WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
                AND d.refobjid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()
                AND d.refobjsubid OPERATOR(pg_catalog.=) 0
-               AND coalesce(c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_', true)) END
+               AND coalesce(c.relname OPERATOR(pg_catalog.!~) '^pgt_ivm_', true));
+END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._require_session_state(p_before text, p_st text)
@@ -607,19 +628,21 @@ CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT reason text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
     OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz,
-    OUT changed_sources oid[])
+    OUT changed_sources oid[], OUT history_id bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
--- Paid by every refresh, a no-op one too: the catalog row is read without its large columns (the
--- compiled SQL, the explain texts), the sources in one pass.
+-- Paid by every refresh, a no-op one too, so it runs few statements: one reads the catalog row
+-- (without its large columns: the compiled SQL, the explain texts), its owner and the caller, and
+-- its sources (gone, unreadable by the owner, uncaptured, their size) in one pass; a NO_DATA
+-- refresh is recorded here, without a call of _refresh_record. Each statement costs 20-100 us on
+-- a slow machine, and a no-op refresh ran 25 of them. The checks fail through _require_owner and
+-- _require_read, which hold their messages.
 DECLARE
     s         record;
-    d         record;
     v_pending record;
     v_force_setting boolean;
     v_ratio   double precision;
     v_margin  double precision;
     v_costly  record;
-    v_uncaptured text;
 BEGIN
     started := clock_timestamp();
     -- Taken before the catalog row is locked: the lock assigns this transaction an xid, which
@@ -631,53 +654,74 @@ BEGIN
     SELECT t.pgt_schema, t.pgt_name, t.status, t.is_populated, t.needs_reinit, t.reinit_reason, t.frontier,
            t.refresh_mode, t.requested_refresh_mode, t.unsupported_reason, t.apply_version, t.last_full_ms,
            t.last_full_source_rows, t.refresh_seq, t.recent_diff_costs,
-           t.diff_apply_sql IS NOT NULL AS has_diff
-      INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id FOR UPDATE;
+           t.diff_apply_sql IS NOT NULL AS has_diff,
+           o.owner,
+           coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = o.owner), false) AS owner_super,
+           -- _require_owner's test, on the same caller
+           CASE WHEN o.owner IS NULL THEN coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = o.invoker), false)
+                ELSE pg_has_role(o.invoker, o.owner, 'USAGE') END AS may_refresh,
+           -- the sources' size: only the change-ratio fallback of a differential refresh needs it
+           d.missing, d.unreadable, d.source_rows, d.all_rows,
+           (SELECT u.sources FROM pgtrickle._uncaptured_sources(p_pgt_id) u) AS uncaptured
+      INTO s
+      FROM pgtrickle.pgt_stream_tables t
+      LEFT JOIN pg_class c ON c.oid = t.pgt_relid
+      CROSS JOIN LATERAL (SELECT pg_get_userbyid(c.relowner) AS owner,
+                                 CASE WHEN current_setting('role') = 'none' THEN session_user
+                                      ELSE current_setting('role')::name END AS invoker) o
+      CROSS JOIN LATERAL (
+          SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
+                     FILTER (WHERE sc.oid IS NULL) AS missing,
+                 -- _require_read's test (has_table_privilege is NULL for a table that is gone)
+                 string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
+                     FILTER (WHERE NOT has_table_privilege(o.owner, dep.source_relid, 'SELECT')) AS unreadable,
+                 coalesce(sum(greatest(sc.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows,
+                 coalesce(sum(greatest(sc.reltuples, 0)), 0) AS all_rows
+            FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class sc ON sc.oid = dep.source_relid
+           WHERE dep.pgt_id = t.pgt_id) d
+     WHERE t.pgt_id = p_pgt_id
+       FOR UPDATE OF t;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'stream table with id % not found', p_pgt_id USING ERRCODE = '42P01';
     END IF;
     st := quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name);
-    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    IF NOT coalesce(s.may_refresh, false) THEN
+        PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    END IF;
     IF s.status IN ('SUSPENDED', 'ERROR') AND p_initiated_by <> 'INITIAL' THEN
         RAISE EXCEPTION 'stream table % is %', st, s.status
             USING ERRCODE = '55000',
                   HINT = 'Resume it first: pgtrickle resume ' || s.pgt_schema || '.' || s.pgt_name
                          || ' (or CALL pgtrickle.resume_stream_table(...)).';
     END IF;
-
-    -- Sources that are gone; and the sources' size, which only the change-ratio fallback of a
-    -- differential refresh needs.
-    SELECT string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
-               FILTER (WHERE c.oid IS NULL) AS missing,
-           coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows,
-           coalesce(sum(greatest(c.reltuples, 0)), 0) AS all_rows
-      INTO d
-      FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class c ON c.oid = dep.source_relid
-     WHERE dep.pgt_id = p_pgt_id;
-    IF d.missing IS NOT NULL THEN
-        RAISE EXCEPTION 'source % of stream table % no longer exists', d.missing, st
+    IF s.missing IS NOT NULL THEN
+        RAISE EXCEPTION 'source % of stream table % no longer exists', s.missing, st
             USING ERRCODE = '42P01',
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
-    owner := pgtrickle._owner(p_pgt_id);
-    PERFORM pgtrickle._require_read(p_pgt_id, owner);
+    owner := s.owner;
+    IF s.unreadable IS NOT NULL THEN
+        PERFORM pgtrickle._require_read(p_pgt_id, owner);
+    END IF;
 
     old_frontier := s.frontier;
     SELECT * INTO v_pending FROM pgtrickle._pending_changes(p_pgt_id, frontier);
     change_rows := v_pending.change_rows;
     changed_sources := v_pending.changed_sources;
     fallback := false;
-    SELECT u.sources INTO v_uncaptured FROM pgtrickle._uncaptured_sources(p_pgt_id) u;
-    -- Nothing to do (NO_DATA): the caller only records it. The buffers' rights, the apply function
-    -- and the settings below matter only to a refresh that runs the data statement.
+    -- Nothing to do (NO_DATA): recorded here. The buffers' rights, the apply function and the
+    -- settings below matter only to a refresh that runs the data statement.
     IF s.is_populated AND NOT s.needs_reinit AND NOT p_force_full AND v_pending.change_rows = 0
-       AND v_uncaptured IS NULL THEN
+       AND s.uncaptured IS NULL THEN
         action := 'NO_DATA';
         reason := 'no source changes';
+        history_id := pgtrickle._store_outcome(p_pgt_id, p_initiated_by, started, frontier, action, 0, 0, 0, reason, false);
         RETURN;
     END IF;
 
-    PERFORM pgtrickle._grant_buffers_to(p_pgt_id, owner);  -- again after a failure for lack of rights took them back
+    IF NOT s.owner_super THEN  -- a superuser reads every buffer
+        PERFORM pgtrickle._grant_buffers_to(p_pgt_id, owner);  -- again after a failure for lack of rights took them back
+    END IF;
     -- pg_description read directly: obj_description() is a query of its own
     IF NOT EXISTS (SELECT 1 FROM pg_proc p
                      JOIN pg_description pd ON pd.objoid = p.oid AND pd.classoid = 'pg_proc'::regclass AND pd.objsubid = 0
@@ -697,13 +741,13 @@ BEGIN
         WHEN v_pending.capture_lost THEN 'changes were not captured while pg_trickle.cdc_paused or pg_trickle.enabled = off'
         WHEN v_pending.truncated THEN 'a source table was truncated'
         WHEN p_force_full THEN 'full refresh requested'
-        WHEN v_uncaptured IS NOT NULL THEN 'sources whose changes are not captured: ' || v_uncaptured
+        WHEN s.uncaptured IS NOT NULL THEN 'sources whose changes are not captured: ' || s.uncaptured
         WHEN s.refresh_mode <> 'DIFFERENTIAL' THEN
             CASE WHEN s.requested_refresh_mode = 'AUTO' AND s.unsupported_reason IS NOT NULL
                  THEN 'differential not possible: ' || s.unsupported_reason ELSE 'source changes' END
         WHEN v_force_setting THEN 'pg_trickle.force_full_refresh is on'
         WHEN s.frontier IS NULL THEN 'no previous frontier'
-        WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(d.source_rows, 1000)
+        WHEN v_ratio > 0 AND v_pending.change_rows > v_ratio * greatest(s.source_rows, 1000)
             THEN format('%s changed rows exceed pg_trickle.differential_max_change_ratio (%s) of the sources', v_pending.change_rows, v_ratio)
         ELSE 'source changes' END;
 
@@ -729,16 +773,16 @@ BEGIN
                      WHERE s.refresh_seq - c.seq < 200 AND c.n <= ceil(change_rows * 1.25)
                      ORDER BY c.i LIMIT 3) e;
             IF v_costly.samples = 3 AND v_costly.newest_age < 50 AND v_costly.median_ms >= 50
-               AND v_costly.median_ms >= v_margin * s.last_full_ms * greatest(d.all_rows, 1)
+               AND v_costly.median_ms >= v_margin * s.last_full_ms * greatest(s.all_rows, 1)
                                          / greatest(coalesce(s.last_full_source_rows, 0), 1) THEN
                 reason := format('recent differential refreshes of up to %s change rows took a median of %s ms, '
                                  || 'the last FULL refresh %s ms%s (pg_trickle.cost_model_safety_margin = %s); '
                                  || 'this one has %s change rows',
                                  v_costly.max_rows, round(v_costly.median_ms::numeric, 1),
                                  round(s.last_full_ms::numeric, 1),
-                                 CASE WHEN greatest(d.all_rows, 1) = greatest(coalesce(s.last_full_source_rows, 0), 1) THEN ''
+                                 CASE WHEN greatest(s.all_rows, 1) = greatest(coalesce(s.last_full_source_rows, 0), 1) THEN ''
                                       ELSE format(' over %s source rows, now %s', round(greatest(coalesce(s.last_full_source_rows, 0), 0)::numeric),
-                                                  round(d.all_rows::numeric)) END,
+                                                  round(s.all_rows::numeric)) END,
                                  v_margin, change_rows);
             END IF;
         END IF;
@@ -759,16 +803,18 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION pgtrickle._refresh_record(
+-- Stores the outcome of a refresh: the catalog row (frontier, timestamps, cost samples), the
+-- sources' frontiers and a history row. For _refresh_plan (NO_DATA) and _refresh_record, which
+-- checked the caller (not executable by PUBLIC).
+CREATE OR REPLACE FUNCTION pgtrickle._store_outcome(
     p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_frontier pg_snapshot, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_change_rows bigint, p_reason text, p_fallback boolean)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_ms double precision := extract(epoch FROM clock_timestamp() - p_start) * 1000;
     v_history_id bigint;
     v_source_rows double precision;
 BEGIN
-    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
     -- Apart from the UPDATE: with it inside, the generic plan costed the subquery that only a FULL
     -- refresh runs, and the UPDATE was planned again at every refresh.
     IF p_action IN ('FULL', 'REINITIALIZE') THEN
@@ -811,6 +857,17 @@ BEGIN
       FROM st
     RETURNING refresh_id INTO v_history_id;
     RETURN v_history_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._refresh_record(
+    p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_frontier pg_snapshot, p_action text,
+    p_rows_inserted bigint, p_rows_deleted bigint, p_change_rows bigint, p_reason text, p_fallback boolean)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
+    RETURN pgtrickle._store_outcome(p_pgt_id, p_initiated_by, p_start, p_frontier, p_action,
+                                    p_rows_inserted, p_rows_deleted, p_change_rows, p_reason, p_fallback);
 END
 $$;
 
@@ -1647,6 +1704,7 @@ DROP FUNCTION IF EXISTS pgtrickle._revoke_buffers(name, oid[]);
 REVOKE EXECUTE ON FUNCTION pgtrickle._grant_buffers(bigint), pgtrickle._grant_buffers_to(bigint, name),
     pgtrickle._revoke_buffers(name, oid[], boolean),
     pgtrickle._install_apply(bigint),
+    pgtrickle._store_outcome(bigint, text, timestamptz, pg_snapshot, text, bigint, bigint, bigint, text, boolean),
     pgtrickle._drop_capture_if_unused(oid), pgtrickle._prune_history(double precision, integer) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------------------------
