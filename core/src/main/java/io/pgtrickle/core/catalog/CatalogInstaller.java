@@ -133,6 +133,7 @@ public final class CatalogInstaller {
         logIfAny(capture.upgradeBuffers(conn), "Converted {} change buffer(s) to the batched layout");
         logIfAny(capture.storeCompositesAsText(conn), "Stored the composite-typed columns of {} change buffer(s) as text");
         logIfAny(capture.collateViews(conn), "Gave {} change buffer view(s) their sources' collations");
+        logIfAny(capture.rewriteOutdatedViews(conn), "Rewrote {} change buffer view(s) in this release's faster form");
         logIfAny(capture.indexBuffers(conn), "Indexed {} change buffer(s) by writer xid");
         logIfAny(capture.rewriteOutdatedFunctions(conn), "Rewrote {} capture function(s) written by an earlier release");
         try (Statement st = conn.createStatement()) {

@@ -228,6 +228,29 @@ public final class ChangeCapture {
         return sources.size();
     }
 
+    /**
+     * Rewrites the views of buffers that an earlier release made with {@code LEFT JOIN LATERAL
+     * unnest(...)} in this release's form ({@link BatchedBuffer#createView}): the same rows, read
+     * faster. Returns how many. Idempotent; every install runs it.
+     */
+    public int rewriteOutdatedViews(Connection conn) throws SQLException {
+        List<Long> sources = Jdbc.queryLongs(conn, """
+                SELECT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
+                 WHERE ct.buffer_store IS NOT NULL AND to_regclass(ct.buffer_store) IS NOT NULL
+                   AND to_regclass(ct.buffer_table) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ct.source_relid)
+                   AND pg_get_viewdef(to_regclass(ct.buffer_table)) ILIKE '%unnest(%'
+                   AND pg_get_viewdef(to_regclass(ct.buffer_table)) NOT LIKE ?
+                 ORDER BY ct.source_relid""", "%" + BatchedBuffer.MARKER + "%");
+        for (long relid : sources) {
+            Tracking t = tracking(conn, relid);
+            String store = storeName(t.stableName());
+            List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
+            replaceView(conn, viewName(t.stableName()), store, inStoreOrder(conn, store, captured));
+        }
+        return sources.size();
+    }
+
     /** Marks the populated DIFFERENTIAL stream tables reading a source to be rebuilt from their query at their next refresh. */
     private static void reinitializeReaders(Connection conn, long relid, String what) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("""

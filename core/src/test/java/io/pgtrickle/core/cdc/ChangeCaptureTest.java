@@ -30,6 +30,60 @@ class ChangeCaptureTest {
         return db.queryString("SELECT buffer_table FROM pgtrickle.pgt_change_tracking WHERE source_relid = '" + table + "'::regclass");
     }
 
+    /** A buffer's view as releases before this one made it: unnest(...) joined laterally. */
+    private static String lateralView(String view, String store, String out, String names) {
+        return "CREATE OR REPLACE VIEW " + view + " AS SELECT b.__pgt_xid, b.__pgt_action, " + out + " FROM " + store
+                + " b LEFT JOIN LATERAL unnest(" + names.replaceAll("(\\w+)", "b.$1") + ") AS u(" + names + ") ON true";
+    }
+
+    @Test
+    void anInstallRewritesBufferViewsOfTheLateralFormWithTheSameRowsAndGrants() throws Exception {
+        db.exec("CREATE TABLE lat_src (id int PRIMARY KEY, a text COLLATE \"C\", n numeric)",
+                "INSERT INTO lat_src VALUES (1, 'x', 1.5), (2, NULL, NULL), (3, 'y', 3)",
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lat_reader') THEN "
+                        + "CREATE ROLE lat_reader; END IF; END $$");
+        db.api.create(CreateOptions.of("lat_st", "SELECT id, a FROM lat_src WHERE a IS DISTINCT FROM 'z'"));
+        db.exec("INSERT INTO lat_src VALUES (4, 'z', 4), (5, NULL, 5)", "UPDATE lat_src SET a = 'w' WHERE id <= 2",
+                "DELETE FROM lat_src WHERE id = 3");
+        // A second stream table widens the buffer by n: the batches above hold no array for it.
+        db.api.create(CreateOptions.of("lat_wide", "SELECT id, n FROM lat_src"));
+        db.exec("INSERT INTO lat_src VALUES (6, 'v', NULL)", "UPDATE lat_src SET n = n + 1, a = NULL WHERE id IN (1, 4)",
+                "TRUNCATE lat_src", "INSERT INTO lat_src VALUES (7, 'u', 7)");
+        String view = buffer("lat_src");
+        String store = store("lat_src");
+        String rows = "SELECT string_agg(concat_ws('|', __pgt_xid, __pgt_action, id, coalesce(a, '-'), coalesce(n::text, '-')), ';' "
+                + "ORDER BY __pgt_xid, __pgt_action, id, a COLLATE \"C\", n) FROM " + view;
+        String marker = "SELECT count(*) FROM " + view + " WHERE __pgt_action = 'T' AND id IS NULL AND a IS NULL AND n IS NULL";
+        String current = db.queryString(rows);
+        assertThat(db.queryLong(marker)).isEqualTo(1);
+        assertThat(current).contains("|I|4|z|-", "|I|7|u|7");  // older batches read NULL for the column added after them
+
+        db.exec(lateralView(view, store, "u.id, u.a COLLATE \"C\" AS a, u.n", "id, a, n"), "GRANT SELECT ON " + view + " TO lat_reader");
+        assertThat(db.queryString("SELECT pg_get_viewdef('" + view + "'::regclass)")).containsIgnoringCase("LATERAL unnest(");
+        assertThat(db.queryString(rows)).isEqualTo(current);  // the two forms read the same rows
+
+        db.api.install();
+
+        assertThat(db.queryString("SELECT pg_get_viewdef('" + view + "'::regclass)"))
+                .doesNotContain("LATERAL").contains(BatchedBuffer.MARKER);
+        assertThat(db.queryString(rows)).isEqualTo(current);
+        assertThat(db.queryLong(marker)).isEqualTo(1);
+        assertThat(db.queryString("SELECT has_table_privilege('lat_reader', '" + view + "', 'SELECT')::text")).isEqualTo("true");
+        for (String st : List.of("lat_st", "lat_wide")) {
+            assertThat(db.api.refresh(st).action()).isEqualTo("REINITIALIZE");  // the TRUNCATE
+            db.assertOracle(st);
+        }
+        db.exec("INSERT INTO lat_src VALUES (8, 't', 8), (9, NULL, NULL)", "UPDATE lat_src SET a = 'z', n = 0 WHERE id = 7");
+        for (String st : List.of("lat_st", "lat_wide")) {
+            assertThat(db.api.refresh(st).action()).isEqualTo("DIFFERENTIAL");
+            db.assertOracle(st);
+        }
+        try (Connection conn = db.connect()) {
+            assertThat(new ChangeCapture().rewriteOutdatedViews(conn)).isZero();  // nothing left for the next install
+        }
+        assertThat(db.queryString(rows)).isNull();  // consumed by both, pruned
+    }
+
     @Test
     void columnsNamedLikePlpgsqlVariablesAreCapturedAndOlderFunctionsAreRewrittenByInstall() throws Exception {
         db.exec("CREATE TABLE plvars (id int PRIMARY KEY, found boolean, tg_op text, \"new\" int, \"old\" int)",
@@ -334,7 +388,7 @@ class ChangeCaptureTest {
                 new ChangeCapture.SourceColumn("n", "integer", false, false, null));
         String view = buffer("comp_src");
         db.exec("DROP VIEW " + view, "ALTER TABLE " + store + " ALTER COLUMN p TYPE comp_pair[] USING p::comp_pair[]",
-                BatchedBuffer.createView(view, store, old));
+                lateralView(view, store, "u.id, u.p, u.n", "id, p, n"));
         try (Connection conn = db.connect()) {  // no other session meanwhile: tests here count on one
             ChangeCapture.writeFunction(conn, stable, store, old);
         }
