@@ -27,8 +27,11 @@ final class BatchedBuffer {
     /** The number of rows in a batch (NULL for the marker actions T and P). */
     static final String ROWS = "__pgt_n";
 
-    /** The view's inner column that gives a marker its row; a view without it is of an earlier form. */
-    static final String MARKER = "__pgt_marker";
+    /**
+     * The view's inner column that gives each batch its rows: {@code __pgt_n} of them, one for a
+     * marker. A view without it is of an earlier form.
+     */
+    static final String ROW_SOURCE = "__pgt_rows";
 
     /** Output settings that the text of stored values depends on, and their values while writing it. */
     static final java.util.Map<String, String> PINNED = new java.util.LinkedHashMap<>();
@@ -82,16 +85,12 @@ final class BatchedBuffer {
      * <p>The arrays are unnested in the select list (a ProjectSet), not by {@code LEFT JOIN LATERAL
      * unnest(...)}: a function scan first copies every unnested row into a tuplestore, and reading
      * the 1,500 change rows of a refresh took 2.1 ms that way, 1.4 ms this way. Set-returning
-     * functions of a select list run in lockstep, the shorter padded with NULLs, as unnest() of
-     * several arrays pads them (a column the buffer gained later is NULL in older batches). A marker
-     * has no arrays: {@code __pgt_marker} gives it its one row, as the outer join did.
+     * functions of a select list run in lockstep, the shorter padded with NULLs, so {@link
+     * #ROW_SOURCE} (an array of {@code __pgt_n} NULLs, one for a marker) makes every batch exactly
+     * its rows: a column the buffer gained after a batch was written, whose array is NULL there,
+     * reads NULL in each of them, and a marker reads one row of NULLs.
      */
     static String createView(String view, String store, List<ChangeCapture.SourceColumn> columns) {
-        String head = "CREATE OR REPLACE VIEW " + view + " AS SELECT ";
-        if (columns.isEmpty()) {
-            return head + "b." + ChangeCapture.XID + ", b." + ChangeCapture.ACTION + " FROM " + store
-                    + " b LEFT JOIN LATERAL generate_series(1, b." + ROWS + ") AS u ON true";
-        }
         // A column's collation is the source's: readers compare and group changed rows as the
         // defining query compares and groups the source's rows.
         String out = columns.stream().map(c -> ", u." + Sql.quoteIdent(c.name())
@@ -102,9 +101,10 @@ final class BatchedBuffer {
         String unnested = columns.stream()
                 .map(c -> ", unnest(b." + Sql.quoteIdent(c.name()) + ") AS " + Sql.quoteIdent(c.name()))
                 .collect(Collectors.joining());
-        return head + "u." + ChangeCapture.XID + ", u." + ChangeCapture.ACTION + out + " FROM (SELECT b." + ChangeCapture.XID
-                + ", b." + ChangeCapture.ACTION + ", unnest(CASE WHEN b." + ROWS + " IS NULL THEN '{NULL}'::int[] END) AS "
-                + MARKER + unnested + " FROM " + store + " b) u";
+        return "CREATE OR REPLACE VIEW " + view + " AS SELECT u." + ChangeCapture.XID + ", u." + ChangeCapture.ACTION + out
+                + " FROM (SELECT b." + ChangeCapture.XID + ", b." + ChangeCapture.ACTION
+                + ", unnest(array_fill(NULL::int, ARRAY[coalesce(b." + ROWS + ", 1)])) AS " + ROW_SOURCE + unnested
+                + " FROM " + store + " b) u";
     }
 
     /**

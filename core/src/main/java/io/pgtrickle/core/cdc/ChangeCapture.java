@@ -12,9 +12,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -229,26 +231,46 @@ public final class ChangeCapture {
     }
 
     /**
-     * Rewrites the views of buffers that an earlier release made with {@code LEFT JOIN LATERAL
-     * unnest(...)} in this release's form ({@link BatchedBuffer#createView}): the same rows, read
-     * faster. Returns how many. Idempotent; every install runs it.
+     * Rewrites the views of buffers that an earlier release made with {@code LEFT JOIN LATERAL} in
+     * this release's form ({@link BatchedBuffer#createView}): the same rows, read faster. Each view
+     * is rebuilt from its own columns (names, types, collations) over the store's arrays, not from
+     * the source's columns now, which may have changed since (a column's type altered, or dropped,
+     * after the buffer was made): CREATE OR REPLACE VIEW then never meets other columns. A view
+     * that still cannot be replaced keeps its form (a savepoint undoes the attempt) and is left to
+     * the next install. Returns how many views it rewrote; idempotent, every install runs it.
      */
     public int rewriteOutdatedViews(Connection conn) throws SQLException {
-        List<Long> sources = Jdbc.queryLongs(conn, """
-                SELECT ct.source_relid FROM pgtrickle.pgt_change_tracking ct
+        List<String> stables = Jdbc.queryStrings(conn, """
+                SELECT ct.source_stable_name FROM pgtrickle.pgt_change_tracking ct
                  WHERE ct.buffer_store IS NOT NULL AND to_regclass(ct.buffer_store) IS NOT NULL
                    AND to_regclass(ct.buffer_table) IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ct.source_relid)
-                   AND pg_get_viewdef(to_regclass(ct.buffer_table)) ILIKE '%unnest(%'
-                   AND pg_get_viewdef(to_regclass(ct.buffer_table)) NOT LIKE ?
-                 ORDER BY ct.source_relid""", "%" + BatchedBuffer.MARKER + "%");
-        for (long relid : sources) {
-            Tracking t = tracking(conn, relid);
-            String store = storeName(t.stableName());
-            List<SourceColumn> captured = select(sourceColumns(conn, relid), new LinkedHashSet<>(t.columns()));
-            replaceView(conn, viewName(t.stableName()), store, inStoreOrder(conn, store, captured));
+                   AND strpos(pg_get_viewdef(to_regclass(ct.buffer_table)), ?) = 0
+                 ORDER BY ct.source_relid""", BatchedBuffer.ROW_SOURCE);
+        int rewritten = 0;
+        for (String stable : stables) {
+            String view = viewName(stable);
+            String store = storeName(stable);
+            long viewOid = Jdbc.queryOne(conn, Long.class, "SELECT to_regclass(?)::oid::bigint", view).orElseThrow();
+            Set<String> textStored = new HashSet<>(Jdbc.queryStrings(conn, """
+                    SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
+                       AND atttypid = 'text[]'::regtype""", store));
+            List<SourceColumn> columns = sourceColumns(conn, viewOid).stream()
+                    .filter(c -> !c.name().equals(XID) && !c.name().equals(ACTION))
+                    .map(c -> new SourceColumn(c.name(), c.type(), false, textStored.contains(c.name()) && !c.type().equals("text"),
+                            c.collation()))
+                    .toList();
+            Savepoint before = conn.getAutoCommit() ? null : conn.setSavepoint();
+            try {
+                replaceView(conn, view, store, columns);
+                rewritten++;
+            } catch (SQLException e) {
+                if (before == null) {
+                    throw e;
+                }
+                conn.rollback(before);
+            }
         }
-        return sources.size();
+        return rewritten;
     }
 
     /** Marks the populated DIFFERENTIAL stream tables reading a source to be rebuilt from their query at their next refresh. */
