@@ -103,7 +103,7 @@ final class BatchedBuffer {
                 .collect(Collectors.joining());
         return "CREATE OR REPLACE VIEW " + view + " AS SELECT u." + ChangeCapture.XID + ", u." + ChangeCapture.ACTION + out
                 + " FROM (SELECT b." + ChangeCapture.XID + ", b." + ChangeCapture.ACTION
-                + ", unnest(array_fill(NULL::int, ARRAY[coalesce(b." + ROWS + ", 1)])) AS " + ROW_SOURCE + unnested
+                + ", unnest(array_fill(NULL::int, ARRAY[greatest(coalesce(b." + ROWS + ", 1), 1)])) AS " + ROW_SOURCE + unnested
                 + " FROM " + store + " b) u";
     }
 

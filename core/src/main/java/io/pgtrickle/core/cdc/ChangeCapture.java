@@ -22,6 +22,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Trigger-based change capture: one change buffer per source table, filled by statement-level
@@ -40,6 +42,8 @@ import java.util.Set;
  * its capture is one atomic change.
  */
 public final class ChangeCapture {
+    private static final Logger log = LoggerFactory.getLogger(ChangeCapture.class);
+
 
     /** Buffer bookkeeping columns; user columns never start with __pgt_ (the analyser rejects it). */
     static final String XID = "__pgt_xid";
@@ -262,12 +266,18 @@ public final class ChangeCapture {
             Savepoint before = conn.getAutoCommit() ? null : conn.setSavepoint();
             try {
                 replaceView(conn, view, store, columns);
+                if (before != null) {
+                    conn.releaseSavepoint(before);
+                }
                 rewritten++;
             } catch (SQLException e) {
                 if (before == null) {
                     throw e;
                 }
                 conn.rollback(before);
+                conn.releaseSavepoint(before);
+                log.warn("Kept the earlier form of change buffer view {} (it reads the same rows, slower; the next install"
+                        + " tries again): {} (SQLSTATE {})", view, e.getMessage(), e.getSQLState());
             }
         }
         return rewritten;

@@ -75,6 +75,22 @@ class ChangeCaptureTest {
     }
 
     @Test
+    void anInstallKeepsAnOlderViewItCannotRewriteAndCompletes() {
+        db.exec("CREATE TABLE keep_src (id int PRIMARY KEY, n numeric(10,2), t text)", "INSERT INTO keep_src VALUES (1, 1.5, 'a')");
+        db.api.create(CreateOptions.of("keep_st", "SELECT id, n, t FROM keep_src WHERE n > 1"));
+        String view = buffer("keep_src");
+        // An old-form view whose column type its rebuild cannot reproduce (numeric(10,2), where unnest gives numeric).
+        db.exec("DROP VIEW " + view, lateralView(view, store("keep_src"), "u.id, u.n::numeric(10,2) AS n, u.t", "id, n, t"));
+        db.exec("INSERT INTO keep_src VALUES (2, 2.25, 'b')", "UPDATE keep_src SET n = 0.5 WHERE id = 1");
+
+        db.api.install();  // completes; the view keeps its form
+
+        assertThat(db.queryString("SELECT pg_get_viewdef('" + view + "'::regclass)")).containsIgnoringCase("LATERAL unnest(");
+        assertThat(db.api.refresh("keep_st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("keep_st");
+    }
+
+    @Test
     void anInstallRewritesBufferViewsOfTheLateralFormWithTheSameRowsAndGrants() throws Exception {
         db.exec("CREATE TABLE lat_src (id int PRIMARY KEY, a text COLLATE \"C\", n numeric)",
                 "INSERT INTO lat_src VALUES (1, 'x', 1.5), (2, NULL, NULL), (3, 'y', 3)",
@@ -117,7 +133,9 @@ class ChangeCaptureTest {
             db.assertOracle(st);
         }
         try (Connection conn = db.connect()) {
+            conn.setAutoCommit(false);  // as an install runs it: a view it cannot rewrite (another test's) is kept
             assertThat(new ChangeCapture().rewriteOutdatedViews(conn)).isZero();  // nothing left for the next install
+            conn.rollback();
         }
         assertThat(db.queryString(rows)).isNull();  // consumed by both, pruned
     }
