@@ -466,7 +466,8 @@ $$;
 --
 -- Three steps: _refresh_plan (catalog owner's rights) locks the stream table and decides what to
 -- do; the data statement runs with the stream table owner's rights, so a refresh never reads
--- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome.
+-- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome. A NO_DATA
+-- refresh has no data statement, and _refresh_plan stores it itself.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint)
