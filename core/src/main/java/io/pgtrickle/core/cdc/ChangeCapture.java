@@ -44,7 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class ChangeCapture {
     private static final Logger log = LoggerFactory.getLogger(ChangeCapture.class);
 
-
     /** Buffer bookkeeping columns; user columns never start with __pgt_ (the analyser rejects it). */
     static final String XID = "__pgt_xid";
     static final String ACTION = "__pgt_action";

@@ -635,7 +635,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 -- (without its large columns: the compiled SQL, the explain texts), its owner and the caller, and
 -- its sources (gone, unreadable by the owner, uncaptured, their size) in one pass; a NO_DATA
 -- refresh is recorded here, without a call of _refresh_record. Each statement costs 20-100 us on
--- a slow machine, and a no-op refresh ran 25 of them. The checks fail through _require_owner and
+-- a slow machine, and a no-op refresh ran 28 of them. The checks fail through _require_owner and
 -- _require_read, which hold their messages.
 DECLARE
     s         record;
