@@ -1084,11 +1084,21 @@ BEGIN
                                 v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
         v_failed := true;
     END;
-    PERFORM pg_advisory_unlock(v_key);
-    COMMIT;
+    IF v_failed THEN
+        COMMIT;  -- the failure is recorded in a transaction of its own, still under the key (below)
+    END IF;
+    -- The key is held until this transaction commits: its session-level hold goes now, the
+    -- transaction-level one taken first (the subquery runs before its outer select) at the COMMIT.
+    -- A refresh waiting for the key thus takes its snapshot after this commit; given the key between
+    -- an unlock and the commit, it took a snapshot without this refresh's catalog update and failed
+    -- at its FOR UPDATE of the catalog row (SQLSTATE 40001). A failing COMMIT or _record_failure
+    -- releases the transaction-level hold too: the key never outlives the transaction.
+    PERFORM pg_advisory_unlock(v_key) FROM (SELECT pg_advisory_xact_lock(v_key)) l;
     IF v_failed THEN
         PERFORM pgtrickle._record_failure(p_pgt_id, p_initiated_by, v_start, v_state, v_msg);
-        COMMIT;
+    END IF;
+    COMMIT;
+    IF v_failed THEN
         RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, DETAIL = coalesce(v_detail, ''),
             HINT = coalesce(nullif(v_hint, ''), 'The failure is recorded in pgtrickle.pgt_refresh_history.');
     END IF;
