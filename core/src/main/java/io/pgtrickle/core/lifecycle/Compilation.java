@@ -19,7 +19,7 @@ record Compilation(CompiledQuery query, RefreshMode mode, List<String> notices, 
                           boolean limitsCorrelatedReads) {
         String full = ApplySql.render(table, q.storageColumns(), ApplySql.fullChanges(table, q.storageColumns(), q.fullSql()),
                 serverVersionNum);
-        String diff = q.differential() ? ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersionNum) : null;
+        String diff = q.differentialApplySql(table, serverVersionNum);
         String name = table.display();
         return new Compilation(q, mode.mode(), mode.notices(), full, diff,
                 Explain.text(name, mode.mode().name(), q, diff), Explain.json(name, mode.mode().name(), q, diff),

@@ -10,7 +10,6 @@ import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.StreamTableInfo;
 import io.pgtrickle.core.catalog.StreamTableCatalog;
 import io.pgtrickle.core.cdc.ChangeCapture;
-import io.pgtrickle.core.dvm.plan.ApplySql;
 import io.pgtrickle.core.dvm.plan.CompiledQuery;
 import io.pgtrickle.core.dvm.plan.QueryCompiler;
 import io.pgtrickle.core.schedule.Schedule;
@@ -124,13 +123,20 @@ public final class StreamTableCreator {
         Compilation c = compile(conn, qualified, query, o.refreshMode());
         List<String> notices = new ArrayList<>(c.notices());
         boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && c.mode() == st.refreshMode();
-        if (query.canonicalQuery().equals(st.definingQuery())) {
-            if (sameConfig) {
-                notices.add("stream table " + st.qualifiedName() + " already has this definition; nothing changed");
-                return new CreateResult(st, Outcome.UNCHANGED, notices);
+        boolean sameQuery = query.canonicalQuery().equals(st.definingQuery());
+        if (sameQuery) {
+            if (compilesAsStored(conn, st, qualified, query, o.refreshMode(), c, notices)) {
+                if (sameConfig) {
+                    notices.add("stream table " + st.qualifiedName() + " already has this definition; nothing changed");
+                    return new CreateResult(st, Outcome.UNCHANGED, notices);
+                }
+                alterer.alter(conn, st, new AlterOptions(o.schedule(), o.refreshMode(), null));
+                return new CreateResult(catalog.byId(conn, st.id()), Outcome.ALTERED, notices);
             }
-            alterer.alter(conn, st, new AlterOptions(o.schedule(), o.refreshMode(), null));
-            return new CreateResult(catalog.byId(conn, st.id()), Outcome.ALTERED, notices);
+            // An earlier engine's SQL (which may hold a since-fixed bug), or new keys or indexes on
+            // the sources: replaced like a new query.
+            notices.add("stream table " + st.qualifiedName() + " compiles differently now (a newer version of the engine,"
+                    + " or other keys or indexes on its sources): its query is compiled again and it is repopulated");
         }
         Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._ivm_uninstall(?)::text", st.id());
         Set<Long> newStInputs = new HashSet<>();
@@ -166,7 +172,7 @@ public final class StreamTableCreator {
                 UPDATE pgtrickle.pgt_stream_tables
                    SET defining_query = ?, original_query = ?, pgt_relid = ?, schedule = ?, refresh_mode = ?,
                        requested_refresh_mode = ?, full_sql = ?, full_apply_sql = ?,
-                       functions_used = ?, needs_reinit = true, reinit_reason = 'the defining query changed',
+                       functions_used = ?, needs_reinit = true, reinit_reason = ?,
                        recent_diff_costs = '{}',
                        storage_shape = ?, diff_apply_sql = ?, unsupported_reason = ?, explain_text = ?,
                        explain_json = ?::jsonb, explain_dot = ?, updated_at = now(), columns = """ + COLUMNS_JSON + """
@@ -180,7 +186,8 @@ public final class StreamTableCreator {
             ps.setString(7, c.query().fullSql());
             ps.setString(8, c.fullApplySql());
             ps.setArray(9, conn.createArrayOf("text", query.functionsUsed().toArray()));
-            int next = bindCompiled(ps, 10, c);
+            ps.setString(10, sameQuery ? "the defining query compiles differently now" : "the defining query changed");
+            int next = bindCompiled(ps, 11, c);
             next = bindColumns(conn, ps, next, query.columns());
             ps.setLong(next, st.id());
             ps.executeUpdate();
@@ -227,6 +234,46 @@ public final class StreamTableCreator {
         CompiledQuery compiled = compiler.compile(conn, table, query);
         return Compilation.of(table, compiled, ModeResolution.resolve(table.display(), requested, compiled, query),
                 serverVersion(conn), limitsCorrelatedReads);
+    }
+
+    /**
+     * Whether the same query, compiled now ({@code c}), needs nothing done: the catalog holds the same
+     * statements (as compiled, or as validated: a statement that did not plan was stored as its
+     * fallback). Statements with other hidden columns are not checked against the stored table (they
+     * would not plan on it); with stream tables reading this one they are left as they are, with a
+     * notice, since a new storage table would break those readers.
+     */
+    private boolean compilesAsStored(Connection conn, StreamTableInfo st, QualifiedName qualified, ResolvedQuery query,
+                                     RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
+        if (compiledAsStored(conn, st.id(), c)) {
+            return true;
+        }
+        boolean sameColumns = StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
+                .equals(StorageTable.columnSignature(c.query().storageColumns()));
+        if (sameColumns) {
+            return compiledAsStored(conn, st.id(), validated(conn, qualified, query, requested, c));
+        }
+        List<StreamTableInfo> readers = catalog.downstream(conn, st.id());
+        if (readers.isEmpty()) {
+            return false;
+        }
+        notices.add("stream table " + st.qualifiedName() + " compiles differently now, with other hidden columns, and keeps"
+                + " its compiled SQL: stream tables " + readers.stream().map(StreamTableInfo::qualifiedName)
+                .collect(Collectors.joining(", ")) + " read it (give it its query again once they are dropped)");
+        return true;
+    }
+
+    /** Whether the catalog holds the statements {@code c} compiled. */
+    private static boolean compiledAsStored(Connection conn, long id, Compilation c) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT full_apply_sql IS NOT DISTINCT FROM ?"
+                + " AND diff_apply_sql IS NOT DISTINCT FROM ? FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?")) {
+            ps.setString(1, c.fullApplySql());
+            ps.setString(2, c.diffApplySql());
+            ps.setLong(3, id);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
     }
 
     /**
@@ -281,7 +328,7 @@ public final class StreamTableCreator {
                     relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
             CompiledQuery q = compiler.compile(conn, table, query);
             if (q.differential()) {
-                sql = ApplySql.render(table, q.storageColumns(), q.changesSql(), serverVersion(conn));
+                sql = q.differentialApplySql(table, serverVersion(conn));
                 sql = plans(conn, id, query, sql) ? sql : null;
                 lock = ImmediateLock.choose(conn, q);
             }

@@ -33,6 +33,59 @@ class ReplaceAlterDropTest {
         assertThat(db.queryLong("SELECT count(*) FROM keep_me")).isEqualTo(4);
     }
 
+    /**
+     * The same query compiled by an earlier engine (simulated by a stored statement this engine would
+     * not write) is compiled again and repopulated: the way to pick up a fix of the compiled SQL.
+     */
+    @Test
+    void createOrReplaceWithTheSameQueryCompilesAgainWhatAnEarlierEngineCompiled() {
+        String query = "SELECT cat, sum(price) / count(*) AS per_item FROM p GROUP BY cat";
+        long id = db.api.create(CreateOptions.of("again", query).withRefreshMode(RefreshMode.DIFFERENTIAL)).streamTable().id();
+        String compiled = db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = " + id);
+        assertThat(db.api.createOrReplace(CreateOptions.of("again", query).withRefreshMode(RefreshMode.DIFFERENTIAL)).outcome())
+                .as("compiled the same way twice").isEqualTo(Outcome.UNCHANGED);
+
+        db.exec("UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_id = " + id);
+        var r = db.api.createOrReplace(CreateOptions.of("again", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        assertThat(r.outcome()).isEqualTo(Outcome.REPLACED);
+        assertThat(r.streamTable().id()).isEqualTo(id);
+        assertThat(r.notices()).anyMatch(n -> n.contains("compiles differently now"));
+        assertThat(db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = " + id)).isEqualTo(compiled);
+        assertThat(db.api.history("again", 1).get(0).reason()).isEqualTo("the defining query compiles differently now");
+        db.assertOracle("again");
+        db.exec("UPDATE p SET price = price + 1 WHERE id % 4 = 0");
+        assertThat(db.api.refresh("again").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("again");
+    }
+
+    /**
+     * An earlier engine's statements over other hidden columns (simulated by dropping one) would not
+     * plan on the stored table: the stream table is rebuilt, and stays DIFFERENTIAL. Read by another
+     * stream table, it is left as it is (a new table would break the reader), with a notice.
+     */
+    @Test
+    void createOrReplaceWithTheSameQueryRebuildsOtherHiddenColumnsUnlessAStreamTableReadsIt() {
+        String query = "SELECT cat, sum(price) AS total FROM p GROUP BY cat";
+        db.api.create(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.exec("ALTER TABLE hidden DROP COLUMN __pgt_a0_n", "UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_name = 'hidden'");
+        var r = db.api.createOrReplace(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        assertThat(r.outcome()).isEqualTo(Outcome.REPLACED);
+        assertThat(r.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        assertThat(db.queryLong("SELECT count(*) FROM pg_attribute WHERE attrelid = 'hidden'::regclass AND attname = '__pgt_a0_n'"))
+                .isEqualTo(1);
+        db.exec("UPDATE p SET price = price + 1 WHERE id % 5 = 0");
+        assertThat(db.api.refresh("hidden").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("hidden");
+
+        db.api.create(CreateOptions.of("hidden_reader", "SELECT cat, total FROM hidden WHERE total > 10"));
+        db.exec("ALTER TABLE hidden DROP COLUMN __pgt_a0_n", "UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_name = 'hidden'");
+        var kept = db.api.createOrReplace(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        assertThat(kept.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(kept.notices()).anyMatch(n -> n.contains("keeps its compiled SQL") && n.contains("hidden_reader"));
+        db.api.drop("hidden_reader", false);
+        db.api.drop("hidden", false);
+    }
+
     @Test
     void createOrReplaceIsANoOpAnAlterOrANewQueryWithTheSameId() {
         long id = db.api.create(CreateOptions.of("cor", "SELECT cat, count(*) AS n FROM p GROUP BY cat")).streamTable().id();

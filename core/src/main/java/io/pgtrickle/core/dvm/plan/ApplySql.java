@@ -37,11 +37,7 @@ public final class ApplySql {
                     + " WHEN MATCHED AND c.__pgt_action = 'D' THEN DELETE"
                     + " WHEN MATCHED AND c.__pgt_action = 'I' AND (" + differs(columns, "t", "c") + ") THEN UPDATE SET " + set
                     + " WHEN NOT MATCHED AND c.__pgt_action = 'I' THEN INSERT (" + insertCols + ", __pgt_row_id) VALUES ("
-                    + insertValues + ", c.__pgt_row_id)"
-                    + " RETURNING WITH (OLD AS __pgt_old, NEW AS __pgt_new) merge_action() AS a, ("
-                    + differs(visible, "__pgt_old", "__pgt_new") + ") AS v)"
-                    + " SELECT count(*) FILTER (WHERE a = 'INSERT' OR (a = 'UPDATE' AND v)),"
-                    + " count(*) FILTER (WHERE a = 'DELETE' OR (a = 'UPDATE' AND v)) FROM m";
+                    + insertValues + ", c.__pgt_row_id)" + countedReturning(visible);
         }
         return "WITH c0 AS MATERIALIZED (" + changesSql + "),"
                 + " c AS MATERIALIZED (SELECT c0.*, s.__pgt_row_id IS NOT NULL AS __pgt_exists,"
@@ -56,6 +52,17 @@ public final class ApplySql {
                 + ", c.__pgt_row_id FROM c WHERE c.__pgt_action = 'I' AND NOT c.__pgt_exists RETURNING 1)"
                 + " SELECT (SELECT count(*) FROM i) + (SELECT count(*) FROM u WHERE v),"
                 + " (SELECT count(*) FROM d) + (SELECT count(*) FROM u WHERE v)";
+    }
+
+    /**
+     * The end of a MERGE named {@code m} inside WITH (PostgreSQL 18 and later) and the statement's
+     * select: (rows inserted, rows deleted), an update of visible values counting as one of each.
+     */
+    static String countedReturning(List<StorageColumn> visible) {
+        return " RETURNING WITH (OLD AS __pgt_old, NEW AS __pgt_new) merge_action() AS a, ("
+                + differs(visible, "__pgt_old", "__pgt_new") + ") AS v)"
+                + " SELECT count(*) FILTER (WHERE a = 'INSERT' OR (a = 'UPDATE' AND v)),"
+                + " count(*) FILTER (WHERE a = 'DELETE' OR (a = 'UPDATE' AND v)) FROM m";
     }
 
     /** The changes of a FULL refresh: every row of the query, and a deletion for every stored row it no longer has. */

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.dvm.plan;
 
 import io.pgtrickle.core.dvm.op.Operator;
+import io.pgtrickle.core.sql.QualifiedName;
 import java.util.List;
 
 /**
@@ -12,11 +13,27 @@ import java.util.List;
  * @param unsupported    why DIFFERENTIAL is not possible, or null
  * @param root           the operator tree, or null when the query could not be built into one
  * @param rootStrategy   how the root is maintained when it differs from its operator's default, or null
+ * @param directApplySql a differential apply statement of its own for PostgreSQL 18 and later, in
+ *                       place of applying {@code changesSql} ({@link #differentialApplySql}), or null
  */
 public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, String fullSql, String changesSql,
-                            String unsupported, Operator root, String rootStrategy) {
+                            String unsupported, Operator root, String rootStrategy, String directApplySql) {
     public CompiledQuery {
         storageColumns = List.copyOf(storageColumns);
+    }
+
+    public CompiledQuery(Shape shape, List<StorageColumn> storageColumns, String fullSql, String changesSql,
+                         String unsupported, Operator root, String rootStrategy) {
+        this(shape, storageColumns, fullSql, changesSql, unsupported, root, rootStrategy, null);
+    }
+
+    /** The statement that applies the differential changes to {@code table}; null when not maintainable. */
+    public String differentialApplySql(QualifiedName table, int serverVersionNum) {
+        if (changesSql == null) {
+            return null;
+        }
+        return directApplySql != null && serverVersionNum >= ApplySql.MERGE_RETURNING_OLD_VERSION ? directApplySql
+                : ApplySql.render(table, storageColumns, changesSql, serverVersionNum);
     }
 
     public boolean differential() {
@@ -37,6 +54,6 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
     }
 
     public CompiledQuery withoutDifferential(String reason) {
-        return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root, rootStrategy);
+        return new CompiledQuery(shape, storageColumns, fullSql, null, reason, root, rootStrategy, null);
     }
 }

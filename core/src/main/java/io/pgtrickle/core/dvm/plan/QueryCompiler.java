@@ -373,9 +373,13 @@ public final class QueryCompiler {
                         .collect(Collectors.joining(", "))
                 + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy;
-        return new CompiledQuery(Shape.AGGREGATE, columns, full, sql.changes(storage, visible(q), changes()), null, a,
+        RowSource.Changes window = changes();
+        String changesSql = sql.changes(storage, visible(q), window);
+        String direct = sql.directApply(storage, visible(q), window);
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, changesSql, null, a,
                 "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed"
-                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : ""));
+                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : "")
+                        + (direct == null ? "" : "; on PostgreSQL 18 one MERGE adds the change to each stored group"), direct);
     }
 
     List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
