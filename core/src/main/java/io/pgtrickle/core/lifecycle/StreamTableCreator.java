@@ -122,10 +122,11 @@ public final class StreamTableCreator {
         installCapture(conn, query.sources());
         Compilation c = compile(conn, qualified, query, o.refreshMode());
         List<String> notices = new ArrayList<>(c.notices());
-        boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && c.mode() == st.refreshMode();
         boolean sameQuery = query.canonicalQuery().equals(st.definingQuery());
         if (sameQuery) {
-            if (compilesAsStored(conn, st, qualified, query, o.refreshMode(), c, notices)) {
+            RefreshMode kept = keptMode(conn, st, qualified, query, o.refreshMode(), c, notices);
+            if (kept != null) {
+                boolean sameConfig = java.util.Objects.equals(schedule.catalogText(), st.schedule()) && kept == st.refreshMode();
                 if (sameConfig) {
                     notices.add("stream table " + st.qualifiedName() + " already has this definition; nothing changed");
                     return new CreateResult(st, Outcome.UNCHANGED, notices);
@@ -237,30 +238,36 @@ public final class StreamTableCreator {
     }
 
     /**
-     * Whether the same query, compiled now ({@code c}), needs nothing done: the catalog holds the same
-     * statements (as compiled, or as validated: a statement that did not plan was stored as its
-     * fallback). Statements with other hidden columns are not checked against the stored table (they
-     * would not plan on it); with stream tables reading this one they are left as they are, with a
-     * notice, since a new storage table would break those readers.
+     * For the same query compiled now ({@code c}): the mode it refreshes in when the stream table
+     * keeps its compiled statements, or null when the query is to be compiled again. Kept: the
+     * catalog holds the same statements (as compiled, or as validated: a statement that did not plan
+     * was stored as its fallback); and, with a notice, statements that would need a new storage
+     * table (other hidden columns: replacing the table would take its grants, indexes and the views
+     * on it) or whose differential statement does not plan where the stored one does.
      */
-    private boolean compilesAsStored(Connection conn, StreamTableInfo st, QualifiedName qualified, ResolvedQuery query,
-                                     RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
+    private RefreshMode keptMode(Connection conn, StreamTableInfo st, QualifiedName qualified, ResolvedQuery query,
+                                 RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
         if (compiledAsStored(conn, st.id(), c)) {
-            return true;
+            return c.mode();
         }
-        boolean sameColumns = StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
-                .equals(StorageTable.columnSignature(c.query().storageColumns()));
-        if (sameColumns) {
-            return compiledAsStored(conn, st.id(), validated(conn, qualified, query, requested, c));
+        RefreshMode asStored = requested == RefreshMode.AUTO ? st.refreshMode() : requested;
+        if (!StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
+                .equals(StorageTable.columnSignature(c.query().storageColumns()))) {
+            notices.add("stream table " + st.qualifiedName() + " compiles differently now, with other hidden columns, and keeps"
+                    + " its compiled SQL: using the new one needs a new storage table (drop the stream table and create it again)");
+            return asStored;
         }
-        List<StreamTableInfo> readers = catalog.downstream(conn, st.id());
-        if (readers.isEmpty()) {
-            return false;
+        Compilation v = validated(conn, qualified, query, requested, c);
+        if (compiledAsStored(conn, st.id(), v)) {
+            return v.mode();
         }
-        notices.add("stream table " + st.qualifiedName() + " compiles differently now, with other hidden columns, and keeps"
-                + " its compiled SQL: stream tables " + readers.stream().map(StreamTableInfo::qualifiedName)
-                .collect(Collectors.joining(", ")) + " read it (give it its query again once they are dropped)");
-        return true;
+        if (v.diffApplySql() == null && c.diffApplySql() != null
+                && Jdbc.queryBoolean(conn, "SELECT diff_apply_sql IS NOT NULL FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id())) {
+            notices.add("stream table " + st.qualifiedName() + " compiles differently now, but its new differential statement"
+                    + " does not plan; it keeps its compiled SQL");
+            return asStored;
+        }
+        return null;
     }
 
     /** Whether the catalog holds the statements {@code c} compiled. */

@@ -59,30 +59,24 @@ class ReplaceAlterDropTest {
     }
 
     /**
-     * An earlier engine's statements over other hidden columns (simulated by dropping one) would not
-     * plan on the stored table: the stream table is rebuilt, and stays DIFFERENTIAL. Read by another
-     * stream table, it is left as it is (a new table would break the reader), with a notice.
+     * Statements of an earlier engine over other hidden columns (simulated by dropping one) would
+     * need a new storage table, which would take the grants, indexes and views on it: the stream
+     * table keeps its compiled SQL, with a notice, and the view on it stays.
      */
     @Test
-    void createOrReplaceWithTheSameQueryRebuildsOtherHiddenColumnsUnlessAStreamTableReadsIt() {
+    void createOrReplaceWithTheSameQueryKeepsTheStorageTableWhenHiddenColumnsDiffer() {
         String query = "SELECT cat, sum(price) AS total FROM p GROUP BY cat";
         db.api.create(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
-        db.exec("ALTER TABLE hidden DROP COLUMN __pgt_a0_n", "UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_name = 'hidden'");
-        var r = db.api.createOrReplace(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
-        assertThat(r.outcome()).isEqualTo(Outcome.REPLACED);
-        assertThat(r.streamTable().refreshMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
-        assertThat(db.queryLong("SELECT count(*) FROM pg_attribute WHERE attrelid = 'hidden'::regclass AND attname = '__pgt_a0_n'"))
-                .isEqualTo(1);
-        db.exec("UPDATE p SET price = price + 1 WHERE id % 5 = 0");
-        assertThat(db.api.refresh("hidden").action()).isEqualTo("DIFFERENTIAL");
-        db.assertOracle("hidden");
-
-        db.api.create(CreateOptions.of("hidden_reader", "SELECT cat, total FROM hidden WHERE total > 10"));
-        db.exec("ALTER TABLE hidden DROP COLUMN __pgt_a0_n", "UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_name = 'hidden'");
+        db.exec("CREATE VIEW hidden_view AS SELECT cat FROM hidden");
+        long relid = db.queryLong("SELECT 'hidden'::regclass::oid");
+        db.exec("ALTER TABLE hidden DROP COLUMN __pgt_a0_n",
+                "UPDATE pgtrickle.pgt_stream_tables SET diff_apply_sql = diff_apply_sql || ' ' WHERE pgt_name = 'hidden'");
         var kept = db.api.createOrReplace(CreateOptions.of("hidden", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
         assertThat(kept.outcome()).isEqualTo(Outcome.UNCHANGED);
-        assertThat(kept.notices()).anyMatch(n -> n.contains("keeps its compiled SQL") && n.contains("hidden_reader"));
-        db.api.drop("hidden_reader", false);
+        assertThat(kept.notices()).anyMatch(n -> n.contains("keeps its compiled SQL") && n.contains("new storage table"));
+        assertThat(db.queryLong("SELECT 'hidden'::regclass::oid")).isEqualTo(relid);
+        assertThat(db.queryLong("SELECT count(*) FROM hidden_view")).isEqualTo(3);
+        db.exec("DROP VIEW hidden_view");
         db.api.drop("hidden", false);
     }
 
