@@ -241,14 +241,14 @@ public final class StreamTableCreator {
      * For the same query compiled now ({@code c}): the mode it refreshes in when the stream table
      * keeps its compiled statements, or null when the query is to be compiled again. Kept: the
      * catalog holds the same statements (as compiled, or as validated: a statement that did not plan
-     * was stored as its fallback); and, with a notice, statements that would need a new storage
+     * was stored as its fallback), the IMMEDIATE one included; and, with a notice, statements that would need a new storage
      * table (other hidden columns: replacing the table would take its grants, indexes and the views
      * on it) or whose differential statement does not plan where the stored one does.
      */
     private RefreshMode keptMode(Connection conn, StreamTableInfo st, QualifiedName qualified, ResolvedQuery query,
                                  RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
         if (compiledAsStored(conn, st.id(), c)) {
-            return c.mode();
+            return immediateAsStored(conn, qualified, query, st.id(), c) ? c.mode() : null;
         }
         RefreshMode asStored = requested == RefreshMode.AUTO ? st.refreshMode() : requested;
         if (!StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
@@ -259,7 +259,7 @@ public final class StreamTableCreator {
         }
         Compilation v = validated(conn, qualified, query, requested, c);
         if (compiledAsStored(conn, st.id(), v)) {
-            return v.mode();
+            return immediateAsStored(conn, qualified, query, st.id(), v) ? v.mode() : null;
         }
         if (v.diffApplySql() == null && c.diffApplySql() != null
                 && Jdbc.queryBoolean(conn, "SELECT diff_apply_sql IS NOT NULL FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id())) {
@@ -328,17 +328,11 @@ public final class StreamTableCreator {
             throws SQLException {
         String sql = null;
         ImmediateLock lock = null;
-        if (c.diffApplySql() != null) {
-            // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan;
-            // correlated reads limited as in the differential SQL, which was planned (validated)
-            QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query, c.limitsCorrelatedReads()),
-                    relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
-            CompiledQuery q = compiler.compile(conn, table, query);
-            if (q.differential()) {
-                sql = q.differentialApplySql(table, serverVersion(conn));
-                sql = plans(conn, id, query, sql) ? sql : null;
-                lock = ImmediateLock.choose(conn, q);
-            }
+        CompiledQuery q = immediateQuery(conn, table, query, id, c);
+        if (q != null) {
+            sql = q.differentialApplySql(table, serverVersion(conn));
+            sql = plans(conn, id, query, sql) ? sql : null;
+            lock = ImmediateLock.choose(conn, q);
         }
         if (sql == null && c.mode() == RefreshMode.IMMEDIATE) {
             throw PgtException.internal("the IMMEDIATE maintenance SQL of " + table.display() + " could not be compiled", null);
@@ -348,6 +342,34 @@ public final class StreamTableCreator {
         Jdbc.update(conn, "UPDATE pgtrickle.pgt_stream_tables SET ivm_apply_sql = ?, ivm_lock_mode = ?, ivm_lock_reason = ?, "
                 + "explain_text = explain_text || E'\\n' || ? WHERE pgt_id = ?",
                 sql, lock == null ? null : lock.mode(), lock == null ? null : lock.reason(), explain, id);
+    }
+
+    /** The query compiled for IMMEDIATE maintenance (from transition tables), or null when it is not maintainable. */
+    private static CompiledQuery immediateQuery(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c)
+            throws SQLException {
+        if (c.diffApplySql() == null) {
+            return null;
+        }
+        // $3: the sources the statement changed (one, but for cascades), so the terms of the others leave the plan;
+        // correlated reads limited as in the differential SQL, which was planned (validated)
+        QueryCompiler compiler = new QueryCompiler(new PgResolver(conn, query, c.limitsCorrelatedReads()),
+                relid -> "pg_temp." + Sql.quoteIdent("pgt_ivm_" + id + "_" + relid), true);
+        CompiledQuery q = compiler.compile(conn, table, query);
+        return q.differential() ? q : null;
+    }
+
+    /**
+     * Whether the IMMEDIATE statement the catalog holds is the one {@code c} gives now, or one that
+     * would be no better: the new one does not plan (a stream table compiled by a release without
+     * IMMEDIATE maintenance for its query gets it from create_or_replace).
+     */
+    private static boolean immediateAsStored(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c)
+            throws SQLException {
+        CompiledQuery q = immediateQuery(conn, table, query, id, c);
+        String now = q == null ? null : q.differentialApplySql(table, serverVersion(conn));
+        String stored = Jdbc.queryOne(conn, String.class, "SELECT ivm_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", id)
+                .orElse(null);
+        return java.util.Objects.equals(now, stored) || now == null || !plans(conn, id, query, now);
     }
 
     /** Whether PostgreSQL plans the IMMEDIATE SQL; its session tables exist only inside the check. */

@@ -80,6 +80,31 @@ class ReplaceAlterDropTest {
         db.api.drop("hidden", false);
     }
 
+    /**
+     * A stream table compiled without IMMEDIATE maintenance (by an earlier release; simulated by
+     * clearing it) cannot be altered to IMMEDIATE; the hint says create_or_replace, and that now
+     * compiles it again with the same query, after which the alter works.
+     */
+    @Test
+    void createOrReplaceWithTheSameQueryGivesImmediateMaintenanceToAStreamTableCompiledWithout() {
+        String query = "SELECT cat, count(*) AS n, sum(price) AS total FROM p GROUP BY cat";
+        db.api.create(CreateOptions.of("imm_later", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.exec("UPDATE pgtrickle.pgt_stream_tables SET ivm_apply_sql = NULL WHERE pgt_name = 'imm_later'");
+        assertThatThrownBy(() -> db.api.alter("imm_later", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE)))
+                .isInstanceOfSatisfying(PgtException.class, e -> assertThat(e.hint()).contains("create_or_replace"));
+
+        var r = db.api.createOrReplace(CreateOptions.of("imm_later", query).withRefreshMode(RefreshMode.DIFFERENTIAL));
+        assertThat(r.outcome()).isEqualTo(Outcome.REPLACED);
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'imm_later'"
+                + " AND ivm_apply_sql IS NOT NULL")).isEqualTo(1);
+        assertThat(db.api.createOrReplace(CreateOptions.of("imm_later", query).withRefreshMode(RefreshMode.DIFFERENTIAL))
+                .outcome()).isEqualTo(Outcome.UNCHANGED);
+        db.api.alter("imm_later", AlterOptions.none().withRefreshMode(RefreshMode.IMMEDIATE));
+        db.exec("UPDATE p SET price = price + 3 WHERE id % 7 = 0");
+        db.assertOracle("imm_later");
+        db.api.drop("imm_later", false);
+    }
+
     @Test
     void createOrReplaceIsANoOpAnAlterOrANewQueryWithTheSameId() {
         long id = db.api.create(CreateOptions.of("cor", "SELECT cat, count(*) AS n FROM p GROUP BY cat")).streamTable().id();
