@@ -27,6 +27,14 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
         this(shape, storageColumns, fullSql, changesSql, unsupported, root, rootStrategy, null);
     }
 
+    /** How the root is maintained, as explain says it, when {@code applySql} is the differential statement in use. */
+    public String rootStrategy(String applySql) {
+        if (directApplySql == null || !directApplySql.equals(applySql)) {
+            return rootStrategy;
+        }
+        return (rootStrategy == null ? root.strategy() : rootStrategy) + "; one MERGE adds the change to each stored group";
+    }
+
     /** The statement that applies the differential changes to {@code table}; null when not maintainable. */
     public String differentialApplySql(QualifiedName table, int serverVersionNum) {
         if (changesSql == null) {

@@ -23,7 +23,7 @@ public final class Explain {
         }
         if (q.root() != null) {
             b.append("operators:\n");
-            tree(q.root(), 1, b, q.rootStrategy());
+            tree(q.root(), 1, b, q.rootStrategy(applySql));
         }
         if (applySql != null) {
             b.append("differential refresh SQL ($1 = refresh snapshot, $2 = previous frontier, $3 = sources with changes):\n  ")
@@ -44,7 +44,7 @@ public final class Explain {
         return "{\"stream_table\":" + str(streamTable) + ",\"refresh_mode\":" + str(mode)
                 + ",\"shape\":" + str(q.shape().name()) + ",\"differential\":" + q.differential()
                 + ",\"unsupported_reason\":" + str(q.unsupported())
-                + ",\"operators\":" + (q.root() == null ? "null" : node(q.root(), q.rootStrategy()))
+                + ",\"operators\":" + (q.root() == null ? "null" : node(q.root(), q.rootStrategy(applySql)))
                 + ",\"differential_sql\":" + str(applySql) + "}";
     }
 

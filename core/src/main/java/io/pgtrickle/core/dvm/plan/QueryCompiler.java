@@ -378,8 +378,7 @@ public final class QueryCompiler {
         String direct = sql.directApply(storage, visible(q), window);
         return new CompiledQuery(Shape.AGGREGATE, columns, full, changesSql, null, a,
                 "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed"
-                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : "")
-                        + (direct == null ? "" : "; on PostgreSQL 18 one MERGE adds the change to each stored group"), direct);
+                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : ""), direct);
     }
 
     List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
