@@ -247,8 +247,9 @@ public final class StreamTableCreator {
      */
     private RefreshMode keptMode(Connection conn, StreamTableInfo st, QualifiedName qualified, ResolvedQuery query,
                                  RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
-        if (compiledAsStored(conn, st.id(), c)) {
-            return immediateAsStored(conn, qualified, query, st.id(), c) ? c.mode() : null;
+        StoredStatements stored = StoredStatements.read(conn, st.id());
+        if (stored.hold(c)) {
+            return immediateAsStored(conn, qualified, query, st.id(), c, stored.immediate()) ? c.mode() : null;
         }
         RefreshMode asStored = requested == RefreshMode.AUTO ? st.refreshMode() : requested;
         if (!StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
@@ -258,11 +259,10 @@ public final class StreamTableCreator {
             return asStored;
         }
         Compilation v = validated(conn, qualified, query, requested, c);
-        if (compiledAsStored(conn, st.id(), v)) {
-            return immediateAsStored(conn, qualified, query, st.id(), v) ? v.mode() : null;
+        if (stored.hold(v)) {
+            return immediateAsStored(conn, qualified, query, st.id(), v, stored.immediate()) ? v.mode() : null;
         }
-        if (v.diffApplySql() == null && c.diffApplySql() != null
-                && Jdbc.queryBoolean(conn, "SELECT diff_apply_sql IS NOT NULL FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", st.id())) {
+        if (v.diffApplySql() == null && c.diffApplySql() != null && stored.differential() != null) {
             notices.add("stream table " + st.qualifiedName() + " compiles differently now, but its new differential statement"
                     + " does not plan; it keeps its compiled SQL");
             return asStored;
@@ -270,16 +270,22 @@ public final class StreamTableCreator {
         return null;
     }
 
-    /** Whether the catalog holds the statements {@code c} compiled. */
-    private static boolean compiledAsStored(Connection conn, long id, Compilation c) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT full_apply_sql IS NOT DISTINCT FROM ?"
-                + " AND diff_apply_sql IS NOT DISTINCT FROM ? FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?")) {
-            ps.setString(1, c.fullApplySql());
-            ps.setString(2, c.diffApplySql());
-            ps.setLong(3, id);
-            try (var rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
+    /** The apply statements the catalog holds for a stream table: FULL, DIFFERENTIAL and IMMEDIATE (null: none). */
+    private record StoredStatements(String full, String differential, String immediate) {
+        static StoredStatements read(Connection conn, long id) throws SQLException {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT full_apply_sql, diff_apply_sql, ivm_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?")) {
+                ps.setLong(1, id);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return new StoredStatements(rs.getString(1), rs.getString(2), rs.getString(3));
+                }
             }
+        }
+
+        /** Whether these are the FULL and DIFFERENTIAL statements {@code c} compiled. */
+        boolean hold(Compilation c) {
+            return java.util.Objects.equals(full, c.fullApplySql()) && java.util.Objects.equals(differential, c.diffApplySql());
         }
     }
 
@@ -359,16 +365,14 @@ public final class StreamTableCreator {
     }
 
     /**
-     * Whether the IMMEDIATE statement the catalog holds is the one {@code c} gives now, or one that
-     * would be no better: the new one does not plan (a stream table compiled by a release without
-     * IMMEDIATE maintenance for its query gets it from create_or_replace).
+     * Whether the IMMEDIATE statement the catalog holds ({@code stored}) is the one {@code c} gives
+     * now, or one that would be no better: the new one does not plan (a stream table compiled by a
+     * release without IMMEDIATE maintenance for its query gets it from create_or_replace).
      */
-    private static boolean immediateAsStored(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c)
-            throws SQLException {
+    private static boolean immediateAsStored(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c,
+                                             String stored) throws SQLException {
         CompiledQuery q = immediateQuery(conn, table, query, id, c);
         String now = q == null ? null : q.differentialApplySql(table, serverVersion(conn));
-        String stored = Jdbc.queryOne(conn, String.class, "SELECT ivm_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_id = ?", id)
-                .orElse(null);
         return java.util.Objects.equals(now, stored) || now == null || !plans(conn, id, query, now);
     }
 

@@ -12,6 +12,7 @@ import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * Aggregates maintained in O(change) from hidden auxiliary columns of the stored group row:
@@ -189,11 +190,12 @@ final class AlgebraicAggregateSql {
 
     /**
      * The pieces of the differential SQL, as {@link #changes} joins them: {@code delta} the change
-     * per group (keys {@code __pgt_g<j>}, {@code __pgt_dn}, {@code __pgt_d<i>} ...); {@code merged}
-     * the select list adding it to the stored state of the group (the stored row aliased {@code s},
-     * the delta {@code d}); {@code rescan} the recomputation of groups whose MIN/MAX was removed, or
-     * null; {@code fin} the select list of the values per group (over {@code m}); {@code row} the
-     * storage columns, each "expression AS name", over the final values aliased {@code __pgt_f}.
+     * per group (keys {@code __pgt_g<j>}, {@code __pgt_dn}, {@code __pgt_d<i>} ...); {@code rid} the
+     * group's row id over the delta {@code d}; {@code merged} the select list adding the change to the
+     * stored state of the group (the stored row aliased {@code s}); {@code rescan} the recomputation
+     * of groups whose MIN/MAX was removed, or null; {@code fin} the select list of the values per
+     * group (over {@code m}); {@code values} and {@code names} the storage columns, each one's value
+     * over the final values aliased {@code __pgt_f} and its name.
      */
     private record Parts(String delta, String rid, List<String> merged, String rescan, List<String> fin,
                          List<String> values, List<String> names) {
@@ -209,8 +211,17 @@ final class AlgebraicAggregateSql {
 
     private static final String FINAL = "__pgt_f";
 
-    String changes(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
-        Parts p = parts(storage, visible, window);
+    /** The differential changes ({@link #changes}) and, where there is one, the direct apply statement ({@link #directApply}). */
+    record Statements(String changes, String directApply) {
+    }
+
+    /** Both statements, rendered from one set of {@link Parts} over {@code window}. */
+    Statements statements(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
+        Parts p = parts(visible, window);
+        return new Statements(changes(storage, p, window), directApply(storage, visible, p, window));
+    }
+
+    private String changes(QualifiedName storage, Parts p, RowSource.Changes window) {
         List<String> g = a.groupNames();
         String merged = "SELECT " + String.join(", ", p.merged()) + " FROM __pgt_d d LEFT JOIN " + storage.quoted()
                 + " s ON s.__pgt_row_id = " + p.rid();
@@ -235,27 +246,16 @@ final class AlgebraicAggregateSql {
      * change alone; a group whose changes cancel out entirely is not written; one whose count drops
      * to 0 is deleted.
      */
-    String directApply(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
+    private String directApply(QualifiedName storage, List<StorageColumn> visible, Parts p, RowSource.Changes window) {
         if (a.scalar() || calls.stream().anyMatch(c -> c.kind() == AggregateCall.Kind.MIN || c.kind() == AggregateCall.Kind.MAX)) {
             return null;
         }
-        Parts p = parts(storage, visible, window);
         List<String> g = a.groupNames();
         String rid = RowHash.of(g.stream().map(k -> "x." + k).toList(), keyForms);
-        List<String> deltas = new ArrayList<>();
-        deltas.add("d.__pgt_dn");
-        for (int i = 0; i < calls.size(); i++) {
-            deltas.add("d.__pgt_d" + i);
-            if (calls.get(i).kind() == AggregateCall.Kind.SUM || calls.get(i).kind() == AggregateCall.Kind.AVG) {
-                deltas.add("d.__pgt_d" + i + "_n");
-                if (scales(i)) {
-                    deltas.add("d.__pgt_d" + i + "_sc");
-                }
-                if (specials(i)) {
-                    deltas.add("d.__pgt_d" + i + "_sp");
-                }
-            }
-        }
+        // The change of each hidden column: __pgt_count's is __pgt_dn, __pgt_a<i><suffix>'s __pgt_d<i><suffix>.
+        List<String> deltas = auxiliaries().stream()
+                .map(x -> x.name().equals("__pgt_count") ? "d.__pgt_dn" : "d.__pgt_d" + x.name().substring("__pgt_a".length()))
+                .toList();
         // A new group's state is its change alone: the stored columns read as NULL (coalesced to 0).
         String nothingStored = auxiliaries().stream().map(x -> "NULL::" + x.type() + " AS " + x.name()).collect(Collectors.joining(", "));
         String names = String.join(", ", p.names());
@@ -267,7 +267,7 @@ final class AlgebraicAggregateSql {
                 + " WHEN MATCHED AND (" + deltas.stream().map(x -> "coalesce(" + x + ", 0) <> 0").collect(Collectors.joining(" OR "))
                 + ") THEN UPDATE SET (" + names + ") = (" + values(p, p.row(null), "") + ")"
                 + " WHEN NOT MATCHED AND d.__pgt_dn > 0 THEN INSERT (" + names + ", __pgt_row_id) VALUES ("
-                + java.util.stream.IntStream.range(0, p.names().size()).mapToObj(i -> "d.__pgt_new" + i).collect(Collectors.joining(", "))
+                + IntStream.range(0, p.names().size()).mapToObj(i -> "d.__pgt_new" + i).collect(Collectors.joining(", "))
                 + ", d.__pgt_rid)" + ApplySql.countedReturning(visible);
     }
 
@@ -277,7 +277,7 @@ final class AlgebraicAggregateSql {
                 + String.join(", ", p.merged()) + from + ") m) AS " + FINAL;
     }
 
-    private Parts parts(QualifiedName storage, List<StorageColumn> visible, RowSource.Changes window) {
+    private Parts parts(List<StorageColumn> visible, RowSource.Changes window) {
         String alias = FINAL;
         List<String> g = a.groupNames();
         // (1) the change per group, from the changed input rows: keys, arguments and weights

@@ -373,12 +373,10 @@ public final class QueryCompiler {
                         .collect(Collectors.joining(", "))
                 + ", " + aux.stream().map(x -> x.fullExpression() + " AS " + x.name()).collect(Collectors.joining(", "))
                 + " FROM " + a.fromSql() + where + groupBy;
-        RowSource.Changes window = changes();
-        String changesSql = sql.changes(storage, visible(q), window);
-        String direct = sql.directApply(storage, visible(q), window);
-        return new CompiledQuery(Shape.AGGREGATE, columns, full, changesSql, null, a,
+        AlgebraicAggregateSql.Statements statements = sql.statements(storage, visible(q), changes());
+        return new CompiledQuery(Shape.AGGREGATE, columns, full, statements.changes(), null, a,
                 "algebraic: COUNT/SUM/AVG from hidden columns in O(change); MIN/MAX rescan only groups whose extreme was removed"
-                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : ""), direct);
+                        + (sql.sumsUnnetted() ? "; changed rows summed as captured, without netting" : ""), statements.directApply());
     }
 
     List<TypeInfo> probeTypes(Connection conn, String fromSql, List<String> expressions) throws SQLException {
