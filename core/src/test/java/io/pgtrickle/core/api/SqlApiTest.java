@@ -348,7 +348,14 @@ class SqlApiTest {
         try (Connection alice = connectAs(ALICE); Statement st = alice.createStatement()) {
             st.execute("CALL pgtrickle.create_or_replace_stream_table('a1', 'SELECT id, customer FROM orders')");
         }
-        assertThat(db.queryString("SELECT has_table_privilege('" + ALICE + "', '" + staffBuffer + "', 'SELECT')")).isEqualTo("f");
+        assertThat(db.queryString("SELECT has_table_privilege('" + ALICE + "', '" + staffBuffer + "', 'SELECT')"))
+                .as(() -> "alice's access to " + staffBuffer + " after the replace; its ACL, readers and their owners: "
+                        + db.queryStrings("SELECT 'acl ' || coalesce(relacl::text, '-') || ' owner ' || relowner::regrole FROM pg_class "
+                                + "WHERE oid = '" + staffBuffer + "'::regclass UNION ALL SELECT s.pgt_name || ' owner ' "
+                                + "|| pgtrickle._owner(s.pgt_id) || ' reads ' || d.source_relid::regclass FROM pgtrickle.pgt_stream_tables s "
+                                + "JOIN pgtrickle.pgt_dependencies d USING (pgt_id) UNION ALL SELECT 'request ' || kind || ' ' || status "
+                                + "|| coalesce(' ' || result::text, '') FROM pgtrickle.pgt_requests"))
+                .isEqualTo("f");
         db.assertOracle("a1");
     }
 
