@@ -24,10 +24,8 @@ class CollatedSourcesTest {
     void setUp() {
         db = Db.create(CollatedSourcesTest.class);
         twins = new Twins(db).withImmediate();
-        db.exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'case_blind') THEN "
-                        + "CREATE COLLATION public.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false); "
-                        + "END IF; END $$",
-                "CREATE TABLE words (id int PRIMARY KEY, name text COLLATE \"en-x-icu\", code text COLLATE \"C\", n int, "
+        db.createCaseBlindCollation();
+        db.exec("CREATE TABLE words (id int PRIMARY KEY, name text COLLATE \"en-x-icu\", code text COLLATE \"C\", n int, "
                         + "tag text COLLATE public.case_blind)",
                 "INSERT INTO words VALUES (1, 'apple', 'apple', 1, 'red'), (2, 'Zed', 'Zed', 2, 'Red'), (3, 'cherry', 'cherry', 3, 'blue')");
     }

@@ -77,6 +77,13 @@ public final class Db {
         }
     }
 
+    /** Creates public.case_blind, an ICU collation where 'red' = 'Red' (nondeterministic), unless it exists. */
+    public void createCaseBlindCollation() {
+        exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'case_blind') THEN "
+                + "CREATE COLLATION public.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false); "
+                + "END IF; END $$");
+    }
+
     /** Runs statements, each in its own autocommit transaction. */
     public void exec(String... sql) {
         try (Connection c = connect(); Statement st = c.createStatement()) {

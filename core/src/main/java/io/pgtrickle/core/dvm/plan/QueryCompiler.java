@@ -139,8 +139,9 @@ public final class QueryCompiler {
             }
         }
         if (algebraic && reason == null) {
-            return algebraicAggregate(storage, query, aggregate, new AlgebraicAggregateSql(aggregate, calls, argTypes, keyForms),
-                    keyForms);
+            boolean valueEqual = types.stream().allMatch(t -> TextForms.oneText(t.type()) && t.deterministic());
+            return algebraicAggregate(storage, query, aggregate,
+                    new AlgebraicAggregateSql(aggregate, calls, argTypes, keyForms, valueEqual), keyForms);
         }
         return aggregate(storage, query, aggregate, keyForms, reason);
     }
