@@ -240,9 +240,11 @@ final class MarkdownReport {
         }
         line("## 1. Refresh: DIFFERENTIAL vs FULL vs REFRESH MATERIALIZED VIEW [CONCURRENTLY]");
         line("");
-        line("Sources: `events` (the fact table: id, k with 10,000 values, v with 1,000 values, a 40-byte pad; index on k),"
-                + " `dims` (10,000 rows, one per k), `regions` (10 rows). A change batch at rate *r* changes *r* × rows rows of"
-                + " `events`: half updates of v, a quarter deletes, a quarter inserts. After each batch the stream table is"
+        line("Sources: `events` (the fact table: id, k with 10,000 values, v and w with 1,000 values, a 40-byte pad; index"
+                + " on k; v follows from k as loaded, so the rows of a group share one v until updated and every deleted row is"
+                + " its group's MIN and MAX, while a group's w values are distinct: 100 consecutive ones at 1,000,000 rows, 10 at"
+                + " 100,000), `dims` (10,000 rows, one per k), `regions` (10 rows). A change batch at rate *r* changes *r* × rows"
+                + " rows of `events`: half updates of v and w (each + 1), a quarter deletes, a quarter inserts. After each batch the stream table is"
                 + " refreshed DIFFERENTIAL (it consumes the batch), then, in rotating order, FULL"
                 + " (`refresh_stream_table(..., force_full => true)`), `REFRESH MATERIALIZED VIEW` and"
                 + " `REFRESH MATERIALIZED VIEW CONCURRENTLY` of two matviews of the same query (the latter with a unique index"

@@ -59,6 +59,8 @@ final class RefreshScenarios {
             new Scenario("GROUP BY, few groups", "SELECT k % 10 AS bucket, count(*) AS n, avg(v) AS mean FROM events"
                     + " GROUP BY k % 10", "bucket", null),
             new Scenario("MIN/MAX under deletes", "SELECT k, min(v) AS lo, max(v) AS hi FROM events GROUP BY k", "k", null),
+            new Scenario("MIN/MAX, distinct values per group", "SELECT k, min(w) AS lo, max(w) AS hi FROM events GROUP BY k",
+                    "k", null),
             new Scenario("DISTINCT", "SELECT DISTINCT k, v % 7 AS r FROM events", "k, r", null));
 
     private final BenchContext ctx;
@@ -172,11 +174,11 @@ final class RefreshScenarios {
         long updates = changed / 2;
         long deletes = changed / 4;
         long inserts = changed - updates - deletes;
-        Sql.exec(c, "UPDATE events SET v = (v + 1) % 1000 WHERE id IN (SELECT id FROM events ORDER BY (id * " + (seed + 31)
+        Sql.exec(c, "UPDATE events SET v = (v + 1) % 1000, w = (w + 1) % 1000 WHERE id IN (SELECT id FROM events ORDER BY (id * " + (seed + 31)
                 + ") % 1000003 LIMIT " + updates + ")");
         Sql.exec(c, "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY (id * " + (seed + 17) + ") % 999983 LIMIT "
                 + deletes + ")");
-        Sql.exec(c, "INSERT INTO events SELECT g, (g::bigint * 7919) % 10000, (g::bigint * 104729) % 1000, 'new'"
+        Sql.exec(c, "INSERT INTO events SELECT g, " + EventsSchema.COLUMNS + ", 'new'"
                 + " FROM generate_series(" + nextId + ", " + (nextId + inserts - 1) + ") g");
         nextId += inserts;
     }
