@@ -49,7 +49,7 @@ class DirectAggregateApplyTest {
     void groupsAppearChangeCancelAndVanishAsTheQuerySays(String query) {
         twins.define("g", query);
         assertThat(explain("g").contains(DIRECT)).as("explain names the MERGE where it is used").isEqualTo(direct);
-        assertThat(applySql("g").startsWith("WITH d AS MATERIALIZED")).isEqualTo(direct);
+        assertThat(db.diffApplySql("g").startsWith("WITH d AS MATERIALIZED")).isEqualTo(direct);
         twins.step("g", "INSERT INTO sale VALUES (1000, 'shop 9', 1, NULL, NULL, 1)",            // a new group, its sums over NULLs only
                 "INSERT INTO shop VALUES ('shop 9', 'r9')",
                 "UPDATE sale SET qty = qty + 1 WHERE id % 9 = 0", "UPDATE sale SET qty = qty - 1 WHERE id % 9 = 0"); // back where it was
@@ -107,14 +107,11 @@ class DirectAggregateApplyTest {
     void otherAggregatesKeepTheGeneralForm(String query) {
         twins.define("o", query);
         assertThat(explain("o")).doesNotContain(DIRECT);
-        assertThat(applySql("o")).doesNotStartWith("WITH d AS MATERIALIZED");
+        assertThat(db.diffApplySql("o")).doesNotStartWith("WITH d AS MATERIALIZED");
         twins.step("o", "INSERT INTO sale VALUES (1000, 'shop 9', 1, 50, 1, 1)", "DELETE FROM sale WHERE qty = 10",
                 "UPDATE sale SET qty = qty + 1 WHERE id % 4 = 0");
     }
 
-    private String applySql(String name) {
-        return db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + name + "'");
-    }
 
     private String explain(String name) {
         return db.api.explain(name, StreamTables.ExplainFormat.TEXT);

@@ -41,7 +41,7 @@ class MinMaxNettingTest {
             "SELECT k, min(v) AS lo, max(t) AS hi FROM m WHERE v IS NOT NULL GROUP BY k"})
     void valuesThatPrintAlikeAreNettedByGrouping(String query) {
         twins.define("g", query);
-        assertThat(applySql("g")).contains("GROUP BY r.").doesNotContain(BY_TEXT);
+        assertThat(db.diffApplySql("g")).contains("GROUP BY r.").doesNotContain(BY_TEXT);
         exercise("g");
     }
 
@@ -52,7 +52,7 @@ class MinMaxNettingTest {
             "SELECT lower(tag) AS t, max(v) AS hi FROM m GROUP BY lower(tag)"})
     void valuesThatMayPrintDifferentlyAreNettedByText(String query) {
         twins.define("x", query);
-        assertThat(applySql("x")).contains(BY_TEXT);
+        assertThat(db.diffApplySql("x")).contains(BY_TEXT);
         exercise("x");
     }
 
@@ -69,7 +69,7 @@ class MinMaxNettingTest {
         db.exec("CREATE TABLE a (id int PRIMARY KEY, k int, n numeric)", "CREATE TABLE b (id int PRIMARY KEY, aid int, v int, t text)",
                 "INSERT INTO a VALUES (1, 1, 1.0)");
         twins.define("j", query);
-        assertThat(applySql("j").contains(BY_TEXT)).isEqualTo(query.contains("a.n"));
+        assertThat(db.diffApplySql("j").contains(BY_TEXT)).isEqualTo(query.contains("a.n"));
         twins.step("j", "DELETE FROM a WHERE id = 1", "INSERT INTO b VALUES (1, 1, 5, 'a')",
                 "INSERT INTO a VALUES (2, 1, 1.0)", "INSERT INTO b VALUES (2, 2, 10, 'z')");
         twins.step("j", "INSERT INTO a VALUES (1, 1, 1.0)", "UPDATE b SET v = 3 WHERE id = 2", "DELETE FROM a WHERE id = 2");
@@ -92,7 +92,4 @@ class MinMaxNettingTest {
         twins.step(name, "DELETE FROM m");
     }
 
-    private String applySql(String name) {
-        return db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + name + "'");
-    }
 }

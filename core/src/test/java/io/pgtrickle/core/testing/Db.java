@@ -77,6 +77,11 @@ public final class Db {
         }
     }
 
+    /** The stored differential apply statement of stream table {@code name}. */
+    public String diffApplySql(String name) {
+        return queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + name + "'");
+    }
+
     /** Creates public.case_blind, an ICU collation where 'red' = 'Red' (nondeterministic), unless it exists. */
     public void createCaseBlindCollation() {
         exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'case_blind') THEN "

@@ -32,7 +32,9 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
         if (directApplySql == null || !directApplySql.equals(applySql)) {
             return rootStrategy;
         }
-        return (rootStrategy == null ? root.strategy() : rootStrategy) + "; one MERGE adds the change to each stored group";
+        return (rootStrategy == null ? root.strategy() : rootStrategy)
+                + (shape == Shape.DISTINCT ? "; one MERGE adds the change to each stored row's count"
+                        : "; one MERGE adds the change to each stored group");
     }
 
     /** The statement that applies the differential changes to {@code table}; null when not maintainable. */
