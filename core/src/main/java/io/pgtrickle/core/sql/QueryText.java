@@ -2,6 +2,10 @@ package io.pgtrickle.core.sql;
 
 import io.pgtrickle.core.api.ErrorCode;
 import io.pgtrickle.core.api.PgtException;
+import java.util.function.Function;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Lexical checks on a defining query before PostgreSQL sees it: exactly one statement, trailing
@@ -169,6 +173,48 @@ public final class QueryText {
             }
         }
         return -1;
+    }
+
+    /**
+     * {@code text} with the matches of {@code pattern} replaced by {@code replacement}'s text,
+     * outside string literals, dollar quotes and comments: for rewriting references in SQL that
+     * embeds a user's expression, whose literals must stay as written.
+     */
+    public static String replaceOutsideLiterals(String text, Pattern pattern, Function<MatchResult, String> replacement) {
+        StringBuilder out = new StringBuilder(text.length());
+        int code = 0;
+        int i = 0;
+        int n = text.length();
+        while (i < n) {
+            char c = text.charAt(i);
+            int end = -1;
+            if (c == '\'') {
+                end = skipQuoted(text, i, '\'');
+            } else if (c == '-' && text.startsWith("--", i)) {
+                int nl = text.indexOf('\n', i);
+                end = nl < 0 ? n : nl + 1;
+            } else if (c == '/' && text.startsWith("/*", i)) {
+                int close = skipBlockComment(text, i);
+                end = close < 0 ? n : close;
+            } else if (c == '$') {
+                int tagEnd = dollarTagEnd(text, i);
+                if (tagEnd > 0) {
+                    String tag = text.substring(i, tagEnd + 1);
+                    int close = text.indexOf(tag, tagEnd + 1);
+                    end = close < 0 ? n : close + tag.length();
+                }
+            }
+            if (end < 0) {
+                i++;
+                continue;
+            }
+            out.append(pattern.matcher(text.substring(code, i)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
+            out.append(text, i, end);
+            code = end;
+            i = end;
+        }
+        out.append(pattern.matcher(text.substring(code)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
+        return out.toString();
     }
 
     private static int skipQuoted(String q, int start, char quote) {

@@ -32,6 +32,14 @@ class QueryTextTest {
     }
 
     @Test
+    void referencesAreReplacedOutsideLiteralsOnly() {
+        java.util.regex.Pattern ref = java.util.regex.Pattern.compile("(?<![\\w.\"])f\\.(x\\d)");
+        String sql = "f.x1 || 'f.x1' || E'\\'f.x2' || $q$ f.x2 $q$ || \"f\".x1 /* f.x1 */ || f.x2 -- f.x1\n";
+        assertThat(QueryText.replaceOutsideLiterals(sql, ref, r -> "(" + r.group(1) + "$1)"))
+                .isEqualTo("(x1$1) || 'f.x1' || E'\\'f.x2' || $q$ f.x2 $q$ || \"f\".x1 /* f.x1 */ || (x2$1) -- f.x1\n");
+    }
+
+    @Test
     void positionsAreDescribedAsLineAndColumn() {
         assertThat(QueryText.describePosition("SELECT a,\n  bogus FROM t", 13))
                 .startsWith("at line 2, column 3:").contains("  bogus FROM t").endsWith("  ^");

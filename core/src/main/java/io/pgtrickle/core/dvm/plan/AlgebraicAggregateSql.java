@@ -8,12 +8,12 @@ import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
 import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.QueryText;
 import io.pgtrickle.core.sql.Sql;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -315,13 +315,14 @@ final class AlgebraicAggregateSql {
         return out;
     }
 
+    /** Outside literals: an output expression keeps its string constants as the user wrote them. */
     private static String inline(String expression, Pattern reference, Map<String, String> definitions) {
-        return reference.matcher(expression).replaceAll(r -> {
+        return QueryText.replaceOutsideLiterals(expression, reference, r -> {
             String definition = definitions.get(r.group(1));
             if (definition == null) {
                 throw new IllegalStateException("no definition of " + r.group() + " in " + expression);
             }
-            return Matcher.quoteReplacement("(" + definition + ")");
+            return "(" + definition + ")";
         });
     }
 
