@@ -144,32 +144,37 @@ public final class QueryText {
     /** Index of the first ';' outside literals, quoted identifiers, dollar quotes and comments, or -1. */
     static int firstTopLevelSemicolon(String q) {
         int i = 0;
-        int n = q.length();
-        while (i < n) {
-            char c = q.charAt(i);
-            if (c == ';') {
+        while (i < q.length()) {
+            if (q.charAt(i) == ';') {
                 return i;
-            } else if (c == '\'') {
-                i = skipQuoted(q, i, '\'');
-            } else if (c == '"') {
-                i = skipQuoted(q, i, '"');
-            } else if (c == '-' && q.startsWith("--", i)) {
-                int nl = q.indexOf('\n', i);
-                i = nl < 0 ? n : nl + 1;
-            } else if (c == '/' && q.startsWith("/*", i)) {
-                int close = skipBlockComment(q, i);
-                i = close < 0 ? n : close;
-            } else if (c == '$') {
-                int tagEnd = dollarTagEnd(q, i);
-                if (tagEnd > 0) {
-                    String tag = q.substring(i, tagEnd + 1);
-                    int close = q.indexOf(tag, tagEnd + 1);
-                    i = close < 0 ? n : close + tag.length();
-                } else {
-                    i++;
-                }
-            } else {
-                i++;
+            }
+            int end = q.charAt(i) == '"' ? skipQuoted(q, i, '"') : literalEnd(q, i);
+            i = end < 0 ? i + 1 : end;
+        }
+        return -1;
+    }
+
+    /**
+     * Where the string literal, dollar quote or comment that starts at {@code i} ends (the index
+     * after it), or -1 when none starts there.
+     */
+    private static int literalEnd(String q, int i) {
+        char c = q.charAt(i);
+        int n = q.length();
+        if (c == '\'') {
+            return skipQuoted(q, i, '\'');
+        } else if (c == '-' && q.startsWith("--", i)) {
+            int nl = q.indexOf('\n', i);
+            return nl < 0 ? n : nl + 1;
+        } else if (c == '/' && q.startsWith("/*", i)) {
+            int close = skipBlockComment(q, i);
+            return close < 0 ? n : close;
+        } else if (c == '$') {
+            int tagEnd = dollarTagEnd(q, i);
+            if (tagEnd > 0) {
+                String tag = q.substring(i, tagEnd + 1);
+                int close = q.indexOf(tag, tagEnd + 1);
+                return close < 0 ? n : close + tag.length();
             }
         }
         return -1;
@@ -184,26 +189,8 @@ public final class QueryText {
         StringBuilder out = new StringBuilder(text.length());
         int code = 0;
         int i = 0;
-        int n = text.length();
-        while (i < n) {
-            char c = text.charAt(i);
-            int end = -1;
-            if (c == '\'') {
-                end = skipQuoted(text, i, '\'');
-            } else if (c == '-' && text.startsWith("--", i)) {
-                int nl = text.indexOf('\n', i);
-                end = nl < 0 ? n : nl + 1;
-            } else if (c == '/' && text.startsWith("/*", i)) {
-                int close = skipBlockComment(text, i);
-                end = close < 0 ? n : close;
-            } else if (c == '$') {
-                int tagEnd = dollarTagEnd(text, i);
-                if (tagEnd > 0) {
-                    String tag = text.substring(i, tagEnd + 1);
-                    int close = text.indexOf(tag, tagEnd + 1);
-                    end = close < 0 ? n : close + tag.length();
-                }
-            }
+        while (i < text.length()) {
+            int end = literalEnd(text, i);
             if (end < 0) {
                 i++;
                 continue;
