@@ -192,7 +192,8 @@ public final class QueryText {
         while (i < text.length()) {
             int end = literalEnd(text, i);
             if (end < 0) {
-                i++;
+                // a quoted identifier stays code (a reference may be quoted) but a quote inside it starts nothing
+                i = text.charAt(i) == '"' ? skipQuoted(text, i, '"') : i + 1;
                 continue;
             }
             out.append(pattern.matcher(text.substring(code, i)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
@@ -202,6 +203,19 @@ public final class QueryText {
         }
         out.append(pattern.matcher(text.substring(code)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
         return out.toString();
+    }
+
+    /** Whether position {@code at} of {@code text} is inside a string literal, dollar quote or comment. */
+    public static boolean insideLiteral(String text, int at) {
+        int i = 0;
+        while (i <= at && i < text.length()) {
+            int end = literalEnd(text, i);
+            if (end > at) {
+                return true;
+            }
+            i = end >= 0 ? end : text.charAt(i) == '"' ? skipQuoted(text, i, '"') : i + 1;
+        }
+        return false;
     }
 
     private static int skipQuoted(String q, int start, char quote) {

@@ -48,6 +48,7 @@ class DirectAggregateApplyTest {
             "SELECT k, sum(qty) / count(*) AS per_sale, sum(qty) % 3 AS m3, count(*) / 7 AS weeks FROM sale GROUP BY k",
             // constants that read like the engine's own references stay constants (found in review)
             "SELECT shop, count(*) AS n, '__pgt_f.__pgt_n' AS note, '\"__pgt_f\".__pgt_zz' AS other FROM sale GROUP BY shop",
+            "SELECT lower(shop) AS s, 'see lower(shop) here' AS note, count(*) AS n FROM sale GROUP BY lower(shop)",
             "SELECT lower(shop) AS s, k % 2 AS odd, CASE WHEN count(*) > 5 THEN 'many' ELSE 'few' END AS \"Size\","
                     + " k % 2 * 10 + count(*) AS mixed, sum(price::numeric(12,2)) AS fixed FROM sale GROUP BY lower(shop), k % 2"})
     void groupsAppearChangeCancelAndVanishAsTheQuerySays(String query) {

@@ -40,6 +40,19 @@ class QueryTextTest {
     }
 
     @Test
+    void aQuoteInsideAQuotedIdentifierStartsNoLiteral() {
+        java.util.regex.Pattern ref = java.util.regex.Pattern.compile("(?<![\\w.\"])f\\.(x\\d)");
+        assertThat(QueryText.replaceOutsideLiterals("\"it's\" || f.x1 || 'f.x1'", ref, r -> "y"))
+                .isEqualTo("\"it's\" || y || 'f.x1'");
+        String text = "lower(a) || 'see lower(a)' || \"it's\" || lower(a) /* lower(a) */ || $$lower(a)$$";
+        assertThat(QueryText.insideLiteral(text, text.indexOf("lower(a)"))).isFalse();
+        assertThat(QueryText.insideLiteral(text, text.indexOf("lower(a)", 5))).isTrue();
+        assertThat(QueryText.insideLiteral(text, text.indexOf("|| lower(a)") + 3)).isFalse();
+        assertThat(QueryText.insideLiteral(text, text.indexOf("lower(a) */"))).isTrue();
+        assertThat(QueryText.insideLiteral(text, text.lastIndexOf("lower(a)"))).isTrue();
+    }
+
+    @Test
     void positionsAreDescribedAsLineAndColumn() {
         assertThat(QueryText.describePosition("SELECT a,\n  bogus FROM t", 13))
                 .startsWith("at line 2, column 3:").contains("  bogus FROM t").endsWith("  ^");

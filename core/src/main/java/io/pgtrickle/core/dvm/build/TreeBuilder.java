@@ -15,6 +15,7 @@ import io.pgtrickle.core.dvm.op.Template;
 import io.pgtrickle.core.dvm.op.UnionAll;
 import io.pgtrickle.core.dvm.op.Window;
 import io.pgtrickle.core.dvm.op.RecomputedSubquery;
+import io.pgtrickle.core.sql.QueryText;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -868,7 +869,7 @@ public final class TreeBuilder {
             }
             for (int at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
                 Span span = new Span(offset + at, offset + at + key.length());
-                boolean free = termBoundary(text, at - 1) && termBoundary(text, at + key.length())
+                boolean free = !QueryText.insideLiteral(text, at) && termBoundary(text, at - 1) && termBoundary(text, at + key.length())
                         && (selfDelimited(key) || delimited(text, at, at + key.length()))
                         && aggregates.stream().noneMatch(a -> a.begin() < span.end() && span.begin() < a.end())
                         && out.stream().noneMatch(r -> r.span().begin() < span.end() && span.begin() < r.span().end());
