@@ -148,10 +148,15 @@ public final class QueryText {
             if (q.charAt(i) == ';') {
                 return i;
             }
-            int end = q.charAt(i) == '"' ? skipQuoted(q, i, '"') : literalEnd(q, i);
-            i = end < 0 ? i + 1 : end;
+            int end = literalEnd(q, i);
+            i = end >= 0 ? end : codeStep(q, i);
         }
         return -1;
+    }
+
+    /** The index after the code at {@code i}: a quoted identifier whole (a quote inside it starts nothing), else one character. */
+    private static int codeStep(String q, int i) {
+        return q.charAt(i) == '"' ? skipQuoted(q, i, '"') : i + 1;
     }
 
     /**
@@ -186,23 +191,21 @@ public final class QueryText {
      * embeds a user's expression, whose literals must stay as written.
      */
     public static String replaceOutsideLiterals(String text, Pattern pattern, Function<MatchResult, String> replacement) {
+        Function<String, String> replaced = segment -> pattern.matcher(segment).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r)));
         StringBuilder out = new StringBuilder(text.length());
         int code = 0;
         int i = 0;
         while (i < text.length()) {
             int end = literalEnd(text, i);
             if (end < 0) {
-                // a quoted identifier stays code (a reference may be quoted) but a quote inside it starts nothing
-                i = text.charAt(i) == '"' ? skipQuoted(text, i, '"') : i + 1;
+                i = codeStep(text, i); // a quoted identifier stays code: a reference may be quoted
                 continue;
             }
-            out.append(pattern.matcher(text.substring(code, i)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
-            out.append(text, i, end);
+            out.append(replaced.apply(text.substring(code, i))).append(text, i, end);
             code = end;
             i = end;
         }
-        out.append(pattern.matcher(text.substring(code)).replaceAll(r -> Matcher.quoteReplacement(replacement.apply(r))));
-        return out.toString();
+        return out.append(replaced.apply(text.substring(code))).toString();
     }
 
     /** Whether position {@code at} of {@code text} is inside a string literal, dollar quote or comment. */
@@ -213,7 +216,7 @@ public final class QueryText {
             if (end > at) {
                 return true;
             }
-            i = end >= 0 ? end : text.charAt(i) == '"' ? skipQuoted(text, i, '"') : i + 1;
+            i = end >= 0 ? end : codeStep(text, i);
         }
         return false;
     }
