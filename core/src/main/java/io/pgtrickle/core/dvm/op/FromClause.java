@@ -38,6 +38,12 @@ import java.util.stream.Collectors;
  * consolidation at the apply adds up the weights.
  */
 public record FromClause(FromNode root) {
+    /** The most terms a delta may have for the split of {@link #linearTerms}. */
+    static final int MAX_SPLIT_TERMS = 16;
+
+    /** What the changes of an item joined to the changes of another are estimated at, at least ({@link #estimatedAtLeast}). */
+    private static final int ESTIMATE_OF_JOINED_CHANGES = 100;
+
     /** How one item is read in one term of the delta. */
     private enum State { NOW, BEFORE_Z, DELTA, BEFORE }
 
@@ -75,15 +81,7 @@ public record FromClause(FromNode root) {
                 t.sublinks().forEach(s -> units.add(new Unit(null, null, s)));
             }
         }
-        List<String> terms = new ArrayList<>();
-        for (int i = 0; i < linear.size(); i++) {
-            int changed = i;
-            terms.add(term(list, where, item -> {
-                int k = linear.indexOf(item);
-                State st = k < 0 || k > changed ? State.NOW : k == changed ? State.DELTA : State.BEFORE_Z;
-                return sql(item, st, changes, old, now);
-            }, Set.of(), s -> false, old, null, ""));
-        }
+        List<String> terms = linearTerms(list, where, linear, changes, old, now);
         for (int j = 0; j < units.size(); j++) {
             Unit unit = units.get(j);
             if (outerSide(unit) != null) {
@@ -112,6 +110,65 @@ public record FromClause(FromNode root) {
         return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
     }
 
+    /**
+     * The terms linear in each item: Q(L₍&lt;ᵢ₎⁰, ΔLᵢ, L₍&gt;ᵢ₎¹, U¹) for each i. A table's previous state
+     * is a UNION ALL of the table and its negated changes, which PostgreSQL can neither probe by an
+     * index nor estimate from the table's statistics: with the changes estimated at a row or so, it
+     * joined the changes of one table to another's previous state by a nested loop that scanned that
+     * state once per changed row (TPC-H Q10: 681 scans of {@code orders}, 8 s). A join is linear in
+     * each item, so with T⁰ = T¹ − ΔT each term splits into terms over the tables themselves and
+     * their changes, signed by the number of changes joined; every table is then read as it is, by
+     * its indexes. The split doubles the terms per table before the changed one, so it is made only
+     * while these terms stay within {@link #MAX_SPLIT_TERMS} (four tables give 15); other items (a
+     * derived table, a view's subquery) keep their previous state.
+     */
+    private List<String> linearTerms(Template list, Template where, List<SingleFrom> linear, RowSource.Changes changes,
+                                     RowSource.Old old, RowSource now) {
+        long count = 0;
+        int tablesBefore = 0;
+        for (SingleFrom item : linear) {
+            count += 1L << Math.min(tablesBefore, 40);
+            tablesBefore += item.item() instanceof Scan ? 1 : 0;
+        }
+        boolean split = count <= MAX_SPLIT_TERMS;
+        List<String> terms = new ArrayList<>();
+        for (int i = 0; i < linear.size(); i++) {
+            int changed = i;
+            List<Integer> splitItems = new ArrayList<>();
+            for (int k = 0; split && k < i; k++) {
+                if (linear.get(k).item() instanceof Scan) {
+                    splitItems.add(k);
+                }
+            }
+            // bit b of mask: the split item splitItems[b] is read as its changes, negated
+            for (int mask = 0; mask < 1 << splitItems.size(); mask++) {
+                int m = mask;
+                terms.add(term(list, where, item -> {
+                    int k = linear.indexOf(item);
+                    int b = splitItems.indexOf(k);
+                    State st = k < 0 || k > changed ? State.NOW : k == changed ? State.DELTA
+                            : b < 0 ? State.BEFORE_Z : (m & 1 << b) != 0 ? State.DELTA : State.NOW;
+                    String sql = sql(item, st, changes, old, now);
+                    return m != 0 && st == State.DELTA ? estimatedAtLeast(sql, ESTIMATE_OF_JOINED_CHANGES) : sql;
+                }, Set.of(), s -> false, old, null, Integer.bitCount(m) % 2 == 1 ? "-" : ""));
+            }
+        }
+        return terms;
+    }
+
+    /**
+     * {@code rows}, which PostgreSQL then estimates at {@code floor} rows or more: a branch that is
+     * never run (its one-time filter is false) adds them to the estimate. Changes are estimated at a
+     * row or so whatever their number, and two of them joined were a nested loop that read one
+     * of them again for each row of the other: TPC-H Q21's changes of {@code orders} and
+     * {@code lineitem}, 1.4 million pairs, each probing {@code supplier} (1.5 s). At a hundred rows
+     * each a hash join costs less; a change joined to a table still probes its index.
+     */
+    private static String estimatedAtLeast(String rows, int floor) {
+        return "SELECT * FROM (" + rows + ") __pgt_r UNION ALL SELECT __pgt_e.* FROM generate_series(1, " + floor
+                + ") CROSS JOIN (SELECT * FROM (" + rows + ") __pgt_r LIMIT 1) __pgt_e WHERE now() IS NULL";
+    }
+
     /** The items and subqueries of {@code units}, read in their previous state by a term. */
     private static void addUnits(List<Unit> units, Set<SingleFrom> items, Set<Sublink> sublinks) {
         for (Unit u : units) {
@@ -134,7 +191,8 @@ public record FromClause(FromNode root) {
                 // it. Made alike (both bigint), the terms over a changed dimension of the bench's joins
                 // probed the fact table's index, but TPC-H Q4, Q5 and Q9 went from 0.3-1 s to 2.5-30 s:
                 // nested loops into old states, driven by changes estimated at a row. Kept as it is
-                // until the estimates of the changes can be trusted.
+                // until the estimates of the changes can be trusted; small joins of tables do not
+                // read it (linearTerms).
                 String cols = op.columns().stream().map(c -> "b." + Sql.quoteIdent(c) + ", ").collect(Collectors.joining());
                 yield "SELECT * FROM (" + op.sql(now) + ") a UNION ALL SELECT " + cols + "-b.__pgt_w FROM (" + op.sql(changes) + ") b";
             }
