@@ -101,6 +101,16 @@ RETURNS SETOF bigint LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS $$
     SELECT pg_catalog.generate_series(lo, hi)
 $$;
 
+-- One row, which the planner estimates at 100 (ROWS; PL/pgSQL is never inlined). A refresh joins
+-- it to each of two changes it joins together: both are estimated at a row or so whatever they
+-- hold, and PostgreSQL then read one of them again for every row of the other (FromClause).
+CREATE OR REPLACE FUNCTION pgtrickle._one_row_estimated_at_100()
+RETURNS SETOF boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE ROWS 100 AS $$
+BEGIN
+    RETURN NEXT true;
+END
+$$;
+
 -- Result columns of a routine whose earlier version returned fewer: CREATE OR REPLACE cannot
 -- change them, so an older catalog's version is dropped first (only then, not on every install).
 DO $$

@@ -41,9 +41,6 @@ public record FromClause(FromNode root) {
     /** The most terms a delta may have for the split of {@link #linearTerms}. */
     static final int MAX_SPLIT_TERMS = 16;
 
-    /** What the changes of an item joined to the changes of another are estimated at, at least ({@link #estimatedAtLeast}). */
-    private static final int ESTIMATE_OF_JOINED_CHANGES = 100;
-
     /** How one item is read in one term of the delta. */
     private enum State { NOW, BEFORE_Z, DELTA, BEFORE }
 
@@ -130,7 +127,9 @@ public record FromClause(FromNode root) {
             count += 1L << Math.min(tablesBefore, 40);
             tablesBefore += item.item() instanceof Scan ? 1 : 0;
         }
-        boolean split = count <= MAX_SPLIT_TERMS;
+        // Only where $3 prunes the terms over sources without changes when the refresh is planned:
+        // IMMEDIATE maintenance, whose other sources have none, would plan and run every term.
+        boolean split = changes.sourcesBound() && count <= MAX_SPLIT_TERMS;
         List<String> terms = new ArrayList<>();
         for (int i = 0; i < linear.size(); i++) {
             int changed = i;
@@ -149,7 +148,7 @@ public record FromClause(FromNode root) {
                     State st = k < 0 || k > changed ? State.NOW : k == changed ? State.DELTA
                             : b < 0 ? State.BEFORE_Z : (m & 1 << b) != 0 ? State.DELTA : State.NOW;
                     String sql = sql(item, st, changes, old, now);
-                    return m != 0 && st == State.DELTA ? estimatedAtLeast(sql, ESTIMATE_OF_JOINED_CHANGES) : sql;
+                    return m != 0 && st == State.DELTA ? estimatedAHundredTimes(sql) : sql;
                 }, Set.of(), s -> false, old, null, Integer.bitCount(m) % 2 == 1 ? "-" : ""));
             }
         }
@@ -157,16 +156,17 @@ public record FromClause(FromNode root) {
     }
 
     /**
-     * {@code rows}, which PostgreSQL then estimates at {@code floor} rows or more: a branch that is
-     * never run (its one-time filter is false) adds them to the estimate. Changes are estimated at a
-     * row or so whatever their number, and two of them joined were a nested loop that read one
-     * of them again for each row of the other: TPC-H Q21's changes of {@code orders} and
+     * {@code rows}, which PostgreSQL then estimates at a hundred times its estimate: joined to one
+     * row estimated at 100 ({@code pgtrickle._one_row_estimated_at_100}). Changes are estimated at a
+     * row or so whatever their number, and two of them joined were a nested loop that read one of
+     * them again for each row of the other: TPC-H Q21's changes of {@code orders} and
      * {@code lineitem}, 1.4 million pairs, each probing {@code supplier} (1.5 s). At a hundred rows
-     * each a hash join costs less; a change joined to a table still probes its index.
+     * each a hash join costs less; a change joined to a table still probes its index. (A never-run
+     * {@code UNION ALL} branch of 100 rows did the same, but planning it cost a refresh that pruned
+     * every such term 2.5 ms.)
      */
-    private static String estimatedAtLeast(String rows, int floor) {
-        return "SELECT * FROM (" + rows + ") __pgt_r UNION ALL SELECT __pgt_e.* FROM generate_series(1, " + floor
-                + ") CROSS JOIN (SELECT * FROM (" + rows + ") __pgt_r LIMIT 1) __pgt_e WHERE now() IS NULL";
+    private static String estimatedAHundredTimes(String rows) {
+        return "SELECT __pgt_r.* FROM (" + rows + ") __pgt_r CROSS JOIN pgtrickle._one_row_estimated_at_100() AS __pgt_e";
     }
 
     /** The items and subqueries of {@code units}, read in their previous state by a term. */

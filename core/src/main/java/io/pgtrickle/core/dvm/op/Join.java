@@ -64,7 +64,7 @@ public record Join(Kind kind, FromNode left, FromNode right, String on, List<Str
     @Override
     public String strategy() {
         return switch (kind) {
-            case INNER, CROSS -> "incremental: ΔA⋈B¹ + A⁰⋈ΔB (bilinear, exact; in a join of up to four tables A⁰⋈ΔB is A¹⋈ΔB − ΔA⋈ΔB)";
+            case INNER, CROSS -> "incremental: ΔA⋈B¹ + A⁰⋈ΔB (bilinear, exact; a refresh of a join of up to four tables reads A⁰⋈ΔB as A¹⋈ΔB − ΔA⋈ΔB)";
             case LEFT, RIGHT -> FromClause.singleNullSupplier(this) != null
                     ? "incremental: Δ(preserved side) + preserved⁰ ⋈ Δ(partner) + NULL-padded rows of the preserved rows "
                             + "whose last partner vanished or first partner appeared"
