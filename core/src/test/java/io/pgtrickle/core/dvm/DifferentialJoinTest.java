@@ -8,6 +8,7 @@ import io.pgtrickle.core.api.StreamTables.ExplainFormat;
 import io.pgtrickle.core.testing.Db;
 import io.pgtrickle.core.testing.Twins;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -128,6 +129,60 @@ class DifferentialJoinTest {
         // the four-way join reads the tables' current state (the split); the five-way one their previous state
         assertThat(db.diffApplySql("four")).doesNotContain("UNION ALL SELECT b.");
         assertThat(db.diffApplySql("five")).contains("UNION ALL SELECT b.");
+    }
+
+    /**
+     * The split of small joins beside what it does not split: a derived table among the tables
+     * (kept in its previous state, 8 terms), three copies of one table (keyed, and keyless with
+     * duplicates), an outer join and an EXISTS (units), a LATERAL function over a split table,
+     * tables of which no column is read, and a filtered sum with a row inserted and deleted in the
+     * same window. Every table changes in each window.
+     */
+    @Test
+    void splitJoinsBesideDerivedTablesSelfJoinsUnitsAndLateralFunctions() {
+        db.exec("CREATE TABLE regions (region text PRIMARY KEY, zone text)",
+                "INSERT INTO regions VALUES ('eu', 'east'), ('us', 'west')",
+                "CREATE TABLE nodes (id int PRIMARY KEY, parent int, label text)",
+                "INSERT INTO nodes VALUES (1, NULL, 'r'), (2, 1, 'a'), (3, 1, 'b'), (4, 2, 'c'), (5, 3, 'd')",
+                "CREATE TABLE links (src int, dst int)",
+                "INSERT INTO links VALUES (1, 2), (2, 3), (2, 3), (3, 1), (3, 4)");
+        Twins all = twins.withImmediate();
+        Map<String, String> queries = new java.util.LinkedHashMap<>();
+        queries.put("derived", "SELECT d.customer, d.s, c.name, t.tag, r.zone FROM (SELECT customer, sum(amount) AS s FROM orders"
+                + " GROUP BY customer) d JOIN customers c ON c.id = d.customer JOIN tags t ON t.customer = c.id"
+                + " JOIN regions r ON r.region = c.region");
+        queries.put("tree", "SELECT a.id, b.id AS b_id, c.id AS c_id, c.label FROM nodes a JOIN nodes b ON b.parent = a.id"
+                + " JOIN nodes c ON c.parent = b.id");
+        queries.put("paths", "SELECT x.src, y.dst AS mid, z.dst FROM links x JOIN links y ON y.src = x.dst JOIN links z ON z.src = y.dst");
+        queries.put("padded", "SELECT o.id, c.name, t.tag, r.zone FROM orders o JOIN customers c ON c.id = o.customer"
+                + " JOIN tags t ON t.customer = c.id LEFT JOIN regions r ON r.region = c.region");
+        queries.put("expanded", "SELECT o.id, c.name, g, t.tag FROM orders o JOIN customers c ON c.id = o.customer"
+                + " CROSS JOIN LATERAL generate_series(1, o.amount) AS g JOIN tags t ON t.customer = c.id");
+        queries.put("east", "SELECT o.id, c.name, t.tag FROM orders o JOIN customers c ON c.id = o.customer JOIN tags t ON t.customer = c.id"
+                + " WHERE EXISTS (SELECT 1 FROM regions r WHERE r.region = c.region AND r.zone = 'east')");
+        queries.put("counted", "SELECT count(*) AS n FROM orders, customers, tags");
+        queries.put("filtered", "SELECT c.region, sum(o.amount) AS total, count(*) AS n FROM orders o JOIN customers c ON c.id = o.customer"
+                + " JOIN tags t ON t.customer = c.id WHERE o.amount > 2 GROUP BY c.region");
+        queries.forEach(all::define);
+        String[][] windows = {
+            {"INSERT INTO orders VALUES (14, 2, 6), (15, 3, 2)", "UPDATE orders SET customer = 2, amount = 4 WHERE id = 10",
+             "INSERT INTO orders VALUES (16, 1, 9)", "DELETE FROM orders WHERE id = 16",
+             "UPDATE customers SET region = 'us' WHERE id = 1", "INSERT INTO customers VALUES (4, 'dee', 'eu')",
+             "INSERT INTO tags VALUES (2, 'late'), (4, 'new'), (3, 'x')",
+             "DELETE FROM tags WHERE ctid = (SELECT min(ctid) FROM tags WHERE tag = 'vip')",
+             "UPDATE regions SET zone = 'east' WHERE region = 'us'", "INSERT INTO regions VALUES ('ap', 'south')",
+             "UPDATE nodes SET parent = 3 WHERE id = 4", "INSERT INTO nodes VALUES (6, 4, 'e')",
+             "INSERT INTO links VALUES (1, 2), (4, 2)", "DELETE FROM links WHERE ctid = (SELECT min(ctid) FROM links WHERE src = 2)"},
+            {"DELETE FROM orders WHERE customer = 2", "DELETE FROM tags WHERE customer = 2", "DELETE FROM customers WHERE id = 2",
+             "UPDATE customers SET region = 'ap' WHERE id = 3", "UPDATE regions SET zone = 'east' WHERE region = 'ap'",
+             "DELETE FROM nodes WHERE id = 2", "UPDATE nodes SET parent = 5 WHERE id = 6",
+             "UPDATE links SET dst = 4 WHERE src = 1", "INSERT INTO links VALUES (4, 3), (4, 3)"},
+        };
+        for (String[] window : windows) {
+            String first = queries.keySet().iterator().next();
+            all.step(first, window);
+            queries.keySet().stream().skip(1).forEach(all::step);
+        }
     }
 
     @Test

@@ -45,8 +45,8 @@ public final class QueryCompiler {
 
     /**
      * @param sourcesBound whether the differential SQL is run with {@code $3}, the sources with
-     *                     changes in the window ({@link RowSource.Changes}): a refresh's SQL is,
-     *                     IMMEDIATE maintenance's is not
+     *                     changes in the window ({@link RowSource.Changes}): the SQL of a refresh
+     *                     and of IMMEDIATE maintenance is
      */
     public QueryCompiler(TreeBuilder.Resolver resolver, LongFunction<String> bufferTable, boolean sourcesBound) {
         this.resolver = resolver;
