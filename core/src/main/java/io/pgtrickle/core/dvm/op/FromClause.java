@@ -121,18 +121,11 @@ public record FromClause(FromNode root) {
      */
     private List<String> linearTerms(Template list, Template where, List<SingleFrom> linear, RowSource.Changes changes,
                                      RowSource.Old old, RowSource now) {
-        long count = 0;
-        int tablesBefore = 0;
-        for (SingleFrom item : linear) {
-            count += 1L << Math.min(tablesBefore, 40);
-            tablesBefore += item.item() instanceof Scan ? 1 : 0;
-        }
         // Only where $3 tells, when the statement is planned, which sources changed: without it,
         // every term would be planned and run.
-        boolean split = changes.sourcesBound() && count <= MAX_SPLIT_TERMS;
+        boolean split = changes.sourcesBound() && splitTermCount(linear) <= MAX_SPLIT_TERMS;
         List<String> terms = new ArrayList<>();
         for (int i = 0; i < linear.size(); i++) {
-            int changed = i;
             List<Integer> splitItems = new ArrayList<>();
             for (int k = 0; split && k < i; k++) {
                 if (linear.get(k).item() instanceof Scan) {
@@ -141,32 +134,58 @@ public record FromClause(FromNode root) {
             }
             // bit b of mask: the split item splitItems[b] is read as its changes, negated
             for (int mask = 0; mask < 1 << splitItems.size(); mask++) {
-                int m = mask;
-                String term = term(list, where, item -> {
-                    int k = linear.indexOf(item);
-                    int b = splitItems.indexOf(k);
-                    State st = k < 0 || k > changed ? State.NOW : k == changed ? State.DELTA
-                            : b < 0 ? State.BEFORE_Z : (m & 1 << b) != 0 ? State.DELTA : State.NOW;
-                    String sql = sql(item, st, changes, old, now);
-                    return m != 0 && st == State.DELTA ? estimatedAHundredTimes(sql) : sql;
-                }, Set.of(), s -> false, old, null, Integer.bitCount(m) % 2 == 1 ? "-" : "");
-                if (m != 0) {
-                    List<String> changedSources = new ArrayList<>();
-                    for (int k = 0; k < linear.size(); k++) {
-                        int b = splitItems.indexOf(k);
-                        if ((k == changed || b >= 0 && (m & 1 << b) != 0) && linear.get(k).item() instanceof Scan s) {
-                            changedSources.add(changes.mayHaveChanged(s.relid()));
-                        }
-                    }
-                    // Pruned unplanned (below the fence, a constant-false condition on the subquery
-                    // makes it empty before it is planned) unless all these sources changed: else
-                    // planning the terms of a 3-way join cost a refresh 1.1 ms more, for nothing.
-                    term = "SELECT * FROM (" + term + " OFFSET 0) __pgt_t WHERE " + String.join(" AND ", changedSources);
+                State[] states = new State[linear.size()];
+                for (int k = 0; k < states.length; k++) {
+                    states[k] = k > i ? State.NOW : k == i ? State.DELTA : State.BEFORE_Z;
                 }
-                terms.add(term);
+                for (int b = 0; b < splitItems.size(); b++) {
+                    states[splitItems.get(b)] = (mask & 1 << b) != 0 ? State.DELTA : State.NOW;
+                }
+                terms.add(linearTerm(list, where, linear, states, Integer.bitCount(mask), changes, old, now));
             }
         }
         return terms;
+    }
+
+    /** The number of terms {@link #linearTerms} gives when split, or a number above the limit. */
+    private static long splitTermCount(List<SingleFrom> linear) {
+        long count = 0;
+        int tablesBefore = 0;
+        for (SingleFrom item : linear) {
+            count += 1L << tablesBefore;
+            if (count > MAX_SPLIT_TERMS) {
+                break;
+            }
+            tablesBefore += item.item() instanceof Scan ? 1 : 0;
+        }
+        return count;
+    }
+
+    /**
+     * One term over the linear items read as {@code states} says (items not linear: now), negated
+     * when it joins an odd number of changes besides the changed item's ({@code extraChanges}).
+     */
+    private String linearTerm(Template list, Template where, List<SingleFrom> linear, State[] states, int extraChanges,
+                              RowSource.Changes changes, RowSource.Old old, RowSource now) {
+        String term = term(list, where, item -> {
+            int k = linear.indexOf(item);
+            State st = k < 0 ? State.NOW : states[k];
+            String sql = sql(item, st, changes, old, now);
+            return extraChanges > 0 && st == State.DELTA ? estimatedAHundredTimes(sql) : sql;
+        }, Set.of(), s -> false, old, null, extraChanges % 2 == 1 ? "-" : "");
+        if (extraChanges == 0) {
+            return term;
+        }
+        List<String> changedSources = new ArrayList<>();
+        for (int k = 0; k < states.length; k++) {
+            if (states[k] == State.DELTA && linear.get(k).item() instanceof Scan s) {
+                changedSources.add(changes.mayHaveChanged(s.relid()));
+            }
+        }
+        // Pruned unplanned (below the fence, a constant-false condition on the subquery makes it
+        // empty before it is planned) unless all these sources changed: else planning the terms of
+        // a 3-way join cost a refresh 1.1 ms more, for nothing.
+        return "SELECT * FROM (" + term + " OFFSET 0) __pgt_t WHERE " + String.join(" AND ", changedSources);
     }
 
     /**
