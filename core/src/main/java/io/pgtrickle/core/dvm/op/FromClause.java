@@ -492,7 +492,11 @@ public record FromClause(FromNode root) {
      * often as its weight says: what follows FROM in a query that groups or aggregates that state.
      */
     public String previous(RowSource.Old old) {
-        return render(root, i -> i.item().sql(old), Set.of(), null) + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
+        String from = render(root, i -> i.item().sql(old), Set.of(), null);
+        // Keyed tables have a row per row then too: a set-returning call per joined row is paid only
+        // where an item can weigh more than one.
+        return root.items().stream().allMatch(i -> i.item() instanceof Scan s && old.rowPerRow(s)) ? from
+                : from + " CROSS JOIN LATERAL pgtrickle._ordinals(1, " + weight() + ") AS __pgt_m";
     }
 
     /** An item that may name the items before it: a function's arguments, a LATERAL subquery. */

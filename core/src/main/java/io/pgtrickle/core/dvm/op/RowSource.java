@@ -179,27 +179,44 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
             return p.untouched() + " UNION ALL " + p.changedBefore();
         }
 
+        /** Whether every row of {@link #scan} weighs 1: the table has a primary key, or no column is read. */
+        public boolean rowPerRow(Scan s) {
+            return s.columns().isEmpty() || !s.key().isEmpty();
+        }
+
         /**
-         * {@link #scan} for a table read by a scalar subquery whose WHERE equates the columns of {@code by}
-         * with values of an outer row ({@link Sublink.Table#correlation}; empty: plain {@link #scan}).
-         * The subquery is evaluated once per outer row, and each evaluation would scan the changed
-         * rows (a CTE, which has no index): quadratic in the changes (TPC-H Q20: 6,000 changed line
-         * items scanned for each of 80,000 part suppliers, 70 s). Here the changed rows are read
-         * only when the outer row's values are among the changed rows' (a lookup in a hash of them
-         * built once: PostgreSQL evaluates a condition on outer values alone once per evaluation,
-         * before reading); the equalities leave out every other changed row anyway. The condition is
-         * in a SELECT of its own so that no alias of ours hides the outer row's.
+         * The previous state of {@code s} one row per row, as a subquery reads a table: multiplicities
+         * expanded. Only the changed contents of a table without a primary key can stand for more
+         * than one row; the rows read from the table, and every row of a keyed one, are read once
+         * with no expansion (a set-returning call per row cost TPC-H Q18 3 s of its 4 s over
+         * 600,000 line items).
+         *
+         * <p>{@code by}: for a table read by a subquery whose WHERE equates the columns of {@code by}
+         * with values of an outer row ({@link Sublink.Table#correlation}; empty: none). Such a subquery
+         * is evaluated once per outer row, and each evaluation would scan the changed rows (a CTE,
+         * which has no index): quadratic in the changes (TPC-H Q20: 6,000 changed line items scanned
+         * for each of 80,000 part suppliers, 70 s). Then the changed rows are read only when the outer
+         * row's values are among the changed rows' (a lookup in a hash of them built once: PostgreSQL
+         * evaluates a condition on outer values alone once per evaluation, before reading); the
+         * equalities leave out every other changed row anyway. The condition is in a SELECT of its own
+         * so that no alias of ours hides the outer row's.
          */
-        public String scanFor(Scan s, List<Sublink.Probe> by) {
-            List<Sublink.Probe> read = by.stream().filter(p -> s.columns().contains(p.column())).toList();
-            if (read.isEmpty()) {
+        public String rows(Scan s, List<Sublink.Probe> by) {
+            if (s.columns().isEmpty()) {
                 return scan(s);
             }
             Parts p = parts(s);
-            return p.untouched() + " UNION ALL SELECT * FROM (" + p.changedBefore() + ") __pgt_b WHERE ("
+            List<Sublink.Probe> read = by.stream().filter(x -> s.columns().contains(x.column())).toList();
+            String changed = read.isEmpty() ? p.changedBefore() : "SELECT * FROM (" + p.changedBefore() + ") __pgt_b WHERE ("
                     + read.stream().map(Sublink.Probe::value).collect(Collectors.joining(", ")) + ") IN (SELECT "
                     + read.stream().map(x -> "c." + Sql.quoteIdent(x.column())).collect(Collectors.joining(", "))
                     + " FROM " + changes.consolidated(s) + " c)";
+            if (rowPerRow(s)) {
+                return p.untouched() + " UNION ALL " + changed;
+            }
+            return p.untouched() + " UNION ALL SELECT " + prefixed("e", s.columns()) + ", 1 FROM (" + changed
+                    + ") e(" + s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "))
+                    + ", __pgt_n), pgtrickle._ordinals(1, e.__pgt_n)";
         }
 
         /**

@@ -24,7 +24,7 @@ public record Sublink(List<Table> tables, String restriction, Probe probe) {
      * @param correlation when the table is the only FROM item of a scalar subquery's SELECT: the conjuncts of that
      *                    SELECT's WHERE that equate one of its columns with a column of an outer row,
      *                    by which the old state reads the changed rows only for the outer rows whose
-     *                    values are among theirs ({@link RowSource.Old#scanFor}); empty otherwise
+     *                    values are among theirs ({@link RowSource.Old#rows}); empty otherwise
      */
     public record Table(int slot, Scan scan, String alias, List<Probe> correlation) {
         public Table {

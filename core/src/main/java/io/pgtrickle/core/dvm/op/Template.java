@@ -112,7 +112,7 @@ public record Template(String text, List<Sublink> sublinks) {
             Sublink.Table t = table(Integer.parseInt(m.group(2)));
             String alias = Sql.quoteIdent(t.alias());
             return Matcher.quoteReplacement(old.test(owner)
-                    ? "(SELECT o.* FROM (" + previous.scanFor(t.scan(), t.correlation()) + ") o, pgtrickle._ordinals(1, o.__pgt_w)) AS " + alias
+                    ? "(" + previous.rows(t.scan(), t.correlation()) + ") AS " + alias
                     : t.scan().table() + " AS " + alias);
         });
     }
