@@ -137,7 +137,14 @@ final class SublinkTemplates {
                 cuts.add(new Cut(probe.select(), probe.select(), Template.OFFSET_MARK + slot + Template.OFFSET_MARK));
                 cuts.add(new Cut(probe.end(), probe.end(), Template.PROBE_END + slot + Template.PROBE_END));
             }
-            out.add(new Sublink(tables, restrictions.get(i), probe == null ? null : probe.by()));
+            String restriction = restrictions.get(i);
+            boolean perRow = false;
+            String byValue = at == null || tables.size() != 1 ? null : inRestriction(s, in, sql, at, tables.get(0));
+            if (byValue != null) {
+                restriction = byValue;
+                perRow = grouped(s);
+            }
+            out.add(new Sublink(tables, restriction, probe == null ? null : probe.by(), perRow));
         }
         cuts.sort(Comparator.comparingInt(Cut::begin));
         StringBuilder b = new StringBuilder();
@@ -411,17 +418,27 @@ final class SublinkTemplates {
                 || columnOnly && (!(unparenthesized(outer) instanceof Column) || value.of(sql).contains("["))) {
             return null;
         }
+        return readsOnlyOthers(outer, alias, null) ? new Sublink.Probe(TreeBuilder.unquote(c.getColumnName()), value.of(sql)) : null;
+    }
+
+    /**
+     * Whether {@code e} reads columns (at least one), each qualified by a name other than
+     * {@code alias}, or, with {@code inner} not null, unqualified and named neither as one of
+     * {@code inner} nor as a column of ours ({@code __pgt_...}).
+     */
+    private static boolean readsOnlyOthers(Expression e, String alias, List<String> inner) {
         List<Column> read = new ArrayList<>();
-        outer.accept(new ExpressionVisitorAdapter<Void>() {
+        e.accept(new ExpressionVisitorAdapter<Void>() {
             @Override
             public <S> Void visit(Column col, S context) {
                 read.add(col);
                 return null;
             }
         }, null);
-        boolean outerOnly = !read.isEmpty() && read.stream().allMatch(col -> col.getTable() != null
-                && col.getTable().getName() != null && !TreeBuilder.unquote(col.getTable().getName()).equals(alias));
-        return outerOnly ? new Sublink.Probe(TreeBuilder.unquote(c.getColumnName()), value.of(sql)) : null;
+        return !read.isEmpty() && read.stream().allMatch(col -> col.getTable() != null && col.getTable().getName() != null
+                ? !TreeBuilder.unquote(col.getTable().getName()).equals(alias)
+                : inner != null && !inner.contains(TreeBuilder.unquote(col.getColumnName()))
+                        && !TreeBuilder.unquote(col.getColumnName()).startsWith("__pgt_"));
     }
 
     /** The expression inside its parentheses, as PostgreSQL prints every operand of AND and =. */
@@ -463,6 +480,55 @@ final class SublinkTemplates {
             return null;
         }
         return Clauses.of(sql.substring(from.end(), whole.end())).where();
+    }
+
+    /**
+     * For {@code x IN (SELECT k FROM t [WHERE w] [GROUP BY ..., k, ...] [HAVING h])}, a conjunct of
+     * WHERE ({@code at}: where x and the subquery are, see {@link #inParts}), {@code w} being free of
+     * subqueries: whether a value v is in the subquery's result depends only on the rows of t whose
+     * k equals v (every group that returns v holds only such rows). In WHERE, a NULL IN is a false
+     * one, so only the outer rows whose x equals the k of a changed row of t can change:
+     * {@code [(w) AND] (x) = k}, evaluated over the changed rows of t under {@code alias}, the
+     * operands in the IN's order. Null for other shapes, and unless x reads columns, none of which
+     * the changed rows would hide: qualified by another name than the alias, or unqualified and not
+     * a column of the changed rows.
+     */
+    private static String inRestriction(Select s, InExpression in, String sql, int[] at, Sublink.Table table) {
+        String alias = table.alias();
+        Select inner = s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
+        if (!(inner instanceof PlainSelect p) || !(p.getFromItem() instanceof Table)
+                || (p.getJoins() != null && !p.getJoins().isEmpty()) || (p.getHaving() != null && p.getGroupBy() == null)
+                || p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null
+                || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null || p.getOrderByElements() != null
+                || !nested(p.getWhere(), sql).isEmpty() || !nested(p.getHaving(), sql).isEmpty()
+                || p.getWindowDefinitions() != null && !p.getWindowDefinitions().isEmpty()) {
+            return null;
+        }
+        Span item = Spans.of(p.getSelectItems().get(0).getExpression());
+        Span from = Spans.of(p.getFromItem());
+        Span whole = Spans.of(p);
+        if (item == null || from == null || whole == null) {
+            return null;
+        }
+        String k = sql.substring(item.begin(), item.end()).strip();
+        Clauses clauses = Clauses.of(sql.substring(from.end(), whole.end()));
+        if (p.getGroupBy() != null && (clauses.groupBy().stream().noneMatch(g -> g.strip().equals(k))
+                || clauses.groupBy().stream().anyMatch(g -> GROUPING.matcher(g.strip()).lookingAt()))) {
+            return null;
+        }
+        if (!readsOnlyOthers(in.getLeftExpression(), alias, table.scan().columns())) {
+            return null;
+        }
+        String x = sql.substring(at[0], at[1]).strip();
+        return (clauses.where() == null ? "" : "(" + clauses.where() + ") AND ") + "(" + x + ") = " + k;
+    }
+
+    private static final java.util.regex.Pattern GROUPING = java.util.regex.Pattern.compile("(?i)(ROLLUP|CUBE|GROUPING\\s+SETS|\\()");
+
+    /** Whether the subquery's rows are grouped (GROUP BY or DISTINCT), so that PostgreSQL computes it whole to join it. */
+    private static boolean grouped(Select s) {
+        Select inner = s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
+        return inner instanceof PlainSelect p && (p.getGroupBy() != null || p.getDistinct() != null);
     }
 
     /** How many times the keyword SELECT occurs in a text, outside quotes. */

@@ -15,8 +15,13 @@ import java.util.List;
  *                    WHERE equates a column leading an index of the table with a value of the outer
  *                    row: that column and value, by which {@link Template#probed} probes the previous
  *                    state per row; null otherwise
+ * @param perRow      for an {@code x IN (subquery)} conjunct of WHERE whose subquery groups (GROUP BY or
+ *                    DISTINCT) one table by the column it returns: PostgreSQL joins such an IN as a
+ *                    semi join with the whole grouped result, so a refresh evaluates it as an EXISTS
+ *                    per row in every state ({@link Template#render(java.util.function.Predicate,
+ *                    RowSource.Old, String)}), with x pushed down to the grouped table
  */
-public record Sublink(List<Table> tables, String restriction, Probe probe) {
+public record Sublink(List<Table> tables, String restriction, Probe probe, boolean perRow) {
     /**
      * A table reference in the subquery text (slot {@code slot} of its template): replaced by the
      * table's old state when needed.

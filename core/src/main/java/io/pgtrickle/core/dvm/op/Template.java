@@ -64,7 +64,7 @@ public record Template(String text, List<Sublink> sublinks) {
                     m.group(1) + (Integer.parseInt(m.group(2)) + shift) + m.group(1))));
             for (Sublink s : t.sublinks) {
                 sublinks.add(new Sublink(s.tables().stream()
-                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe()));
+                        .map(x -> x.at(x.slot() + shift)).toList(), s.restriction(), s.probe(), s.perRow()));
             }
             base += t.slots().size();
         }
@@ -96,14 +96,18 @@ public record Template(String text, List<Sublink> sublinks) {
     /**
      * As above, each {@code x IN (subquery)} conjunct of WHERE that reads the previous state
      * evaluated as in {@link #existsPerRow}, after every item whose columns {@code anchor} reads is
-     * joined (null: where PostgreSQL places it).
+     * joined (null: where PostgreSQL places it); with an anchor (the terms of a refresh), a
+     * {@link Sublink#perRow} one in the current state too. The text as written keeps the IN.
      */
     public String render(Predicate<Sublink> old, RowSource.Old previous, String anchor) {
         if (text == null || sublinks.isEmpty()) {
             return text;
         }
-        String in = IN.matcher(text).replaceAll(m -> Matcher.quoteReplacement(old.test(owner(Integer.parseInt(m.group(1))))
-                ? anchored(existsPerRow(m.group(2), m.group(4)), anchor) : m.group(2) + m.group(3) + m.group(4)));
+        String in = IN.matcher(text).replaceAll(m -> {
+            Sublink owner = owner(Integer.parseInt(m.group(1)));
+            return Matcher.quoteReplacement(old.test(owner) || anchor != null && owner.perRow()
+                    ? anchored(existsPerRow(m.group(2), m.group(4)), anchor) : m.group(2) + m.group(3) + m.group(4));
+        });
         return MARKER.matcher(in).replaceAll(m -> {
             if (!m.group(1).equals(SLOT_MARK)) {
                 return ""; // where a probe subquery starts and ends: only probed() uses them
