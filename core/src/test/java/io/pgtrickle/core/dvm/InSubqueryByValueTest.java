@@ -36,6 +36,9 @@ class InSubqueryByValueTest {
         "aggregate", "SELECT a.id FROM a WHERE a.x IN (SELECT max(b.v) FROM b GROUP BY b.k)",
     };
 
+    /** The by-value restriction of the IN, as the refresh SQL holds it. */
+    private static final String BY_VALUE = "(x) = b.k";
+
     private Db db;
     private Twins twins;
 
@@ -77,13 +80,56 @@ class InSubqueryByValueTest {
         }
     }
 
+    /**
+     * Found in review: a group returns one of its equal values, and an IN that tells equal values
+     * apart (text against citext compares as text, case-sensitively) may match the value the group
+     * returned but not the changed row's. Such a grouped IN is not restricted by value. (Which value
+     * a group of several spellings returns is up to the plan, so the steps keep one spelling per
+     * group: the query's own result is then defined.)
+     */
+    @Test
+    void aGroupedInThatTellsEqualValuesApartIsNotRestrictedByValue() {
+        db.exec("CREATE EXTENSION IF NOT EXISTS citext",
+                "CREATE TABLE o (id int PRIMARY KEY, x text)", "INSERT INTO o VALUES (1, 'A'), (2, 'a'), (3, 'b'), (4, 'B')",
+                "CREATE TABLE t (k citext, n int)", "INSERT INTO t VALUES ('A', 1), ('A', 2), ('b', 3), ('b', 4)");
+        twins.define("blind", "SELECT o.id FROM o WHERE o.x IN (SELECT t.k FROM t GROUP BY t.k HAVING count(*) >= 2)");
+        twins.define("blind_plain", "SELECT o.id FROM o WHERE o.x IN (SELECT t.k FROM t WHERE t.n > 1)");
+        assertThat(db.diffApplySql("blind")).doesNotContain(") = t.k");
+        assertThat(db.diffApplySql("blind_plain")).contains(") = t.k");  // without grouping, the IN's = decides
+        String[][] steps = {
+            {"DELETE FROM t WHERE n = 2"},
+            {"INSERT INTO t VALUES ('A', 5)", "DELETE FROM t WHERE n = 1", "UPDATE o SET x = 'a' WHERE id = 1"},
+            {"DELETE FROM t WHERE n = 3", "INSERT INTO t VALUES ('B', 7), ('B', 8)"},
+        };
+        for (String[] dml : steps) {
+            twins.step("blind", dml);
+            twins.step("blind_plain");
+        }
+    }
+
+    /**
+     * The left operand is moved into a condition over the changed rows of the subquery's table, so
+     * a column it reads unqualified must not be one of theirs: here o2's v would become b's v.
+     */
+    @Test
+    void anUnqualifiedOperandThatTheSubquerysTableWouldHideIsNotRestrictedByValue() {
+        db.exec("CREATE TABLE o2 (id int PRIMARY KEY, v int)", "INSERT INTO o2 SELECT g, g % 6 FROM generate_series(1, 20) g");
+        twins.define("hidden", "SELECT o2.id FROM o2 WHERE o2.v IN (SELECT b.k FROM b WHERE b.v > 1 GROUP BY b.k)");
+        assertThat(db.diffApplySql("hidden")).doesNotContain(") = b.k");
+        twins.step("hidden", "UPDATE b SET v = 0 WHERE k = 3", "UPDATE b SET v = 4 WHERE k = 5 AND v = 1");
+        twins.step("hidden", "DELETE FROM b WHERE k = 2", "INSERT INTO b VALUES (2, 3)");
+    }
+
     @Test
     void aGroupedSubqueryIsEvaluatedPerRowWhereTheRefreshReadsTheTablesAsTheyAre() {
         twins.define("crossing", QUERIES[1]);
         twins.define("aggregate", QUERIES[QUERIES.length - 1]);
         // every IN of the grouped subquery became an EXISTS in the refresh; the other keeps its IN
-        assertThat(db.diffApplySql("crossing")).doesNotContainPattern("(?i)\\bIN \\( SELECT");
-        assertThat(db.diffApplySql("aggregate")).containsPattern("(?i)\\bIN \\( SELECT");
+        assertThat(db.diffApplySql("crossing")).doesNotContainPattern("(?i)\\bIN \\( SELECT").contains(BY_VALUE);
+        assertThat(db.diffApplySql("aggregate")).containsPattern("(?i)\\bIN \\( SELECT").doesNotContain(BY_VALUE);
+        // a FULL refresh computes the whole IN as a semi join
+        assertThat(db.queryString("SELECT full_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'crossing'"))
+                .containsPattern("(?i)\\bIN \\( SELECT");
         twins.step("crossing", "UPDATE b SET v = v + 2 WHERE k = 3");
     }
 }

@@ -489,9 +489,10 @@ final class SublinkTemplates {
      * k equals v (every group that returns v holds only such rows). In WHERE, a NULL IN is a false
      * one, so only the outer rows whose x equals the k of a changed row of t can change:
      * {@code [(w) AND] (x) = k}, evaluated over the changed rows of t under {@code alias}, the
-     * operands in the IN's order. Null for other shapes, and unless x reads columns, none of which
-     * the changed rows would hide: qualified by another name than the alias, or unqualified and not
-     * a column of the changed rows.
+     * operands in the IN's order. Null for other shapes, when the subquery groups values of t that
+     * can be equal without being identical ({@link io.pgtrickle.core.dvm.op.Scan#valueEqual}), and
+     * unless x reads columns, none of which the changed rows would hide: qualified by another name
+     * than the alias, or unqualified and not a column of the changed rows.
      */
     private static String inRestriction(Select s, InExpression in, String sql, int[] at, Sublink.Table table) {
         String alias = table.alias();
@@ -512,6 +513,12 @@ final class SublinkTemplates {
         }
         String k = sql.substring(item.begin(), item.end()).strip();
         Clauses clauses = Clauses.of(sql.substring(from.end(), whole.end()));
+        // A group returns one of its equal k values: the IN's = must not tell them apart (citext, or
+        // a nondeterministic collation, against a text compared bytewise), so its values must be
+        // equal only when identical. Without grouping, any = is the IN's own.
+        if (grouped(s) && !table.scan().valueEqual()) {
+            return null;
+        }
         if (p.getGroupBy() != null && (clauses.groupBy().stream().noneMatch(g -> g.strip().equals(k))
                 || clauses.groupBy().stream().anyMatch(g -> GROUPING.matcher(g.strip()).lookingAt()))) {
             return null;

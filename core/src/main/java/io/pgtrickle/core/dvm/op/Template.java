@@ -96,8 +96,9 @@ public record Template(String text, List<Sublink> sublinks) {
     /**
      * As above, each {@code x IN (subquery)} conjunct of WHERE that reads the previous state
      * evaluated as in {@link #existsPerRow}, after every item whose columns {@code anchor} reads is
-     * joined (null: where PostgreSQL places it); with an anchor (the terms of a refresh), a
-     * {@link Sublink#perRow} one in the current state too. The text as written keeps the IN.
+     * joined (null: where PostgreSQL places it); in the terms of a refresh (an anchor and a
+     * previous state given), a {@link Sublink#perRow} one in the current state too. The text as
+     * written, and a FULL refresh, keep the IN.
      */
     public String render(Predicate<Sublink> old, RowSource.Old previous, String anchor) {
         if (text == null || sublinks.isEmpty()) {
@@ -105,7 +106,7 @@ public record Template(String text, List<Sublink> sublinks) {
         }
         String in = IN.matcher(text).replaceAll(m -> {
             Sublink owner = owner(Integer.parseInt(m.group(1)));
-            return Matcher.quoteReplacement(old.test(owner) || anchor != null && owner.perRow()
+            return Matcher.quoteReplacement(old.test(owner) || anchor != null && previous != null && owner.perRow()
                     ? anchored(existsPerRow(m.group(2), m.group(4)), anchor) : m.group(2) + m.group(3) + m.group(4));
         });
         return MARKER.matcher(in).replaceAll(m -> {
