@@ -32,6 +32,16 @@ class InSubqueryByValueTest {
         "self", "SELECT a.id, a.x FROM a WHERE a.x IN (SELECT x FROM a GROUP BY x HAVING count(*) > 2)",
         // int against numeric: 2 = 2.0
         "across_types", "SELECT a.id FROM a WHERE a.x IN (SELECT c.num FROM c GROUP BY c.num HAVING count(*) = 1)",
+        // under an outer aggregate and an outer DISTINCT
+        "outer_groups", "SELECT a.x % 3 AS g, count(*) AS n FROM a WHERE a.x IN (SELECT b.k FROM b GROUP BY b.k HAVING sum(b.v) > 12) GROUP BY a.x % 3",
+        "outer_distinct", "SELECT DISTINCT a.x FROM a WHERE a.x IN (SELECT b.k FROM b GROUP BY b.k HAVING count(*) > 4)",
+        // the operand from the null-supplying side of a LEFT JOIN
+        "padded", "SELECT a.id, c2.y FROM a LEFT JOIN c2 ON c2.id = a.id WHERE c2.y IN (SELECT b.k FROM b GROUP BY b.k HAVING count(*) > 1)",
+        // the subquery returns a column of the outer row
+        "outer_k", "SELECT a.id FROM a WHERE a.x IN (SELECT a.id FROM b WHERE b.v = 3)",
+        // left as they were: under OR, NOT IN
+        "or_left", "SELECT a.id FROM a WHERE a.x IN (SELECT b.k FROM b GROUP BY b.k HAVING sum(b.v) > 12) OR a.id < 3",
+        "not_in", "SELECT a.id FROM a WHERE a.x NOT IN (SELECT b.k FROM b WHERE b.v > 2)",
         // an aggregate returned: not by value, every row re-evaluated
         "aggregate", "SELECT a.id FROM a WHERE a.x IN (SELECT max(b.v) FROM b GROUP BY b.k)",
     };
@@ -51,6 +61,8 @@ class InSubqueryByValueTest {
                 "CREATE TABLE b (k int, v int)",
                 "INSERT INTO b SELECT g % 6, g % 5 FROM generate_series(1, 30) g",
                 "INSERT INTO b VALUES (NULL, 4), (NULL, 4), (2, NULL)",
+                "CREATE TABLE c2 (id int PRIMARY KEY, y int)",
+                "INSERT INTO c2 SELECT g, g % 7 FROM generate_series(1, 36, 2) g",
                 "CREATE TABLE c (num numeric)",
                 "INSERT INTO c VALUES (1.0), (2.00), (2), (3.5), (4), (NULL)");
     }
@@ -64,12 +76,14 @@ class InSubqueryByValueTest {
             // a group crosses HAVING upwards and another downwards; a value moves between groups
             {"INSERT INTO b VALUES (3, 4), (3, 4)", "DELETE FROM b WHERE k = 4 AND v < 3", "UPDATE b SET k = 5 WHERE k = 0 AND v = 0"},
             // NULL keys get a value and lose it; an outer NULL gets a value
-            {"UPDATE b SET k = 1 WHERE k IS NULL", "UPDATE b SET k = NULL WHERE k = 2 AND v = 1", "UPDATE a SET x = 3 WHERE id = 9"},
+            {"UPDATE b SET k = 1 WHERE k IS NULL", "UPDATE b SET k = NULL WHERE k = 2 AND v = 1", "UPDATE a SET x = 3 WHERE id = 9",
+             "DELETE FROM c2 WHERE id = 5", "UPDATE c2 SET y = NULL WHERE id = 7"},
             // the outer table changes under its own subquery; a value comes and goes in one window
             {"UPDATE a SET x = 5 WHERE id BETWEEN 10 AND 14", "INSERT INTO a VALUES (100, 0), (101, 0)", "DELETE FROM a WHERE id = 100",
              "INSERT INTO b VALUES (7, 3)", "DELETE FROM b WHERE k = 7"},
             // across types: 2 becomes unique, 4 gets a twin written otherwise
-            {"DELETE FROM c WHERE num = 2.00", "INSERT INTO c VALUES (4.0)", "UPDATE c SET num = 3 WHERE num = 3.5"},
+            {"DELETE FROM c WHERE num = 2.00", "INSERT INTO c VALUES (4.0)", "UPDATE c SET num = 3 WHERE num = 3.5",
+             "INSERT INTO c2 VALUES (5, 3), (6, 1)", "UPDATE c2 SET y = 2 WHERE id = 7"},
             {"DELETE FROM b WHERE v = 3", "INSERT INTO b SELECT g % 6, 3 FROM generate_series(1, 12) g", "UPDATE a SET x = NULL WHERE id = 1"},
         };
         for (String[] dml : steps) {
