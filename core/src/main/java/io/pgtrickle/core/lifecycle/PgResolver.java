@@ -84,13 +84,14 @@ final class PgResolver implements TreeBuilder.Resolver {
 
     /**
      * The primary key's columns when every one has a hash equality (the previous state of the table
-     * is then read by key), else none.
+     * is then read by key), else none. A key checked only at commit (DEFERRABLE) is none: inside a
+     * transaction, where IMMEDIATE maintenance reads it, two rows may share it.
      */
     private List<String> primaryKey(long relid) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("""
                 SELECT a.attname, pgtrickle._type_hashable(a.atttypid) FROM pg_index i
                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-                 WHERE i.indrelid = ? AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)""")) {
+                 WHERE i.indrelid = ? AND i.indisprimary AND i.indimmediate ORDER BY array_position(i.indkey::int2[], a.attnum)""")) {
             ps.setLong(1, relid);
             List<String> out = new java.util.ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
