@@ -46,8 +46,8 @@ record ImmediateLock(String mode, String reason) {
         }
         List<String> key = Jdbc.queryStrings(conn, """
                 SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-                 WHERE i.indrelid = ?::oid AND i.indisprimary""", scan.relid());
-        if (key.isEmpty()) {
+                 WHERE i.indrelid = ?::oid AND i.indisprimary AND i.indimmediate""", scan.relid());
+        if (key.isEmpty()) {  // a DEFERRABLE key is checked only at commit: none for the writers before it
             return exclusive("source without a primary key: equal rows of several writers share stored rows");
         }
         Set<String> output = new HashSet<>();

@@ -44,6 +44,9 @@ class DeferrableKeyTest {
 
     @Test
     void aKeyRepeatedUntilCommitIsMaintainedInsideTheTransaction() throws SQLException {
+        // nor do concurrent writers of such a table get row locks only
+        assertThat(db.api.explain("rows", io.pgtrickle.core.api.StreamTables.ExplainFormat.TEXT))
+                .contains("lock EXCLUSIVE (source without a primary key");
         String[] statements = {
             "INSERT INTO t VALUES (3, 7)",                                     // key 3 twice until the commit
             "UPDATE t SET v = v + 1 WHERE id = 3",                              // both rows of key 3
