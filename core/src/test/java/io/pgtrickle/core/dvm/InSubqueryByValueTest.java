@@ -46,8 +46,8 @@ class InSubqueryByValueTest {
         "aggregate", "SELECT a.id FROM a WHERE a.x IN (SELECT max(b.v) FROM b GROUP BY b.k)",
     };
 
-    /** The by-value restriction of the IN, as the refresh SQL holds it. */
-    private static final String BY_VALUE = "(x) = b.k";
+    /** The by-value restriction of the IN, as the refresh SQL holds it (PostgreSQL 15 qualifies the operand). */
+    private static final String BY_VALUE = "\\((a\\.)?x\\) = b\\.k";
 
     private Db db;
     private Twins twins;
@@ -129,7 +129,8 @@ class InSubqueryByValueTest {
     void anUnqualifiedOperandThatTheSubquerysTableWouldHideIsNotRestrictedByValue() {
         db.exec("CREATE TABLE o2 (id int PRIMARY KEY, v int)", "INSERT INTO o2 SELECT g, g % 6 FROM generate_series(1, 20) g");
         twins.define("hidden", "SELECT o2.id FROM o2 WHERE o2.v IN (SELECT b.k FROM b WHERE b.v > 1 GROUP BY b.k)");
-        assertThat(db.diffApplySql("hidden")).doesNotContain(") = b.k");
+        // PostgreSQL 15 prints the operand qualified (o2.v), 16 and later bare (v): only the bare one is refused
+        assertThat(db.diffApplySql("hidden")).doesNotContain("(v) = b.k");
         twins.step("hidden", "UPDATE b SET v = 0 WHERE k = 3", "UPDATE b SET v = 4 WHERE k = 5 AND v = 1");
         twins.step("hidden", "DELETE FROM b WHERE k = 2", "INSERT INTO b VALUES (2, 3)");
     }
@@ -139,8 +140,8 @@ class InSubqueryByValueTest {
         twins.define("crossing", QUERIES[1]);
         twins.define("aggregate", QUERIES[QUERIES.length - 1]);
         // every IN of the grouped subquery became an EXISTS in the refresh; the other keeps its IN
-        assertThat(db.diffApplySql("crossing")).doesNotContainPattern("(?i)\\bIN \\( SELECT").contains(BY_VALUE);
-        assertThat(db.diffApplySql("aggregate")).containsPattern("(?i)\\bIN \\( SELECT").doesNotContain(BY_VALUE);
+        assertThat(db.diffApplySql("crossing")).doesNotContainPattern("(?i)\\bIN \\( SELECT").containsPattern(BY_VALUE);
+        assertThat(db.diffApplySql("aggregate")).containsPattern("(?i)\\bIN \\( SELECT").doesNotContainPattern(BY_VALUE);
         // a FULL refresh computes the whole IN as a semi join
         assertThat(db.queryString("SELECT full_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'crossing'"))
                 .containsPattern("(?i)\\bIN \\( SELECT");
