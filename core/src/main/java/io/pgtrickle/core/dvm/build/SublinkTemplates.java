@@ -318,7 +318,7 @@ final class SublinkTemplates {
     private static int[] inParts(InExpression in, Select subquery, String sql, int begin, int end) {
         Span left = Spans.of(in.getLeftExpression());
         Span whole = Spans.of(subquery);
-        Select inner = subquery instanceof ParenthesedSelect ps ? ps.getSelect() : subquery;
+        Select inner = unwrapped(subquery);
         if (left == null || whole == null || left.begin() < begin || whole.end() > end || left.end() > whole.begin()
                 || !(inner instanceof PlainSelect p) || p.getSelectItems().size() != 1
                 // a column: an expression would be evaluated on rows the subquery's other conditions
@@ -458,7 +458,7 @@ final class SublinkTemplates {
      * (or "true"), which tells which changed rows can matter to an outer row. Null otherwise.
      */
     private static String restriction(Select s, String sql) throws Unsupported {
-        Select inner = s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
+        Select inner = unwrapped(s);
         if (!(inner instanceof PlainSelect p) || !(p.getFromItem() instanceof Table)
                 || (p.getJoins() != null && !p.getJoins().isEmpty()) || p.getGroupBy() != null || p.getHaving() != null
                 || p.getDistinct() != null || p.getLimit() != null || p.getOffset() != null || p.getFetch() != null
@@ -496,7 +496,7 @@ final class SublinkTemplates {
      */
     private static String inRestriction(Select s, InExpression in, String sql, int[] at, Sublink.Table table) {
         String alias = table.alias();
-        Select inner = s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
+        Select inner = unwrapped(s);
         if (!(inner instanceof PlainSelect p) || !(p.getFromItem() instanceof Table)
                 || (p.getJoins() != null && !p.getJoins().isEmpty()) || (p.getHaving() != null && p.getGroupBy() == null)
                 || p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null
@@ -534,8 +534,12 @@ final class SublinkTemplates {
 
     /** Whether the subquery's rows are grouped (GROUP BY or DISTINCT), so that PostgreSQL computes it whole to join it. */
     private static boolean grouped(Select s) {
-        Select inner = s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
-        return inner instanceof PlainSelect p && (p.getGroupBy() != null || p.getDistinct() != null);
+        return unwrapped(s) instanceof PlainSelect p && (p.getGroupBy() != null || p.getDistinct() != null);
+    }
+
+    /** The SELECT inside a subquery's parentheses. */
+    private static Select unwrapped(Select s) {
+        return s instanceof ParenthesedSelect ps ? ps.getSelect() : s;
     }
 
     /** How many times the keyword SELECT occurs in a text, outside quotes. */

@@ -215,8 +215,7 @@ public sealed interface RowSource permits RowSource.Changes, RowSource.Current, 
                 return p.untouched() + " UNION ALL " + changed;
             }
             return p.untouched() + " UNION ALL SELECT " + prefixed("e", s.columns()) + ", 1 FROM (" + changed
-                    + ") e(" + s.columns().stream().map(Sql::quoteIdent).collect(Collectors.joining(", "))
-                    + ", __pgt_n), pgtrickle._ordinals(1, e.__pgt_n)";
+                    + ") e, pgtrickle._ordinals(1, e.__pgt_n)";
         }
 
         /**
