@@ -17,8 +17,7 @@ record Compilation(CompiledQuery query, RefreshMode mode, List<String> notices, 
 
     static Compilation of(QualifiedName table, CompiledQuery q, ModeResolution mode, int serverVersionNum,
                           boolean limitsCorrelatedReads) {
-        String full = ApplySql.render(table, q.storageColumns(), ApplySql.fullChanges(table, q.storageColumns(), q.fullSql()),
-                serverVersionNum);
+        String full = ApplySql.full(table, q.storageColumns(), q.fullSql(), serverVersionNum);
         String diff = q.differentialApplySql(table, serverVersionNum);
         String name = table.display();
         return new Compilation(q, mode.mode(), mode.notices(), full, diff,

@@ -34,6 +34,7 @@ class KeyedRowsTest {
     void keyKeepingFilterSkipsTheCountOfEqualStoredRowsAndStaysExact() {
         twins.define("keyed", "SELECT id, v * 2 AS v2, k FROM t WHERE k <> 3");
         assertThat(diffSql("keyed")).doesNotContain("pgtrickle._ordinals").doesNotContain("count(*) AS __pgt_old");
+        assertThat(fullSql("keyed")).doesNotContain("row_number()");  // every content is ordinal 0 in FULL too
 
         twins.step("keyed", "UPDATE t SET pad = 'q' WHERE id <= 10");                        // no used column changes
         twins.step("keyed", "UPDATE t SET v = v + 1 WHERE id % 3 = 0",                       // values change
@@ -64,6 +65,7 @@ class KeyedRowsTest {
         twins.define("key_in_expression", "SELECT id + 0 AS id, k FROM t");
         for (String st : new String[] {"part_key", "no_key", "key_in_expression"}) {
             assertThat(diffSql(st)).as(st).contains("pgtrickle._ordinals");
+            assertThat(fullSql(st)).as(st).contains("row_number()");
         }
         twins.step("part_key", "UPDATE \"Two Keys\" SET x = x + 2 WHERE \"A\" = 1", "DELETE FROM \"Two Keys\" WHERE b = 'b3'");
         twins.step("no_key", "UPDATE t SET k = 0, v = 3 WHERE id BETWEEN 1 AND 5", "DELETE FROM t WHERE id = 2");
@@ -157,6 +159,34 @@ class KeyedRowsTest {
     private long contentIndexes(String streamTable) {
         return db.queryLong("SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
                 + " WHERE i.indrelid = '" + streamTable + "'::regclass AND a.attname = '__pgt_hash'");
+    }
+
+    /**
+     * The FULL refresh of a key-keeping filter, after differential ones, finds every row where the
+     * differential refreshes stored it (the same row ids), so it writes nothing; after changes it
+     * writes only what changed.
+     */
+    @Test
+    void aFullRefreshFindsTheRowsWhereDifferentialRefreshesStoredThem() {
+        db.api.create(CreateOptions.of("keyed_diff", "SELECT id, v, k FROM t WHERE k <> 1").withRefreshMode(RefreshMode.DIFFERENTIAL));
+        db.exec("UPDATE t SET v = v + 1 WHERE id <= 12", "DELETE FROM t WHERE id = 20", "INSERT INTO t VALUES (41, 0, 1, 'p')");
+        db.api.refresh("keyed_diff");
+        var forced = db.api.refresh("keyed_diff", true);
+        assertThat(forced.action()).isEqualTo("FULL");
+        assertThat(forced.rowsInserted() + forced.rowsDeleted()).isZero();
+
+        db.exec("UPDATE t SET v = 0 WHERE id = 2", "DELETE FROM t WHERE id IN (3, 4)", "UPDATE t SET k = 1 WHERE id = 8");
+        forced = db.api.refresh("keyed_diff", true);
+        assertThat(forced.rowsInserted()).isEqualTo(1);  // id 2's new values
+        assertThat(forced.rowsDeleted()).isEqualTo(4);   // id 2's old values, 3 and 4, and 8 (left the filter)
+        db.assertOracle("keyed_diff");
+        db.exec("UPDATE t SET v = 5 WHERE id = 2");
+        assertThat(db.api.refresh("keyed_diff").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("keyed_diff");
+    }
+
+    private String fullSql(String streamTable) {
+        return db.queryString("SELECT full_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + streamTable + "'");
     }
 
     private String diffSql(String streamTable) {

@@ -51,6 +51,32 @@ class FullRefreshTest {
         db.assertOracle("items_st");
     }
 
+    /**
+     * From PostgreSQL 18 a FULL refresh is one MERGE that deletes the stored rows the query no
+     * longer has (WHEN NOT MATCHED BY SOURCE); before, the deletions come from an anti-join.
+     */
+    @Test
+    void theFullStatementDeletesWhatTheQueryNoLongerHas() {
+        db.exec("CREATE TABLE shrinking (id int PRIMARY KEY, g int)",
+                "INSERT INTO shrinking SELECT x, x % 3 FROM generate_series(1, 30) x");
+        db.api.create(CreateOptions.of("shrinking_st", "SELECT g, count(*) AS n FROM shrinking GROUP BY g").withRefreshMode(RefreshMode.FULL));
+        String full = db.queryString("SELECT full_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'shrinking_st'");
+        if (db.queryLong("SELECT current_setting('server_version_num')::int") >= 180000) {
+            assertThat(full).contains("WHEN NOT MATCHED BY SOURCE THEN DELETE").doesNotContain("UNION ALL");
+        } else {
+            assertThat(full).doesNotContain("BY SOURCE").contains("NOT EXISTS");
+        }
+        db.exec("DELETE FROM shrinking WHERE g = 2", "UPDATE shrinking SET g = 5 WHERE id = 3");
+        RefreshResult r = db.api.refresh("shrinking_st");
+        assertThat(r.rowsDeleted()).isEqualTo(2);   // group 2 gone, group 0's old count
+        assertThat(r.rowsInserted()).isEqualTo(2);  // group 0's new count, group 5
+        db.assertOracle("shrinking_st");
+        db.exec("DELETE FROM shrinking");
+        r = db.api.refresh("shrinking_st");
+        assertThat(r.rowsDeleted()).isEqualTo(3);
+        assertThat(db.queryLong("SELECT count(*) FROM shrinking_st")).isZero();
+    }
+
     @Test
     void duplicateRowsOfAKeylessSourceAreKeptExactly() {
         db.exec("CREATE TABLE bag (x int, y text)",
