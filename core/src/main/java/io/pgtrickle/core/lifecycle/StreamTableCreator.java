@@ -508,10 +508,11 @@ public final class StreamTableCreator {
         }
     }
 
+    /** Whether a source table has no primary key checked at each statement (a DEFERRABLE one is not, as in PgResolver). */
     private static boolean hasKeylessSource(Connection conn, List<SourceRelation> sources) throws SQLException {
         for (SourceRelation s : sources) {
             if ((s.kind() == ResolvedQuery.SourceKind.TABLE || s.kind() == ResolvedQuery.SourceKind.PARTITIONED_TABLE)
-                    && Jdbc.queryBoolean(conn, "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary)",
+                    && Jdbc.queryBoolean(conn, "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary AND indimmediate)",
                     s.relid())) {
                 return true;
             }

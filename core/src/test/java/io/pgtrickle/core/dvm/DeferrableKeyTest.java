@@ -47,6 +47,9 @@ class DeferrableKeyTest {
         // nor do concurrent writers of such a table get row locks only
         assertThat(db.api.explain("rows", io.pgtrickle.core.api.StreamTables.ExplainFormat.TEXT))
                 .contains("lock EXCLUSIVE (source without a primary key");
+        // and the catalog says so (has_keyless_source)
+        assertThat(db.queryStrings("SELECT pgt_name || ':' || has_keyless_source FROM pgtrickle.pgt_stream_tables"
+                + " WHERE pgt_name IN ('rows', 'joined') ORDER BY 1")).containsExactly("joined:true", "rows:true");
         String[] statements = {
             "INSERT INTO t VALUES (3, 7)",                                     // key 3 twice until the commit
             "UPDATE t SET v = v + 1 WHERE id = 3",                              // both rows of key 3

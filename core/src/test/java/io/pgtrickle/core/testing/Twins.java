@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgtrickle.core.api.CreateOptions;
 import io.pgtrickle.core.api.RefreshMode;
 import io.pgtrickle.core.api.RefreshResult;
+import io.pgtrickle.core.sql.Sql;
 import java.util.List;
 
 /**
@@ -63,6 +64,6 @@ public final class Twins {
     }
 
     private List<String> rows(String st) {
-        return db.queryStrings("SELECT (t.*)::text FROM (SELECT * FROM " + st + ") t ORDER BY 1");
+        return db.queryStrings("SELECT (t.*)::text FROM (SELECT * FROM " + Sql.quoteIdent(st) + ") t ORDER BY 1");
     }
 }
