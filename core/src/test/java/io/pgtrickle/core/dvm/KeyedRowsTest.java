@@ -33,8 +33,8 @@ class KeyedRowsTest {
     @Test
     void keyKeepingFilterSkipsTheCountOfEqualStoredRowsAndStaysExact() {
         twins.define("keyed", "SELECT id, v * 2 AS v2, k FROM t WHERE k <> 3");
-        assertThat(diffSql("keyed")).doesNotContain("pgtrickle._ordinals").doesNotContain("count(*) AS __pgt_old");
-        assertThat(fullSql("keyed")).doesNotContain("row_number()");  // every content is ordinal 0 in FULL too
+        assertThat(db.diffApplySql("keyed")).doesNotContain("pgtrickle._ordinals").doesNotContain("count(*) AS __pgt_old");
+        assertThat(db.fullApplySql("keyed")).doesNotContain("row_number()");  // every content is ordinal 0 in FULL too
 
         twins.step("keyed", "UPDATE t SET pad = 'q' WHERE id <= 10");                        // no used column changes
         twins.step("keyed", "UPDATE t SET v = v + 1 WHERE id % 3 = 0",                       // values change
@@ -53,7 +53,7 @@ class KeyedRowsTest {
     @Test
     void aCompositeQuotedKeyUnderAnAliasCounts() {
         twins.define("pairs", "SELECT z.b, z.\"A\", z.x + 1 AS x1 FROM \"Two Keys\" z WHERE z.x > 3");
-        assertThat(diffSql("pairs")).doesNotContain("pgtrickle._ordinals");
+        assertThat(db.diffApplySql("pairs")).doesNotContain("pgtrickle._ordinals");
         twins.step("pairs", "UPDATE \"Two Keys\" SET x = x + 10 WHERE \"A\" = 1",
                 "UPDATE \"Two Keys\" SET \"A\" = 9 WHERE b = 'b4'", "DELETE FROM \"Two Keys\" WHERE \"A\" = 2");
     }
@@ -64,8 +64,8 @@ class KeyedRowsTest {
         twins.define("no_key", "SELECT k, v FROM t");
         twins.define("key_in_expression", "SELECT id + 0 AS id, k FROM t");
         for (String st : new String[] {"part_key", "no_key", "key_in_expression"}) {
-            assertThat(diffSql(st)).as(st).contains("pgtrickle._ordinals");
-            assertThat(fullSql(st)).as(st).contains("row_number()");
+            assertThat(db.diffApplySql(st)).as(st).contains("pgtrickle._ordinals");
+            assertThat(db.fullApplySql(st)).as(st).contains("row_number()");
         }
         twins.step("part_key", "UPDATE \"Two Keys\" SET x = x + 2 WHERE \"A\" = 1", "DELETE FROM \"Two Keys\" WHERE b = 'b3'");
         twins.step("no_key", "UPDATE t SET k = 0, v = 3 WHERE id BETWEEN 1 AND 5", "DELETE FROM t WHERE id = 2");
@@ -94,7 +94,7 @@ class KeyedRowsTest {
         twins.define("joined", query);
         assertThat(contentIndexes("joined")).isEqualTo(unique ? 0 : 1);
         if (unique) {
-            assertThat(diffSql("joined")).doesNotContain("pgtrickle._ordinals");
+            assertThat(db.diffApplySql("joined")).doesNotContain("pgtrickle._ordinals");
         }
         twins.step("joined", "UPDATE t SET k = (k + 1) % 4 WHERE id % 3 = 0", "INSERT INTO t VALUES (100, 2, 1, 'n'), (101, 2, 1, 'n')",
                 "DELETE FROM t WHERE id = 5");
@@ -121,7 +121,7 @@ class KeyedRowsTest {
         twins.define("in_the_gap", "SELECT f.id, f.t, d.label FROM ts_fact f JOIN ts_dim d ON d.k = f.t");
         for (String st : new String[] {"doubled", "in_the_gap"}) {
             assertThat(contentIndexes(st)).as(st).isOne();
-            assertThat(diffSql(st)).as(st).contains("pgtrickle._ordinals");
+            assertThat(db.diffApplySql(st)).as(st).contains("pgtrickle._ordinals");
         }
         twins.step("doubled", "INSERT INTO t VALUES (100, 1, 1, 'x')", "DELETE FROM t WHERE id = 3", "UPDATE t SET k = 2 WHERE id = 4");
         twins.step("in_the_gap", "DELETE FROM ts_fact WHERE id = 1", "INSERT INTO ts_fact VALUES (3, '2024-03-10 03:30-04')",
@@ -183,13 +183,5 @@ class KeyedRowsTest {
         db.exec("UPDATE t SET v = 5 WHERE id = 2");
         assertThat(db.api.refresh("keyed_diff").action()).isEqualTo("DIFFERENTIAL");
         db.assertOracle("keyed_diff");
-    }
-
-    private String fullSql(String streamTable) {
-        return db.queryString("SELECT full_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + streamTable + "'");
-    }
-
-    private String diffSql(String streamTable) {
-        return db.queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + streamTable + "'");
     }
 }

@@ -60,7 +60,7 @@ class FullRefreshTest {
         db.exec("CREATE TABLE shrinking (id int PRIMARY KEY, g int)",
                 "INSERT INTO shrinking SELECT x, x % 3 FROM generate_series(1, 30) x");
         db.api.create(CreateOptions.of("shrinking_st", "SELECT g, count(*) AS n FROM shrinking GROUP BY g").withRefreshMode(RefreshMode.FULL));
-        String full = db.queryString("SELECT full_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'shrinking_st'");
+        String full = db.fullApplySql("shrinking_st");
         if (db.queryLong("SELECT current_setting('server_version_num')::int") >= 180000) {
             assertThat(full).contains("WHEN NOT MATCHED BY SOURCE THEN DELETE").doesNotContain("UNION ALL");
         } else {

@@ -79,7 +79,16 @@ public final class Db {
 
     /** The stored differential apply statement of stream table {@code name}. */
     public String diffApplySql(String name) {
-        return queryString("SELECT diff_apply_sql FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + name + "'");
+        return storedSql("diff_apply_sql", name);
+    }
+
+    /** The stored FULL refresh statement of stream table {@code name}. */
+    public String fullApplySql(String name) {
+        return storedSql("full_apply_sql", name);
+    }
+
+    private String storedSql(String column, String name) {
+        return queryString("SELECT " + column + " FROM pgtrickle.pgt_stream_tables WHERE pgt_name = '" + name + "'");
     }
 
     /** Creates public.case_blind, an ICU collation where 'red' = 'Red' (nondeterministic), unless it exists. */

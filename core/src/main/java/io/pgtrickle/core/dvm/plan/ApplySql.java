@@ -26,11 +26,9 @@ public final class ApplySql {
 
     public static String render(QualifiedName table, List<StorageColumn> columns, String changesSql, int serverVersionNum) {
         String st = table.quoted();
-        List<StorageColumn> visible = columns.stream().filter(StorageColumn::visible).toList();
-        List<String> names = columns.stream().map(c -> Sql.quoteIdent(c.name())).toList();
+        List<StorageColumn> visible = visible(columns);
+        List<String> names = names(columns);
         String set = assignments(names);
-        String insertCols = String.join(", ", names);
-        String insertValues = names.stream().map(n -> "c." + n).collect(Collectors.joining(", "));
         if (serverVersionNum >= MERGE_RETURNING_OLD_VERSION) {
             return "WITH c AS MATERIALIZED (" + changesSql + "),"
                     + " m AS (MERGE INTO " + st + " t USING c ON t.__pgt_row_id = c.__pgt_row_id"
@@ -47,7 +45,7 @@ public final class ApplySql {
                 + " AND c.__pgt_action = 'D' RETURNING 1),"
                 + " u AS (UPDATE " + st + " t SET " + set + " FROM c WHERE t.__pgt_row_id = c.__pgt_row_id"
                 + " AND c.__pgt_action = 'I' AND c.__pgt_changed RETURNING c.__pgt_vis_changed AS v),"
-                + " i AS (INSERT INTO " + st + " (" + insertCols + ", __pgt_row_id) SELECT " + insertValues
+                + " i AS (INSERT INTO " + st + " (" + String.join(", ", names) + ", __pgt_row_id) SELECT " + changeValues(names)
                 + ", c.__pgt_row_id FROM c WHERE c.__pgt_action = 'I' AND NOT c.__pgt_exists RETURNING 1)"
                 + " SELECT (SELECT count(*) FROM i) + (SELECT count(*) FROM u WHERE v),"
                 + " (SELECT count(*) FROM d) + (SELECT count(*) FROM u WHERE v)";
@@ -77,12 +75,19 @@ public final class ApplySql {
         if (serverVersionNum < MERGE_RETURNING_OLD_VERSION) {
             return render(table, columns, fullChanges(table, columns, fullSql), serverVersionNum);
         }
-        List<StorageColumn> visible = columns.stream().filter(StorageColumn::visible).toList();
-        List<String> names = columns.stream().map(c -> Sql.quoteIdent(c.name())).toList();
+        List<String> names = names(columns);
         return "WITH m AS (MERGE INTO " + table.quoted() + " t USING (" + fullSql + ") c ON t.__pgt_row_id = c.__pgt_row_id"
                 + " WHEN MATCHED AND (" + differs(columns, "t", "c") + ") THEN UPDATE SET " + assignments(names)
                 + " WHEN NOT MATCHED THEN " + insert(names)
-                + " WHEN NOT MATCHED BY SOURCE THEN DELETE" + countedReturning(visible);
+                + " WHEN NOT MATCHED BY SOURCE THEN DELETE" + countedReturning(visible(columns));
+    }
+
+    private static List<StorageColumn> visible(List<StorageColumn> columns) {
+        return columns.stream().filter(StorageColumn::visible).toList();
+    }
+
+    private static List<String> names(List<StorageColumn> columns) {
+        return columns.stream().map(c -> Sql.quoteIdent(c.name())).toList();
     }
 
     /** {@code name = c.name, ...}: a stored row's columns set from the change {@code c}. */
@@ -92,8 +97,12 @@ public final class ApplySql {
 
     /** A MERGE's INSERT of the change {@code c}, with its row id. */
     private static String insert(List<String> names) {
-        return "INSERT (" + String.join(", ", names) + ", __pgt_row_id) VALUES ("
-                + names.stream().map(n -> "c." + n).collect(Collectors.joining(", ")) + ", c.__pgt_row_id)";
+        return "INSERT (" + String.join(", ", names) + ", __pgt_row_id) VALUES (" + changeValues(names) + ", c.__pgt_row_id)";
+    }
+
+    /** {@code c.name, ...}: the change {@code c}'s values of the columns. */
+    private static String changeValues(List<String> names) {
+        return names.stream().map(n -> "c." + n).collect(Collectors.joining(", "));
     }
 
     /** The changes of a FULL refresh: every row of the query, and a deletion for every stored row it no longer has. */
