@@ -46,7 +46,9 @@ public final class CatalogInstaller {
             new Migration(7, "refresh data step with its SQL embedded (plans kept per session)",
                     "migrations/V007__apply_version.sql"),
             new Migration(8, "recent differential refresh costs, read by the cost guard",
-                    "migrations/V008__refresh_costs.sql"));
+                    "migrations/V008__refresh_costs.sql"),
+            new Migration(9, "source primary keys the compiled SQL relies on",
+                    "migrations/V009__source_keys.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

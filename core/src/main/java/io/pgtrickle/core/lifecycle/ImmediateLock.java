@@ -44,9 +44,7 @@ record ImmediateLock(String mode, String reason) {
         if ((p.where() != null && !p.where().sublinks().isEmpty()) || !p.list().sublinks().isEmpty()) {
             return exclusive("subquery: a writer's delta reads what others change");
         }
-        List<String> key = Jdbc.queryStrings(conn, """
-                SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-                 WHERE i.indrelid = ?::oid AND i.indisprimary AND i.indimmediate""", scan.relid());
+        List<String> key = Jdbc.queryStrings(conn, "SELECT unnest(pgtrickle._primary_key(?::oid))", scan.relid());
         if (key.isEmpty()) {  // a DEFERRABLE key is checked only at commit: none for the writers before it
             return exclusive("source without a primary key: equal rows of several writers share stored rows");
         }

@@ -89,10 +89,11 @@ final class PgResolver implements TreeBuilder.Resolver {
      */
     private List<String> primaryKey(long relid) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("""
-                SELECT a.attname, pgtrickle._type_hashable(a.atttypid) FROM pg_index i
-                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-                 WHERE i.indrelid = ? AND i.indisprimary AND i.indimmediate ORDER BY array_position(i.indkey::int2[], a.attnum)""")) {
+                SELECT k.name, pgtrickle._type_hashable(a.atttypid)
+                  FROM unnest(pgtrickle._primary_key(?::oid)) WITH ORDINALITY k(name, i)
+                  JOIN pg_attribute a ON a.attrelid = ?::oid AND a.attname = k.name ORDER BY k.i""")) {
             ps.setLong(1, relid);
+            ps.setLong(2, relid);
             List<String> out = new java.util.ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -249,7 +249,7 @@ public final class StreamTableCreator {
                                  RefreshMode requested, Compilation c, List<String> notices) throws SQLException {
         StoredStatements stored = StoredStatements.read(conn, st.id());
         if (stored.hold(c)) {
-            return immediateAsStored(conn, qualified, query, st.id(), c, stored.immediate()) ? c.mode() : null;
+            return asCompiledNow(conn, qualified, query, st.id(), c, stored.immediate()) ? c.mode() : null;
         }
         RefreshMode asStored = requested == RefreshMode.AUTO ? st.refreshMode() : requested;
         if (!StorageTable.columnSignature(conn, catalog.relid(conn, st.id()))
@@ -260,7 +260,7 @@ public final class StreamTableCreator {
         }
         Compilation v = validated(conn, qualified, query, requested, c);
         if (stored.hold(v)) {
-            return immediateAsStored(conn, qualified, query, st.id(), v, stored.immediate()) ? v.mode() : null;
+            return asCompiledNow(conn, qualified, query, st.id(), v, stored.immediate()) ? v.mode() : null;
         }
         if (v.diffApplySql() == null && c.diffApplySql() != null && stored.differential() != null) {
             notices.add("stream table " + st.qualifiedName() + " compiles differently now, but its new differential statement"
@@ -268,6 +268,20 @@ public final class StreamTableCreator {
             return asStored;
         }
         return null;
+    }
+
+    /**
+     * Whether the stored statements, FULL and DIFFERENTIAL equal to {@code c}'s, are all what the
+     * query compiles to now; if so, the keys they rely on are the sources' keys now (a key the SQL
+     * never used may have changed).
+     */
+    private static boolean asCompiledNow(Connection conn, QualifiedName table, ResolvedQuery query, long id, Compilation c,
+                                         String storedImmediate) throws SQLException {
+        if (!immediateAsStored(conn, table, query, id, c, storedImmediate)) {
+            return false;
+        }
+        recordKeys(conn, id);
+        return true;
     }
 
     /** The apply statements the catalog holds for a stream table: FULL, DIFFERENTIAL and IMMEDIATE (null: none). */
@@ -452,6 +466,25 @@ public final class StreamTableCreator {
                 }
             }
         }
+        recordKeys(conn, id);
+    }
+
+    /**
+     * Records the sources' primary keys as the stream table's SQL is compiled against them now
+     * (pgt_dependencies.primary_key, which a refresh checks), and whether a source table has none
+     * (has_keyless_source).
+     */
+    private static void recordKeys(Connection conn, long id) throws SQLException {
+        Jdbc.update(conn, """
+                WITH keys AS (
+                    UPDATE pgtrickle.pgt_dependencies
+                       SET primary_key = pgtrickle._primary_key(source_relid),
+                           primary_key_constraint = pgtrickle._primary_key_constraint(source_relid)
+                     WHERE pgt_id = ? AND source_type IN ('TABLE', 'STREAM_TABLE')
+                    RETURNING source_type, primary_key)
+                UPDATE pgtrickle.pgt_stream_tables
+                   SET has_keyless_source = EXISTS (SELECT 1 FROM keys WHERE source_type = 'TABLE' AND primary_key IS NULL)
+                 WHERE pgt_id = ?""", id, id);
     }
 
     /**
@@ -482,9 +515,9 @@ public final class StreamTableCreator {
         try (PreparedStatement ps = conn.prepareStatement("""
                 INSERT INTO pgtrickle.pgt_stream_tables
                     (pgt_relid, pgt_schema, pgt_name, defining_query, original_query, schedule, refresh_mode,
-                     requested_refresh_mode, full_sql, full_apply_sql, functions_used, has_keyless_source,
+                     requested_refresh_mode, full_sql, full_apply_sql, functions_used,
                      storage_shape, diff_apply_sql, unsupported_reason, explain_text, explain_json, explain_dot, columns)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, """ + COLUMNS_JSON + """
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, """ + COLUMNS_JSON + """
                         )
                 RETURNING pgt_id""")) {
             ps.setLong(1, relid);
@@ -498,26 +531,13 @@ public final class StreamTableCreator {
             ps.setString(9, c.query().fullSql());
             ps.setString(10, c.fullApplySql());
             ps.setArray(11, conn.createArrayOf("text", query.functionsUsed().toArray()));
-            ps.setBoolean(12, hasKeylessSource(conn, query.sources()));
-            int next = bindCompiled(ps, 13, c);
+            int next = bindCompiled(ps, 12, c);
             bindColumns(conn, ps, next, query.columns());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
         }
-    }
-
-    /** Whether a source table has no primary key checked at each statement (a DEFERRABLE one is not, as in PgResolver). */
-    private static boolean hasKeylessSource(Connection conn, List<SourceRelation> sources) throws SQLException {
-        for (SourceRelation s : sources) {
-            if ((s.kind() == ResolvedQuery.SourceKind.TABLE || s.kind() == ResolvedQuery.SourceKind.PARTITIONED_TABLE)
-                    && Jdbc.queryBoolean(conn, "SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = ? AND indisprimary AND indimmediate)",
-                    s.relid())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The catalog's {@code columns} jsonb, built by PostgreSQL from two parallel arrays. */

@@ -672,7 +672,7 @@ BEGIN
            CASE WHEN o.owner IS NULL THEN coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = o.invoker), false)
                 ELSE pg_has_role(o.invoker, o.owner, 'USAGE') END AS may_refresh,
            -- the sources' size: only the change-ratio fallback of a differential refresh needs it
-           d.missing, d.unreadable, d.source_rows, d.all_rows,
+           d.missing, d.unreadable, d.source_rows, d.all_rows, d.keys_gone,
            (SELECT u.sources FROM pgtrickle._uncaptured_sources(p_pgt_id) u) AS uncaptured
       INTO s
       FROM pgtrickle.pgt_stream_tables t
@@ -687,7 +687,10 @@ BEGIN
                  string_agg(quote_ident(dep.source_schema) || '.' || quote_ident(dep.source_name), ', ')
                      FILTER (WHERE NOT has_table_privilege(o.owner, dep.source_relid, 'SELECT')) AS unreadable,
                  coalesce(sum(greatest(sc.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows,
-                 coalesce(sum(greatest(sc.reltuples, 0)), 0) AS all_rows
+                 coalesce(sum(greatest(sc.reltuples, 0)), 0) AS all_rows,
+                 -- a primary key compiled against whose constraint is gone (_check_keys)
+                 count(*) FILTER (WHERE sc.oid IS NOT NULL AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
+                                    AND dep.primary_key_constraint IS NOT NULL) AS keys_gone
             FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class sc ON sc.oid = dep.source_relid
            WHERE dep.pgt_id = t.pgt_id) d
      WHERE t.pgt_id = p_pgt_id
@@ -709,6 +712,9 @@ BEGIN
         RAISE EXCEPTION 'source % of stream table % no longer exists', s.missing, st
             USING ERRCODE = '42P01',
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
+    END IF;
+    IF s.keys_gone > 0 THEN
+        PERFORM pgtrickle._check_keys(p_pgt_id, st);
     END IF;
     owner := s.owner;
     IF s.unreadable IS NOT NULL THEN
@@ -1167,6 +1173,61 @@ BEGIN
     END IF;
     RETURN EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                     WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = p_type);
+END
+$$;
+
+-- A table's primary key as the engine reads it: its column names in key order, or NULL when it has
+-- none checked at each statement (a DEFERRABLE key lets two rows share a value until commit, inside
+-- the transaction where IMMEDIATE maintenance runs). pgt_dependencies.primary_key records it for
+-- the compiled SQL, which relies on it.
+CREATE OR REPLACE FUNCTION pgtrickle._primary_key(p_relid oid)
+RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.i)
+      FROM pg_catalog.pg_index x
+      CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+     WHERE x.indrelid = p_relid AND x.indisprimary AND x.indimmediate
+$$;
+
+-- The constraint of the same key (pg_constraint.oid), or NULL: pgt_dependencies.primary_key_constraint.
+-- A refresh and IMMEDIATE maintenance test that it still exists with pg_get_constraintdef, a cache
+-- lookup of about 5 us per source in a statement they run anyway. Comparing keys in pg_index there
+-- cost 40-60 us a refresh, a scan of pg_index that grows with the database's indexes.
+CREATE OR REPLACE FUNCTION pgtrickle._primary_key_constraint(p_relid oid)
+RETURNS oid LANGUAGE sql STABLE AS $$
+    SELECT c.oid FROM pg_catalog.pg_constraint c WHERE c.conrelid = p_relid AND c.contype = 'p' AND NOT c.condeferrable
+$$;
+
+-- Run by a refresh or IMMEDIATE maintenance when the primary key constraint of a source that its
+-- SQL was compiled against is gone. A key dropped and added again on the same columns is the same
+-- key to the SQL, which names columns: its new constraint is recorded and the refresh goes on.
+-- Otherwise the compiled SQL would store wrong rows once the source holds rows the old key kept
+-- apart: fails, naming the sources with their key then and now. Not retried (55000). Executable by
+-- every role (IMMEDIATE maintenance runs as the stream table's owner): it changes nothing but a
+-- recorded constraint to the one of the same key.
+CREATE OR REPLACE FUNCTION pgtrickle._check_keys(p_pgt_id bigint, p_st text)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_changed text;
+BEGIN
+    UPDATE pgtrickle.pgt_dependencies dep SET primary_key_constraint = pgtrickle._primary_key_constraint(dep.source_relid)
+     WHERE dep.pgt_id = p_pgt_id AND dep.primary_key_constraint IS NOT NULL
+       AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
+       AND dep.primary_key = pgtrickle._primary_key(dep.source_relid);
+    SELECT string_agg(format('%I.%I (compiled against (%s), now %s)', dep.source_schema, dep.source_name,
+                             array_to_string(dep.primary_key, ', '),
+                             coalesce('(' || array_to_string(pgtrickle._primary_key(dep.source_relid), ', ') || ')', 'none')),
+                      ', ' ORDER BY dep.source_schema, dep.source_name)
+      INTO v_changed
+      FROM pgtrickle.pgt_dependencies dep
+     WHERE dep.pgt_id = p_pgt_id AND dep.primary_key_constraint IS NOT NULL
+       AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
+       AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid);
+    IF v_changed IS NOT NULL THEN
+        RAISE EXCEPTION 'the primary key of a source of stream table % changed since its query was compiled: %', p_st, v_changed
+            USING ERRCODE = '55000',
+                  HINT = 'Compile it again: create_or_replace with the same query (then resume it if it is in ERROR), or drop it.';
+    END IF;
 END
 $$;
 
@@ -1797,9 +1858,17 @@ DECLARE
     v_source oid;
     v_any boolean;
 BEGIN
-    SELECT ivm_apply_sql, full_apply_sql, refresh_mode INTO s FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    SELECT t.ivm_apply_sql, t.full_apply_sql, t.refresh_mode, quote_ident(t.pgt_schema) || '.' || quote_ident(t.pgt_name) AS st,
+           -- a primary key compiled against whose constraint is gone (_check_keys), as _refresh_plan tests it
+           EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies dep
+                    WHERE dep.pgt_id = t.pgt_id AND dep.primary_key_constraint IS NOT NULL
+                      AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL) AS keys_gone
+      INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
         RETURN;  -- switched away in this transaction; its triggers are gone at commit
+    END IF;
+    IF s.keys_gone THEN
+        PERFORM pgtrickle._check_keys(p_pgt_id, s.st);
     END IF;
     -- The session table of each source, and $3: the sources whose table has rows this round (the
     -- terms of a join's delta over the others are not run: folded away while the statement in
