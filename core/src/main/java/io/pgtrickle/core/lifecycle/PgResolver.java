@@ -64,7 +64,7 @@ final class PgResolver implements TreeBuilder.Resolver {
                 String viewDef = "v".equals(kind) ? ViewText.qualifiedDefinition(conn, relid) : null;
                 List<String> used = new java.util.ArrayList<>(columnsUsed.getOrDefault(relid, List.of()));
                 boolean table = "r".equals(kind) || "p".equals(kind); // only tables are scanned
-                List<String> key = table && !used.isEmpty() ? primaryKey(relid) : List.of();
+                List<String> key = keyOf(relid, table);
                 key.stream().filter(k -> !used.contains(k)).forEach(used::add); // captured with every change anyway
                 Columns columns = table ? columns(relid, used) : Columns.NONE;
                 if (!columns.virtual().isEmpty()) {
@@ -80,6 +80,14 @@ final class PgResolver implements TreeBuilder.Resolver {
         } catch (SQLException e) {
             throw new Unsupported("cannot resolve relation " + qualifiedName + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The key the compiled SQL reads a table by, and so relies on (recorded in
+     * pgt_dependencies.primary_key): its primary key when the query reads any of its columns, else none.
+     */
+    List<String> keyOf(long relid, boolean table) throws SQLException {
+        return table && !columnsUsed.getOrDefault(relid, List.of()).isEmpty() ? primaryKey(relid) : List.of();
     }
 
     /**

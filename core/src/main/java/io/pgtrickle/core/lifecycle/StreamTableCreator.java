@@ -91,7 +91,7 @@ public final class StreamTableCreator {
         long relid = StorageTable.create(conn, qualified, c.query().storageColumns(), c.query().shape(), c.query().findsRowsByContent());
         c = validated(conn, qualified, query, o.refreshMode(), c);
         long id = insertCatalogRow(conn, qualified, relid, query, o, schedule, c);
-        writeDependencies(conn, id, query.sources());
+        writeDependencies(conn, id, query);
         grantToOwner(conn, id, qualified, role);
         compileImmediate(conn, qualified, query, id, c);
         List<String> notices = new ArrayList<>(c.notices());
@@ -195,7 +195,7 @@ public final class StreamTableCreator {
         }
         Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_dependencies WHERE pgt_id = ?", st.id());
         Jdbc.update(conn, "DELETE FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = ?", st.id());
-        writeDependencies(conn, st.id(), query.sources());
+        writeDependencies(conn, st.id(), query);
         grantToOwner(conn, st.id(), qualified, owner);
         compileImmediate(conn, qualified, query, st.id(), c);
         Jdbc.queryOne(conn, String.class, "SELECT pgtrickle._revoke_buffers(?::name, ?::oid[])::text", owner,
@@ -280,7 +280,7 @@ public final class StreamTableCreator {
         if (!immediateAsStored(conn, table, query, id, c, storedImmediate)) {
             return false;
         }
-        recordKeys(conn, id);
+        recordKeys(conn, id, query);
         return true;
     }
 
@@ -442,7 +442,8 @@ public final class StreamTableCreator {
         return index + 6;
     }
 
-    private void writeDependencies(Connection conn, long id, List<SourceRelation> sources) throws SQLException {
+    private void writeDependencies(Connection conn, long id, ResolvedQuery query) throws SQLException {
+        List<SourceRelation> sources = query.sources();
         try (PreparedStatement dep = conn.prepareStatement("""
                 INSERT INTO pgtrickle.pgt_dependencies
                     (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode, via_view_only)
@@ -466,24 +467,35 @@ public final class StreamTableCreator {
                 }
             }
         }
-        recordKeys(conn, id);
+        recordKeys(conn, id, query);
     }
 
     /**
-     * Records the sources' primary keys as the stream table's SQL is compiled against them now
-     * (pgt_dependencies.primary_key, which a refresh checks), and whether a source table has none
-     * (has_keyless_source).
+     * Records the keys the stream table's SQL is compiled against now ({@link PgResolver#keyOf}:
+     * pgt_dependencies.primary_key and its constraint, which a refresh checks), and whether a source
+     * table has no primary key at all (has_keyless_source).
      */
-    private static void recordKeys(Connection conn, long id) throws SQLException {
+    private static void recordKeys(Connection conn, long id, ResolvedQuery query) throws SQLException {
+        PgResolver resolver = new PgResolver(conn, query, false);
+        try (PreparedStatement ps = conn.prepareStatement("""
+                UPDATE pgtrickle.pgt_dependencies
+                   SET primary_key = ?, primary_key_constraint = CASE WHEN ? THEN pgtrickle._primary_key_constraint(source_relid) END
+                 WHERE pgt_id = ? AND source_relid = ?""")) {
+            for (SourceRelation s : query.sources()) {
+                List<String> key = resolver.keyOf(s.relid(), s.kind().capturable());
+                ps.setArray(1, key.isEmpty() ? null : conn.createArrayOf("text", key.toArray()));
+                ps.setBoolean(2, !key.isEmpty());
+                ps.setLong(3, id);
+                ps.setLong(4, s.relid());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
         Jdbc.update(conn, """
-                WITH keys AS (
-                    UPDATE pgtrickle.pgt_dependencies
-                       SET primary_key = pgtrickle._primary_key(source_relid),
-                           primary_key_constraint = pgtrickle._primary_key_constraint(source_relid)
-                     WHERE pgt_id = ? AND source_type IN ('TABLE', 'STREAM_TABLE')
-                    RETURNING source_type, primary_key)
                 UPDATE pgtrickle.pgt_stream_tables
-                   SET has_keyless_source = EXISTS (SELECT 1 FROM keys WHERE source_type = 'TABLE' AND primary_key IS NULL)
+                   SET has_keyless_source = EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies
+                                                     WHERE pgt_id = ? AND source_type = 'TABLE'
+                                                       AND pgtrickle._primary_key(source_relid) IS NULL)
                  WHERE pgt_id = ?""", id, id);
     }
 

@@ -688,10 +688,12 @@ BEGIN
                      FILTER (WHERE NOT has_table_privilege(o.owner, dep.source_relid, 'SELECT')) AS unreadable,
                  coalesce(sum(greatest(sc.reltuples, 0)) FILTER (WHERE dep.cdc_mode = 'TRIGGER'), 0) AS source_rows,
                  coalesce(sum(greatest(sc.reltuples, 0)), 0) AS all_rows,
-                 -- a primary key compiled against whose constraint is gone (_check_keys)
-                 count(*) FILTER (WHERE sc.oid IS NOT NULL AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
-                                    AND dep.primary_key_constraint IS NOT NULL) AS keys_gone
+                 -- a primary key compiled against whose constraint is gone (_key_constraint_gone, as a join)
+                 count(*) FILTER (WHERE sc.oid IS NOT NULL AND dep.primary_key_constraint IS NOT NULL AND pk.oid IS NULL)
+                     AS keys_gone
             FROM pgtrickle.pgt_dependencies dep LEFT JOIN pg_class sc ON sc.oid = dep.source_relid
+            LEFT JOIN pg_constraint pk ON pk.oid = dep.primary_key_constraint AND pk.conrelid = dep.source_relid
+                                      AND pk.contype = 'p'
            WHERE dep.pgt_id = t.pgt_id) d
      WHERE t.pgt_id = p_pgt_id
        FOR UPDATE OF t;
@@ -714,7 +716,12 @@ BEGIN
                   HINT = 'Drop the stream table, or give it a new query with create_or_replace.';
     END IF;
     IF s.keys_gone > 0 THEN
-        PERFORM pgtrickle._check_keys(p_pgt_id, st);
+        -- the same key added again: recorded, so that later refreshes find it at once
+        UPDATE pgtrickle.pgt_dependencies dep
+           SET primary_key_constraint = pgtrickle._primary_key_constraint(dep.source_relid)
+         WHERE dep.pgt_id = p_pgt_id AND pgtrickle._key_constraint_gone(dep.primary_key_constraint, dep.source_relid)
+           AND dep.primary_key = pgtrickle._primary_key(dep.source_relid);
+        PERFORM pgtrickle._require_keys(p_pgt_id, st);
     END IF;
     owner := s.owner;
     IF s.unreadable IS NOT NULL THEN
@@ -1190,39 +1197,42 @@ RETURNS text[] LANGUAGE sql STABLE AS $$
 $$;
 
 -- The constraint of the same key (pg_constraint.oid), or NULL: pgt_dependencies.primary_key_constraint.
--- A refresh and IMMEDIATE maintenance test that it still exists with pg_get_constraintdef, a cache
--- lookup of about 5 us per source in a statement they run anyway. Comparing keys in pg_index there
--- cost 40-60 us a refresh, a scan of pg_index that grows with the database's indexes.
+-- A refresh and IMMEDIATE maintenance look it up by oid, with its table, in a statement they run
+-- anyway (an index probe per source, about 3 us). Comparing the keys in pg_index there cost 40-60 us
+-- a refresh: a scan of pg_index, which grows with the database's indexes.
 CREATE OR REPLACE FUNCTION pgtrickle._primary_key_constraint(p_relid oid)
 RETURNS oid LANGUAGE sql STABLE AS $$
     SELECT c.oid FROM pg_catalog.pg_constraint c WHERE c.conrelid = p_relid AND c.contype = 'p' AND NOT c.condeferrable
 $$;
 
--- Run by a refresh or IMMEDIATE maintenance when the primary key constraint of a source that its
--- SQL was compiled against is gone. A key dropped and added again on the same columns is the same
--- key to the SQL, which names columns: its new constraint is recorded and the refresh goes on.
--- Otherwise the compiled SQL would store wrong rows once the source holds rows the old key kept
--- apart: fails, naming the sources with their key then and now. Not retried (55000). Executable by
--- every role (IMMEDIATE maintenance runs as the stream table's owner): it changes nothing but a
--- recorded constraint to the one of the same key.
-CREATE OR REPLACE FUNCTION pgtrickle._check_keys(p_pgt_id bigint, p_st text)
-RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Whether the primary key constraint recorded for a source (primary_key_constraint) is gone: no
+-- primary key of that oid on that table (an oid can be reused: after pg_upgrade, which keeps
+-- tables' oids but not constraints', or after wraparound).
+CREATE OR REPLACE FUNCTION pgtrickle._key_constraint_gone(p_constraint oid, p_relid oid)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT p_constraint IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                        WHERE c.oid = p_constraint AND c.conrelid = p_relid AND c.contype = 'p')
+$$;
+
+-- Run by a refresh (after recording the new constraint of a key dropped and added again on the same
+-- columns, which is the same key to the SQL: it names columns) and by IMMEDIATE maintenance when a
+-- recorded key constraint is gone. Fails when a source's key now differs: the compiled SQL would
+-- store wrong rows once the source holds rows the old key kept apart. Names the sources with their
+-- key then and now. Not retried (55000). Reads only.
+CREATE OR REPLACE FUNCTION pgtrickle._require_keys(p_pgt_id bigint, p_st text)
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_changed text;
 BEGIN
-    UPDATE pgtrickle.pgt_dependencies dep SET primary_key_constraint = pgtrickle._primary_key_constraint(dep.source_relid)
-     WHERE dep.pgt_id = p_pgt_id AND dep.primary_key_constraint IS NOT NULL
-       AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
-       AND dep.primary_key = pgtrickle._primary_key(dep.source_relid);
-    SELECT string_agg(format('%I.%I (compiled against (%s), now %s)', dep.source_schema, dep.source_name,
-                             array_to_string(dep.primary_key, ', '),
-                             coalesce('(' || array_to_string(pgtrickle._primary_key(dep.source_relid), ', ') || ')', 'none')),
-                      ', ' ORDER BY dep.source_schema, dep.source_name)
+    SELECT string_agg(format('%I.%I (compiled against (%s), now %s)', d.source_schema, d.source_name,
+                             array_to_string(d.primary_key, ', '), coalesce('(' || array_to_string(d.now, ', ') || ')', 'none')),
+                      ', ' ORDER BY d.source_schema, d.source_name)
       INTO v_changed
-      FROM pgtrickle.pgt_dependencies dep
-     WHERE dep.pgt_id = p_pgt_id AND dep.primary_key_constraint IS NOT NULL
-       AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL
-       AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid);
+      FROM (SELECT dep.*, pgtrickle._primary_key(dep.source_relid) AS now FROM pgtrickle.pgt_dependencies dep
+             WHERE dep.pgt_id = p_pgt_id AND pgtrickle._key_constraint_gone(dep.primary_key_constraint, dep.source_relid)
+               AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid)) d
+     WHERE d.primary_key IS DISTINCT FROM d.now;
     IF v_changed IS NOT NULL THEN
         RAISE EXCEPTION 'the primary key of a source of stream table % changed since its query was compiled: %', p_st, v_changed
             USING ERRCODE = '55000',
@@ -1859,16 +1869,17 @@ DECLARE
     v_any boolean;
 BEGIN
     SELECT t.ivm_apply_sql, t.full_apply_sql, t.refresh_mode, quote_ident(t.pgt_schema) || '.' || quote_ident(t.pgt_name) AS st,
-           -- a primary key compiled against whose constraint is gone (_check_keys), as _refresh_plan tests it
+           -- a primary key compiled against whose constraint is gone (_key_constraint_gone, as a join)
            EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies dep
-                    WHERE dep.pgt_id = t.pgt_id AND dep.primary_key_constraint IS NOT NULL
-                      AND pg_get_constraintdef(dep.primary_key_constraint) IS NULL) AS keys_gone
+                     LEFT JOIN pg_constraint pk ON pk.oid = dep.primary_key_constraint AND pk.conrelid = dep.source_relid
+                                               AND pk.contype = 'p'
+                    WHERE dep.pgt_id = t.pgt_id AND dep.primary_key_constraint IS NOT NULL AND pk.oid IS NULL) AS keys_gone
       INTO s FROM pgtrickle.pgt_stream_tables t WHERE t.pgt_id = p_pgt_id;
     IF s.refresh_mode IS DISTINCT FROM 'IMMEDIATE' THEN
         RETURN;  -- switched away in this transaction; its triggers are gone at commit
     END IF;
-    IF s.keys_gone THEN
-        PERFORM pgtrickle._check_keys(p_pgt_id, s.st);
+    IF s.keys_gone THEN  -- a key added again is not recorded here: the writer has no right to
+        PERFORM pgtrickle._require_keys(p_pgt_id, s.st);
     END IF;
     -- The session table of each source, and $3: the sources whose table has rows this round (the
     -- terms of a join's delta over the others are not run: folded away while the statement in

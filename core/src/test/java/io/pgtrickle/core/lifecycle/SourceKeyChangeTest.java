@@ -49,7 +49,7 @@ class SourceKeyChangeTest {
         assertThat(db.queryLong("SELECT count(*) FROM st WHERE id = 7")).isEqualTo(1); // nothing half-written
 
         CreateResult replaced = db.api.createOrReplace(CreateOptions.of("st", QUERY).withRefreshMode(mode));
-        assertThat(replaced.notices()).anyMatch(n -> n.contains("compiles differently now"));
+        assertThat(replaced.outcome()).isEqualTo(CreateResult.Outcome.REPLACED); // compiled again, without the key
         resumeIfInError("st");
         db.api.refresh("st");
         assertThat(db.queryLong("SELECT count(*) FROM st WHERE id = 7")).isEqualTo(2);
@@ -89,16 +89,50 @@ class SourceKeyChangeTest {
     }
 
     @Test
-    void aQueryThatCompilesAlikeWithTheNewKeyIsKeptAndRecordsIt() {
-        // count(*) reads no column of t: its SQL does not depend on the key, but the key was recorded
+    void aKeyTheSqlDoesNotReadByIsNotRecordedAndMayChange() {
+        // count(*) reads no column of t: its SQL has no key to rely on
         db.api.create(CreateOptions.of("st", "SELECT count(*) AS n FROM t"));
+        assertThat(db.queryString("SELECT coalesce(array_to_string(primary_key, ','), 'none') FROM pgtrickle.pgt_dependencies"))
+                .isEqualTo("none");
+        assertThat(db.queryString("SELECT has_keyless_source::text FROM pgtrickle.pgt_stream_tables")).isEqualTo("false");
         db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "INSERT INTO t VALUES (1, 1)");
-        assertThatThrownBy(() -> db.api.refresh("st")).hasMessageContaining("public.t (compiled against (id), now none)");
-        CreateResult kept = db.api.createOrReplace(CreateOptions.of("st", "SELECT count(*) AS n FROM t"));
-        assertThat(kept.notices()).anyMatch(n -> n.contains("nothing changed"));
-        resumeIfInError("st");
         db.api.refresh("st");
         db.assertOracle("st");
+    }
+
+    @Test
+    void aKeyAddedAgainUnderImmediateIsRecordedByCreateOrReplaceWithTheSameSql() {
+        db.api.create(CreateOptions.of("st", QUERY).withRefreshMode(RefreshMode.IMMEDIATE));
+        String sql = db.queryString("SELECT ivm_apply_sql FROM pgtrickle.pgt_stream_tables");
+        db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id)",
+                "INSERT INTO t VALUES (41, 4)", "UPDATE t SET v = v + 1 WHERE id < 5"); // the same key: writes go on
+        db.assertOracle("st");
+        CreateResult kept = db.api.createOrReplace(CreateOptions.of("st", QUERY).withRefreshMode(RefreshMode.IMMEDIATE));
+        assertThat(kept.outcome()).isEqualTo(CreateResult.Outcome.UNCHANGED);
+        assertThat(db.queryString("SELECT ivm_apply_sql FROM pgtrickle.pgt_stream_tables")).isEqualTo(sql);
+        assertThat(db.queryStrings("SELECT c.conname FROM pgtrickle.pgt_dependencies d JOIN pg_constraint c"
+                + " ON c.oid = d.primary_key_constraint AND c.conrelid = d.source_relid")).containsExactly("t_pkey");
+        db.exec("DELETE FROM t WHERE id = 41");
+        db.assertOracle("st");
+    }
+
+    @Test
+    void aKeyAddedAgainAsDeferrableIsAChangedKey() {
+        db.api.create(CreateOptions.of("st", QUERY));
+        db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id) DEFERRABLE INITIALLY IMMEDIATE",
+                "UPDATE t SET v = v + 1 WHERE id < 5");
+        assertThatThrownBy(() -> db.api.refresh("st")).hasMessageContaining("public.t (compiled against (id), now none)");
+    }
+
+    @Test
+    void aRecordedConstraintOidThatNowNamesAnotherTablesKeyDoesNotHideTheChange() {
+        // pg_upgrade keeps tables' oids but not constraints': a recorded oid may name another constraint
+        db.exec("CREATE TABLE other (id int PRIMARY KEY)");
+        db.api.create(CreateOptions.of("st", QUERY));
+        db.exec("UPDATE pgtrickle.pgt_dependencies SET primary_key_constraint ="
+                        + " (SELECT oid FROM pg_constraint WHERE conname = 'other_pkey')",
+                "ALTER TABLE t DROP CONSTRAINT t_pkey", "INSERT INTO t VALUES (7, 2)");
+        assertThatThrownBy(() -> db.api.refresh("st")).hasMessageContaining("public.t (compiled against (id), now none)");
     }
 
     @Test
