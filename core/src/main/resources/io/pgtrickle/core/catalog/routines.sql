@@ -478,9 +478,23 @@ $$;
 -- do; the data statement runs with the stream table owner's rights, so a refresh never reads
 -- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome. A NO_DATA
 -- refresh has no data statement, and _refresh_plan stores it itself.
+-- changed_sources (added after release 8): a function's result columns cannot be replaced in place.
+DO $$
+BEGIN
+    IF to_regprocedure('pgtrickle._refresh(bigint, text, boolean)') IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE oid = to_regprocedure('pgtrickle._refresh(bigint, text, boolean)')
+                                               AND 'changed_sources' = ANY (proargnames)) THEN
+        DROP FUNCTION pgtrickle._refresh(bigint, text, boolean);
+    END IF;
+END
+$$;
+
+-- One refresh, in the caller's transaction. changed_sources: the sources with change rows in the
+-- refresh's window, the only ones whose buffers it can make prunable.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
-    OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint)
+    OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint,
+    OUT changed_sources oid[])
 LANGUAGE plpgsql VOLATILE AS $$
 -- No SET clause here, on purpose: this function is where a session-level SET made by the user's
 -- code (which survives the apply function's own SET clause) becomes visible and is refused. Every
@@ -492,6 +506,7 @@ BEGIN
     SELECT * INTO p FROM pgtrickle._refresh_plan(p_pgt_id, p_initiated_by, p_force_full);
     action := p.action;
     reason := p.reason;
+    changed_sources := p.changed_sources;
     rows_inserted := 0;
     rows_deleted := 0;
     IF action <> 'NO_DATA' THEN
@@ -1081,7 +1096,7 @@ DECLARE
     v_state text; v_msg text; v_hint text; v_detail text;
     v_failed boolean := false;
     v_source oid;
-    v_action text;
+    v_changed oid[];
 BEGIN
     IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
         PERFORM pg_advisory_xact_lock(v_key);
@@ -1101,7 +1116,7 @@ BEGIN
     COMMIT;
     SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
     BEGIN
-        SELECT history_id, action INTO p_refresh_id, v_action FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
+        SELECT history_id, changed_sources INTO p_refresh_id, v_changed FROM pgtrickle._refresh(p_pgt_id, p_initiated_by, p_force_full);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                 v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
@@ -1125,13 +1140,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, DETAIL = coalesce(v_detail, ''),
             HINT = coalesce(nullif(v_hint, ''), 'The failure is recorded in pgtrickle.pgt_refresh_history.');
     END IF;
-    -- A NO_DATA refresh consumed no change row: its frontier moved, but every row it now counts as
-    -- consumed was so before, so it makes nothing prunable.
-    IF v_action <> 'NO_DATA' THEN
-        FOR v_source IN SELECT source_relid FROM pgtrickle.pgt_source_frontiers WHERE pgt_id = p_pgt_id LOOP
-            PERFORM pgtrickle._prune_changes(v_source);
-        END LOOP;
-    END IF;
+    -- Only the buffers of sources with change rows in the window: for any other source (every one,
+    -- after a NO_DATA refresh) the frontier moved, but every row it now counts as consumed was so
+    -- before, so it makes nothing prunable. A join's unchanged sources are not pruned for nothing
+    -- (0.3-0.5 ms each). Rows left behind by a prune that did not run go with the next refresh
+    -- of a reader that consumes that source's later changes.
+    FOREACH v_source IN ARRAY coalesce(v_changed, '{}') LOOP
+        PERFORM pgtrickle._prune_changes(v_source);
+    END LOOP;
 END
 $$;
 

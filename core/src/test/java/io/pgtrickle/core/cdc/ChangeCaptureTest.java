@@ -484,6 +484,32 @@ class ChangeCaptureTest {
         db.assertOracle("reader_2");
     }
 
+    /** A refresh prunes the buffers of the sources it consumed changes from, and only those. */
+    @Test
+    void aJoinPrunesTheBuffersOfTheSourcesWhoseChangesItConsumed() {
+        db.exec("CREATE TABLE pa (id int PRIMARY KEY, k int)", "CREATE TABLE pb (k int PRIMARY KEY, name text)");
+        db.api.create(CreateOptions.of("pab", "SELECT pa.id, pb.name FROM pa JOIN pb ON pb.k = pa.k"));
+        db.api.create(CreateOptions.of("pb_only", "SELECT k, name FROM pb"));
+        String a = buffer("pa");
+        String b = buffer("pb");
+        db.exec("INSERT INTO pb SELECT g, 'n' || g FROM generate_series(1, 10) g",
+                "INSERT INTO pa SELECT g, g % 10 + 1 FROM generate_series(1, 30) g");
+        db.api.refresh("pb_only");
+        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isEqualTo(10); // pab has not read them yet
+        db.api.refresh("pab");
+        assertThat(db.queryLong("SELECT count(*) FROM " + a)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isZero(); // read by both now
+        db.exec("UPDATE pa SET k = 1 WHERE id < 5");  // pb unchanged: its buffer is not pruned for nothing
+        assertThat(db.api.refresh("pab").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.queryLong("SELECT count(*) FROM " + a)).isZero();
+        db.exec("UPDATE pb SET name = 'm' WHERE k = 1");
+        db.api.refresh("pab");
+        db.api.refresh("pb_only");
+        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isZero();
+        db.assertOracle("pab");
+        db.assertOracle("pb_only");
+    }
+
     /** The change count and pruning run as per-buffer functions (planned once per session); their lifecycle. */
     @Test
     void eachBufferHasCountAndPruneRoutinesThatAreRemadeWhenMissingOrOutdatedAndDroppedWithIt() {
