@@ -1143,8 +1143,8 @@ BEGIN
     -- Only the buffers of sources with change rows in the window: for any other source (every one,
     -- after a NO_DATA refresh) the frontier moved, but every row it now counts as consumed was so
     -- before, so it makes nothing prunable. A join's unchanged sources are not pruned for nothing
-    -- (0.3-0.5 ms each). Rows left behind by a prune that did not run go with the next refresh
-    -- of a reader that consumes that source's later changes.
+    -- (about 0.3 ms each). A reader that stops reading a source prunes it (_sync_capture); rows a
+    -- prune missed otherwise (a failed one) go with the next refresh that consumes its changes.
     FOREACH v_source IN ARRAY coalesce(v_changed, '{}') LOOP
         PERFORM pgtrickle._prune_changes(v_source);
     END LOOP;
@@ -1962,6 +1962,11 @@ BEGIN
     END LOOP;
     IF NOT v_scheduled AND to_regclass(v_buffer) IS NOT NULL THEN
         EXECUTE format('DELETE FROM %s', v_buffer);
+    ELSIF v_scheduled THEN
+        -- Called whenever a stream table stops or starts reading the source (dropped, given another
+        -- query, made IMMEDIATE): what every remaining reader has consumed goes now. A refresh prunes
+        -- only sources whose changes it consumed, so it would wait for the source's next changes.
+        PERFORM pgtrickle._prune_changes(p_source);
     END IF;
 END
 $$;

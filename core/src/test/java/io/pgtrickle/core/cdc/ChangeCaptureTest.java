@@ -484,7 +484,10 @@ class ChangeCaptureTest {
         db.assertOracle("reader_2");
     }
 
-    /** A refresh prunes the buffers of the sources it consumed changes from, and only those. */
+    /**
+     * A refresh prunes the buffers of the sources it consumed changes from, and only those; a
+     * reader that stops reading a source (dropped) prunes what the remaining readers consumed.
+     */
     @Test
     void aJoinPrunesTheBuffersOfTheSourcesWhoseChangesItConsumed() {
         db.exec("CREATE TABLE pa (id int PRIMARY KEY, k int)", "CREATE TABLE pb (k int PRIMARY KEY, name text)");
@@ -492,22 +495,32 @@ class ChangeCaptureTest {
         db.api.create(CreateOptions.of("pb_only", "SELECT k, name FROM pb"));
         String a = buffer("pa");
         String b = buffer("pb");
+        // pb's pruning routine, counting its calls (a refresh only makes it when it is missing)
+        String prune = db.queryString("SELECT 'pgtrickle_changes.prune_' || source_stable_name FROM pgtrickle.pgt_change_tracking"
+                + " WHERE source_relid = 'pb'::regclass");
+        db.exec("CREATE TABLE prune_calls (at timestamptz)",
+                "CREATE OR REPLACE FUNCTION " + prune + "(p_source_relid oid) RETURNS bigint LANGUAGE plpgsql AS $$"
+                        + " BEGIN INSERT INTO public.prune_calls VALUES (now()); RETURN 0; END $$");
         db.exec("INSERT INTO pb SELECT g, 'n' || g FROM generate_series(1, 10) g",
                 "INSERT INTO pa SELECT g, g % 10 + 1 FROM generate_series(1, 30) g");
-        db.api.refresh("pb_only");
-        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isEqualTo(10); // pab has not read them yet
         db.api.refresh("pab");
+        assertThat(db.queryLong("SELECT count(*) FROM prune_calls")).isEqualTo(1);
         assertThat(db.queryLong("SELECT count(*) FROM " + a)).isZero();
-        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isZero(); // read by both now
-        db.exec("UPDATE pa SET k = 1 WHERE id < 5");  // pb unchanged: its buffer is not pruned for nothing
+        db.exec("UPDATE pa SET k = 1 WHERE id < 5");
         assertThat(db.api.refresh("pab").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.queryLong("SELECT count(*) FROM prune_calls")).isEqualTo(1); // pb unchanged: not pruned for nothing
         assertThat(db.queryLong("SELECT count(*) FROM " + a)).isZero();
+        db.assertOracle("pab");
+
+        db.exec("DROP FUNCTION " + prune + "(oid)");  // the real routine again, made when missing
         db.exec("UPDATE pb SET name = 'm' WHERE k = 1");
         db.api.refresh("pab");
-        db.api.refresh("pb_only");
-        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isEqualTo(12);  // pb_only has read none of them
+        db.api.drop("pb_only", false);
+        assertThat(db.queryLong("SELECT count(*) FROM " + b)).isZero();  // pab was the last reader: they go now
+        db.exec("UPDATE pa SET k = 2 WHERE id < 3");
+        db.api.refresh("pab");
         db.assertOracle("pab");
-        db.assertOracle("pb_only");
     }
 
     /** The change count and pruning run as per-buffer functions (planned once per session); their lifecycle. */
