@@ -470,15 +470,8 @@ BEGIN
 END
 $$;
 
--- The refresh itself, inside the caller's transaction. The caller guarantees that the snapshot
--- of this transaction is the one the result is computed at: REPEATABLE READ, or (initial
--- population) locks on every source so that no snapshot taken now can differ.
---
--- Three steps: _refresh_plan (catalog owner's rights) locks the stream table and decides what to
--- do; the data statement runs with the stream table owner's rights, so a refresh never reads
--- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome. A NO_DATA
--- refresh has no data statement, and _refresh_plan stores it itself.
--- changed_sources (added after release 8): a function's result columns cannot be replaced in place.
+-- _refresh without changed_sources (catalog version 8 and before): a function's result columns
+-- cannot be replaced in place.
 DO $$
 BEGIN
     IF to_regprocedure('pgtrickle._refresh(bigint, text, boolean)') IS NOT NULL
@@ -489,8 +482,15 @@ BEGIN
 END
 $$;
 
--- One refresh, in the caller's transaction. changed_sources: the sources with change rows in the
--- refresh's window, the only ones whose buffers it can make prunable.
+-- The refresh itself, inside the caller's transaction. The caller guarantees that the snapshot
+-- of this transaction is the one the result is computed at: REPEATABLE READ, or (initial
+-- population) locks on every source so that no snapshot taken now can differ.
+--
+-- Three steps: _refresh_plan (catalog owner's rights) locks the stream table and decides what to
+-- do; the data statement runs with the stream table owner's rights, so a refresh never reads
+-- more than its owner may; _refresh_record (catalog owner's rights) stores the outcome. A NO_DATA
+-- refresh has no data statement, and _refresh_plan stores it itself. changed_sources: the sources
+-- with change rows in the refresh's window, the only ones whose buffers it can make prunable.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint,
