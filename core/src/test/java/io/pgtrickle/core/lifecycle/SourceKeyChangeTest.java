@@ -36,8 +36,7 @@ class SourceKeyChangeTest {
     @EnumSource(value = RefreshMode.class, names = {"DIFFERENTIAL", "FULL"})
     void aDroppedKeyFailsTheRefreshUntilTheQueryIsCompiledAgain(RefreshMode mode) {
         db.api.create(CreateOptions.of("st", QUERY).withRefreshMode(mode));
-        assertThat(db.queryStrings("SELECT array_to_string(primary_key, ',') FROM pgtrickle.pgt_dependencies"))
-                .containsExactly("id");
+        assertThat(recordedKeys()).containsExactly("id");
         db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "INSERT INTO t VALUES (7, 2)"); // id 7 twice, equal rows
         assertThatThrownBy(() -> db.api.refresh("st"))
                 .isInstanceOfSatisfying(PgtException.class, e -> {
@@ -53,9 +52,9 @@ class SourceKeyChangeTest {
         resumeIfInError("st");
         db.api.refresh("st");
         assertThat(db.queryLong("SELECT count(*) FROM st WHERE id = 7")).isEqualTo(2);
-        assertThat(db.queryStrings("SELECT coalesce(array_to_string(primary_key, ','), 'none') FROM pgtrickle.pgt_dependencies"))
+        assertThat(recordedKeys())
                 .containsExactly("none");
-        assertThat(db.queryString("SELECT has_keyless_source::text FROM pgtrickle.pgt_stream_tables")).isEqualTo("true");
+        assertThat(hasKeylessSource()).isEqualTo("true");
         db.exec("INSERT INTO t VALUES (7, 2), (8, 3)", "DELETE FROM t WHERE ctid = (SELECT min(ctid) FROM t WHERE id = 7)");
         db.api.refresh("st");
         db.assertOracle("st");
@@ -78,7 +77,7 @@ class SourceKeyChangeTest {
     void aKeyDroppedAndAddedAgainOrAddedToAKeylessTableChangesNothing() {
         db.exec("CREATE TABLE u (id int, w int)", "INSERT INTO u SELECT g, g FROM generate_series(1, 10) g");
         db.api.create(CreateOptions.of("st", "SELECT t.id, t.v, u.w FROM t JOIN u ON u.id = t.id"));
-        assertThat(db.queryString("SELECT has_keyless_source::text FROM pgtrickle.pgt_stream_tables")).isEqualTo("true");
+        assertThat(hasKeylessSource()).isEqualTo("true");
         db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD CONSTRAINT t_key PRIMARY KEY (id)",
                 "ALTER TABLE u ADD PRIMARY KEY (id)", "UPDATE t SET v = v + 1 WHERE id < 5");
         db.api.refresh("st");
@@ -92,9 +91,8 @@ class SourceKeyChangeTest {
     void aKeyTheSqlDoesNotReadByIsNotRecordedAndMayChange() {
         // count(*) reads no column of t: its SQL has no key to rely on
         db.api.create(CreateOptions.of("st", "SELECT count(*) AS n FROM t"));
-        assertThat(db.queryString("SELECT coalesce(array_to_string(primary_key, ','), 'none') FROM pgtrickle.pgt_dependencies"))
-                .isEqualTo("none");
-        assertThat(db.queryString("SELECT has_keyless_source::text FROM pgtrickle.pgt_stream_tables")).isEqualTo("false");
+        assertThat(recordedKeys()).containsExactly("none");
+        assertThat(hasKeylessSource()).isEqualTo("false");
         db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey", "INSERT INTO t VALUES (1, 1)");
         db.api.refresh("st");
         db.assertOracle("st");
@@ -145,6 +143,15 @@ class SourceKeyChangeTest {
                 + " FROM pgtrickle.pgt_dependencies")).containsExactly("id:PRIMARY KEY (id)");
         db.exec("ALTER TABLE t DROP CONSTRAINT t_pkey");
         assertThatThrownBy(() -> db.api.refresh("st")).hasMessageContaining("public.t (compiled against (id), now none)");
+    }
+
+    /** pgt_dependencies.primary_key of every source, 'none' for NULL. */
+    private java.util.List<String> recordedKeys() {
+        return db.queryStrings("SELECT coalesce(array_to_string(primary_key, ','), 'none') FROM pgtrickle.pgt_dependencies");
+    }
+
+    private String hasKeylessSource() {
+        return db.queryString("SELECT has_keyless_source::text FROM pgtrickle.pgt_stream_tables");
     }
 
     private void resumeIfInError(String name) {
