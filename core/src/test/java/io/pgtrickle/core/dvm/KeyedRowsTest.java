@@ -139,7 +139,7 @@ class KeyedRowsTest {
         assertThat(contentIndexes("unique_rows")).isZero();
         assertThat(contentIndexes("repeating_rows")).isOne();
         assertThat(db.api.explain("unique_rows", io.pgtrickle.core.api.StreamTables.ExplainFormat.TEXT))
-                .contains("rows unique by a source's primary key");
+                .contains("row identity: hash of id (rows unique by a source's primary key");
 
         // each becomes the other kind (id + 0 is not the key; id AS k is); same columns and types: the storage is kept
         db.api.createOrReplace(CreateOptions.of("unique_rows", "SELECT id + 0 AS id, k FROM t WHERE k <> 3")
@@ -154,6 +154,46 @@ class KeyedRowsTest {
             assertThat(db.api.refresh(st).action()).isEqualTo("DIFFERENTIAL");
             db.assertOracle(st);
         }
+    }
+
+    /**
+     * A row unique by a key is identified by its key: a change of its other values updates the
+     * stored row in place (same row id, one UPDATE) in every mode. Keys that are equal but print
+     * differently (numeric scale, case in a nondeterministic collation) stay exact.
+     */
+    @Test
+    void aRowChangedInPlaceKeepsItsIdentity() {
+        db.createCaseBlindCollation();
+        db.exec("CREATE TABLE named (name text COLLATE public.case_blind PRIMARY KEY, n int)",
+                "INSERT INTO named VALUES ('red', 1), ('Blue', 2), ('green', 3)",
+                "CREATE TABLE priced (p numeric PRIMARY KEY, label text)",
+                "INSERT INTO priced VALUES (1.0, 'one'), (2, 'two'), (3.50, 'three and a half')");
+        twins.define("keyed", "SELECT id, v, k FROM t WHERE k <> 3");
+        db.exec("CREATE TABLE writes (st text, op text)",
+                "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        + " INSERT INTO public.writes VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END $$");
+        for (String st : new String[] {"keyed", "keyed_full", "keyed_imm"}) {
+            db.exec("CREATE TRIGGER log_write AFTER INSERT OR UPDATE OR DELETE ON " + st + " FOR EACH ROW EXECUTE FUNCTION log_write()");
+        }
+        String before = db.queryString("SELECT __pgt_row_id::text FROM keyed WHERE id = 2");
+        var r = twins.step("keyed", "UPDATE t SET v = v + 100 WHERE id = 2");
+        assertThat(db.queryString("SELECT __pgt_row_id::text FROM keyed WHERE id = 2")).isEqualTo(before);
+        assertThat(db.queryStrings("SELECT st || ' ' || op FROM writes ORDER BY 1"))  // not a delete and an insert
+                .containsExactly("keyed UPDATE", "keyed_full UPDATE", "keyed_imm UPDATE");
+        assertThat(r.rowsInserted()).isOne();   // an update of visible values counts as one of each
+        assertThat(r.rowsDeleted()).isOne();
+        twins.step("keyed", "UPDATE t SET id = id + 1000, v = 0 WHERE id IN (3, 5)",   // new keys: deleted and inserted
+                "UPDATE t SET k = 3 WHERE id = 9", "UPDATE t SET k = 0 WHERE id = 11", "UPDATE t SET v = v WHERE id = 13");
+
+        twins.define("by_name", "SELECT name, n FROM named");
+        twins.step("by_name", "UPDATE named SET name = 'RED', n = 10 WHERE name = 'red'",   // equal key, other text
+                "UPDATE named SET n = 20 WHERE name = 'blue'", "DELETE FROM named WHERE name = 'GREEN'",
+                "INSERT INTO named VALUES ('Green', 4)");
+        assertThat(db.queryString("SELECT name FROM by_name WHERE n = 10")).isEqualTo("RED");
+        twins.define("by_price", "SELECT p, label FROM priced");
+        twins.step("by_price", "UPDATE priced SET p = 1.00 WHERE p = 1", "UPDATE priced SET label = 'deux' WHERE p = 2.0",
+                "UPDATE priced SET p = 3.5, label = 'x' WHERE p = 3.5");
+        assertThat(db.queryStrings("SELECT p::text FROM by_price ORDER BY p")).containsExactly("1.00", "2", "3.5");
     }
 
     private long contentIndexes(String streamTable) {

@@ -690,7 +690,8 @@ public final class TreeBuilder {
             list.add(new Template(t.text() + " AS " + quote(name), t.sublinks()));
             i++;
         }
-        return new Project(from, where, Template.join(list, ", "), items, UniqueRows.of(p, from, sql));
+        List<String> uniqueKey = UniqueRows.keyItems(p, from, sql).stream().map(k -> items.get(k).name()).toList();
+        return new Project(from, where, Template.join(list, ", "), items, uniqueKey);
     }
 
     /** @param item below the top of the query: its previous state is grouped over derived tables, see below */

@@ -6,9 +6,10 @@ import io.pgtrickle.core.dvm.op.Join;
 import io.pgtrickle.core.dvm.op.Scan;
 import io.pgtrickle.core.dvm.op.SingleFrom;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
@@ -23,8 +24,9 @@ import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.SelectItem;
 
 /**
- * Whether every row of a SELECT over tables is unique by construction (docs/DIFFERENTIAL.md, "Rows
- * unique by a key"): its list names, as they are, all primary key columns of one table, and every
+ * Whether every row of a SELECT over tables is unique by construction, and by which of its columns
+ * (docs/DIFFERENTIAL.md, "Rows unique by a key"): its list names, as they are, all primary key
+ * columns of one table, which then identify its rows, and every
  * other table is joined by equalities that fix its whole primary key from the tables already
  * fixed, so a row of the first table meets at most one row of each other table. {@code events e
  * JOIN dims d ON d.k = e.k} selecting {@code e.id} is unique; selecting {@code d.k} alone is not.
@@ -41,22 +43,26 @@ final class UniqueRows {
     private UniqueRows() {
     }
 
-    static boolean of(PlainSelect p, FromClause from, String sql) {
+    /**
+     * The select items (indexes from 0) that name the primary key of the table whose rows the
+     * result's rows are, in key order; empty when rows can repeat.
+     */
+    static List<Integer> keyItems(PlainSelect p, FromClause from, String sql) {
         List<SingleFrom> items = from.root().items();
         // one table needs no equality; joined ones are compared by them
         if (!Conjuncts.innerJoins(from.root()) || items.stream().anyMatch(i -> !(i.item() instanceof Scan s) || s.key().isEmpty()
                 || items.size() > 1 && !s.valueEqual())) {
-            return false;
+            return List.of();
         }
         if (p.getSelectItems().stream().anyMatch(si -> callsFunction(si.getExpression()))) {
-            return false;
+            return List.of();
         }
-        Set<String> selected = new HashSet<>();
-        for (SelectItem<?> si : p.getSelectItems()) {
-            if (si.getExpression() instanceof Column c) {
+        Map<String, Integer> selected = new HashMap<>();
+        for (int i = 0; i < p.getSelectItems().size(); i++) {
+            if (p.getSelectItems().get(i).getExpression() instanceof Column c) {
                 SingleFrom item = Conjuncts.scanOf(c, items);
                 if (item != null) {
-                    selected.add(item.alias() + "." + TreeBuilder.unquote(c.getColumnName()));
+                    selected.putIfAbsent(item.alias() + "." + TreeBuilder.unquote(c.getColumnName()), i);
                 }
             }
         }
@@ -66,14 +72,14 @@ final class UniqueRows {
                 equality(conjunct, items, equalities);
             }
         } catch (JSQLParserException e) {
-            return false;
+            return List.of();
         }
         for (SingleFrom first : items) {
-            if (key(first).stream().allMatch(selected::contains) && fixesAll(first, items, equalities)) {
-                return true;
+            if (key(first).stream().allMatch(selected::containsKey) && fixesAll(first, items, equalities)) {
+                return key(first).stream().map(selected::get).toList();
             }
         }
-        return false;
+        return List.of();
     }
 
     /** {@code column} (of {@code item}) = an expression over the tables in {@code reads}. */

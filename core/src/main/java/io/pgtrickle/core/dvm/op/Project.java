@@ -12,11 +12,12 @@ import java.util.stream.Collectors;
  * @param where the WHERE condition (null when there is none)
  * @param list  the select list ({@code expression AS name, ...}), subqueries as slots
  * @param items the select list as written, for explain and the column names
- * @param uniqueRows whether no two rows can be equal, before or after any change: the list names the
- *                  whole primary key of one table as it is, and every other table is joined by
- *                  equalities on its whole primary key (docs/DIFFERENTIAL.md, "Rows unique by a key")
+ * @param uniqueKey the output columns that hold the whole primary key of one table as it is, every
+ *                  other table being joined by equalities on its whole primary key: no two rows share
+ *                  their values, before or after any change (docs/DIFFERENTIAL.md, "Rows unique by a
+ *                  key"); empty when rows can repeat
  */
-public record Project(FromClause from, Template where, Template list, List<Item> items, boolean uniqueRows)
+public record Project(FromClause from, Template where, Template list, List<Item> items, List<String> uniqueKey)
         implements LinearOperator {
     /** One output column: PostgreSQL expression text and its name. */
     public record Item(String expression, String name) {
@@ -24,6 +25,12 @@ public record Project(FromClause from, Template where, Template list, List<Item>
 
     public Project {
         items = List.copyOf(items);
+        uniqueKey = List.copyOf(uniqueKey);
+    }
+
+    /** Whether no two rows can be equal ({@link #uniqueKey}). */
+    public boolean uniqueRows() {
+        return !uniqueKey.isEmpty();
     }
 
     @Override

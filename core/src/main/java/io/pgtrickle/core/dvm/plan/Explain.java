@@ -17,7 +17,9 @@ public final class Explain {
         b.append("stream table ").append(streamTable).append('\n');
         b.append("refresh mode: ").append(mode).append('\n');
         b.append("row identity: ").append(q.shape() == Shape.MULTISET && !q.findsRowsByContent()
-                ? "content hash (rows unique by a source's primary key: each stored once)" : shapeText(q.shape())).append('\n');
+                ? "hash of " + String.join(", ", KeyedRows.key((io.pgtrickle.core.dvm.op.LinearOperator) q.root()))
+                        + " (rows unique by a source's primary key: a changed row is updated in place)"
+                : shapeText(q.shape())).append('\n');
         if (!q.differential()) {
             b.append("differential: not possible: ").append(q.unsupported()).append('\n');
         }

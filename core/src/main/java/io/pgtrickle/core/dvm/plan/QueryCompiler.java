@@ -151,11 +151,11 @@ public final class QueryCompiler {
         columns.add(new StorageColumn("__pgt_hash", "bigint", null, false));
         String hash = RowHash.of(qualified("q", q), textExactHashable(q));
         String cols = columnList("h", q);
-        // Rows unique by a key: every content is ordinal 0, as the differential SQL below stores it,
-        // without sorting all of them by hash for a row_number (external sort of 100,000 rows: a
-        // fifth of the filter scenario's FULL refresh).
-        boolean unique = root != null && KeyedRows.unique(root);
-        String full = "SELECT " + RowHash.ordinal("h.__pgt_h", unique ? "0" : "row_number() OVER (PARTITION BY h.__pgt_h) - 1")
+        List<Integer> key = keyColumns(q, root == null ? List.of() : KeyedRows.key(root));
+        // Rows unique by a key are identified by it, without sorting all of them by hash for a
+        // row_number (external sort of 100,000 rows: a fifth of the filter scenario's FULL refresh).
+        String full = "SELECT " + (key.isEmpty() ? RowHash.ordinal("h.__pgt_h", "row_number() OVER (PARTITION BY h.__pgt_h) - 1")
+                : keyHash("h", q, key))
                 + " AS __pgt_row_id, "
                 + cols + ", h.__pgt_h AS __pgt_hash FROM (SELECT " + hash + " AS __pgt_h, q.* FROM ("
                 + q.canonicalQuery() + ") q) h";
@@ -165,11 +165,13 @@ public final class QueryCompiler {
         RowSource.Changes window = changes();
         String netted = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
                 + ") q), c AS (" + netPerHash(q) + ")";
-        if (unique) {
-            // Each content is stored at most once, as ordinal 0: a net -1 deletes it, a net +1 inserts it.
-            String changes = netted + " SELECT " + RowHash.ordinal("c.__pgt_h", "0") + " AS __pgt_row_id,"
-                    + " CASE WHEN c.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, " + columnList("c", q)
-                    + ", c.__pgt_h AS __pgt_hash FROM c";
+        if (!key.isEmpty()) {
+            // A content's net change is -1 (it was stored) or +1 (it was not), and a key has at most
+            // one of each: its old and its new values. With a +1 the row is written (updated in
+            // place when its key was stored), with a -1 alone it is deleted.
+            String changes = netted + " SELECT k.__pgt_row_id, CASE WHEN k.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, "
+                    + columnList("k", q) + ", k.__pgt_h AS __pgt_hash FROM (SELECT DISTINCT ON (i.__pgt_row_id) i.* FROM (SELECT "
+                    + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c) i ORDER BY i.__pgt_row_id, i.__pgt_net DESC) k";
             return new CompiledQuery(Shape.MULTISET, columns, full, window.with(changes), null, root, null);
         }
         String changes = netted + ","
@@ -457,6 +459,23 @@ public final class QueryCompiler {
      * are equal (and hash alike) but are different rows to store, so numeric goes through its text
      * (which, unlike float or timestamptz text, depends on no session setting).
      */
+    /** The positions in {@code q}'s columns of the key columns named {@code names}; empty when one is missing. */
+    private static List<Integer> keyColumns(ResolvedQuery q, List<String> names) {
+        List<String> all = q.columns().stream().map(OutputColumn::name).toList();
+        List<Integer> out = names.stream().map(all::indexOf).toList();
+        return out.contains(-1) ? List.of() : out;
+    }
+
+    /**
+     * The identity of a row unique by a key: the hash of its key columns, each in the form that tells
+     * apart what its text does ({@link #textExactHashable}), so two keys stored at once never share it.
+     */
+    private static String keyHash(String alias, ResolvedQuery q, List<Integer> key) {
+        List<String> all = qualified(alias, q);
+        List<RowHash.Form> forms = textExactHashable(q);
+        return RowHash.of(key.stream().map(all::get).toList(), key.stream().map(forms::get).toList());
+    }
+
     private static List<RowHash.Form> textExactHashable(ResolvedQuery q) {
         return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), true, c.deterministic())).toList();
     }
