@@ -197,7 +197,10 @@ class DifferentialPropertyTest {
                                 "SELECT t.id, u.id AS uid FROM {T} t, {U} u WHERE t.v > u.w",
                                 "SELECT a.id, b.id AS bid FROM {T} a JOIN {T} b ON a.k = b.k AND a.id < b.id",
                                 "SELECT t.s, u.w, t2.id FROM {T} t JOIN {U} u ON u.k = t.k JOIN {T} t2 ON t2.v = u.w",
-                                "SELECT t.k, u.w FROM {T} t CROSS JOIN {U} u"),
+                                "SELECT t.k, u.w FROM {T} t CROSS JOIN {U} u",
+                                // keyed tables: rows unique by t's key, identified by it (KeyedRows)
+                                "SELECT t.id, u.w, t.v FROM {T} t JOIN {U} u ON u.id = t.k",
+                                "SELECT t.id, u.w, t2.s FROM {T} t JOIN {U} u ON u.id = t.k JOIN {T} t2 ON t2.id = u.k"),
                         Arbitraries.of("", " WHERE t.v IS NOT NULL", " WHERE coalesce(u.w, 0) < 4"))
                 .as((q, w) -> q.contains(" t ") && q.contains(" u ") && !q.contains("WHERE") ? q + w : q);
         Arbitrary<String> joinAgg = Arbitraries.of(

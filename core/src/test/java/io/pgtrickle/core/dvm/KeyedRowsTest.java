@@ -34,7 +34,7 @@ class KeyedRowsTest {
     void keyKeepingFilterSkipsTheCountOfEqualStoredRowsAndStaysExact() {
         twins.define("keyed", "SELECT id, v * 2 AS v2, k FROM t WHERE k <> 3");
         assertThat(db.diffApplySql("keyed")).doesNotContain("pgtrickle._ordinals").doesNotContain("count(*) AS __pgt_old");
-        assertThat(db.fullApplySql("keyed")).doesNotContain("row_number()");  // every content is ordinal 0 in FULL too
+        assertThat(db.fullApplySql("keyed")).doesNotContain("row_number()");  // no numbering of equal rows in FULL either
 
         twins.step("keyed", "UPDATE t SET pad = 'q' WHERE id <= 10");                        // no used column changes
         twins.step("keyed", "UPDATE t SET v = v + 1 WHERE id % 3 = 0",                       // values change

@@ -454,11 +454,6 @@ public final class QueryCompiler {
         return q.columns().stream().map(c -> alias + "." + Sql.quoteIdent(c.name())).toList();
     }
 
-    /**
-     * For a multiset, a row's identity must tell apart what its text tells apart: numeric 2 and 2.0
-     * are equal (and hash alike) but are different rows to store, so numeric goes through its text
-     * (which, unlike float or timestamptz text, depends on no session setting).
-     */
     /** The positions in {@code q}'s columns of the key columns named {@code names}; empty when one is missing. */
     private static List<Integer> keyColumns(ResolvedQuery q, List<String> names) {
         List<String> all = q.columns().stream().map(OutputColumn::name).toList();
@@ -467,8 +462,9 @@ public final class QueryCompiler {
     }
 
     /**
-     * The identity of a row unique by a key: the hash of its key columns, each in the form that tells
-     * apart what its text does ({@link #textExactHashable}), so two keys stored at once never share it.
+     * The identity of a row unique by a key: the hash of its key columns, each in the form its
+     * multiset content hash uses ({@link #textExactHashable}), which tells apart at least what the
+     * key's equality does, so two keys stored at once share it no more often than two row identities.
      */
     private static String keyHash(String alias, ResolvedQuery q, List<Integer> key) {
         List<String> all = qualified(alias, q);
@@ -476,6 +472,11 @@ public final class QueryCompiler {
         return RowHash.of(key.stream().map(all::get).toList(), key.stream().map(forms::get).toList());
     }
 
+    /**
+     * For a multiset, a row's identity must tell apart what its text tells apart: numeric 2 and 2.0
+     * are equal (and hash alike) but are different rows to store, so numeric goes through its text
+     * (which, unlike float or timestamptz text, depends on no session setting).
+     */
     private static List<RowHash.Form> textExactHashable(ResolvedQuery q) {
         return q.columns().stream().map(c -> RowHash.form(c.type(), c.hashable(), true, c.deterministic())).toList();
     }
