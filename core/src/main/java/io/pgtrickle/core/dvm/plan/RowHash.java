@@ -50,8 +50,9 @@ final class RowHash {
          */
         NUMERIC,
         /**
-         * Interval and timestamptz as a key: equal values print differently ('1 day' and
-         * '24 hours'; a timestamptz in another TimeZone), the number of seconds they stand for does not.
+         * Timestamps always, interval as a key: their text depends on the session (TimeZone,
+         * DateStyle) and equal intervals print differently ('1 day' and '24 hours'); the number of
+         * seconds they stand for does not. (Their own hash folds them to 32 bits.)
          */
         EPOCH,
         /**
@@ -63,8 +64,12 @@ final class RowHash {
     }
 
     /** Types whose text is one per value (no two equal values print differently, whatever the session). */
-    private static final java.util.Set<String> CANONICAL_TEXT = java.util.Set.of("bigint", "timestamp without time zone",
+    private static final java.util.Set<String> CANONICAL_TEXT = java.util.Set.of("bigint",
             "time without time zone", "time with time zone", "money", "xid8", "pg_lsn");
+
+    /** Types whose text depends on TimeZone or DateStyle: hashed by their epoch, which does not. */
+    private static final java.util.Set<String> TIMESTAMPS = java.util.Set.of("timestamp without time zone",
+            "timestamp with time zone");
 
     /**
      * The form of a partition key of {@code type} (pgtrickle._type_hashable(type, true) is
@@ -76,7 +81,7 @@ final class RowHash {
         if (base.equals("numeric")) {
             return Form.NUMERIC;
         }
-        if (base.equals("interval") || base.equals("timestamp with time zone")) {
+        if (base.equals("interval") || TIMESTAMPS.contains(base)) {
             return Form.EPOCH;
         }
         if (CANONICAL_TEXT.contains(base)) {
@@ -97,6 +102,9 @@ final class RowHash {
     static Form form(String type, boolean hashable, boolean scaleSensitive, boolean deterministic) {
         if (scaleSensitive && !deterministic) {
             return Form.BYTES;
+        }
+        if (TIMESTAMPS.contains(type.replaceFirst("\\(\\d+\\)", ""))) {
+            return Form.EPOCH; // exact too: two timestamps print alike exactly when they are equal
         }
         if (type.equals("numeric") || type.startsWith("numeric(")) {
             return scaleSensitive ? Form.TEXT : Form.NUMERIC;
