@@ -50,11 +50,22 @@ final class RowHash {
          */
         NUMERIC,
         /**
-         * Timestamps always, interval as a key: their text depends on the session (TimeZone,
-         * DateStyle) and equal intervals print differently ('1 day' and '24 hours'); the number of
+         * Timestamps: their text depends on the session (TimeZone, DateStyle), the number of
          * seconds they stand for does not. (Their own hash folds them to 32 bits.)
          */
         EPOCH,
+        /**
+         * Interval as a key: equal intervals print differently ('1 day' and '24 hours', '1 mon' and
+         * '30 days'), and equality counts a month as 30 days, so by its span in seconds counted that
+         * way (its epoch counts a year as 365.25 days: '1 year' and '365 days 6 hours' are unequal
+         * with one epoch); an infinite one by its epoch, ±Infinity.
+         */
+        INTERVAL_SPAN,
+        /**
+         * Interval as a row of a multiset: '1 day' and '24 hours' are different rows to store, so by
+         * its fields as stored (months, days, time), which unlike its text do not depend on IntervalStyle.
+         */
+        INTERVAL_FIELDS,
         /**
          * Text in a nondeterministic collation, as a row of a multiset: by its bytes, since 'red'
          * and 'RED' are equal there but different rows to store (its collation's hash would make
@@ -81,7 +92,10 @@ final class RowHash {
         if (base.equals("numeric")) {
             return Form.NUMERIC;
         }
-        if (base.equals("interval") || TIMESTAMPS.contains(base)) {
+        if (base.startsWith("interval")) {
+            return Form.INTERVAL_SPAN;
+        }
+        if (TIMESTAMPS.contains(base)) {
             return Form.EPOCH;
         }
         if (CANONICAL_TEXT.contains(base)) {
@@ -106,6 +120,9 @@ final class RowHash {
         if (TIMESTAMPS.contains(type.replaceFirst("\\(\\d+\\)", ""))) {
             return Form.EPOCH; // exact too: two timestamps print alike exactly when they are equal
         }
+        if (type.startsWith("interval")) {
+            return scaleSensitive ? Form.INTERVAL_FIELDS : Form.INTERVAL_SPAN;
+        }
         if (type.equals("numeric") || type.startsWith("numeric(")) {
             return scaleSensitive ? Form.TEXT : Form.NUMERIC;
         }
@@ -128,6 +145,10 @@ final class RowHash {
         return b.toString();
     }
 
+    private static String field(String name, String e) {
+        return "extract(" + name + " FROM " + e + ")";
+    }
+
     static String of(List<String> expressions, List<Form> forms) {
         if (expressions.isEmpty()) {
             return SINGLETON;
@@ -140,6 +161,12 @@ final class RowHash {
                 case TEXT -> "(" + e + ")::text";
                 case NUMERIC -> "trim_scale(" + e + ")::text";
                 case EPOCH -> "trim_scale(extract(epoch FROM " + e + "))::text";
+                case INTERVAL_SPAN -> "trim_scale(CASE WHEN isfinite(" + e + ") THEN (" + field("year", e) + " * 12 + "
+                        + field("month", e) + ") * 2592000 + " + field("day", e) + " * 86400 + " + field("hour", e) + " * 3600 + "
+                        + field("minute", e) + " * 60 + " + field("microseconds", e) + " / 1000000 ELSE extract(epoch FROM " + e
+                        + ") END)::text";
+                case INTERVAL_FIELDS -> "ROW(" + field("year", e) + ", " + field("month", e) + ", " + field("day", e) + ", "
+                        + field("hour", e) + ", " + field("minute", e) + ", " + field("microseconds", e) + ")::text";
                 case BYTES -> "(" + e + ")::text COLLATE \"C\"";
             });
         }
