@@ -92,7 +92,7 @@ final class RowHash {
         if (base.equals("numeric")) {
             return Form.NUMERIC;
         }
-        if (base.startsWith("interval")) {
+        if (isInterval(type)) {
             return Form.INTERVAL_SPAN;
         }
         if (TIMESTAMPS.contains(base)) {
@@ -120,7 +120,7 @@ final class RowHash {
         if (TIMESTAMPS.contains(type.replaceFirst("\\(\\d+\\)", ""))) {
             return Form.EPOCH; // exact too: two timestamps print alike exactly when they are equal
         }
-        if (type.startsWith("interval")) {
+        if (isInterval(type)) {
             return scaleSensitive ? Form.INTERVAL_FIELDS : Form.INTERVAL_SPAN;
         }
         if (type.equals("numeric") || type.startsWith("numeric(")) {
@@ -143,6 +143,11 @@ final class RowHash {
             b.append(" AND ").append(left.get(i)).append(" IS NOT DISTINCT FROM ").append(right.get(i));
         }
         return b.toString();
+    }
+
+    /** interval, with a precision or fields ({@code interval day to second(3)}), not an array of them. */
+    private static boolean isInterval(String type) {
+        return type.startsWith("interval") && !type.endsWith("]");
     }
 
     private static String field(String name, String e) {
