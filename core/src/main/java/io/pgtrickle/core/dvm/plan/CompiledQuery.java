@@ -60,7 +60,12 @@ public record CompiledQuery(Shape shape, List<StorageColumn> storageColumns, Str
      * source's key are found by row id alone ({@link KeyedRows}); so are those of every other shape.
      */
     public boolean findsRowsByContent() {
-        return shape == Shape.MULTISET && !(root instanceof io.pgtrickle.core.dvm.op.LinearOperator l && KeyedRows.unique(l));
+        return shape == Shape.MULTISET && rowKey().isEmpty();
+    }
+
+    /** The output columns whose hash identifies a row of a multiset unique by a key ({@link KeyedRows}); empty otherwise. */
+    List<String> rowKey() {
+        return shape == Shape.MULTISET && root instanceof io.pgtrickle.core.dvm.op.LinearOperator l ? KeyedRows.key(l) : List.of();
     }
 
     public CompiledQuery withoutDifferential(String reason) {

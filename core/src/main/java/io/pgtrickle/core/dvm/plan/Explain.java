@@ -16,8 +16,8 @@ public final class Explain {
         StringBuilder b = new StringBuilder();
         b.append("stream table ").append(streamTable).append('\n');
         b.append("refresh mode: ").append(mode).append('\n');
-        b.append("row identity: ").append(q.shape() == Shape.MULTISET && !q.findsRowsByContent()
-                ? "hash of " + String.join(", ", KeyedRows.key((io.pgtrickle.core.dvm.op.LinearOperator) q.root()))
+        b.append("row identity: ").append(!q.rowKey().isEmpty()
+                ? "hash of " + String.join(", ", q.rowKey())
                         + " (rows unique by a source's primary key: a changed row is updated in place)"
                 : shapeText(q.shape())).append('\n');
         if (!q.differential()) {

@@ -17,10 +17,6 @@ final class KeyedRows {
     private KeyedRows() {
     }
 
-    static boolean unique(LinearOperator root) {
-        return !key(root).isEmpty();
-    }
-
     /** The output columns that identify a row ({@link Project#uniqueKey}); empty when rows can repeat. */
     static java.util.List<String> key(LinearOperator root) {
         return root instanceof Project p && p.uniqueRows() && plain(p.list()) && (p.where() == null || plain(p.where()))

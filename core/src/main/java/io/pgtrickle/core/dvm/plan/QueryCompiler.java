@@ -454,11 +454,13 @@ public final class QueryCompiler {
         return q.columns().stream().map(c -> alias + "." + Sql.quoteIdent(c.name())).toList();
     }
 
-    /** The positions in {@code q}'s columns of the key columns named {@code names}; empty when one is missing. */
+    /** The positions in {@code q}'s columns of the key columns named {@code names} (the root's own output columns). */
     private static List<Integer> keyColumns(ResolvedQuery q, List<String> names) {
         List<String> all = q.columns().stream().map(OutputColumn::name).toList();
-        List<Integer> out = names.stream().map(all::indexOf).toList();
-        return out.contains(-1) ? List.of() : out;
+        if (!all.containsAll(names)) {
+            throw new IllegalStateException("key columns " + names + " are not among the output columns " + all);
+        }
+        return names.stream().map(all::indexOf).toList();
     }
 
     /**

@@ -88,7 +88,7 @@ final class RowHash {
      * identities do; null when there is none.
      */
     static Form partitionForm(String type, boolean hashable) {
-        String base = type.replaceFirst("\\(.*\\)", "");
+        String base = base(type);
         if (base.equals("numeric")) {
             return Form.NUMERIC;
         }
@@ -117,13 +117,14 @@ final class RowHash {
         if (scaleSensitive && !deterministic) {
             return Form.BYTES;
         }
-        if (TIMESTAMPS.contains(type.replaceFirst("\\(\\d+\\)", ""))) {
+        String base = base(type);
+        if (TIMESTAMPS.contains(base)) {
             return Form.EPOCH; // exact too: two timestamps print alike exactly when they are equal
         }
         if (isInterval(type)) {
             return scaleSensitive ? Form.INTERVAL_FIELDS : Form.INTERVAL_SPAN;
         }
-        if (type.equals("numeric") || type.startsWith("numeric(")) {
+        if (base.equals("numeric")) {
             return scaleSensitive ? Form.TEXT : Form.NUMERIC;
         }
         if (scaleSensitive && type.equals("jsonb")) {
@@ -143,6 +144,11 @@ final class RowHash {
             b.append(" AND ").append(left.get(i)).append(" IS NOT DISTINCT FROM ").append(right.get(i));
         }
         return b.toString();
+    }
+
+    /** {@code type} without its modifier: numeric(10,2) is numeric, timestamp(3) with time zone is timestamp with time zone. */
+    private static String base(String type) {
+        return type.replaceFirst("\\([^)]*\\)", "");
     }
 
     /** interval, with a precision or fields ({@code interval day to second(3)}), not an array of them. */
@@ -165,13 +171,13 @@ final class RowHash {
                 case VALUE -> e;
                 case TEXT -> "(" + e + ")::text";
                 case NUMERIC -> "trim_scale(" + e + ")::text";
-                case EPOCH -> "trim_scale(extract(epoch FROM " + e + "))::text";
-                case INTERVAL_SPAN -> "trim_scale(CASE WHEN isfinite(" + e + ") THEN (" + field("year", e) + " * 12 + "
-                        + field("month", e) + ") * 2592000 + " + field("day", e) + " * 86400 + " + field("hour", e) + " * 3600 + "
-                        + field("minute", e) + " * 60 + " + field("microseconds", e) + " / 1000000 ELSE extract(epoch FROM " + e
-                        + ") END)::text";
+                case EPOCH -> "trim_scale(" + field("epoch", e) + ")::text";
+                // the epoch counts a year as 365.25 days, equality as 360: 5.25 days (453,600 s) less per year
+                case INTERVAL_SPAN -> "trim_scale(CASE WHEN isfinite(" + e + ") THEN " + field("epoch", e) + " - "
+                        + field("year", e) + " * 453600 ELSE " + field("epoch", e) + " END)::text";
+                // years, months and days as stored; with them the epoch fixes the time
                 case INTERVAL_FIELDS -> "ROW(" + field("year", e) + ", " + field("month", e) + ", " + field("day", e) + ", "
-                        + field("hour", e) + ", " + field("minute", e) + ", " + field("microseconds", e) + ")::text";
+                        + field("epoch", e) + ")::text";
                 case BYTES -> "(" + e + ")::text COLLATE \"C\"";
             });
         }
