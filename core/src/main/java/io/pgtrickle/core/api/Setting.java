@@ -20,6 +20,14 @@ public enum Setting {
             "Stops capture writes, e.g. during a bulk load; the scheduler keeps running. Changes made while "
                     + "paused are not lost to correctness: every stream table reading the changed sources is "
                     + "reinitialised (FULL) on its next refresh, with the reason in the history."),
+    BLOCK_SOURCE_DDL("pg_trickle.block_source_ddl", "on", "boolean",
+            "Refuses an ALTER TABLE that drops, renames or retypes a column a stream table reads (or its change "
+                    + "capture records), or renames or moves such a table (SQLSTATE 2BP01, naming the stream tables). "
+                    + "off: the change goes through; every stream table reading the table is reinitialised on its next "
+                    + "refresh, and when captured columns changed, capture of the table stops and its readers are "
+                    + "refreshed FULL until one of them is created or replaced again. IMMEDIATE readers always refuse "
+                    + "it. A rewrite of the table's rows (ALTER COLUMN ... TYPE, of any column) reinitialises its readers "
+                    + "whatever the setting. Needs the event triggers, which only a superuser's install creates."),
     MAX_CONSECUTIVE_ERRORS("pg_trickle.max_consecutive_errors", "3", "integer, 1-100",
             "Retryable refresh failures in a row after which a stream table is SUSPENDED (alert auto_suspended "
                     + "on channel pgtrickle_alert). A non-retryable failure (by SQLSTATE) sets ERROR at once (alert "

@@ -48,7 +48,9 @@ public final class CatalogInstaller {
             new Migration(8, "recent differential refresh costs, read by the cost guard",
                     "migrations/V008__refresh_costs.sql"),
             new Migration(9, "source primary keys the compiled SQL relies on",
-                    "migrations/V009__source_keys.sql"));
+                    "migrations/V009__source_keys.sql"),
+            new Migration(10, "types of the source columns stream tables read, for the DDL guard",
+                    "migrations/V010__source_column_types.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

@@ -58,7 +58,7 @@ public final class ChangeCapture {
             String stable = stableName(conn, relid);
             String view = viewName(stable);
             String store = storeName(stable);
-            List<SourceColumn> captured = select(sourceColumns, columns);
+            List<SourceColumn> captured = select(sourceColumns, withOtherReaders(conn, relid, columns));
             createBuffer(conn, view, store, captured);
             writeFunction(conn, stable, store, captured);
             createTriggers(conn, relid, kind, stable);
@@ -97,6 +97,23 @@ public final class ChangeCapture {
             ps.setLong(2, relid);
             ps.executeUpdate();
         }
+    }
+
+    /**
+     * The columns to capture for a new installation: {@code columns} and those of the source's other
+     * readers. A source has readers without capture only after the DDL guard dropped it
+     * ({@code pg_trickle.block_source_ddl = off}, pgtrickle._on_ddl_end); they are reinitialised on
+     * their next refresh, as the changes made meanwhile were not captured.
+     */
+    private static Set<String> withOtherReaders(Connection conn, long relid, Set<String> columns) throws SQLException {
+        Set<String> wanted = new LinkedHashSet<>(columns);
+        wanted.addAll(Jdbc.queryStrings(conn,
+                "SELECT DISTINCT unnest(columns_used) FROM pgtrickle.pgt_dependencies WHERE source_relid = ?", relid));
+        Jdbc.update(conn, """
+                UPDATE pgtrickle.pgt_stream_tables SET needs_reinit = true,
+                       reinit_reason = 'change capture of ' || ?::oid::regclass::text || ' installed again: changes made without it'
+                 WHERE pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)""", relid, relid);
+        return wanted;
     }
 
     /** The view readers use: the buffer in row layout. */

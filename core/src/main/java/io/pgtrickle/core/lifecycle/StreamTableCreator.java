@@ -446,8 +446,9 @@ public final class StreamTableCreator {
         List<SourceRelation> sources = query.sources();
         try (PreparedStatement dep = conn.prepareStatement("""
                 INSERT INTO pgtrickle.pgt_dependencies
-                    (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode, via_view_only)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""");
+                    (pgt_id, source_relid, source_type, source_schema, source_name, columns_used, cdc_mode, via_view_only,
+                     column_types)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, pgtrickle._column_types(?::oid, ?::text[]))""");
              PreparedStatement frontier = conn.prepareStatement(
                      "INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid) VALUES (?, ?)")) {
             for (SourceRelation s : sources) {
@@ -459,6 +460,8 @@ public final class StreamTableCreator {
                 dep.setArray(6, conn.createArrayOf("text", s.columnsUsed().toArray()));
                 dep.setString(7, s.kind().capturable() ? "TRIGGER" : "NONE");
                 dep.setBoolean(8, s.viaViewOnly());
+                dep.setLong(9, s.relid());
+                dep.setArray(10, conn.createArrayOf("text", s.columnsUsed().toArray()));
                 dep.executeUpdate();
                 if (s.kind().capturable()) {
                     frontier.setLong(1, id);

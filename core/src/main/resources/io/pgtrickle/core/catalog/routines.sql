@@ -155,7 +155,11 @@ RETURNS TABLE(pgt_id bigint, sources text) LANGUAGE sql STABLE AS $$
             OR (d.source_type OPERATOR(pg_catalog.=) 'TABLE'
                 AND coalesce((SELECT c.relkind OPERATOR(pg_catalog.=) 'r' AND c.relhassubclass
                                      AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) c.oid)
-                                FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.source_relid), false)))
+                                FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.source_relid), false))
+            -- a table whose capture the DDL guard dropped (_on_ddl_end) until a reader installs it again
+            OR (d.source_type OPERATOR(pg_catalog.=) 'TABLE' AND d.cdc_mode OPERATOR(pg_catalog.=) 'TRIGGER'
+                AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking ct
+                                 WHERE ct.source_relid OPERATOR(pg_catalog.=) d.source_relid)))
      GROUP BY d.pgt_id
 $$;
 
@@ -1478,14 +1482,23 @@ $$;
 -- the capture function, the change buffer and the tracking row.
 CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_relid oid)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_relid) THEN
+        PERFORM pgtrickle._drop_capture(p_relid);
+    END IF;
+END
+$$;
+
+-- Drops a source's change capture: its triggers, routines, buffer and tracking row. For
+-- _drop_capture_if_unused, and for the DDL guard when a captured column changed (_on_ddl_end):
+-- the readers are then refreshed FULL (_uncaptured_sources) until capture is installed again.
+CREATE OR REPLACE FUNCTION pgtrickle._drop_capture(p_relid oid)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_stable text;
     v_target regclass;
     v_trigger text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_relid) THEN
-        RETURN;
-    END IF;
     SELECT source_stable_name INTO v_stable FROM pgtrickle.pgt_change_tracking WHERE source_relid = p_relid;
     IF v_stable IS NULL THEN
         RETURN;
@@ -2045,11 +2058,11 @@ BEGIN
     ELSE
         v_table := pgtrickle._ivm_temp_table(%4$s, TG_ARGV[0]::oid);
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''D'', %%s FROM __pgt_old',
+            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action%%s) SELECT pg_current_xact_id(), ''D''%%s FROM __pgt_old',
                            v_table, TG_ARGV[1], TG_ARGV[1]);
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action, %%s) SELECT pg_current_xact_id(), ''I'', %%s FROM __pgt_new',
+            EXECUTE format('INSERT INTO pg_temp.%%I (__pgt_xid, __pgt_action%%s) SELECT pg_current_xact_id(), ''I''%%s FROM __pgt_new',
                            v_table, TG_ARGV[1], TG_ARGV[1]);
         END IF;
     END IF;
@@ -2067,12 +2080,18 @@ $f$, v_function, v_depth, v_full, p_pgt_id,
     EXECUTE format('ALTER FUNCTION %s() OWNER TO %I', v_function, v_owner);
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('GRANT EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint) TO %I', v_owner);
-    FOR d IN SELECT dep.source_relid FROM pgtrickle.pgt_dependencies dep
+    FOR d IN SELECT dep.source_relid, dep.columns_used FROM pgtrickle.pgt_dependencies dep
               WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE'
                 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid)
     LOOP
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_columns
-          FROM pg_attribute a WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped;
+        -- The columns the SQL reads and the primary key (what a change buffer captures), each with
+        -- its leading comma: a column no stream table reads may then be dropped or renamed
+        -- (pg_trickle.block_source_ddl) without failing the writes.
+        SELECT coalesce(string_agg(', ' || quote_ident(a.attname), '' ORDER BY a.attnum), '') INTO v_columns
+          FROM pg_attribute a
+         WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.attname = ANY (d.columns_used)
+                OR a.attnum = ANY (SELECT unnest(x.indkey::int2[]) FROM pg_index x WHERE x.indrelid = d.source_relid AND x.indisprimary));
         v_args := quote_literal(d.source_relid::text) || ', ' || quote_literal(v_columns);
         FOR v_target IN SELECT t.relid FROM pg_partition_tree(d.source_relid::regclass) t JOIN pg_class c ON c.oid = t.relid
                          WHERE t.relid = d.source_relid::regclass OR (t.isleaf AND c.relkind = 'r')
@@ -2139,6 +2158,25 @@ BEGIN
                    AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.pgt_relid)
     LOOP
         PERFORM pgtrickle._ivm_install_apply(v_id);
+    END LOOP;
+END
+$$;
+
+-- IMMEDIATE stream tables of earlier releases copy every column of their sources (named in their
+-- triggers), so dropping any column failed the writes: their maintenance is installed again.
+DO $$
+DECLARE
+    v_id bigint;
+BEGIN
+    FOR v_id IN SELECT s.pgt_id FROM pgtrickle.pgt_stream_tables s
+                  JOIN pg_proc p ON p.oid = to_regprocedure(format('pgtrickle_changes.%I()', 'ivm_' || s.pgt_id))
+                 WHERE s.refresh_mode = 'IMMEDIATE' AND p.prosrc LIKE '%(__pgt_xid, __pgt_action, %'
+    LOOP
+        BEGIN
+            PERFORM pgtrickle._ivm_install(v_id);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'pg_trickle: the IMMEDIATE maintenance of stream table % is left as it was: %', v_id, SQLERRM;
+        END;
     END LOOP;
 END
 $$;
@@ -2223,5 +2261,215 @@ BEGIN
     RAISE EXCEPTION 'pg_trickle: a recursive query went deeper than pg_trickle.ivm_recursive_max_depth = % steps', p_depth
         USING ERRCODE = '54001',
               HINT = 'A cycle in the data makes a UNION ALL recursion endless. If the depth is real, raise the setting (0 disables the guard).';
+END
+$$;
+
+-- The DDL guard (pg_trickle.block_source_ddl). A stream table's compiled SQL names its sources and
+-- their columns, its storage has their types, and a source's capture trigger (or IMMEDIATE
+-- maintenance) writes the columns it records on every change: a column dropped, renamed or
+-- retyped under them would fail the refreshes, or worse, every write to the table.
+
+-- The types of a relation's columns p_columns, in their order, as format_type prints them, with a
+-- collation other than the type's own (it decides which values are equal); NULL for a column that
+-- is not there (dropped, or renamed).
+CREATE OR REPLACE FUNCTION pgtrickle._column_types(p_relid oid, p_columns text[])
+RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT array_agg(format_type(a.atttypid, a.atttypmod)
+                     || coalesce(' COLLATE ' || (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
+                                                  FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+                                                 WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation), '')
+                     ORDER BY u.i)
+      FROM unnest(p_columns) WITH ORDINALITY u(name, i)
+      LEFT JOIN pg_attribute a ON a.attrelid = p_relid AND a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped
+      LEFT JOIN pg_type t ON t.oid = a.atttypid
+$$;
+
+-- Stream tables compiled before catalog version 10: their columns' types now.
+UPDATE pgtrickle.pgt_dependencies
+   SET column_types = pgtrickle._column_types(source_relid, columns_used)
+ WHERE column_types IS NULL AND cardinality(columns_used) > 0 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
+
+-- What changed under the stream tables reading table p_relid: one row per stream table and change,
+-- with the stream table's mode, and whether the change is to a column the table's capture records
+-- (captured: the capture trigger would fail every write).
+CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid)
+RETURNS TABLE(pgt_id bigint, st text, refresh_mode text, change text, captured boolean)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH readers AS (
+        SELECT d.*, s.refresh_mode AS mode, quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name) AS st
+          FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+         WHERE d.source_relid = p_relid AND d.source_type IN ('TABLE', 'FOREIGN_TABLE')),
+    now_named AS (
+        SELECT n.nspname AS schema_name, c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.oid = p_relid),
+    used AS (
+        SELECT r.pgt_id, r.st, r.mode, u.name, u.was, u.now
+          FROM readers r
+          CROSS JOIN LATERAL unnest(r.columns_used, r.column_types, pgtrickle._column_types(p_relid, r.columns_used))
+                             AS u(name, was, now)
+         WHERE r.column_types IS NOT NULL),
+    captured AS (
+        -- The capture store keeps each column as an array of its type (or of text, whatever the type)
+        SELECT u.name, format_type(b.atttypid, b.atttypmod) AS stored, format_type(a.atttypid, a.atttypmod) AS now
+          FROM pgtrickle.pgt_change_tracking ct
+          CROSS JOIN LATERAL unnest(ct.captured_columns) AS u(name)
+          LEFT JOIN pg_attribute a ON a.attrelid = p_relid AND a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped
+          LEFT JOIN pg_attribute b ON b.attrelid = to_regclass(ct.buffer_store) AND b.attname = u.name AND NOT b.attisdropped
+         WHERE ct.source_relid = p_relid AND ct.buffer_store IS NOT NULL)
+    SELECT r.pgt_id, r.st, r.mode,
+           format('%s was renamed or moved to %s', quote_ident(r.source_schema) || '.' || quote_ident(r.source_name),
+                  quote_ident(w.schema_name) || '.' || quote_ident(w.table_name)), false
+      FROM readers r, now_named w
+     WHERE (w.schema_name, w.table_name) <> (r.source_schema, r.source_name)
+    UNION
+    SELECT u.pgt_id, u.st, u.mode,
+           CASE WHEN u.now IS NULL THEN format('column %I was dropped or renamed', u.name)
+                ELSE format('column %I changed type from %s to %s', u.name, u.was, u.now) END, false
+      FROM used u
+     WHERE u.now IS DISTINCT FROM u.was
+    UNION
+    -- the key the SQL was compiled against, which IMMEDIATE maintenance copies too
+    SELECT r.pgt_id, r.st, r.mode, format('column %I was dropped or renamed', k.name), false
+      FROM readers r CROSS JOIN LATERAL unnest(r.primary_key, pgtrickle._column_types(p_relid, r.primary_key)) AS k(name, now)
+     WHERE k.now IS NULL
+    UNION
+    -- Capture serves the scheduled readers (IMMEDIATE ones only keep it disabled); with none, one
+    -- row without a stream table: the capture is stale
+    SELECT r.pgt_id, r.st, r.mode,
+           CASE WHEN c.now IS NULL THEN format('column %I was dropped or renamed', c.name)
+                ELSE format('column %I changed type to %s', c.name, c.now) END, true
+      FROM captured c LEFT JOIN readers r ON r.mode <> 'IMMEDIATE'
+     WHERE c.now IS NULL OR c.stored NOT IN (c.now || '[]', 'text[]')
+$$;
+
+-- The event trigger function of pg_trickle_rewrite_tracker (ON table_rewrite of ALTER TABLE): a
+-- table whose columns are rewritten (ALTER COLUMN ... TYPE, with or without USING) may hold other
+-- values after it, written without any trigger firing. For _on_ddl_end, which runs after the
+-- rewrite: the source's oid in pg_trickle.rewritten_sources, for this transaction.
+CREATE OR REPLACE FUNCTION pgtrickle._on_table_rewrite()
+RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_relid oid := pg_event_trigger_table_rewrite_oid();
+BEGIN
+    IF (pg_event_trigger_table_rewrite_reason() & 4) <> 0  -- AT_REWRITE_COLUMN_REWRITE
+       AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid) THEN
+        PERFORM set_config('pg_trickle.rewritten_sources',
+                           coalesce(current_setting('pg_trickle.rewritten_sources', true), '') || ' ' || v_relid || ' ', true);
+    END IF;
+END
+$$;
+
+-- The event trigger function of pg_trickle_ddl_tracker (ON ddl_command_end, ALTER TABLE and ALTER
+-- FOREIGN TABLE): it compares each altered source with what its stream tables read. Refuses the
+-- change while pg_trickle.block_source_ddl is on, or when an IMMEDIATE stream table reads it (its
+-- maintenance runs in every writing transaction). Otherwise the readers are reinitialised on their
+-- next refresh (which fails with PostgreSQL's reason if their query no longer works), and a table
+-- whose captured columns changed loses its capture, so that writes to it go on: its readers are
+-- refreshed FULL until a create or create_or_replace installs capture again.
+CREATE OR REPLACE FUNCTION pgtrickle._on_ddl_end()
+RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_relid oid;
+    v_table text;
+    v_immediate text;
+    r record;
+BEGIN
+    FOR v_relid IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
+                    WHERE c.classid = 'pg_class'::regclass
+                      AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = c.objid)
+    LOOP
+        SELECT string_agg(DISTINCT x.change, '; ') FILTER (WHERE x.st IS NOT NULL) AS changes,
+               CASE WHEN count(DISTINCT x.st) > 1 THEN 'stream tables ' || string_agg(DISTINCT x.st, ', ') || ' read it'
+                    ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
+               CASE WHEN count(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') > 1
+                    THEN 'IMMEDIATE stream tables ' || string_agg(DISTINCT x.st, ', ') FILTER (WHERE x.refresh_mode = 'IMMEDIATE') || ' read it'
+                    ELSE 'IMMEDIATE stream table ' || min(x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') || ' reads it' END AS immediate,
+               coalesce(bool_or(x.captured), false) AS captured, array_agg(DISTINCT x.pgt_id) AS ids
+          INTO r FROM pgtrickle._source_changes(v_relid) x;
+        IF position(' ' || v_relid || ' ' IN coalesce(current_setting('pg_trickle.rewritten_sources', true), '')) > 0 THEN
+            PERFORM set_config('pg_trickle.rewritten_sources',
+                               replace(current_setting('pg_trickle.rewritten_sources'), ' ' || v_relid || ' ', ''), true);
+            IF r.changes IS NULL THEN
+                -- Columns no stream table reads may be retyped, but the rewrite may have changed any
+                -- value (USING), unseen by capture: the readers are rebuilt, as with the guard off.
+                SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
+                  FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid LIMIT 1;
+                SELECT string_agg(DISTINCT quote_ident(t.pgt_schema) || '.' || quote_ident(t.pgt_name), ', ') INTO v_immediate
+                  FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables t ON t.pgt_id = d.pgt_id
+                 WHERE d.source_relid = v_relid AND t.refresh_mode = 'IMMEDIATE';
+                IF v_immediate IS NOT NULL THEN
+                    RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table % reads it', v_table, v_immediate
+                        USING ERRCODE = '2BP01', DETAIL = 'Refused: the table''s rows are rewritten (ALTER COLUMN ... TYPE), '
+                                                          || 'which IMMEDIATE maintenance does not see.',
+                              HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
+                                     || 'or drop it, alter the table, and create it again.';
+                END IF;
+                UPDATE pgtrickle.pgt_stream_tables t
+                   SET needs_reinit = true, updated_at = now(),
+                       reinit_reason = format('source %s rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)', v_table)
+                 WHERE t.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid);
+                CONTINUE;
+            END IF;
+        END IF;
+        IF r.changes IS NULL THEN
+            IF r.captured THEN
+                -- only IMMEDIATE readers, for whom the capture is disabled: a later reader installs it anew
+                PERFORM pgtrickle._drop_capture(v_relid);
+            END IF;
+            CONTINUE;
+        END IF;
+        -- as the stream tables know it (and the user wrote it): a rename is one of the changes
+        SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
+          FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid LIMIT 1;
+        IF r.immediate IS NOT NULL THEN
+            RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.immediate
+                USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
+                      HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
+                             || 'or drop it, alter the table, and create it again.';
+        END IF;
+        IF pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
+            RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.readers
+                USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
+                      HINT = 'Drop the stream tables, alter the table, and create them again; or SET '
+                             || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
+                             || 'their next refresh, and fail with the reason if their query no longer works.';
+        END IF;
+        UPDATE pgtrickle.pgt_stream_tables
+           SET needs_reinit = true, reinit_reason = left(format('source %s altered: %s', v_table, r.changes), 1000),
+               updated_at = now()
+         WHERE pgt_id = ANY (r.ids);
+        IF r.captured THEN
+            PERFORM pgtrickle._drop_capture(v_relid);
+        END IF;
+        RAISE WARNING '% changed under %: %', v_table, replace(replace(r.readers, ' reads it', ''), ' read it', ''), r.changes
+            USING DETAIL = 'They are reinitialised on their next refresh'
+                           || CASE WHEN r.captured THEN ', and refreshed FULL until one of them is created or replaced again '
+                                                        || '(the change capture of the table is dropped)' ELSE '' END || '.',
+                  HINT = 'Give them a query that fits the table (create_or_replace) if theirs no longer works.';
+    END LOOP;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid) FROM PUBLIC;
+
+-- The event trigger: only a superuser may create one. Installed by someone else, the guard is off
+-- (docs/CONFIGURATION.md, pg_trickle.block_source_ddl).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            CREATE EVENT TRIGGER pg_trickle_ddl_tracker ON ddl_command_end
+                WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE')
+                EXECUTE FUNCTION pgtrickle._on_ddl_end();
+        ELSE
+            RAISE NOTICE 'pg_trickle: not a superuser, so the DDL guard (event trigger pg_trickle_ddl_tracker) is not installed';
+        END IF;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_rewrite_tracker')
+       AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        CREATE EVENT TRIGGER pg_trickle_rewrite_tracker ON table_rewrite
+            WHEN TAG IN ('ALTER TABLE')
+            EXECUTE FUNCTION pgtrickle._on_table_rewrite();
+    END IF;
 END
 $$;

@@ -136,8 +136,9 @@ class SourceKeyChangeTest {
     @Test
     void catalogVersion8StreamTablesGetTheirSourcesKeysNow() {
         db.api.create(CreateOptions.of("st", QUERY));
-        db.exec("ALTER TABLE pgtrickle.pgt_dependencies DROP COLUMN primary_key, DROP COLUMN primary_key_constraint",
-                "DELETE FROM pgtrickle.pgt_schema_version WHERE version = 9");
+        db.exec("ALTER TABLE pgtrickle.pgt_dependencies DROP COLUMN primary_key, DROP COLUMN primary_key_constraint,"
+                        + " DROP COLUMN column_types",
+                "DELETE FROM pgtrickle.pgt_schema_version WHERE version >= 9");
         db.api.install();
         assertThat(db.queryStrings("SELECT array_to_string(primary_key, ',') || ':' || pg_get_constraintdef(primary_key_constraint)"
                 + " FROM pgtrickle.pgt_dependencies")).containsExactly("id:PRIMARY KEY (id)");

@@ -1,0 +1,208 @@
+package io.pgtrickle.core.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtrickle.core.api.CreateOptions;
+import io.pgtrickle.core.api.PgtException;
+import io.pgtrickle.core.api.RefreshMode;
+import io.pgtrickle.core.api.RefreshResult;
+import io.pgtrickle.core.api.Status;
+import io.pgtrickle.core.catalog.CatalogInstaller;
+import io.pgtrickle.core.testing.Db;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Found while measuring: DROP COLUMN of a column a stream table read made every later write to the
+ * table fail (its capture trigger still wrote the column), and a retyped or renamed column failed
+ * the refreshes. The DDL guard (event trigger pg_trickle_ddl_tracker, pg_trickle.block_source_ddl)
+ * refuses such changes; with the setting off it lets them through and keeps writes and results right.
+ */
+class SourceDdlGuardTest {
+    private static final String REFUSED = "2BP01";
+
+    private Db db;
+
+    @BeforeEach
+    void setUp() {
+        db = Db.create(SourceDdlGuardTest.class);
+        db.exec("DROP SCHEMA IF EXISTS other CASCADE", "CREATE SCHEMA other",
+                "CREATE TABLE t (id int PRIMARY KEY, a int, b text, c numeric, z int)",
+                "INSERT INTO t SELECT g, g % 5, 'b' || g, g / 3.0, g FROM generate_series(1, 40) g");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = RefreshMode.class, names = {"DIFFERENTIAL", "FULL", "IMMEDIATE"})
+    void aColumnOrTableAStreamTableReadsIsNotChangedUnderIt(RefreshMode mode) {
+        db.api.create(CreateOptions.of("st", "SELECT id, a, b FROM t WHERE a < 3").withRefreshMode(mode));
+        String reader = mode == RefreshMode.IMMEDIATE ? "IMMEDIATE stream table public.st" : "stream table public.st";
+        assertRefused("ALTER TABLE t DROP COLUMN b", reader, "column b was dropped or renamed");
+        assertRefused("ALTER TABLE t RENAME COLUMN a TO aa", reader, "column a was dropped or renamed");
+        assertRefused("ALTER TABLE t ALTER COLUMN a TYPE bigint", reader, "column a changed type from integer to bigint");
+        assertRefused("ALTER TABLE t RENAME TO t2", reader, "public.t was renamed or moved to public.t2");
+        assertRefused("ALTER TABLE t SET SCHEMA other", reader, "public.t was renamed or moved to other.t");
+
+        assertThat(db.queryStrings("SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute"
+                + " WHERE attrelid = 'public.t'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"))
+                .containsExactly("id integer", "a integer", "b text", "c numeric", "z integer"); // all rolled back
+        db.exec("UPDATE t SET a = a + 1, b = b || '!' WHERE id < 9", "DELETE FROM t WHERE id = 20", "INSERT INTO t VALUES (41, 1, 'new', 1, 1)");
+        if (mode != RefreshMode.IMMEDIATE) {
+            db.api.refresh("st");
+        }
+        db.assertOracle("st");
+    }
+
+    @Test
+    void columnsNoStreamTableReadsMayChangeAndColumnsMayBeAdded() {
+        db.api.create(CreateOptions.of("st", "SELECT id, a FROM t WHERE a < 3"));
+        db.exec("ALTER TABLE t DROP COLUMN z", "ALTER TABLE t RENAME COLUMN b TO bb", "ALTER TABLE t ADD COLUMN y int DEFAULT 7",
+                "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0", "CREATE INDEX ON t (a)",
+                "UPDATE t SET a = a + 1 WHERE id < 9", "INSERT INTO t (id, a) VALUES (41, 1)");
+        assertThat(db.api.refresh("st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("st");
+
+        // a retype rewrites every row, unseen by capture (USING could change any value): rebuilt once
+        db.exec("ALTER TABLE t ALTER COLUMN c TYPE float8", "UPDATE t SET a = 2 WHERE id = 30");
+        RefreshResult rebuilt = db.api.refresh("st");
+        assertThat(rebuilt.action()).isEqualTo("REINITIALIZE");
+        assertThat(rebuilt.reason()).isEqualTo("source public.t rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)");
+        db.exec("DELETE FROM t WHERE id = 41");
+        assertThat(db.api.refresh("st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("st");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = RefreshMode.class, names = {"DIFFERENTIAL", "FULL", "IMMEDIATE"})
+    void aRewriteThatKeepsTheTypeButChangesValuesRebuildsTheReaders(RefreshMode mode) {
+        db.api.create(CreateOptions.of("st", "SELECT id, a FROM t WHERE a < 3").withRefreshMode(mode));
+        String rewrite = "ALTER TABLE t ALTER COLUMN a TYPE int USING a + 1"; // no trigger sees the new values
+        if (mode == RefreshMode.IMMEDIATE) {
+            assertThatThrownBy(() -> db.exec(rewrite)).hasMessageContaining("IMMEDIATE stream table public.st reads it")
+                    .hasMessageContaining("rewritten");
+        } else {
+            db.exec(rewrite);
+            assertThat(db.api.refresh("st").action()).isEqualTo("REINITIALIZE");
+        }
+        db.assertOracle("st");
+    }
+
+    @Test
+    void aCollationIsPartOfAColumnsType() {
+        db.api.create(CreateOptions.of("st", "SELECT b, count(*) AS n FROM t GROUP BY b"));
+        assertRefused("ALTER TABLE t ALTER COLUMN b TYPE text COLLATE \"C\"", "stream table public.st",
+                "column b changed type from text to text COLLATE pg_catalog.\"C\"");
+    }
+
+    @Test
+    void aCapturedKeyColumnIsGuardedEvenWhenNoQueryNamesIt() {
+        // count(*) names no column, but capture records the primary key of every changed row
+        db.api.create(CreateOptions.of("st", "SELECT count(*) AS n FROM t"));
+        assertRefused("ALTER TABLE t ALTER COLUMN id TYPE bigint", "stream table public.st", "column id changed type to bigint");
+        db.exec("INSERT INTO t VALUES (41, 1, 'x', 1, 1)");
+        db.api.refresh("st");
+        db.assertOracle("st");
+    }
+
+    @Test
+    void withTheGuardOffWritesGoOnAndEveryReaderStaysExact() throws SQLException {
+        db.api.create(CreateOptions.of("agg", "SELECT a, count(*) AS n, sum(c) AS s FROM t GROUP BY a"));
+        db.api.create(CreateOptions.of("rows", "SELECT id, a FROM t WHERE a < 3"));
+        List<String> warnings = execWithWarnings("SET pg_trickle.block_source_ddl = off", "ALTER TABLE t DROP COLUMN c");
+        assertThat(warnings).singleElement().asString()
+                .contains("public.t changed under stream tables public.agg, public.rows: column c was dropped or renamed");
+        assertThat(db.queryStrings("SELECT pgt_name || ' ' || needs_reinit FROM pgtrickle.pgt_stream_tables ORDER BY 1"))
+                .containsExactly("agg true", "rows true");
+
+        // the capture trigger wrote c: without the guard's clean-up every write failed here
+        db.exec("UPDATE t SET a = a + 1 WHERE id < 9", "DELETE FROM t WHERE id = 20");
+        RefreshResult first = db.api.refresh("rows");
+        assertThat(first.action()).isEqualTo("REINITIALIZE");
+        assertThat(first.reason()).isEqualTo("source public.t altered: column c was dropped or renamed");
+        db.exec("INSERT INTO t (id, a) VALUES (41, 1)", "UPDATE t SET a = 0 WHERE id = 3");
+        RefreshResult uncaptured = db.api.refresh("rows");
+        assertThat(uncaptured.action()).isEqualTo("FULL");
+        assertThat(uncaptured.reason()).isEqualTo("sources whose changes are not captured: public.t");
+        db.assertOracle("rows");
+        assertThatThrownBy(() -> db.api.refresh("agg")).isInstanceOfSatisfying(PgtException.class,
+                e -> assertThat(e.getMessage()).containsPattern("column (\"c\"|t\\.c) does not exist")); // PostgreSQL 18 | 15
+        assertThat(db.api.get("agg").status()).isEqualTo(Status.ERROR);
+
+        // a new query for agg installs capture again (with what rows reads too); rows is reinitialised once
+        db.api.createOrReplace(CreateOptions.of("agg", "SELECT a, count(*) AS n FROM t GROUP BY a"));
+        if (db.api.get("agg").status() == Status.ERROR) {
+            db.api.resume("agg");
+        }
+        db.exec("UPDATE t SET a = a + 1 WHERE id BETWEEN 10 AND 14", "INSERT INTO t (id, a) VALUES (42, 2)");
+        assertThat(db.api.refresh("rows").action()).isEqualTo("REINITIALIZE");
+        db.exec("UPDATE t SET a = 1 WHERE id BETWEEN 15 AND 18", "DELETE FROM t WHERE id = 41");
+        assertThat(db.api.refresh("rows").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.api.refresh("agg").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("rows");
+        db.assertOracle("agg");
+    }
+
+    @Test
+    void anImmediateReaderRefusesEvenWithTheGuardOff() throws SQLException {
+        db.api.create(CreateOptions.of("st", "SELECT id, a FROM t WHERE a < 3").withRefreshMode(RefreshMode.IMMEDIATE));
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("SET pg_trickle.block_source_ddl = off");
+            assertThatThrownBy(() -> s.execute("ALTER TABLE t ALTER COLUMN a TYPE text"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo(REFUSED);
+                        assertThat(e.getMessage()).contains("IMMEDIATE stream table public.st reads it");
+                    });
+            s.execute("ALTER TABLE t DROP COLUMN b"); // read by no stream table, captured for none
+        }
+        db.exec("UPDATE t SET a = a + 1 WHERE id < 9", "INSERT INTO t VALUES (41, 1, 1, 1)");
+        db.assertOracle("st");
+    }
+
+    @Test
+    void streamTablesOfEarlierCatalogsGetTheirColumnTypesOnInstall() throws SQLException {
+        db.api.create(CreateOptions.of("st", "SELECT id, a, b FROM t"));
+        String types = "SELECT string_agg(u.name || ' ' || u.type, ', ' ORDER BY u.name) FROM pgtrickle.pgt_dependencies d,"
+                + " unnest(d.columns_used, d.column_types) u(name, type)";
+        assertThat(db.queryString(types)).isEqualTo("a integer, b text, id integer");
+        db.exec("UPDATE pgtrickle.pgt_dependencies SET column_types = NULL");
+        try (Connection c = db.connect()) {
+            new CatalogInstaller().install(c);
+        }
+        assertThat(db.queryString(types)).isEqualTo("a integer, b text, id integer");
+        assertRefused("ALTER TABLE t ALTER COLUMN b TYPE varchar(10)", "stream table public.st",
+                "column b changed type from text to character varying(10)");
+    }
+
+    private void assertRefused(String ddl, String reader, String change) {
+        assertThatThrownBy(() -> db.exec(ddl)).hasCauseInstanceOf(SQLException.class).satisfies(e -> {
+            SQLException cause = (SQLException) e.getCause();
+            assertThat(cause.getSQLState()).as(ddl).isEqualTo(REFUSED);
+            assertThat(cause.getMessage()).as(ddl).contains("cannot alter public.t this way: " + reader + " reads it")
+                    .contains(change).contains(reader.startsWith("IMMEDIATE") ? "alter --mode" : "pg_trickle.block_source_ddl = off");
+        });
+    }
+
+    private List<String> execWithWarnings(String... sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+                for (SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+                    if ("01000".equals(w.getSQLState())) {
+                        out.add(w.getMessage());
+                    }
+                }
+                s.clearWarnings();
+            }
+        }
+        return out;
+    }
+}
