@@ -49,7 +49,7 @@ public final class CatalogInstaller {
                     "migrations/V008__refresh_costs.sql"),
             new Migration(9, "source primary keys the compiled SQL relies on",
                     "migrations/V009__source_keys.sql"),
-            new Migration(10, "types of the source columns stream tables read, for the DDL guard",
+            new Migration(10, "types of the source columns stream tables and captures read, for the DDL guard",
                     "migrations/V010__source_column_types.sql"));
 
     public static int latestVersion() {

@@ -63,13 +63,17 @@ public final class ChangeCapture {
             writeFunction(conn, stable, store, captured);
             createTriggers(conn, relid, kind, stable);
             try (PreparedStatement ps = conn.prepareStatement("""
-                    INSERT INTO pgtrickle.pgt_change_tracking (source_relid, source_stable_name, buffer_table, buffer_store, captured_columns)
-                    VALUES (?, ?, ?, ?, ?)""")) {
+                    INSERT INTO pgtrickle.pgt_change_tracking
+                        (source_relid, source_stable_name, buffer_table, buffer_store, captured_columns, captured_types)
+                    VALUES (?, ?, ?, ?, ?, pgtrickle._column_types(?::oid, ?::text[]))""")) {
+                Array names = conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray());
                 ps.setLong(1, relid);
                 ps.setString(2, stable);
                 ps.setString(3, view);
                 ps.setString(4, store);
-                ps.setArray(5, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
+                ps.setArray(5, names);
+                ps.setLong(6, relid);
+                ps.setArray(7, names);
                 ps.executeUpdate();
             }
             return;
@@ -92,9 +96,13 @@ public final class ChangeCapture {
         replaceView(conn, viewName(existing.stableName()), store, inStoreOrder(conn, store, captured));
         writeFunction(conn, existing.stableName(), store, captured);
         try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE pgtrickle.pgt_change_tracking SET captured_columns = ? WHERE source_relid = ?")) {
-            ps.setArray(1, conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray()));
+                "UPDATE pgtrickle.pgt_change_tracking SET captured_columns = ?, captured_types = pgtrickle._column_types(?::oid, ?)"
+                        + " WHERE source_relid = ?")) {
+            Array names = conn.createArrayOf("text", captured.stream().map(SourceColumn::name).toArray());
+            ps.setArray(1, names);
             ps.setLong(2, relid);
+            ps.setArray(3, names);
+            ps.setLong(4, relid);
             ps.executeUpdate();
         }
     }
@@ -112,7 +120,8 @@ public final class ChangeCapture {
         Jdbc.update(conn, """
                 UPDATE pgtrickle.pgt_stream_tables SET needs_reinit = true,
                        reinit_reason = 'change capture of ' || ?::oid::regclass::text || ' installed again: changes made without it'
-                 WHERE pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)""", relid, relid);
+                 WHERE refresh_mode <> 'IMMEDIATE'
+                   AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)""", relid, relid);
         return wanted;
     }
 

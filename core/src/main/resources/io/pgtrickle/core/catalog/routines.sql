@@ -157,7 +157,7 @@ RETURNS TABLE(pgt_id bigint, sources text) LANGUAGE sql STABLE AS $$
                                      AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) c.oid)
                                 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.source_relid), false))
             -- a table whose capture the DDL guard dropped (_on_ddl_end) until a reader installs it again
-            OR (d.source_type OPERATOR(pg_catalog.=) 'TABLE' AND d.cdc_mode OPERATOR(pg_catalog.=) 'TRIGGER'
+            OR (d.source_type IN ('TABLE', 'STREAM_TABLE') AND d.cdc_mode OPERATOR(pg_catalog.=) 'TRIGGER'
                 AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking ct
                                  WHERE ct.source_relid OPERATOR(pg_catalog.=) d.source_relid)))
      GROUP BY d.pgt_id
@@ -2171,10 +2171,11 @@ BEGIN
     FOR v_id IN SELECT s.pgt_id FROM pgtrickle.pgt_stream_tables s
                   JOIN pg_proc p ON p.oid = to_regprocedure(format('pgtrickle_changes.%I()', 'ivm_' || s.pgt_id))
                  WHERE s.refresh_mode = 'IMMEDIATE' AND p.prosrc LIKE '%(__pgt_xid, __pgt_action, %'
+                   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.pgt_relid)
     LOOP
         BEGIN
             PERFORM pgtrickle._ivm_install(v_id);
-        EXCEPTION WHEN insufficient_privilege THEN
+        EXCEPTION WHEN OTHERS THEN  -- an install must not fail for one stream table's sake
             RAISE NOTICE 'pg_trickle: the IMMEDIATE maintenance of stream table % is left as it was: %', v_id, SQLERRM;
         END;
     END LOOP;
@@ -2267,7 +2268,12 @@ $$;
 -- The DDL guard (pg_trickle.block_source_ddl). A stream table's compiled SQL names its sources and
 -- their columns, its storage has their types, and a source's capture trigger (or IMMEDIATE
 -- maintenance) writes the columns it records on every change: a column dropped, renamed or
--- retyped under them would fail the refreshes, or worse, every write to the table.
+-- retyped under them would fail the refreshes, or worse, every write to the table. Three event
+-- triggers, on ALTER TABLE and ALTER FOREIGN TABLE: pg_trickle_drop_tracker (sql_drop) and
+-- pg_trickle_rewrite_tracker (table_rewrite) note, for this transaction, which columns of a source
+-- were dropped (a column dropped and added again in one statement looks unchanged afterwards) and
+-- which sources were rewritten; pg_trickle_ddl_tracker (ddl_command_end) then compares each source
+-- with what its readers need.
 
 -- The types of a relation's columns p_columns, in their order, as format_type prints them, with a
 -- collation other than the type's own (it decides which values are equal); NULL for a column that
@@ -2284,160 +2290,193 @@ RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       LEFT JOIN pg_type t ON t.oid = a.atttypid
 $$;
 
--- Stream tables compiled before catalog version 10: their columns' types now.
+-- Stream tables and captures of catalogs before version 10: their columns' types now.
 UPDATE pgtrickle.pgt_dependencies
    SET column_types = pgtrickle._column_types(source_relid, columns_used)
  WHERE column_types IS NULL AND cardinality(columns_used) > 0 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
+UPDATE pgtrickle.pgt_change_tracking
+   SET captured_types = pgtrickle._column_types(source_relid, captured_columns)
+ WHERE captured_types IS NULL AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
 
--- What changed under the stream tables reading table p_relid: one row per stream table and change,
--- with the stream table's mode, and whether the change is to a column the table's capture records
--- (captured: the capture trigger would fail every write).
-CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid)
+-- The sources among a relation and its ancestors (p_up) or its descendants: partitions and
+-- inheritance children share their parent's columns, and either may be a stream table's source.
+CREATE OR REPLACE FUNCTION pgtrickle._sources_related(p_relid oid, p_up boolean)
+RETURNS SETOF oid LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE rel(relid) AS (
+        SELECT p_relid
+        UNION
+        SELECT CASE WHEN p_up THEN i.inhparent ELSE i.inhrelid END
+          FROM rel JOIN pg_inherits i ON rel.relid = CASE WHEN p_up THEN i.inhrelid ELSE i.inhparent END)
+    SELECT r.relid FROM rel r WHERE EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = r.relid)
+$$;
+
+DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid);  -- briefly on main (a35e96d)
+
+-- What changed under the stream tables reading source p_relid (p_dropped: its columns dropped in
+-- this transaction, which may be there again): one row per stream table and change, with the
+-- stream table's mode, and whether the change is to a column the source's capture records
+-- (captured: the capture trigger would fail every write). A captured change with no stream table
+-- (pgt_id NULL) is one to a capture kept only for IMMEDIATE readers, which do not use it.
+CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[])
 RETURNS TABLE(pgt_id bigint, st text, refresh_mode text, change text, captured boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH readers AS (
         SELECT d.*, s.refresh_mode AS mode, quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name) AS st
           FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
-         WHERE d.source_relid = p_relid AND d.source_type IN ('TABLE', 'FOREIGN_TABLE')),
-    now_named AS (
-        SELECT n.nspname AS schema_name, c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.oid = p_relid),
-    used AS (
-        SELECT r.pgt_id, r.st, r.mode, u.name, u.was, u.now
+         WHERE d.source_relid = p_relid AND d.source_type IN ('TABLE', 'FOREIGN_TABLE', 'STREAM_TABLE')),
+    needs AS (
+        -- the columns a reader's SQL reads, with their recorded types
+        SELECT r.pgt_id, r.st, r.mode, u.name, u.was, u.now, false AS captured
           FROM readers r
           CROSS JOIN LATERAL unnest(r.columns_used, r.column_types, pgtrickle._column_types(p_relid, r.columns_used))
                              AS u(name, was, now)
-         WHERE r.column_types IS NOT NULL),
-    captured AS (
-        -- The capture store keeps each column as an array of its type (or of text, whatever the type)
-        SELECT u.name, format_type(b.atttypid, b.atttypmod) AS stored, format_type(a.atttypid, a.atttypmod) AS now
+         WHERE r.column_types IS NOT NULL
+        UNION ALL
+        -- the key its SQL was compiled against (there or not; capture records its type)
+        SELECT r.pgt_id, r.st, r.mode, k.name, k.now, k.now, false
+          FROM readers r CROSS JOIN LATERAL unnest(r.primary_key, pgtrickle._column_types(p_relid, r.primary_key)) AS k(name, now)
+        UNION ALL
+        -- the captured columns, for the scheduled readers and the IMMEDIATE ones that copy them (their
+        -- triggers copy the columns read and the primary key, _ivm_install)
+        SELECT r.pgt_id, r.st, r.mode, c.name, c.was, c.now, true
           FROM pgtrickle.pgt_change_tracking ct
-          CROSS JOIN LATERAL unnest(ct.captured_columns) AS u(name)
-          LEFT JOIN pg_attribute a ON a.attrelid = p_relid AND a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped
-          LEFT JOIN pg_attribute b ON b.attrelid = to_regclass(ct.buffer_store) AND b.attname = u.name AND NOT b.attisdropped
-         WHERE ct.source_relid = p_relid AND ct.buffer_store IS NOT NULL)
+          CROSS JOIN LATERAL unnest(ct.captured_columns, ct.captured_types, pgtrickle._column_types(p_relid, ct.captured_columns))
+                             AS c(name, was, now)
+          LEFT JOIN readers r ON r.mode <> 'IMMEDIATE' OR c.name = ANY (r.columns_used)
+                              OR c.name = ANY (coalesce(r.primary_key, pgtrickle._primary_key(p_relid)))
+         WHERE ct.source_relid = p_relid AND ct.captured_types IS NOT NULL)
     SELECT r.pgt_id, r.st, r.mode,
            format('%s was renamed or moved to %s', quote_ident(r.source_schema) || '.' || quote_ident(r.source_name),
-                  quote_ident(w.schema_name) || '.' || quote_ident(w.table_name)), false
-      FROM readers r, now_named w
-     WHERE (w.schema_name, w.table_name) <> (r.source_schema, r.source_name)
+                  quote_ident(n.nspname) || '.' || quote_ident(c.relname)), false
+      FROM readers r JOIN pg_class c ON c.oid = p_relid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE (n.nspname, c.relname) <> (r.source_schema, r.source_name)
     UNION
-    SELECT u.pgt_id, u.st, u.mode,
-           CASE WHEN u.now IS NULL THEN format('column %I was dropped or renamed', u.name)
-                ELSE format('column %I changed type from %s to %s', u.name, u.was, u.now) END, false
-      FROM used u
-     WHERE u.now IS DISTINCT FROM u.was
-    UNION
-    -- the key the SQL was compiled against, which IMMEDIATE maintenance copies too
-    SELECT r.pgt_id, r.st, r.mode, format('column %I was dropped or renamed', k.name), false
-      FROM readers r CROSS JOIN LATERAL unnest(r.primary_key, pgtrickle._column_types(p_relid, r.primary_key)) AS k(name, now)
-     WHERE k.now IS NULL
-    UNION
-    -- Capture serves the scheduled readers (IMMEDIATE ones only keep it disabled); with none, one
-    -- row without a stream table: the capture is stale
-    SELECT r.pgt_id, r.st, r.mode,
-           CASE WHEN c.now IS NULL THEN format('column %I was dropped or renamed', c.name)
-                ELSE format('column %I changed type to %s', c.name, c.now) END, true
-      FROM captured c LEFT JOIN readers r ON r.mode <> 'IMMEDIATE'
-     WHERE c.now IS NULL OR c.stored NOT IN (c.now || '[]', 'text[]')
+    SELECT x.pgt_id, x.st, x.mode,
+           CASE WHEN x.now IS NULL THEN format('column %I was dropped or renamed', x.name)
+                WHEN x.name = ANY (p_dropped) THEN format('column %I was dropped (and added again)', x.name)
+                ELSE format('column %I changed type from %s to %s', x.name, x.was, x.now) END,
+           x.captured
+      FROM needs x
+     WHERE x.now IS NULL OR x.now IS DISTINCT FROM x.was OR x.name = ANY (p_dropped)
 $$;
 
--- The event trigger function of pg_trickle_rewrite_tracker (ON table_rewrite of ALTER TABLE): a
--- table whose columns are rewritten (ALTER COLUMN ... TYPE, with or without USING) may hold other
--- values after it, written without any trigger firing. For _on_ddl_end, which runs after the
--- rewrite: the source's oid in pg_trickle.rewritten_sources, for this transaction.
-CREATE OR REPLACE FUNCTION pgtrickle._on_table_rewrite()
+-- This transaction's notes (custom settings set locally): dropped columns as a JSON object of
+-- source oid -> column names, rewritten sources as ' <oid> ' items.
+CREATE OR REPLACE FUNCTION pgtrickle._ddl_note(p_name text)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(pg_catalog.current_setting('pg_trickle.' OPERATOR(pg_catalog.||) p_name, true), '')
+$$;
+
+-- pg_trickle_drop_tracker (sql_drop): the dropped columns of sources (and of their partitions).
+CREATE OR REPLACE FUNCTION pgtrickle._on_sql_drop()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_relid oid := pg_event_trigger_table_rewrite_oid();
+    o record;
+    v_notes jsonb;
 BEGIN
-    IF (pg_event_trigger_table_rewrite_reason() & 4) <> 0  -- AT_REWRITE_COLUMN_REWRITE
-       AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid) THEN
-        PERFORM set_config('pg_trickle.rewritten_sources',
-                           coalesce(current_setting('pg_trickle.rewritten_sources', true), '') || ' ' || v_relid || ' ', true);
-    END IF;
+    FOR o IN SELECT s.source::text AS source, d.address_names[cardinality(d.address_names)] AS name
+               FROM pg_event_trigger_dropped_objects() d
+              CROSS JOIN LATERAL pgtrickle._sources_related(d.objid, true) AS s(source)
+              WHERE d.object_type IN ('table column', 'foreign table column')
+    LOOP
+        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
+        PERFORM set_config('pg_trickle.dropped_columns',
+                           jsonb_set(v_notes, ARRAY[o.source], coalesce(v_notes -> o.source, '[]') || to_jsonb(o.name))::text, true);
+    END LOOP;
 END
 $$;
 
--- The event trigger function of pg_trickle_ddl_tracker (ON ddl_command_end, ALTER TABLE and ALTER
--- FOREIGN TABLE): it compares each altered source with what its stream tables read. Refuses the
--- change while pg_trickle.block_source_ddl is on, or when an IMMEDIATE stream table reads it (its
--- maintenance runs in every writing transaction). Otherwise the readers are reinitialised on their
--- next refresh (which fails with PostgreSQL's reason if their query no longer works), and a table
--- whose captured columns changed loses its capture, so that writes to it go on: its readers are
--- refreshed FULL until a create or create_or_replace installs capture again.
+-- pg_trickle_rewrite_tracker (table_rewrite): a source whose column values are rewritten (ALTER
+-- COLUMN ... TYPE, with or without USING) may hold other values afterwards, written without any
+-- trigger firing. Which column was rewritten cannot be told here, so any such rewrite counts.
+CREATE OR REPLACE FUNCTION pgtrickle._on_table_rewrite()
+RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source oid;
+BEGIN
+    IF (pg_event_trigger_table_rewrite_reason() & 4) = 0 THEN  -- AT_REWRITE_COLUMN_REWRITE
+        RETURN;
+    END IF;
+    FOR v_source IN SELECT pgtrickle._sources_related(pg_event_trigger_table_rewrite_oid(), true) LOOP
+        PERFORM set_config('pg_trickle.rewritten_sources', pgtrickle._ddl_note('rewritten_sources') || ' ' || v_source || ' ', true);
+    END LOOP;
+END
+$$;
+
+-- pg_trickle_ddl_tracker (ddl_command_end): refuses a change to what a source's readers need while
+-- pg_trickle.block_source_ddl is on, or when an IMMEDIATE stream table reads it (its maintenance
+-- runs in every writing transaction). Otherwise the readers are reinitialised on their next refresh
+-- (which fails with PostgreSQL's reason if their query no longer works) and the catalog takes the
+-- table as it is now; a source whose captured columns changed loses its capture, so that writes to
+-- it go on: its readers are refreshed FULL until a create or create_or_replace installs it again.
+-- A rewrite alone reinitialises the readers whatever the setting (IMMEDIATE ones refuse it).
 CREATE OR REPLACE FUNCTION pgtrickle._on_ddl_end()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_relid oid;
     v_table text;
-    v_immediate text;
+    v_dropped text[];
+    v_rewritten boolean;
+    v_notes jsonb;
     r record;
 BEGIN
-    FOR v_relid IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
+    FOR v_relid IN SELECT DISTINCT s.source FROM pg_event_trigger_ddl_commands() c
+                    CROSS JOIN LATERAL pgtrickle._sources_related(c.objid, false) AS s(source)
                     WHERE c.classid = 'pg_class'::regclass
-                      AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = c.objid)
     LOOP
+        -- this source's notes, taken: a later ALTER in the transaction starts afresh
+        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
+        SELECT array_agg(x) INTO v_dropped FROM jsonb_array_elements_text(v_notes -> v_relid::text) x;
+        PERFORM set_config('pg_trickle.dropped_columns', (v_notes - v_relid::text)::text, true);
+        v_rewritten := position(' ' || v_relid || ' ' IN pgtrickle._ddl_note('rewritten_sources')) > 0;
+        PERFORM set_config('pg_trickle.rewritten_sources', replace(pgtrickle._ddl_note('rewritten_sources'), ' ' || v_relid || ' ', ''), true);
+
         SELECT string_agg(DISTINCT x.change, '; ') FILTER (WHERE x.st IS NOT NULL) AS changes,
                CASE WHEN count(DISTINCT x.st) > 1 THEN 'stream tables ' || string_agg(DISTINCT x.st, ', ') || ' read it'
                     ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
-               CASE WHEN count(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') > 1
-                    THEN 'IMMEDIATE stream tables ' || string_agg(DISTINCT x.st, ', ') FILTER (WHERE x.refresh_mode = 'IMMEDIATE') || ' read it'
-                    ELSE 'IMMEDIATE stream table ' || min(x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') || ' reads it' END AS immediate,
-               coalesce(bool_or(x.captured), false) AS captured, array_agg(DISTINCT x.pgt_id) AS ids
-          INTO r FROM pgtrickle._source_changes(v_relid) x;
-        IF position(' ' || v_relid || ' ' IN coalesce(current_setting('pg_trickle.rewritten_sources', true), '')) > 0 THEN
-            PERFORM set_config('pg_trickle.rewritten_sources',
-                               replace(current_setting('pg_trickle.rewritten_sources'), ' ' || v_relid || ' ', ''), true);
-            IF r.changes IS NULL THEN
-                -- Columns no stream table reads may be retyped, but the rewrite may have changed any
-                -- value (USING), unseen by capture: the readers are rebuilt, as with the guard off.
-                SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
-                  FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid LIMIT 1;
-                SELECT string_agg(DISTINCT quote_ident(t.pgt_schema) || '.' || quote_ident(t.pgt_name), ', ') INTO v_immediate
-                  FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables t ON t.pgt_id = d.pgt_id
-                 WHERE d.source_relid = v_relid AND t.refresh_mode = 'IMMEDIATE';
-                IF v_immediate IS NOT NULL THEN
-                    RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table % reads it', v_table, v_immediate
-                        USING ERRCODE = '2BP01', DETAIL = 'Refused: the table''s rows are rewritten (ALTER COLUMN ... TYPE), '
-                                                          || 'which IMMEDIATE maintenance does not see.',
-                              HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
-                                     || 'or drop it, alter the table, and create it again.';
-                END IF;
-                UPDATE pgtrickle.pgt_stream_tables t
-                   SET needs_reinit = true, updated_at = now(),
-                       reinit_reason = format('source %s rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)', v_table)
-                 WHERE t.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid);
-                CONTINUE;
-            END IF;
-        END IF;
-        IF r.changes IS NULL THEN
+               array_agg(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') AS immediate,
+               coalesce(bool_or(x.captured), false) AS captured
+          INTO r FROM pgtrickle._source_changes(v_relid, v_dropped) x;
+        -- as the stream tables know it (and the user wrote it): a rename is one of the changes
+        SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
+          FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid ORDER BY d.pgt_id LIMIT 1;
+        IF r.changes IS NULL AND NOT v_rewritten THEN
             IF r.captured THEN
-                -- only IMMEDIATE readers, for whom the capture is disabled: a later reader installs it anew
+                -- kept only for IMMEDIATE readers, for whom it is disabled: a later reader installs it anew
                 PERFORM pgtrickle._drop_capture(v_relid);
             END IF;
             CONTINUE;
         END IF;
-        -- as the stream tables know it (and the user wrote it): a rename is one of the changes
-        SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
-          FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid LIMIT 1;
-        IF r.immediate IS NOT NULL THEN
-            RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.immediate
-                USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
-                      HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
-                             || 'or drop it, alter the table, and create it again.';
+        IF r.changes IS NOT NULL THEN
+            PERFORM pgtrickle._refuse_ddl_under_immediate(v_table, r.immediate, r.changes);
+        ELSE  -- a rewrite: every IMMEDIATE reader
+            PERFORM pgtrickle._refuse_ddl_under_immediate(v_table,
+                        (SELECT array_agg(DISTINCT quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name))
+                           FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                          WHERE d.source_relid = v_relid AND s.refresh_mode = 'IMMEDIATE'),
+                        'the table''s rows are rewritten (ALTER COLUMN ... TYPE), which IMMEDIATE maintenance does not see');
         END IF;
-        IF pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
+        IF r.changes IS NOT NULL
+           AND pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
             RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.readers
                 USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
                       HINT = 'Drop the stream tables, alter the table, and create them again; or SET '
                              || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
                              || 'their next refresh, and fail with the reason if their query no longer works.';
         END IF;
-        UPDATE pgtrickle.pgt_stream_tables
-           SET needs_reinit = true, reinit_reason = left(format('source %s altered: %s', v_table, r.changes), 1000),
-               updated_at = now()
-         WHERE pgt_id = ANY (r.ids);
+        UPDATE pgtrickle.pgt_stream_tables s
+           SET needs_reinit = true, updated_at = now(),
+               reinit_reason = left(CASE WHEN r.changes IS NULL THEN format('source %s rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)', v_table)
+                                         ELSE format('source %s altered: %s', v_table, r.changes) END, 1000)
+         WHERE s.refresh_mode <> 'IMMEDIATE'
+           AND s.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid);
+        CONTINUE WHEN r.changes IS NULL;
+        -- The table as it is now: later changes are compared with it (the readers are rebuilt anyway)
+        UPDATE pgtrickle.pgt_dependencies d
+           SET column_types = pgtrickle._column_types(d.source_relid, d.columns_used),
+               source_schema = n.nspname, source_name = c.relname
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.oid = d.source_relid AND d.source_relid = v_relid;
         IF r.captured THEN
             PERFORM pgtrickle._drop_capture(v_relid);
         END IF;
@@ -2450,26 +2489,54 @@ BEGIN
 END
 $$;
 
+-- Refuses a change (p_change) of source p_table that IMMEDIATE stream tables p_readers (if any) see.
+CREATE OR REPLACE FUNCTION pgtrickle._refuse_ddl_under_immediate(p_table text, p_readers text[], p_change text)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_readers IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table% % read%', p_table,
+                CASE WHEN cardinality(p_readers) > 1 THEN 's' ELSE '' END, array_to_string(p_readers, ', '),
+                CASE WHEN cardinality(p_readers) > 1 THEN ' it' ELSE 's it' END
+            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || p_change || '.',
+                  HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
+                         || 'or drop it, alter the table, and create it again.';
+    END IF;
+END
+$$;
+
 REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid) FROM PUBLIC;
 
--- The event trigger: only a superuser may create one. Installed by someone else, the guard is off
--- (docs/CONFIGURATION.md, pg_trickle.block_source_ddl).
+-- The event triggers: only a superuser may create one, and they run for every role, superusers
+-- included, so they are created only where a superuser owns the pgtrickle schema and everything in
+-- it (the routines they run, the tables they write). Elsewhere the guard is off, with a NOTICE
+-- (docs/CONFIGURATION.md, "Changing a source table").
 DO $$
+DECLARE
+    v_trusted boolean := coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
+        AND coalesce((SELECT r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'pgtrickle'), false)
+        AND NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+                         WHERE p.pronamespace = 'pgtrickle'::regnamespace AND NOT r.rolsuper)
+        AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+                         WHERE c.relnamespace = 'pgtrickle'::regnamespace AND NOT r.rolsuper);
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
-        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-            CREATE EVENT TRIGGER pg_trickle_ddl_tracker ON ddl_command_end
-                WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE')
-                EXECUTE FUNCTION pgtrickle._on_ddl_end();
-        ELSE
-            RAISE NOTICE 'pg_trickle: not a superuser, so the DDL guard (event trigger pg_trickle_ddl_tracker) is not installed';
+    IF NOT v_trusted THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
+            RAISE NOTICE 'pg_trickle: the DDL guard on source tables is not installed: its event triggers need a superuser '
+                         'installing a catalog that superusers own (docs/CONFIGURATION.md, "Changing a source table")';
         END IF;
+        RETURN;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_rewrite_tracker')
-       AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_drop_tracker') THEN
+        CREATE EVENT TRIGGER pg_trickle_drop_tracker ON sql_drop
+            WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') EXECUTE FUNCTION pgtrickle._on_sql_drop();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_rewrite_tracker') THEN
         CREATE EVENT TRIGGER pg_trickle_rewrite_tracker ON table_rewrite
-            WHEN TAG IN ('ALTER TABLE')
-            EXECUTE FUNCTION pgtrickle._on_table_rewrite();
+            WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION pgtrickle._on_table_rewrite();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
+        CREATE EVENT TRIGGER pg_trickle_ddl_tracker ON ddl_command_end
+            WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') EXECUTE FUNCTION pgtrickle._on_ddl_end();
     END IF;
 END
 $$;

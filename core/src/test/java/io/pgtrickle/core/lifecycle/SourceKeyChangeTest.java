@@ -138,6 +138,7 @@ class SourceKeyChangeTest {
         db.api.create(CreateOptions.of("st", QUERY));
         db.exec("ALTER TABLE pgtrickle.pgt_dependencies DROP COLUMN primary_key, DROP COLUMN primary_key_constraint,"
                         + " DROP COLUMN column_types",
+                "ALTER TABLE pgtrickle.pgt_change_tracking DROP COLUMN captured_types",
                 "DELETE FROM pgtrickle.pgt_schema_version WHERE version >= 9");
         db.api.install();
         assertThat(db.queryStrings("SELECT array_to_string(primary_key, ',') || ':' || pg_get_constraintdef(primary_key_constraint)"
