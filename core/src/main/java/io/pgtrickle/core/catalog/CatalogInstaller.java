@@ -49,8 +49,10 @@ public final class CatalogInstaller {
                     "migrations/V008__refresh_costs.sql"),
             new Migration(9, "source primary keys the compiled SQL relies on",
                     "migrations/V009__source_keys.sql"),
-            new Migration(10, "types of the source columns stream tables and captures read, for the DDL guard",
-                    "migrations/V010__source_column_types.sql"));
+            new Migration(10, "types of the source columns stream tables read, for the DDL guard",
+                    "migrations/V010__source_column_types.sql"),
+            new Migration(11, "types of the columns change captures record, for the DDL guard",
+                    "migrations/V011__captured_types.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

@@ -122,6 +122,13 @@ public final class ChangeCapture {
                        reinit_reason = 'change capture of ' || ?::oid::regclass::text || ' installed again: changes made without it'
                  WHERE refresh_mode <> 'IMMEDIATE'
                    AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)""", relid, relid);
+        // A reader that left IMMEDIATE meanwhile may have no frontier for the source: the rebuild sets it
+        Jdbc.update(conn, """
+                INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid)
+                SELECT d.pgt_id, d.source_relid FROM pgtrickle.pgt_dependencies d
+                  JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                 WHERE d.source_relid = ? AND s.refresh_mode <> 'IMMEDIATE'
+                ON CONFLICT (pgt_id, source_relid) DO NOTHING""", relid);
         return wanted;
     }
 

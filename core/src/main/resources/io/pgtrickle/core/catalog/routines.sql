@@ -1967,11 +1967,14 @@ BEGIN
               WHERE tg.tgname IN ('pgt_capture_ins_' || v_stable, 'pgt_capture_upd_' || v_stable,
                                   'pgt_capture_del_' || v_stable, 'pgt_capture_trunc_' || v_stable)
     LOOP
+        -- the engine's own ALTER TABLE, which the DDL guard lets pass (_on_ddl_end)
+        PERFORM set_config('pg_trickle.internal_ddl', 'on', true);
         IF v_scheduled AND t.tgenabled = 'D' THEN
             EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', t.rel, t.tgname);
         ELSIF NOT v_scheduled AND t.tgenabled <> 'D' THEN
             EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', t.rel, t.tgname);
         END IF;
+        PERFORM set_config('pg_trickle.internal_ddl', 'off', true);
     END LOOP;
     IF NOT v_scheduled AND to_regclass(v_buffer) IS NOT NULL THEN
         EXECUTE format('DELETE FROM %s', v_buffer);
@@ -2080,18 +2083,17 @@ $f$, v_function, v_depth, v_full, p_pgt_id,
     EXECUTE format('ALTER FUNCTION %s() OWNER TO %I', v_function, v_owner);
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('GRANT EXECUTE ON FUNCTION pgtrickle._ivm_lock(bigint) TO %I', v_owner);
-    FOR d IN SELECT dep.source_relid, dep.columns_used FROM pgtrickle.pgt_dependencies dep
+    FOR d IN SELECT dep.source_relid, dep.columns_used, dep.primary_key FROM pgtrickle.pgt_dependencies dep
               WHERE dep.pgt_id = p_pgt_id AND dep.cdc_mode <> 'NONE'
                 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = dep.source_relid)
     LOOP
-        -- The columns the SQL reads and the primary key (what a change buffer captures), each with
-        -- its leading comma: a column no stream table reads may then be dropped or renamed
-        -- (pg_trickle.block_source_ddl) without failing the writes.
+        -- The columns the SQL reads and the key it was compiled against (all it reads of the session
+        -- table), each with its leading comma: any other column may be dropped or renamed without
+        -- failing the writes, and these are guarded (pg_trickle.block_source_ddl).
         SELECT coalesce(string_agg(', ' || quote_ident(a.attname), '' ORDER BY a.attnum), '') INTO v_columns
           FROM pg_attribute a
          WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped
-           AND (a.attname = ANY (d.columns_used)
-                OR a.attnum = ANY (SELECT unnest(x.indkey::int2[]) FROM pg_index x WHERE x.indrelid = d.source_relid AND x.indisprimary));
+           AND (a.attname = ANY (d.columns_used) OR a.attname = ANY (d.primary_key));
         v_args := quote_literal(d.source_relid::text) || ', ' || quote_literal(v_columns);
         FOR v_target IN SELECT t.relid FROM pg_partition_tree(d.source_relid::regclass) t JOIN pg_class c ON c.oid = t.relid
                          WHERE t.relid = d.source_relid::regclass OR (t.isleaf AND c.relkind = 'r')
@@ -2224,9 +2226,11 @@ BEGIN
     PERFORM pgtrickle._ivm_uninstall(p_pgt_id);
     v_frontier := pg_current_snapshot();
     UPDATE pgtrickle.pgt_stream_tables SET frontier = v_frontier WHERE pgt_id = p_pgt_id;
+    -- Every captured kind of source, as at create: one whose capture the DDL guard dropped is read
+    -- FULL meanwhile (_uncaptured_sources), and needs its row once capture is installed again.
     INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid, frontier)
     SELECT p_pgt_id, d.source_relid, v_frontier FROM pgtrickle.pgt_dependencies d
-     WHERE d.pgt_id = p_pgt_id AND EXISTS (SELECT 1 FROM pgtrickle.pgt_change_tracking ct WHERE ct.source_relid = d.source_relid)
+     WHERE d.pgt_id = p_pgt_id AND d.cdc_mode <> 'NONE'
     ON CONFLICT (pgt_id, source_relid) DO UPDATE SET frontier = EXCLUDED.frontier, updated_at = now();
 END
 $$;
@@ -2269,34 +2273,43 @@ $$;
 -- their columns, its storage has their types, and a source's capture trigger (or IMMEDIATE
 -- maintenance) writes the columns it records on every change: a column dropped, renamed or
 -- retyped under them would fail the refreshes, or worse, every write to the table. Three event
--- triggers, on ALTER TABLE and ALTER FOREIGN TABLE: pg_trickle_drop_tracker (sql_drop) and
--- pg_trickle_rewrite_tracker (table_rewrite) note, for this transaction, which columns of a source
--- were dropped (a column dropped and added again in one statement looks unchanged afterwards) and
--- which sources were rewritten; pg_trickle_ddl_tracker (ddl_command_end) then compares each source
--- with what its readers need.
+-- triggers: pg_trickle_drop_tracker (sql_drop, any command) and pg_trickle_rewrite_tracker
+-- (table_rewrite) note, for the statement, which columns of a source were dropped (a column
+-- dropped and added again in one statement looks unchanged afterwards) and which sources were
+-- rewritten; pg_trickle_ddl_tracker (ddl_command_end of ALTER TABLE and ALTER FOREIGN TABLE) then
+-- judges each altered source (_guard_source). Columns dropped by another command (DROP TYPE ...
+-- CASCADE) are judged at once by the drop tracker.
 
--- The types of a relation's columns p_columns, in their order, as format_type prints them, with a
--- collation other than the type's own (it decides which values are equal); NULL for a column that
--- is not there (dropped, or renamed).
+-- The types of a relation's columns p_columns, in their order, as the guard records them: type
+-- oid, type modifier and collation oid ('23/-1/0'), so that renaming a type or a schema changes
+-- nothing and another type, modifier or collation does; NULL for a column that is not there
+-- (dropped, or renamed). _type_text prints one.
 CREATE OR REPLACE FUNCTION pgtrickle._column_types(p_relid oid, p_columns text[])
 RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT array_agg(format_type(a.atttypid, a.atttypmod)
-                     || coalesce(' COLLATE ' || (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
-                                                  FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
-                                                 WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation), '')
-                     ORDER BY u.i)
+    SELECT array_agg(a.atttypid::text || '/' || a.atttypmod || '/' || a.attcollation::text ORDER BY u.i)
       FROM unnest(p_columns) WITH ORDINALITY u(name, i)
       LEFT JOIN pg_attribute a ON a.attrelid = p_relid AND a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped
-      LEFT JOIN pg_type t ON t.oid = a.atttypid
 $$;
 
--- Stream tables and captures of catalogs before version 10: their columns' types now.
+CREATE OR REPLACE FUNCTION pgtrickle._type_text(p_type text)
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format_type(t.oid, split_part(p_type, '/', 2)::integer)
+           || coalesce(' COLLATE ' || (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
+                                         FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+                                        WHERE co.oid = split_part(p_type, '/', 3)::oid AND co.oid <> t.typcollation), '')
+      FROM pg_type t WHERE t.oid = split_part(p_type, '/', 1)::oid
+$$;
+
+-- Stream tables and captures of catalogs before versions 10 and 11 (and of main briefly, when the
+-- types were recorded as printed): their columns' types now.
 UPDATE pgtrickle.pgt_dependencies
    SET column_types = pgtrickle._column_types(source_relid, columns_used)
- WHERE column_types IS NULL AND cardinality(columns_used) > 0 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
+ WHERE (column_types IS NULL OR NOT coalesce(array_to_string(column_types, ',') ~ '^[0-9/,-]*$', true))
+   AND cardinality(columns_used) > 0 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
 UPDATE pgtrickle.pgt_change_tracking
    SET captured_types = pgtrickle._column_types(source_relid, captured_columns)
- WHERE captured_types IS NULL AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
+ WHERE (captured_types IS NULL OR NOT coalesce(array_to_string(captured_types, ',') ~ '^[0-9/,-]*$', true))
+   AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
 
 -- The sources among a relation and its ancestors (p_up) or its descendants: partitions and
 -- inheritance children share their parent's columns, and either may be a stream table's source.
@@ -2312,11 +2325,12 @@ $$;
 
 DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid);  -- briefly on main (a35e96d)
 
--- What changed under the stream tables reading source p_relid (p_dropped: its columns dropped in
--- this transaction, which may be there again): one row per stream table and change, with the
--- stream table's mode, and whether the change is to a column the source's capture records
--- (captured: the capture trigger would fail every write). A captured change with no stream table
--- (pgt_id NULL) is one to a capture kept only for IMMEDIATE readers, which do not use it.
+-- What changed under the stream tables reading source p_relid (p_dropped: its columns dropped by
+-- this statement, which may be there again): one row per stream table and change, with the stream
+-- table's mode, and whether the change is to a column the source's capture records (captured: the
+-- capture trigger would fail every write). A captured change with no stream table (pgt_id NULL)
+-- is one to a capture kept only for IMMEDIATE readers, which do not use it. A column recorded as
+-- missing (let through before) is not a change any more.
 CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[])
 RETURNS TABLE(pgt_id bigint, st text, refresh_mode text, change text, captured boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -2332,18 +2346,19 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                              AS u(name, was, now)
          WHERE r.column_types IS NOT NULL
         UNION ALL
-        -- the key its SQL was compiled against (there or not; capture records its type)
-        SELECT r.pgt_id, r.st, r.mode, k.name, k.now, k.now, false
+        -- the key an IMMEDIATE reader's SQL was compiled against, which its triggers copy (there or
+        -- not; for scheduled readers capture records the key, with its type)
+        SELECT r.pgt_id, r.st, r.mode, k.name, coalesce(k.now, '?'), k.now, false
           FROM readers r CROSS JOIN LATERAL unnest(r.primary_key, pgtrickle._column_types(p_relid, r.primary_key)) AS k(name, now)
+         WHERE r.mode = 'IMMEDIATE'
         UNION ALL
-        -- the captured columns, for the scheduled readers and the IMMEDIATE ones that copy them (their
-        -- triggers copy the columns read and the primary key, _ivm_install)
+        -- the captured columns, for the scheduled readers and the IMMEDIATE ones that copy them
+        -- (their triggers copy the columns read and the key, _ivm_install)
         SELECT r.pgt_id, r.st, r.mode, c.name, c.was, c.now, true
           FROM pgtrickle.pgt_change_tracking ct
           CROSS JOIN LATERAL unnest(ct.captured_columns, ct.captured_types, pgtrickle._column_types(p_relid, ct.captured_columns))
                              AS c(name, was, now)
-          LEFT JOIN readers r ON r.mode <> 'IMMEDIATE' OR c.name = ANY (r.columns_used)
-                              OR c.name = ANY (coalesce(r.primary_key, pgtrickle._primary_key(p_relid)))
+          LEFT JOIN readers r ON r.mode <> 'IMMEDIATE' OR c.name = ANY (r.columns_used) OR c.name = ANY (r.primary_key)
          WHERE ct.source_relid = p_relid AND ct.captured_types IS NOT NULL)
     SELECT r.pgt_id, r.st, r.mode,
            format('%s was renamed or moved to %s', quote_ident(r.source_schema) || '.' || quote_ident(r.source_name),
@@ -2354,25 +2369,121 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT x.pgt_id, x.st, x.mode,
            CASE WHEN x.now IS NULL THEN format('column %I was dropped or renamed', x.name)
                 WHEN x.name = ANY (p_dropped) THEN format('column %I was dropped (and added again)', x.name)
-                ELSE format('column %I changed type from %s to %s', x.name, x.was, x.now) END,
+                ELSE format('column %I changed type from %s to %s', x.name, pgtrickle._type_text(x.was),
+                            pgtrickle._type_text(x.now)) END,
            x.captured
       FROM needs x
-     WHERE x.now IS NULL OR x.now IS DISTINCT FROM x.was OR x.name = ANY (p_dropped)
+     WHERE x.was IS NOT NULL AND (x.now IS NULL OR x.now <> x.was OR x.name = ANY (p_dropped))
 $$;
 
--- This transaction's notes (custom settings set locally): dropped columns as a JSON object of
--- source oid -> column names, rewritten sources as ' <oid> ' items.
+-- A custom setting of this transaction ('' when unset): the guard's notes (pg_trickle.dropped_columns,
+-- a JSON object of source oid -> dropped column names; pg_trickle.rewritten_sources, ' <oid> '
+-- items) and pg_trickle.internal_ddl (the engine's own ALTER TABLE of a source, _sync_capture).
 CREATE OR REPLACE FUNCTION pgtrickle._ddl_note(p_name text)
 RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce(pg_catalog.current_setting('pg_trickle.' OPERATOR(pg_catalog.||) p_name, true), '')
 $$;
 
--- pg_trickle_drop_tracker (sql_drop): the dropped columns of sources (and of their partitions).
+-- Judges the change of source p_relid by the statement that ends (p_dropped, p_rewritten: the
+-- notes of the trackers). Refuses a change to what its readers need while
+-- pg_trickle.block_source_ddl is on, or when an IMMEDIATE stream table needs it (its maintenance
+-- runs in every writing transaction). Otherwise the readers are reinitialised on their next
+-- refresh (which fails with PostgreSQL's reason if their query no longer works) and the catalog
+-- takes the table as it is now; a source whose captured columns changed loses its capture, so that
+-- writes to it go on: its readers are refreshed FULL until a create or create_or_replace installs it
+-- again. A rewrite alone reinitialises the readers whatever the setting (IMMEDIATE ones refuse it).
+CREATE OR REPLACE FUNCTION pgtrickle._guard_source(p_relid oid, p_dropped text[], p_rewritten boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_table text;
+    r record;
+BEGIN
+    SELECT string_agg(DISTINCT x.change, '; ') FILTER (WHERE x.st IS NOT NULL) AS changes,
+           CASE WHEN count(DISTINCT x.st) > 1 THEN 'stream tables ' || string_agg(DISTINCT x.st, ', ') || ' read it'
+                ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
+           array_agg(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') AS immediate,
+           coalesce(bool_or(x.captured), false) AS captured
+      INTO r FROM pgtrickle._source_changes(p_relid, p_dropped) x;
+    -- as the stream tables know it (and the user wrote it): a rename is one of the changes
+    SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
+      FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = p_relid ORDER BY d.pgt_id LIMIT 1;
+    IF r.changes IS NULL AND NOT p_rewritten THEN
+        IF r.captured THEN
+            -- kept only for IMMEDIATE readers, for whom it is disabled: a later create or
+            -- create_or_replace installs it anew
+            PERFORM pgtrickle._drop_capture(p_relid);
+            RAISE NOTICE 'pg_trickle: the change capture of %, kept for its IMMEDIATE stream tables only, is dropped: '
+                         'one switched to DIFFERENTIAL or FULL refreshes FULL until it is created or replaced again', v_table;
+        END IF;
+        RETURN;
+    END IF;
+    IF r.changes IS NOT NULL THEN
+        PERFORM pgtrickle._refuse_ddl_under_immediate(v_table, r.immediate, r.changes);
+    ELSE  -- a rewrite: every IMMEDIATE reader
+        PERFORM pgtrickle._refuse_ddl_under_immediate(v_table,
+                    (SELECT array_agg(DISTINCT quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name))
+                       FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                      WHERE d.source_relid = p_relid AND s.refresh_mode = 'IMMEDIATE'),
+                    'the table''s rows are rewritten (ALTER COLUMN ... TYPE), which IMMEDIATE maintenance does not see');
+    END IF;
+    IF r.changes IS NOT NULL
+       AND pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
+        RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.readers
+            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
+                  HINT = 'Drop the stream tables, alter the table, and create them again; or SET '
+                         || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
+                         || 'their next refresh, and fail with the reason if their query no longer works.';
+    END IF;
+    UPDATE pgtrickle.pgt_stream_tables s
+       SET needs_reinit = true, updated_at = now(),
+           reinit_reason = left(CASE WHEN r.changes IS NULL THEN format('source %s rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)', v_table)
+                                     ELSE format('source %s altered: %s', v_table, r.changes) END, 1000)
+     WHERE s.refresh_mode <> 'IMMEDIATE'
+       AND s.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = p_relid);
+    IF r.changes IS NULL THEN
+        RETURN;
+    END IF;
+    -- The table as it is now: later changes are compared with it (the readers are rebuilt anyway)
+    UPDATE pgtrickle.pgt_dependencies d
+       SET column_types = pgtrickle._column_types(d.source_relid, d.columns_used),
+           source_schema = n.nspname, source_name = c.relname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = d.source_relid AND d.source_relid = p_relid;
+    IF r.captured THEN
+        PERFORM pgtrickle._drop_capture(p_relid);
+    END IF;
+    RAISE WARNING '% changed under %: %', v_table, replace(replace(r.readers, ' reads it', ''), ' read it', ''), r.changes
+        USING DETAIL = 'They are reinitialised on their next refresh'
+                       || CASE WHEN r.captured THEN ', and refreshed FULL until one of them is created or replaced again '
+                                                    || '(the change capture of the table is dropped)' ELSE '' END || '.',
+              HINT = 'Give them a query that fits the table (create_or_replace) if theirs no longer works.';
+END
+$$;
+
+-- Refuses a change (p_change) of source p_table that IMMEDIATE stream tables p_readers (if any) see.
+CREATE OR REPLACE FUNCTION pgtrickle._refuse_ddl_under_immediate(p_table text, p_readers text[], p_change text)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_readers IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table% % read%', p_table,
+                CASE WHEN cardinality(p_readers) > 1 THEN 's' ELSE '' END, array_to_string(p_readers, ', '),
+                CASE WHEN cardinality(p_readers) > 1 THEN ' it' ELSE 's it' END
+            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || p_change || '.',
+                  HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
+                         || 'or drop it, alter the table, and create it again.';
+    END IF;
+END
+$$;
+
+-- pg_trickle_drop_tracker (sql_drop): notes the dropped columns of sources (and of their
+-- partitions). A command other than ALTER TABLE (DROP TYPE ... CASCADE, ALTER TYPE ... DROP
+-- ATTRIBUTE ... CASCADE) has no ddl_command_end of the guard: its sources are judged here.
 CREATE OR REPLACE FUNCTION pgtrickle._on_sql_drop()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     o record;
     v_notes jsonb;
+    v_source text;
 BEGIN
     FOR o IN SELECT s.source::text AS source, d.address_names[cardinality(d.address_names)] AS name
                FROM pg_event_trigger_dropped_objects() d
@@ -2383,6 +2494,13 @@ BEGIN
         PERFORM set_config('pg_trickle.dropped_columns',
                            jsonb_set(v_notes, ARRAY[o.source], coalesce(v_notes -> o.source, '[]') || to_jsonb(o.name))::text, true);
     END LOOP;
+    IF TG_TAG NOT IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') AND pgtrickle._ddl_note('dropped_columns') <> '' THEN
+        v_notes := pgtrickle._ddl_note('dropped_columns')::jsonb;
+        PERFORM set_config('pg_trickle.dropped_columns', '', true);  -- taken before the guard's own DDL runs
+        FOR v_source IN SELECT jsonb_object_keys(v_notes) LOOP
+            PERFORM pgtrickle._guard_source(v_source::oid, ARRAY(SELECT jsonb_array_elements_text(v_notes -> v_source)), false);
+        END LOOP;
+    END IF;
 END
 $$;
 
@@ -2403,132 +2521,69 @@ BEGIN
 END
 $$;
 
--- pg_trickle_ddl_tracker (ddl_command_end): refuses a change to what a source's readers need while
--- pg_trickle.block_source_ddl is on, or when an IMMEDIATE stream table reads it (its maintenance
--- runs in every writing transaction). Otherwise the readers are reinitialised on their next refresh
--- (which fails with PostgreSQL's reason if their query no longer works) and the catalog takes the
--- table as it is now; a source whose captured columns changed loses its capture, so that writes to
--- it go on: its readers are refreshed FULL until a create or create_or_replace installs it again.
--- A rewrite alone reinitialises the readers whatever the setting (IMMEDIATE ones refuse it).
+-- pg_trickle_ddl_tracker (ddl_command_end of ALTER TABLE, ALTER FOREIGN TABLE): judges each altered
+-- source, and each of its partitions or inheritance children that is a source itself. The notes
+-- are the statement's: taken (and cleared) first, so that the guard's own DDL (dropping a capture)
+-- and a later statement start afresh. The engine's own ALTERs (pg_trickle.internal_ddl) pass.
 CREATE OR REPLACE FUNCTION pgtrickle._on_ddl_end()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_dropped jsonb := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
+    v_rewritten text := pgtrickle._ddl_note('rewritten_sources');
     v_relid oid;
-    v_table text;
-    v_dropped text[];
-    v_rewritten boolean;
-    v_notes jsonb;
-    r record;
 BEGIN
+    PERFORM set_config('pg_trickle.dropped_columns', '', true);
+    PERFORM set_config('pg_trickle.rewritten_sources', '', true);
+    IF pgtrickle._ddl_note('internal_ddl') = 'on' THEN
+        RETURN;
+    END IF;
     FOR v_relid IN SELECT DISTINCT s.source FROM pg_event_trigger_ddl_commands() c
                     CROSS JOIN LATERAL pgtrickle._sources_related(c.objid, false) AS s(source)
                     WHERE c.classid = 'pg_class'::regclass
     LOOP
-        -- this source's notes, taken: a later ALTER in the transaction starts afresh
-        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
-        SELECT array_agg(x) INTO v_dropped FROM jsonb_array_elements_text(v_notes -> v_relid::text) x;
-        PERFORM set_config('pg_trickle.dropped_columns', (v_notes - v_relid::text)::text, true);
-        v_rewritten := position(' ' || v_relid || ' ' IN pgtrickle._ddl_note('rewritten_sources')) > 0;
-        PERFORM set_config('pg_trickle.rewritten_sources', replace(pgtrickle._ddl_note('rewritten_sources'), ' ' || v_relid || ' ', ''), true);
-
-        SELECT string_agg(DISTINCT x.change, '; ') FILTER (WHERE x.st IS NOT NULL) AS changes,
-               CASE WHEN count(DISTINCT x.st) > 1 THEN 'stream tables ' || string_agg(DISTINCT x.st, ', ') || ' read it'
-                    ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
-               array_agg(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') AS immediate,
-               coalesce(bool_or(x.captured), false) AS captured
-          INTO r FROM pgtrickle._source_changes(v_relid, v_dropped) x;
-        -- as the stream tables know it (and the user wrote it): a rename is one of the changes
-        SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
-          FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid ORDER BY d.pgt_id LIMIT 1;
-        IF r.changes IS NULL AND NOT v_rewritten THEN
-            IF r.captured THEN
-                -- kept only for IMMEDIATE readers, for whom it is disabled: a later reader installs it anew
-                PERFORM pgtrickle._drop_capture(v_relid);
-            END IF;
-            CONTINUE;
-        END IF;
-        IF r.changes IS NOT NULL THEN
-            PERFORM pgtrickle._refuse_ddl_under_immediate(v_table, r.immediate, r.changes);
-        ELSE  -- a rewrite: every IMMEDIATE reader
-            PERFORM pgtrickle._refuse_ddl_under_immediate(v_table,
-                        (SELECT array_agg(DISTINCT quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name))
-                           FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
-                          WHERE d.source_relid = v_relid AND s.refresh_mode = 'IMMEDIATE'),
-                        'the table''s rows are rewritten (ALTER COLUMN ... TYPE), which IMMEDIATE maintenance does not see');
-        END IF;
-        IF r.changes IS NOT NULL
-           AND pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
-            RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.readers
-                USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
-                      HINT = 'Drop the stream tables, alter the table, and create them again; or SET '
-                             || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
-                             || 'their next refresh, and fail with the reason if their query no longer works.';
-        END IF;
-        UPDATE pgtrickle.pgt_stream_tables s
-           SET needs_reinit = true, updated_at = now(),
-               reinit_reason = left(CASE WHEN r.changes IS NULL THEN format('source %s rewritten by ALTER TABLE (ALTER COLUMN ... TYPE)', v_table)
-                                         ELSE format('source %s altered: %s', v_table, r.changes) END, 1000)
-         WHERE s.refresh_mode <> 'IMMEDIATE'
-           AND s.pgt_id IN (SELECT d.pgt_id FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = v_relid);
-        CONTINUE WHEN r.changes IS NULL;
-        -- The table as it is now: later changes are compared with it (the readers are rebuilt anyway)
-        UPDATE pgtrickle.pgt_dependencies d
-           SET column_types = pgtrickle._column_types(d.source_relid, d.columns_used),
-               source_schema = n.nspname, source_name = c.relname
-          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.oid = d.source_relid AND d.source_relid = v_relid;
-        IF r.captured THEN
-            PERFORM pgtrickle._drop_capture(v_relid);
-        END IF;
-        RAISE WARNING '% changed under %: %', v_table, replace(replace(r.readers, ' reads it', ''), ' read it', ''), r.changes
-            USING DETAIL = 'They are reinitialised on their next refresh'
-                           || CASE WHEN r.captured THEN ', and refreshed FULL until one of them is created or replaced again '
-                                                        || '(the change capture of the table is dropped)' ELSE '' END || '.',
-                  HINT = 'Give them a query that fits the table (create_or_replace) if theirs no longer works.';
+        PERFORM pgtrickle._guard_source(v_relid, ARRAY(SELECT jsonb_array_elements_text(v_dropped -> v_relid::text)),
+                                        position(' ' || v_relid || ' ' IN v_rewritten) > 0);
     END LOOP;
 END
 $$;
 
--- Refuses a change (p_change) of source p_table that IMMEDIATE stream tables p_readers (if any) see.
-CREATE OR REPLACE FUNCTION pgtrickle._refuse_ddl_under_immediate(p_table text, p_readers text[], p_change text)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF p_readers IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table% % read%', p_table,
-                CASE WHEN cardinality(p_readers) > 1 THEN 's' ELSE '' END, array_to_string(p_readers, ', '),
-                CASE WHEN cardinality(p_readers) > 1 THEN ' it' ELSE 's it' END
-            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || p_change || '.',
-                  HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
-                         || 'or drop it, alter the table, and create it again.';
-    END IF;
-END
-$$;
-
-REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid), pgtrickle._guard_source(oid, text[], boolean) FROM PUBLIC;
 
 -- The event triggers: only a superuser may create one, and they run for every role, superusers
--- included, so they are created only where a superuser owns the pgtrickle schema and everything in
--- it (the routines they run, the tables they write). Elsewhere the guard is off, with a NOTICE
--- (docs/CONFIGURATION.md, "Changing a source table").
+-- included, so they are made only where a superuser owns the pgtrickle schema and everything in
+-- it (the routines they run, the tables they write); anywhere else the guard is off, with a notice
+-- (docs/CONFIGURATION.md, "Changing a source table"), and triggers made before are dropped.
 DO $$
 DECLARE
-    v_trusted boolean := coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
-        AND coalesce((SELECT r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'pgtrickle'), false)
+    v_superuser boolean := coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false);
+    v_trusted boolean := coalesce((SELECT r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'pgtrickle'), false)
         AND NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
                          WHERE p.pronamespace = 'pgtrickle'::regnamespace AND NOT r.rolsuper)
         AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
                          WHERE c.relnamespace = 'pgtrickle'::regnamespace AND NOT r.rolsuper);
+    v_name text;
 BEGIN
-    IF NOT v_trusted THEN
-        IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
-            RAISE NOTICE 'pg_trickle: the DDL guard on source tables is not installed: its event triggers need a superuser '
-                         'installing a catalog that superusers own (docs/CONFIGURATION.md, "Changing a source table")';
-        END IF;
+    IF NOT (v_superuser AND v_trusted) THEN
+        FOR v_name IN SELECT evtname FROM pg_event_trigger
+                       WHERE evtname IN ('pg_trickle_drop_tracker', 'pg_trickle_rewrite_tracker', 'pg_trickle_ddl_tracker')
+        LOOP
+            IF v_superuser THEN
+                EXECUTE format('DROP EVENT TRIGGER %I', v_name);
+                RAISE WARNING 'pg_trickle: event trigger % dropped: the pgtrickle schema holds objects a superuser does not own', v_name;
+            ELSE
+                RAISE WARNING 'pg_trickle: event trigger % is left as it is; a superuser''s install checks it', v_name;
+            END IF;
+        END LOOP;
+        RAISE NOTICE 'pg_trickle: the DDL guard on source tables is off: its event triggers need a superuser installing '
+                     'a catalog that superusers own (docs/CONFIGURATION.md, "Changing a source table")';
         RETURN;
     END IF;
+    -- any command (c42ca41 made it for ALTER TABLE only): made again
+    IF EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_drop_tracker' AND evttags IS NOT NULL) THEN
+        DROP EVENT TRIGGER pg_trickle_drop_tracker;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_drop_tracker') THEN
-        CREATE EVENT TRIGGER pg_trickle_drop_tracker ON sql_drop
-            WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') EXECUTE FUNCTION pgtrickle._on_sql_drop();
+        CREATE EVENT TRIGGER pg_trickle_drop_tracker ON sql_drop EXECUTE FUNCTION pgtrickle._on_sql_drop();
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_rewrite_tracker') THEN
         CREATE EVENT TRIGGER pg_trickle_rewrite_tracker ON table_rewrite
