@@ -2280,13 +2280,20 @@ $$;
 -- judges each altered source (_guard_source). Columns dropped by another command (DROP TYPE ...
 -- CASCADE) are judged at once by the drop tracker.
 
+-- A collation's qualified name ('' for none): collation oids change under pg_upgrade, names do not.
+CREATE OR REPLACE FUNCTION pgtrickle._collation_name(p_collation oid)
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
+                       FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE co.oid = p_collation), '')
+$$;
+
 -- The types of a relation's columns p_columns, in their order, as the guard records them: type
--- oid, type modifier and collation oid ('23/-1/0'), so that renaming a type or a schema changes
--- nothing and another type, modifier or collation does; NULL for a column that is not there
--- (dropped, or renamed). _type_text prints one.
+-- oid, type modifier and collation ('23/-1/', '25/-1/pg_catalog."default"'), so that renaming a
+-- type or a schema changes nothing and another type, modifier or collation does; NULL for a
+-- column that is not there (dropped, or renamed). _type_text prints one.
 CREATE OR REPLACE FUNCTION pgtrickle._column_types(p_relid oid, p_columns text[])
 RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT array_agg(a.atttypid::text || '/' || a.atttypmod || '/' || a.attcollation::text ORDER BY u.i)
+    SELECT array_agg(a.atttypid::text || '/' || a.atttypmod || '/' || pgtrickle._collation_name(a.attcollation) ORDER BY u.i)
       FROM unnest(p_columns) WITH ORDINALITY u(name, i)
       LEFT JOIN pg_attribute a ON a.attrelid = p_relid AND a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped
 $$;
@@ -2294,21 +2301,20 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._type_text(p_type text)
 RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT format_type(t.oid, split_part(p_type, '/', 2)::integer)
-           || coalesce(' COLLATE ' || (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
-                                         FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
-                                        WHERE co.oid = split_part(p_type, '/', 3)::oid AND co.oid <> t.typcollation), '')
-      FROM pg_type t WHERE t.oid = split_part(p_type, '/', 1)::oid
+           || CASE WHEN c.name IN ('', pgtrickle._collation_name(t.typcollation)) THEN '' ELSE ' COLLATE ' || c.name END
+      FROM pg_type t, (SELECT substring(p_type FROM '^[^/]*/[^/]*/(.*)$') AS name) c
+     WHERE t.oid = split_part(p_type, '/', 1)::oid
 $$;
 
 -- Stream tables and captures of catalogs before versions 10 and 11 (and of main briefly, when the
 -- types were recorded as printed): their columns' types now.
 UPDATE pgtrickle.pgt_dependencies
    SET column_types = pgtrickle._column_types(source_relid, columns_used)
- WHERE (column_types IS NULL OR NOT coalesce(array_to_string(column_types, ',') ~ '^[0-9/,-]*$', true))
+ WHERE (column_types IS NULL OR EXISTS (SELECT 1 FROM unnest(column_types) x WHERE x !~ '^[0-9]+/-?[0-9]+/([^0-9]|$)'))
    AND cardinality(columns_used) > 0 AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
 UPDATE pgtrickle.pgt_change_tracking
    SET captured_types = pgtrickle._column_types(source_relid, captured_columns)
- WHERE (captured_types IS NULL OR NOT coalesce(array_to_string(captured_types, ',') ~ '^[0-9/,-]*$', true))
+ WHERE (captured_types IS NULL OR EXISTS (SELECT 1 FROM unnest(captured_types) x WHERE x !~ '^[0-9]+/-?[0-9]+/([^0-9]|$)'))
    AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source_relid);
 
 -- The sources among a relation and its ancestors (p_up) or its descendants: partitions and
@@ -2326,12 +2332,15 @@ $$;
 DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid);  -- briefly on main (a35e96d)
 
 -- What changed under the stream tables reading source p_relid (p_dropped: its columns dropped by
--- this statement, which may be there again): one row per stream table and change, with the stream
+-- this statement, which may be there again; p_moves: whether a renamed or moved table counts, not
+-- for the engine's own ALTER TABLE): one row per stream table and change, with the stream
 -- table's mode, and whether the change is to a column the source's capture records (captured: the
 -- capture trigger would fail every write). A captured change with no stream table (pgt_id NULL)
 -- is one to a capture kept only for IMMEDIATE readers, which do not use it. A column recorded as
 -- missing (let through before) is not a change any more.
-CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[])
+DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid, text[]);  -- briefly on main (e30ccf0)
+
+CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[], p_moves boolean)
 RETURNS TABLE(pgt_id bigint, st text, refresh_mode text, change text, captured boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH readers AS (
@@ -2364,7 +2373,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            format('%s was renamed or moved to %s', quote_ident(r.source_schema) || '.' || quote_ident(r.source_name),
                   quote_ident(n.nspname) || '.' || quote_ident(c.relname)), false
       FROM readers r JOIN pg_class c ON c.oid = p_relid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE (n.nspname, c.relname) <> (r.source_schema, r.source_name)
+     WHERE p_moves AND (n.nspname, c.relname) <> (r.source_schema, r.source_name)
     UNION
     SELECT x.pgt_id, x.st, x.mode,
            CASE WHEN x.now IS NULL THEN format('column %I was dropped or renamed', x.name)
@@ -2392,7 +2401,9 @@ $$;
 -- takes the table as it is now; a source whose captured columns changed loses its capture, so that
 -- writes to it go on: its readers are refreshed FULL until a create or create_or_replace installs it
 -- again. A rewrite alone reinitialises the readers whatever the setting (IMMEDIATE ones refuse it).
-CREATE OR REPLACE FUNCTION pgtrickle._guard_source(p_relid oid, p_dropped text[], p_rewritten boolean)
+DROP FUNCTION IF EXISTS pgtrickle._guard_source(oid, text[], boolean);  -- briefly on main (e30ccf0)
+
+CREATE OR REPLACE FUNCTION pgtrickle._guard_source(p_relid oid, p_dropped text[], p_rewritten boolean, p_moves boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_table text;
@@ -2403,7 +2414,7 @@ BEGIN
                 ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
            array_agg(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') AS immediate,
            coalesce(bool_or(x.captured), false) AS captured
-      INTO r FROM pgtrickle._source_changes(p_relid, p_dropped) x;
+      INTO r FROM pgtrickle._source_changes(p_relid, p_dropped, p_moves) x;
     -- as the stream tables know it (and the user wrote it): a rename is one of the changes
     SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
       FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = p_relid ORDER BY d.pgt_id LIMIT 1;
@@ -2476,31 +2487,38 @@ END
 $$;
 
 -- pg_trickle_drop_tracker (sql_drop): notes the dropped columns of sources (and of their
--- partitions). A command other than ALTER TABLE (DROP TYPE ... CASCADE, ALTER TYPE ... DROP
--- ATTRIBUTE ... CASCADE) has no ddl_command_end of the guard: its sources are judged here.
+-- partitions) for _on_ddl_end. A command other than ALTER TABLE (DROP TYPE ... CASCADE, ALTER TYPE
+-- ... DROP ATTRIBUTE ... CASCADE) has no ddl_command_end of the guard: the sources whose columns it
+-- dropped are judged here, from what it dropped (never from the notes, which any session may set),
+-- except those it dropped too (DROP SCHEMA a, b CASCADE may reach a column before its table).
+-- Its helpers must outlive it: a change of their signatures drops this trigger first.
 CREATE OR REPLACE FUNCTION pgtrickle._on_sql_drop()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    o record;
+    v_dropped jsonb := '{}';
     v_notes jsonb;
     v_source text;
 BEGIN
-    FOR o IN SELECT s.source::text AS source, d.address_names[cardinality(d.address_names)] AS name
-               FROM pg_event_trigger_dropped_objects() d
-              CROSS JOIN LATERAL pgtrickle._sources_related(d.objid, true) AS s(source)
-              WHERE d.object_type IN ('table column', 'foreign table column')
-    LOOP
-        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
-        PERFORM set_config('pg_trickle.dropped_columns',
-                           jsonb_set(v_notes, ARRAY[o.source], coalesce(v_notes -> o.source, '[]') || to_jsonb(o.name))::text, true);
-    END LOOP;
-    IF TG_TAG NOT IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') AND pgtrickle._ddl_note('dropped_columns') <> '' THEN
-        v_notes := pgtrickle._ddl_note('dropped_columns')::jsonb;
-        PERFORM set_config('pg_trickle.dropped_columns', '', true);  -- taken before the guard's own DDL runs
-        FOR v_source IN SELECT jsonb_object_keys(v_notes) LOOP
-            PERFORM pgtrickle._guard_source(v_source::oid, ARRAY(SELECT jsonb_array_elements_text(v_notes -> v_source)), false);
-        END LOOP;
+    SELECT coalesce(jsonb_object_agg(x.source, x.names), '{}') INTO v_dropped
+      FROM (SELECT s.source::text AS source, jsonb_agg(d.address_names[cardinality(d.address_names)]) AS names
+              FROM pg_event_trigger_dropped_objects() d
+             CROSS JOIN LATERAL pgtrickle._sources_related(d.objid, true) AS s(source)
+             WHERE d.object_type IN ('table column', 'foreign table column')
+             GROUP BY s.source) x;
+    IF v_dropped = '{}' THEN
+        RETURN;
     END IF;
+    IF TG_TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') THEN
+        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
+        FOR v_source IN SELECT jsonb_object_keys(v_dropped) LOOP
+            v_notes := jsonb_set(v_notes, ARRAY[v_source], coalesce(v_notes -> v_source, '[]') || (v_dropped -> v_source));
+        END LOOP;
+        PERFORM set_config('pg_trickle.dropped_columns', v_notes::text, true);
+        RETURN;
+    END IF;
+    FOR v_source IN SELECT k FROM jsonb_object_keys(v_dropped) k WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = k::oid) LOOP
+        PERFORM pgtrickle._guard_source(v_source::oid, ARRAY(SELECT jsonb_array_elements_text(v_dropped -> v_source)), false, true);
+    END LOOP;
 END
 $$;
 
@@ -2524,7 +2542,7 @@ $$;
 -- pg_trickle_ddl_tracker (ddl_command_end of ALTER TABLE, ALTER FOREIGN TABLE): judges each altered
 -- source, and each of its partitions or inheritance children that is a source itself. The notes
 -- are the statement's: taken (and cleared) first, so that the guard's own DDL (dropping a capture)
--- and a later statement start afresh. The engine's own ALTERs (pg_trickle.internal_ddl) pass.
+-- and a later statement start afresh.
 CREATE OR REPLACE FUNCTION pgtrickle._on_ddl_end()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -2534,20 +2552,20 @@ DECLARE
 BEGIN
     PERFORM set_config('pg_trickle.dropped_columns', '', true);
     PERFORM set_config('pg_trickle.rewritten_sources', '', true);
-    IF pgtrickle._ddl_note('internal_ddl') = 'on' THEN
-        RETURN;
-    END IF;
     FOR v_relid IN SELECT DISTINCT s.source FROM pg_event_trigger_ddl_commands() c
                     CROSS JOIN LATERAL pgtrickle._sources_related(c.objid, false) AS s(source)
                     WHERE c.classid = 'pg_class'::regclass
     LOOP
+        -- the engine's own ALTER TABLE (pg_trickle.internal_ddl, _sync_capture) is not refused for a
+        -- schema renamed since, which is not watched; everything else is judged, whoever sets it
         PERFORM pgtrickle._guard_source(v_relid, ARRAY(SELECT jsonb_array_elements_text(v_dropped -> v_relid::text)),
-                                        position(' ' || v_relid || ' ' IN v_rewritten) > 0);
+                                        position(' ' || v_relid || ' ' IN v_rewritten) > 0,
+                                        pgtrickle._ddl_note('internal_ddl') IS DISTINCT FROM 'on');
     END LOOP;
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid), pgtrickle._guard_source(oid, text[], boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgtrickle._drop_capture(oid), pgtrickle._guard_source(oid, text[], boolean, boolean) FROM PUBLIC;
 
 -- The event triggers: only a superuser may create one, and they run for every role, superusers
 -- included, so they are made only where a superuser owns the pgtrickle schema and everything in
@@ -2574,8 +2592,10 @@ BEGIN
                 RAISE WARNING 'pg_trickle: event trigger % is left as it is; a superuser''s install checks it', v_name;
             END IF;
         END LOOP;
-        RAISE NOTICE 'pg_trickle: the DDL guard on source tables is off: its event triggers need a superuser installing '
-                     'a catalog that superusers own (docs/CONFIGURATION.md, "Changing a source table")';
+        IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pg_trickle_ddl_tracker') THEN
+            RAISE NOTICE 'pg_trickle: the DDL guard on source tables is off: its event triggers need a superuser installing '
+                         'a catalog that superusers own (docs/CONFIGURATION.md, "Changing a source table")';
+        END IF;
         RETURN;
     END IF;
     -- any command (c42ca41 made it for ALTER TABLE only): made again

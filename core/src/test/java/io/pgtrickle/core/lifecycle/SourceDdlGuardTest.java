@@ -290,6 +290,42 @@ class SourceDdlGuardTest {
     }
 
     @Test
+    void noSessionCanSteerTheGuardThroughItsSettings() throws SQLException {
+        db.api.create(CreateOptions.of("st", "SELECT id, a FROM t WHERE a < 3"));
+        long relid = db.queryLong("SELECT 'public.t'::regclass::oid");
+        db.exec("DROP ROLE IF EXISTS guard_probe", "CREATE ROLE guard_probe");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("SET ROLE guard_probe");
+            s.execute("SET pg_trickle.block_source_ddl = off");
+            // notes naming a table it does not own, then a DROP of its own: judged from what it dropped only
+            s.execute("SET pg_trickle.dropped_columns = '{\"" + relid + "\": [\"a\"]}'");
+            s.execute("CREATE TEMP TABLE mine (i int)");
+            s.execute("DROP TABLE mine");
+            s.execute("RESET ROLE");
+            // the engine's flag passes only a moved table: a read column renamed is still refused
+            s.execute("SET pg_trickle.block_source_ddl = on");
+            s.execute("SET pg_trickle.internal_ddl = on");
+            assertThatThrownBy(() -> s.execute("ALTER TABLE t RENAME COLUMN a TO a2")).hasMessageContaining("column a was dropped or renamed");
+        } finally {
+            db.exec("DROP ROLE guard_probe");
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_tracking")).isEqualTo(1);
+        assertThat(db.queryString("SELECT needs_reinit::text FROM pgtrickle.pgt_stream_tables")).isEqualTo("false");
+        db.exec("UPDATE t SET a = a + 1 WHERE id < 9");
+        assertThat(db.api.refresh("st").action()).isEqualTo("DIFFERENTIAL");
+        db.assertOracle("st");
+    }
+
+    @Test
+    void aSourceDroppedWithATypeItsColumnUsesIsNotRefused() {
+        db.exec("DROP SCHEMA IF EXISTS s2 CASCADE", "DROP SCHEMA IF EXISTS s3 CASCADE", "CREATE SCHEMA s2", "CREATE SCHEMA s3",
+                "CREATE DOMAIN s3.dom AS int", "CREATE TABLE s2.src (id int PRIMARY KEY, d s3.dom)", "INSERT INTO s2.src VALUES (1, 1)");
+        db.api.create(CreateOptions.of("st", "SELECT id, d FROM s2.src"));
+        db.exec("DROP SCHEMA s3, s2 CASCADE"); // the domain's column may go before its table: the table goes too
+        assertThatThrownBy(() -> db.api.refresh("st")).hasMessageContaining("no longer exists");
+    }
+
+    @Test
     void streamTablesOfEarlierCatalogsGetTheirColumnTypesOnInstall() throws SQLException {
         db.api.create(CreateOptions.of("st", "SELECT id, a, b FROM t"));
         String types = "SELECT string_agg(u.name || ' ' || pgtrickle._type_text(u.type), ', ' ORDER BY u.name)"
