@@ -326,6 +326,39 @@ class SourceDdlGuardTest {
     }
 
     @Test
+    void anInstallGivesImmediateStreamTablesOfEarlierReleasesTheNarrowCopy() throws SQLException {
+        db.api.create(CreateOptions.of("st", "SELECT id, a FROM t WHERE a < 3").withRefreshMode(RefreshMode.IMMEDIATE));
+        long id = db.queryLong("SELECT pgt_id FROM pgtrickle.pgt_stream_tables");
+        String function = "pgtrickle_changes.ivm_" + id;
+        // As an earlier release made it: a copy of every column, named in the triggers' arguments
+        String body = db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + function + "()'::regprocedure")
+                .replace("__pgt_action%s)", "__pgt_action, %s)").replace("''D''%s", "''D'', %s").replace("''I''%s", "''I'', %s");
+        assertThat(body).contains("(__pgt_xid, __pgt_action, %s)");
+        String args = "'" + db.queryLong("SELECT 'public.t'::regclass::oid") + "', 'id, a, b, c, z'";
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE OR REPLACE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+                    + " SET search_path = pg_catalog, pg_temp AS $old$" + body + "$old$");
+            for (String[] trigger : new String[][] {{"before", "BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE", ""},
+                    {"ins", "AFTER INSERT", "REFERENCING NEW TABLE AS __pgt_new"},
+                    {"upd", "AFTER UPDATE", "REFERENCING OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new"},
+                    {"del", "AFTER DELETE", "REFERENCING OLD TABLE AS __pgt_old"}, {"trunc", "AFTER TRUNCATE", ""}}) {
+                String name = "pgt_ivm_" + trigger[0] + "_" + id;
+                s.execute("DROP TRIGGER " + name + " ON t");
+                s.execute("CREATE TRIGGER " + name + " " + trigger[1] + " ON t " + trigger[2]
+                        + " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "(" + args + ")");
+            }
+        }
+        db.exec("UPDATE t SET a = a + 1 WHERE id < 5"); // the old form works as it did
+        db.assertOracle("st");
+
+        try (Connection c = db.connect()) {
+            new CatalogInstaller().install(c);
+        }
+        db.exec("ALTER TABLE t DROP COLUMN z", "UPDATE t SET a = 0 WHERE id BETWEEN 10 AND 14", "INSERT INTO t VALUES (41, 1, 'x', 1)");
+        db.assertOracle("st");
+    }
+
+    @Test
     void streamTablesOfEarlierCatalogsGetTheirColumnTypesOnInstall() throws SQLException {
         db.api.create(CreateOptions.of("st", "SELECT id, a, b FROM t"));
         String types = "SELECT string_agg(u.name || ' ' || pgtrickle._type_text(u.type), ', ' ORDER BY u.name)"
