@@ -115,20 +115,23 @@ public final class ChangeCapture {
      */
     private static Set<String> withOtherReaders(Connection conn, long relid, Set<String> columns) throws SQLException {
         Set<String> wanted = new LinkedHashSet<>(columns);
-        wanted.addAll(Jdbc.queryStrings(conn,
-                "SELECT DISTINCT unnest(columns_used) FROM pgtrickle.pgt_dependencies WHERE source_relid = ?", relid));
-        Jdbc.update(conn, """
-                UPDATE pgtrickle.pgt_stream_tables SET needs_reinit = true,
-                       reinit_reason = 'change capture of ' || ?::oid::regclass::text || ' installed again: changes made without it'
-                 WHERE refresh_mode <> 'IMMEDIATE'
-                   AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_dependencies WHERE source_relid = ?)""", relid, relid);
-        // A reader that left IMMEDIATE meanwhile may have no frontier for the source: the rebuild sets it
-        Jdbc.update(conn, """
-                INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid)
-                SELECT d.pgt_id, d.source_relid FROM pgtrickle.pgt_dependencies d
-                  JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
-                 WHERE d.source_relid = ? AND s.refresh_mode <> 'IMMEDIATE'
-                ON CONFLICT (pgt_id, source_relid) DO NOTHING""", relid);
+        // One statement: the scheduled readers are reinitialised, and one that left IMMEDIATE
+        // meanwhile gets the frontier row it may lack (the rebuild sets it)
+        wanted.addAll(Jdbc.queryStrings(conn, """
+                WITH readers AS (
+                    SELECT d.pgt_id, d.source_relid, d.columns_used, s.refresh_mode <> 'IMMEDIATE' AS scheduled
+                      FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
+                     WHERE d.source_relid = ?),
+                reinit AS (
+                    UPDATE pgtrickle.pgt_stream_tables t SET needs_reinit = true,
+                           reinit_reason = 'change capture of ' || r.source_relid::regclass::text
+                                           || ' installed again: changes made without it'
+                      FROM readers r WHERE t.pgt_id = r.pgt_id AND r.scheduled),
+                frontiers AS (
+                    INSERT INTO pgtrickle.pgt_source_frontiers (pgt_id, source_relid)
+                    SELECT r.pgt_id, r.source_relid FROM readers r WHERE r.scheduled
+                    ON CONFLICT (pgt_id, source_relid) DO NOTHING)
+                SELECT DISTINCT unnest(r.columns_used) FROM readers r""", relid));
         return wanted;
     }
 

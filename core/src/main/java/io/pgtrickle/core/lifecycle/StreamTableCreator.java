@@ -20,6 +20,7 @@ import io.pgtrickle.core.sql.ResolvedQuery;
 import io.pgtrickle.core.sql.ResolvedQuery.OutputColumn;
 import io.pgtrickle.core.sql.ResolvedQuery.SourceRelation;
 import io.pgtrickle.core.sql.Sql;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -457,11 +458,12 @@ public final class StreamTableCreator {
                 dep.setString(3, s.kind().catalogType());
                 dep.setString(4, s.schema());
                 dep.setString(5, s.name());
-                dep.setArray(6, conn.createArrayOf("text", s.columnsUsed().toArray()));
+                Array used = conn.createArrayOf("text", s.columnsUsed().toArray());
+                dep.setArray(6, used);
                 dep.setString(7, s.kind().capturable() ? "TRIGGER" : "NONE");
                 dep.setBoolean(8, s.viaViewOnly());
                 dep.setLong(9, s.relid());
-                dep.setArray(10, conn.createArrayOf("text", s.columnsUsed().toArray()));
+                dep.setArray(10, used);
                 dep.executeUpdate();
                 if (s.kind().capturable()) {
                     frontier.setLong(1, id);

@@ -1963,19 +1963,19 @@ BEGIN
     END IF;
     v_scheduled := EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
                             WHERE d.source_relid = p_source AND s.refresh_mode <> 'IMMEDIATE');
+    -- the engine's own ALTER TABLE, which the DDL guard lets pass (_on_ddl_end)
+    PERFORM set_config('pg_trickle.internal_ddl', 'on', true);
     FOR t IN SELECT tg.tgrelid::regclass AS rel, tg.tgname, tg.tgenabled FROM pg_trigger tg
               WHERE tg.tgname IN ('pgt_capture_ins_' || v_stable, 'pgt_capture_upd_' || v_stable,
                                   'pgt_capture_del_' || v_stable, 'pgt_capture_trunc_' || v_stable)
     LOOP
-        -- the engine's own ALTER TABLE, which the DDL guard lets pass (_on_ddl_end)
-        PERFORM set_config('pg_trickle.internal_ddl', 'on', true);
         IF v_scheduled AND t.tgenabled = 'D' THEN
             EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', t.rel, t.tgname);
         ELSIF NOT v_scheduled AND t.tgenabled <> 'D' THEN
             EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', t.rel, t.tgname);
         END IF;
-        PERFORM set_config('pg_trickle.internal_ddl', 'off', true);
     END LOOP;
+    PERFORM set_config('pg_trickle.internal_ddl', 'off', true);
     IF NOT v_scheduled AND to_regclass(v_buffer) IS NOT NULL THEN
         EXECUTE format('DELETE FROM %s', v_buffer);
     ELSIF v_scheduled THEN
@@ -2329,18 +2329,20 @@ RETURNS SETOF oid LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $
     SELECT r.relid FROM rel r WHERE EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = r.relid)
 $$;
 
-DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid);  -- briefly on main (a35e96d)
+-- Signatures briefly on main (a35e96d, e30ccf0, 59acf48)
+DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid), pgtrickle._source_changes(oid, text[]),
+    pgtrickle._source_changes(oid, text[], boolean), pgtrickle._guard_source(oid, text[], boolean),
+    pgtrickle._refuse_ddl_under_immediate(text, text[], text);
 
 -- What changed under the stream tables reading source p_relid (p_dropped: its columns dropped by
--- this statement, which may be there again; p_moves: whether a renamed or moved table counts, not
--- for the engine's own ALTER TABLE): one row per stream table and change, with the stream
--- table's mode, and whether the change is to a column the source's capture records (captured: the
--- capture trigger would fail every write). A captured change with no stream table (pgt_id NULL)
--- is one to a capture kept only for IMMEDIATE readers, which do not use it. A column recorded as
--- missing (let through before) is not a change any more.
-DROP FUNCTION IF EXISTS pgtrickle._source_changes(oid, text[]);  -- briefly on main (e30ccf0)
-
-CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[], p_moves boolean)
+-- this statement, which may be there again; p_rewritten: whether it rewrote the table's rows, a
+-- change to IMMEDIATE readers only, as the others are reinitialised anyway; p_moves: whether a
+-- renamed or moved table counts, not for the engine's own ALTER TABLE): one row per stream table
+-- and change, with the stream table's mode, and whether the change is to a column the source's
+-- capture records (captured: the capture trigger would fail every write). A captured change with
+-- no stream table (pgt_id NULL) is one to a capture kept only for IMMEDIATE readers, which do not
+-- use it. A column recorded as missing (let through before) is not a change any more.
+CREATE OR REPLACE FUNCTION pgtrickle._source_changes(p_relid oid, p_dropped text[], p_rewritten boolean, p_moves boolean)
 RETURNS TABLE(pgt_id bigint, st text, refresh_mode text, change text, captured boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH readers AS (
@@ -2375,6 +2377,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       FROM readers r JOIN pg_class c ON c.oid = p_relid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE p_moves AND (n.nspname, c.relname) <> (r.source_schema, r.source_name)
     UNION
+    SELECT r.pgt_id, r.st, r.mode, 'the table''s rows are rewritten (ALTER COLUMN ... TYPE), which IMMEDIATE maintenance does not see',
+           false
+      FROM readers r
+     WHERE p_rewritten AND r.mode = 'IMMEDIATE'
+    UNION
     SELECT x.pgt_id, x.st, x.mode,
            CASE WHEN x.now IS NULL THEN format('column %I was dropped or renamed', x.name)
                 WHEN x.name = ANY (p_dropped) THEN format('column %I was dropped (and added again)', x.name)
@@ -2401,8 +2408,6 @@ $$;
 -- takes the table as it is now; a source whose captured columns changed loses its capture, so that
 -- writes to it go on: its readers are refreshed FULL until a create or create_or_replace installs it
 -- again. A rewrite alone reinitialises the readers whatever the setting (IMMEDIATE ones refuse it).
-DROP FUNCTION IF EXISTS pgtrickle._guard_source(oid, text[], boolean);  -- briefly on main (e30ccf0)
-
 CREATE OR REPLACE FUNCTION pgtrickle._guard_source(p_relid oid, p_dropped text[], p_rewritten boolean, p_moves boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -2410,11 +2415,10 @@ DECLARE
     r record;
 BEGIN
     SELECT string_agg(DISTINCT x.change, '; ') FILTER (WHERE x.st IS NOT NULL) AS changes,
-           CASE WHEN count(DISTINCT x.st) > 1 THEN 'stream tables ' || string_agg(DISTINCT x.st, ', ') || ' read it'
-                ELSE 'stream table ' || min(x.st) || ' reads it' END AS readers,
+           array_agg(DISTINCT x.st) FILTER (WHERE x.st IS NOT NULL) AS readers,
            array_agg(DISTINCT x.st) FILTER (WHERE x.refresh_mode = 'IMMEDIATE') AS immediate,
            coalesce(bool_or(x.captured), false) AS captured
-      INTO r FROM pgtrickle._source_changes(p_relid, p_dropped, p_moves) x;
+      INTO r FROM pgtrickle._source_changes(p_relid, p_dropped, p_rewritten, p_moves) x;
     -- as the stream tables know it (and the user wrote it): a rename is one of the changes
     SELECT quote_ident(d.source_schema) || '.' || quote_ident(d.source_name) INTO v_table
       FROM pgtrickle.pgt_dependencies d WHERE d.source_relid = p_relid ORDER BY d.pgt_id LIMIT 1;
@@ -2428,22 +2432,17 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    IF r.changes IS NOT NULL THEN
-        PERFORM pgtrickle._refuse_ddl_under_immediate(v_table, r.immediate, r.changes);
-    ELSE  -- a rewrite: every IMMEDIATE reader
-        PERFORM pgtrickle._refuse_ddl_under_immediate(v_table,
-                    (SELECT array_agg(DISTINCT quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name))
-                       FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = d.pgt_id
-                      WHERE d.source_relid = p_relid AND s.refresh_mode = 'IMMEDIATE'),
-                    'the table''s rows are rewritten (ALTER COLUMN ... TYPE), which IMMEDIATE maintenance does not see');
+    IF r.immediate IS NOT NULL THEN
+        PERFORM pgtrickle._refuse_source_ddl(v_table, 'IMMEDIATE stream table', r.immediate, r.changes,
+                    'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
+                    || 'or drop it, alter the table, and create it again.');
     END IF;
     IF r.changes IS NOT NULL
        AND pgtrickle._setting_on('pg_trickle.block_source_ddl', '{{default:pg_trickle.block_source_ddl}}'::boolean) THEN
-        RAISE EXCEPTION 'cannot alter % this way: %', v_table, r.readers
-            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || r.changes || '.',
-                  HINT = 'Drop the stream tables, alter the table, and create them again; or SET '
-                         || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
-                         || 'their next refresh, and fail with the reason if their query no longer works.';
+        PERFORM pgtrickle._refuse_source_ddl(v_table, 'stream table', r.readers, r.changes,
+                    'Drop the stream tables, alter the table, and create them again; or SET '
+                    || 'pg_trickle.block_source_ddl = off to alter it now: they are then reinitialised on '
+                    || 'their next refresh, and fail with the reason if their query no longer works.');
     END IF;
     UPDATE pgtrickle.pgt_stream_tables s
        SET needs_reinit = true, updated_at = now(),
@@ -2463,7 +2462,8 @@ BEGIN
     IF r.captured THEN
         PERFORM pgtrickle._drop_capture(p_relid);
     END IF;
-    RAISE WARNING '% changed under %: %', v_table, replace(replace(r.readers, ' reads it', ''), ' read it', ''), r.changes
+    RAISE WARNING '% changed under stream table%: %', v_table,
+            CASE WHEN cardinality(r.readers) > 1 THEN 's ' ELSE ' ' END || array_to_string(r.readers, ', '), r.changes
         USING DETAIL = 'They are reinitialised on their next refresh'
                        || CASE WHEN r.captured THEN ', and refreshed FULL until one of them is created or replaced again '
                                                     || '(the change capture of the table is dropped)' ELSE '' END || '.',
@@ -2471,18 +2471,14 @@ BEGIN
 END
 $$;
 
--- Refuses a change (p_change) of source p_table that IMMEDIATE stream tables p_readers (if any) see.
-CREATE OR REPLACE FUNCTION pgtrickle._refuse_ddl_under_immediate(p_table text, p_readers text[], p_change text)
+-- Refuses a change (p_change) of source p_table that stream tables p_readers (of p_kind) need.
+CREATE OR REPLACE FUNCTION pgtrickle._refuse_source_ddl(p_table text, p_kind text, p_readers text[], p_change text, p_hint text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF p_readers IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot alter % this way: IMMEDIATE stream table% % read%', p_table,
-                CASE WHEN cardinality(p_readers) > 1 THEN 's' ELSE '' END, array_to_string(p_readers, ', '),
-                CASE WHEN cardinality(p_readers) > 1 THEN ' it' ELSE 's it' END
-            USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || p_change || '.',
-                  HINT = 'Switch the stream table to DIFFERENTIAL or FULL first (pgtrickle alter --mode), '
-                         || 'or drop it, alter the table, and create it again.';
-    END IF;
+    RAISE EXCEPTION 'cannot alter % this way: % % %', p_table,
+            p_kind || CASE WHEN cardinality(p_readers) > 1 THEN 's' ELSE '' END, array_to_string(p_readers, ', '),
+            CASE WHEN cardinality(p_readers) > 1 THEN 'read it' ELSE 'reads it' END
+        USING ERRCODE = '2BP01', DETAIL = 'Refused: ' || p_change || '.', HINT = p_hint;
 END
 $$;
 
@@ -2495,8 +2491,7 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._on_sql_drop()
 RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_dropped jsonb := '{}';
-    v_notes jsonb;
+    v_dropped jsonb;
     v_source text;
 BEGIN
     SELECT coalesce(jsonb_object_agg(x.source, x.names), '{}') INTO v_dropped
@@ -2509,11 +2504,7 @@ BEGIN
         RETURN;
     END IF;
     IF TG_TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE') THEN
-        v_notes := coalesce(nullif(pgtrickle._ddl_note('dropped_columns'), '')::jsonb, '{}');
-        FOR v_source IN SELECT jsonb_object_keys(v_dropped) LOOP
-            v_notes := jsonb_set(v_notes, ARRAY[v_source], coalesce(v_notes -> v_source, '[]') || (v_dropped -> v_source));
-        END LOOP;
-        PERFORM set_config('pg_trickle.dropped_columns', v_notes::text, true);
+        PERFORM set_config('pg_trickle.dropped_columns', v_dropped::text, true);  -- for this statement's _on_ddl_end
         RETURN;
     END IF;
     FOR v_source IN SELECT k FROM jsonb_object_keys(v_dropped) k WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = k::oid) LOOP
