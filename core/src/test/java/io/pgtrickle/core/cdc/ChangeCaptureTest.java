@@ -488,6 +488,62 @@ class ChangeCaptureTest {
     }
 
     /**
+     * A differential refresh prunes only its own window of the buffer (from the xmin of its previous
+     * frontier): the rows deleted before stay in a buffer's index until a vacuum, and a prune from
+     * xid 0 visited them all. Rows a prune missed (here: a refresh inside the caller's transaction,
+     * which does not prune) lie below that window; a FULL refresh, or one refresh in 16, prunes the
+     * whole buffer.
+     */
+    @Test
+    void aRefreshPrunesItsWindowAndAFullOneWhatEarlierPrunesMissed() throws Exception {
+        db.exec("CREATE TABLE window_src (id int PRIMARY KEY, v int)");
+        db.api.create(CreateOptions.of("window_st", "SELECT id, v FROM window_src WHERE v % 2 = 0"));
+        String buf = buffer("window_src");
+        db.exec("INSERT INTO window_src SELECT g, g FROM generate_series(1, 40) g");
+        inPlace("CALL pgtrickle.refresh_stream_table('window_st')");  // consumed, not pruned
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isEqualTo(40);
+        db.assertOracle("window_st");
+        // The next differential refreshes prune their own windows, and the missed rows stay; the
+        // history ids are chosen so that none of them is the one in 16 that prunes everything.
+        int kept = 0;
+        for (int i = 1; i <= 3; i++) {
+            db.exec("SELECT setval(pg_get_serial_sequence('pgtrickle.pgt_refresh_history', 'refresh_id'), "
+                    + "(SELECT min(g) - 1 FROM generate_series(nextval(pg_get_serial_sequence('pgtrickle.pgt_refresh_history', "
+                    + "'refresh_id')), 1000000) g WHERE hashint8(g) & 15 <> 0))");
+            db.exec("UPDATE window_src SET v = v + 1 WHERE id = " + i);
+            assertThat(db.api.refresh("window_st").action()).isEqualTo("DIFFERENTIAL");
+            db.assertOracle("window_st");
+            assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isEqualTo(40);
+        }
+        // A refresh whose history id is one of the 16th prunes all that every reader consumed ...
+        db.exec("SELECT setval(pg_get_serial_sequence('pgtrickle.pgt_refresh_history', 'refresh_id'), "
+                + "(SELECT min(g) - 1 FROM generate_series(nextval(pg_get_serial_sequence('pgtrickle.pgt_refresh_history', "
+                + "'refresh_id')), 1000000) g WHERE hashint8(g) & 15 = 0))");
+        db.exec("UPDATE window_src SET v = v + 1 WHERE id = 4");
+        assertThat(db.api.refresh("window_st").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isZero();
+        db.assertOracle("window_st");
+        // ... and so does a FULL one (of a source with changes in its window).
+        inPlace("UPDATE window_src SET v = v + 1 WHERE id > 30", "CALL pgtrickle.refresh_stream_table('window_st')");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isEqualTo(20);
+        db.exec("UPDATE window_src SET v = v + 1 WHERE id = 5");
+        assertThat(db.api.refresh("window_st", true).action()).isEqualTo("FULL");
+        assertThat(db.queryLong("SELECT count(*) FROM " + buf)).isZero();
+        db.assertOracle("window_st");
+    }
+
+    /** Runs the statements in one REPEATABLE READ transaction, where a refresh runs in place. */
+    private static void inPlace(String... statements) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("BEGIN ISOLATION LEVEL REPEATABLE READ");
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+            st.execute("COMMIT");
+        }
+    }
+
+    /**
      * A refresh prunes the buffers of the sources it consumed changes from, and only those; a
      * reader that stops reading a source (dropped) prunes what the remaining readers consumed.
      */
@@ -502,7 +558,7 @@ class ChangeCaptureTest {
         String prune = db.queryString("SELECT 'pgtrickle_changes.prune_' || source_stable_name FROM pgtrickle.pgt_change_tracking"
                 + " WHERE source_relid = 'pb'::regclass");
         db.exec("CREATE TABLE prune_calls (at timestamptz)",
-                "CREATE OR REPLACE FUNCTION " + prune + "(p_source_relid oid) RETURNS bigint LANGUAGE plpgsql AS $$"
+                "CREATE OR REPLACE FUNCTION " + prune + "(p_source_relid oid, p_from xid8) RETURNS bigint LANGUAGE plpgsql AS $$"
                         + " BEGIN INSERT INTO public.prune_calls VALUES (now()); RETURN 0; END $$");
         db.exec("INSERT INTO pb SELECT g, 'n' || g FROM generate_series(1, 10) g",
                 "INSERT INTO pa SELECT g, g % 10 + 1 FROM generate_series(1, 30) g");
@@ -515,7 +571,7 @@ class ChangeCaptureTest {
         assertThat(db.queryLong("SELECT count(*) FROM " + a)).isZero();
         db.assertOracle("pab");
 
-        db.exec("DROP FUNCTION " + prune + "(oid)");  // the real routine again, made when missing
+        db.exec("DROP FUNCTION " + prune + "(oid, xid8)");  // the real routine again, made when missing
         db.exec("UPDATE pb SET name = 'm' WHERE k = 1");
         db.api.refresh("pab");
         assertThat(db.queryLong("SELECT count(*) FROM " + b)).isEqualTo(12);  // pb_only has read none of them
@@ -534,7 +590,7 @@ class ChangeCaptureTest {
         String stable = db.queryString("SELECT source_stable_name FROM pgtrickle.pgt_change_tracking "
                 + "WHERE source_relid = 'routine_src'::regclass");
         String pending = "pgtrickle_changes.pending_" + stable + "(pg_snapshot, pg_snapshot)";
-        String prune = "pgtrickle_changes.prune_" + stable + "(oid)";
+        String prune = "pgtrickle_changes.prune_" + stable + "(oid, xid8)";
         String exists = "SELECT count(*) FROM pg_proc WHERE oid IN (to_regprocedure('" + pending + "'), to_regprocedure('" + prune + "'))";
         assertThat(db.queryLong(exists)).isEqualTo(2);
         String body = db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + prune + "'::regprocedure");
@@ -548,13 +604,18 @@ class ChangeCaptureTest {
         assertThat(db.queryLong("SELECT count(*) FROM " + buffer("routine_src"))).isZero();
         db.assertOracle("routine_st");
 
-        // Outdated (an earlier release's body): an install brings it up to date; an up-to-date one is left alone.
-        db.exec("CREATE OR REPLACE FUNCTION " + prune.replace("(oid)", "(p_source_relid oid)")
+        // Outdated (an earlier release's body, and catalog 11's form without p_from): an install brings
+        // it up to date and drops the older form; an up-to-date one is left alone.
+        db.exec("CREATE OR REPLACE FUNCTION " + prune.replace("(oid, xid8)", "(p_source_relid oid, p_from xid8)")
+                + " RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN 0; END $$");
+        String older = prune.replace("(oid, xid8)", "(oid)");
+        db.exec("CREATE FUNCTION " + older.replace("(oid)", "(p_source_relid oid)")
                 + " RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN 0; END $$");
         long pendingOid = db.queryLong("SELECT '" + pending + "'::regprocedure::oid::bigint");
         long pendingXmin = db.queryLong("SELECT xmin::text::bigint FROM pg_proc WHERE oid = " + pendingOid);
         db.api.install();
         assertThat(db.queryString("SELECT prosrc FROM pg_proc WHERE oid = '" + prune + "'::regprocedure")).isEqualTo(body);
+        assertThat(db.queryString("SELECT to_regprocedure('" + older + "')::text")).isNull();
         assertThat(db.queryLong("SELECT xmin::text::bigint FROM pg_proc WHERE oid = " + pendingOid)).isEqualTo(pendingXmin);
         db.exec("UPDATE routine_src SET v = v + 1 WHERE id <= 5");
         db.api.refresh("routine_st");
