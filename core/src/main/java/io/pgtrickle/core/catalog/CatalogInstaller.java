@@ -141,6 +141,7 @@ public final class CatalogInstaller {
         logIfAny(capture.collateViews(conn), "Gave {} change buffer view(s) their sources' collations");
         logIfAny(capture.rewriteOutdatedViews(conn), "Rewrote {} change buffer view(s) in this release's faster form");
         logIfAny(capture.indexBuffers(conn), "Indexed {} change buffer(s) by writer xid");
+        logIfAny(capture.storeBuffersUncompressed(conn), "Stored the fixed-width arrays of {} change buffer(s) uncompressed");
         logIfAny(capture.rewriteOutdatedFunctions(conn), "Rewrote {} capture function(s) written by an earlier release");
         try (Statement st = conn.createStatement()) {
             // this release's count and pruning statements for every buffer (routines.sql, _buffer_routines)

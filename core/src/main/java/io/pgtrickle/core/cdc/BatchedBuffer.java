@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
  *
  * <p>Why batches: a row per changed row costs a heap-insert record (about 54 bytes of headers)
  * plus the tuple in WAL, which nearly doubled the WAL of a bulk statement; an array per column is
- * one compressed, TOASTed value per chunk, and brings the extra WAL of a 10,000-row statement to a
- * few per cent. Chunks bound each array far below PostgreSQL's 1 GB limit on a value.
+ * one TOASTed value per chunk, and brings the extra WAL of a 10,000-row statement to a tenth or
+ * less (arrays of fixed-width types are stored uncompressed: routines.sql, _buffer_storage). Chunks
+ * bound each array far below PostgreSQL's 1 GB limit on a value.
  *
  * <p>Array-typed source columns are stored as the text of each value ({@code array_agg} of arrays
  * would make one multi-dimensional array and fails on arrays of different shapes), and so are

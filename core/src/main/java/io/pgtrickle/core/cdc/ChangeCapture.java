@@ -92,6 +92,7 @@ public final class ChangeCapture {
                 }
             }
         }
+        storeUncompressed(conn, store);
         // The view's columns in the store's order: added columns come last, as CREATE OR REPLACE VIEW requires.
         replaceView(conn, viewName(existing.stableName()), store, inStoreOrder(conn, store, captured));
         writeFunction(conn, existing.stableName(), store, captured);
@@ -545,6 +546,26 @@ public final class ChangeCapture {
             st.execute(BatchedBuffer.createXidIndex(store));
             st.execute("ALTER TABLE " + store + " DISABLE ROW LEVEL SECURITY");
         }
+        storeUncompressed(conn, store);
+    }
+
+    /** The store's arrays of fixed-width types uncompressed (routines.sql, _buffer_storage); returns how many columns changed. */
+    private static int storeUncompressed(Connection conn, String store) throws SQLException {
+        return Jdbc.queryOne(conn, Integer.class, "SELECT pgtrickle._buffer_storage(?)", store).orElse(0);
+    }
+
+    /**
+     * Stores uncompressed the fixed-width arrays of the stores created before that was done;
+     * returns how many stores changed. Idempotent; every install runs it.
+     */
+    public int storeBuffersUncompressed(Connection conn) throws SQLException {
+        int changed = 0;
+        for (String store : Jdbc.queryStrings(conn, """
+                SELECT buffer_store FROM pgtrickle.pgt_change_tracking
+                 WHERE buffer_store IS NOT NULL AND to_regclass(buffer_store) IS NOT NULL ORDER BY source_relid""")) {
+            changed += storeUncompressed(conn, store) > 0 ? 1 : 0;
+        }
+        return changed;
     }
 
     /** {@code captured} ordered as the store's columns (added columns last). */

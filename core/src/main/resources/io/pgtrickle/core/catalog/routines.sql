@@ -241,6 +241,32 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE AS %L', 'prune_' || v_stable, v_prune);
 END
 $$;
 
+-- Stores the arrays of fixed-width types (integers, floats, timestamps, uuid ...) of a buffer's
+-- store uncompressed (STORAGE EXTERNAL): pglz, the only method every build has, took half of what
+-- capture added to a bulk statement, and reading compressed arrays cost the refresh its
+-- decompression. Measured on PostgreSQL 18, 10,000-row statements on a table whose bigint and int
+-- columns are captured: capture's extra time 25 -> 12 ms for an UPDATE, 12.5 -> 7 ms for an INSERT,
+-- 14 -> 7.6 ms for a DELETE; extra WAL 1-6 % -> 9-18 %. Arrays of variable-width types (text,
+-- numeric, jsonb) compress better and keep the default. Returns how many columns it changed;
+-- idempotent (creating a store, widening it, and every install call it).
+CREATE OR REPLACE FUNCTION pgtrickle._buffer_storage(p_store text)
+RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_columns text;
+    v_count integer;
+BEGIN
+    SELECT string_agg(format('ALTER COLUMN %I SET STORAGE EXTERNAL', a.attname), ', ' ORDER BY a.attnum), count(*)
+      INTO v_columns, v_count
+      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_type e ON e.oid = t.typelem
+     WHERE a.attrelid = to_regclass(p_store) AND a.attnum > 0 AND NOT a.attisdropped
+       AND t.typcategory = 'A' AND e.typlen > 0 AND a.attstorage <> 'e';
+    IF v_count > 0 THEN
+        EXECUTE format('ALTER TABLE %s %s', p_store, v_columns);
+    END IF;
+    RETURN v_count;
+END
+$$;
+
 -- The name of a buffer routine (_buffer_routines) of a source, created first if it is missing.
 -- No SET clause (it costs each call): its callers pin search_path, and every name is qualified.
 CREATE OR REPLACE FUNCTION pgtrickle._buffer_routine(p_source_relid oid, p_stable text, p_kind text)
