@@ -32,6 +32,16 @@ RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
       FROM (SELECT lower(btrim(p_schedule)) AS s) AS t
 $$;
 
+-- A setting's text as a number when it is a plain decimal one (digits, a point, an exponent of at
+-- most three digits), which numeric always takes; NULL otherwise. Lets the readers below skip the
+-- subtransaction of a block with an EXCEPTION clause for the values people write: a refresh read
+-- two such settings, through two such blocks each, whenever they were set.
+CREATE OR REPLACE FUNCTION pgtrickle._plain_number(p_text text)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_text OPERATOR(pg_catalog.~) '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$'
+                THEN p_text::pg_catalog.numeric END
+$$;
+
 -- A numeric pg_trickle.* setting: the default when unset or empty, an error naming the setting,
 -- the value and the allowed range otherwise (as Setting.currentNumber does in Java).
 CREATE OR REPLACE FUNCTION pgtrickle._setting_number(
@@ -39,16 +49,22 @@ CREATE OR REPLACE FUNCTION pgtrickle._setting_number(
 RETURNS double precision LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_text text := btrim(current_setting(p_name, true));
+    v_plain numeric := pgtrickle._plain_number(v_text);
     v_value double precision;
 BEGIN
     IF coalesce(v_text, '') = '' THEN
         RETURN p_default;
     END IF;
-    BEGIN
-        v_value := v_text::double precision;
-    EXCEPTION WHEN data_exception THEN
-        v_value := NULL;
-    END;
+    IF v_plain IS NOT NULL THEN
+        -- compared as numeric: 1e999 is out of range, not an overflow of the cast
+        v_value := CASE WHEN v_plain >= p_min::numeric AND v_plain <= p_max::numeric THEN v_plain::double precision END;
+    ELSE
+        BEGIN
+            v_value := v_text::double precision;
+        EXCEPTION WHEN data_exception THEN
+            v_value := NULL;
+        END;
+    END IF;
     IF v_value IS NULL OR NOT (v_value >= p_min AND v_value <= p_max) THEN
         RAISE EXCEPTION 'invalid value for %: ''%''', p_name, v_text USING ERRCODE = '22023',
             HINT = 'Allowed: ' || p_allowed || '. Fix it with SET, ALTER DATABASE ... SET or ALTER SYSTEM SET.';

@@ -20,11 +20,18 @@ CREATE OR REPLACE FUNCTION pgtrickle._setting_number_or_default(
     p_name text, p_default double precision, p_min double precision, p_max double precision, p_allowed text)
 RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
+    v_text text := current_setting(p_name, true);
+    v_plain numeric;
     v_msg text; v_hint text;
 BEGIN
-    -- Unset (the usual case): no block with an EXCEPTION clause, which costs a subtransaction.
-    IF coalesce(btrim(current_setting(p_name, true)), '') = '' THEN
+    -- Unset (the usual case) or a plain number in range: no block with an EXCEPTION clause, which
+    -- costs a subtransaction.
+    IF coalesce(btrim(v_text), '') = '' THEN
         RETURN p_default;
+    END IF;
+    v_plain := pgtrickle._plain_number(v_text);
+    IF v_plain >= p_min::numeric AND v_plain <= p_max::numeric THEN
+        RETURN v_plain::double precision;
     END IF;
     BEGIN
         RETURN pgtrickle._setting_number(p_name, p_default, p_min, p_max, p_allowed);

@@ -348,6 +348,30 @@ class FallbackAndExplainTest {
         db.assertOracle("ratio");
     }
 
+    /** Numbers as people write them are read without a subtransaction, and mean what they say. */
+    @Test
+    void aChangeRatioWrittenInAnyPlainFormIsRead() throws Exception {
+        db.api.create(CreateOptions.of("ratio_forms", "SELECT id, amount FROM o WHERE amount > 10"));
+        int id = 80;
+        for (String tiny : List.of("' 1e-3 '", "'.001'", "'+0.0010'", "'1E-3'")) {  // 1 row of at least 1,000
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id++);
+            assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = " + tiny))  // a NOTICE, no WARNING
+                    .startsWith("stream table \"public.ratio_forms\" using FULL refresh");
+            HistoryEntry h = db.api.history("ratio_forms", 1).get(0);
+            assertThat(h.action()).as(tiny).isEqualTo("FULL");
+            assertThat(h.reason()).contains("exceed pg_trickle.differential_max_change_ratio (0.001)");
+        }
+        for (String ample : List.of("'0.5'", "'5e-1'", "' 1 '", "'0'")) {
+            db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id++);
+            assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = " + ample)).isNull();
+            assertThat(db.api.history("ratio_forms", 1).get(0).action()).as(ample).isEqualTo("DIFFERENTIAL");
+        }
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id);
+        assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = '1.5'"))
+                .isEqualTo("invalid value for pg_trickle.differential_max_change_ratio: '1.5'; the default 0.5 is used");
+        db.assertOracle("ratio_forms");
+    }
+
     @Test
     void oneSlowDifferentialRefreshAmongFastOnesDoesNotSwitchToFull() {
         guardAsByDefault();
