@@ -52,7 +52,9 @@ public final class CatalogInstaller {
             new Migration(10, "types of the source columns stream tables read, for the DDL guard",
                     "migrations/V010__source_column_types.sql"),
             new Migration(11, "types of the columns change captures record, for the DDL guard",
-                    "migrations/V011__captured_types.sql"));
+                    "migrations/V011__captured_types.sql"),
+            new Migration(12, "refreshes prune change buffers from a lower bound (routines only)",
+                    "migrations/V012__refresh_prune_bound.sql"));
 
     public static int latestVersion() {
         return MIGRATIONS.get(MIGRATIONS.size() - 1).version();

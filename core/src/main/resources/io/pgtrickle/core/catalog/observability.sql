@@ -32,14 +32,24 @@ RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
       FROM (SELECT lower(btrim(p_schedule)) AS s) AS t
 $$;
 
--- A setting's text as a number when it is a plain decimal one (digits, a point, an exponent of at
--- most three digits), which numeric always takes; NULL otherwise. Lets the readers below skip the
--- subtransaction of a block with an EXCEPTION clause for the values people write: a refresh read
--- two such settings, through two such blocks each, whenever they were set.
+-- A setting's text as a number when it is a plain decimal one: at most 100 digits before and after
+-- the point and an exponent of at most two digits, so that the cast can neither overflow nor
+-- underflow; NULL otherwise. Lets the readers below skip the subtransaction of a block with an
+-- EXCEPTION clause for the values people write: a refresh read one or two such settings, through
+-- two such blocks each, whenever they were set. POSIX classes, not backslashes: the body is parsed
+-- at each call, under the caller's standard_conforming_strings.
+DO $$
+BEGIN
+    IF (SELECT prorettype FROM pg_proc WHERE oid = to_regprocedure('pgtrickle._plain_number(text)')) = 'numeric'::regtype THEN
+        DROP FUNCTION pgtrickle._plain_number(text);  -- briefly on main (66c1c6c)
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION pgtrickle._plain_number(p_text text)
-RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p_text OPERATOR(pg_catalog.~) '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$'
-                THEN p_text::pg_catalog.numeric END
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_text OPERATOR(pg_catalog.~)
+                     '^[[:space:]]*[-+]?([0-9]{1,100}([.][0-9]{0,100})?|[.][0-9]{1,100})([eE][-+]?[0-9]{1,2})?[[:space:]]*$'
+                THEN p_text::pg_catalog.float8 END
 $$;
 
 -- A numeric pg_trickle.* setting: the default when unset or empty, an error naming the setting,
@@ -49,15 +59,14 @@ CREATE OR REPLACE FUNCTION pgtrickle._setting_number(
 RETURNS double precision LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_text text := btrim(current_setting(p_name, true));
-    v_plain numeric := pgtrickle._plain_number(v_text);
+    v_plain double precision := pgtrickle._plain_number(v_text);
     v_value double precision;
 BEGIN
     IF coalesce(v_text, '') = '' THEN
         RETURN p_default;
     END IF;
     IF v_plain IS NOT NULL THEN
-        -- compared as numeric: 1e999 is out of range, not an overflow of the cast
-        v_value := CASE WHEN v_plain >= p_min::numeric AND v_plain <= p_max::numeric THEN v_plain::double precision END;
+        v_value := v_plain;
     ELSE
         BEGIN
             v_value := v_text::double precision;

@@ -21,7 +21,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._setting_number_or_default(
 RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_text text := current_setting(p_name, true);
-    v_plain numeric;
+    v_plain double precision;
     v_msg text; v_hint text;
 BEGIN
     -- Unset (the usual case) or a plain number in range: no block with an EXCEPTION clause, which
@@ -30,8 +30,8 @@ BEGIN
         RETURN p_default;
     END IF;
     v_plain := pgtrickle._plain_number(v_text);
-    IF v_plain >= p_min::numeric AND v_plain <= p_max::numeric THEN
-        RETURN v_plain::double precision;
+    IF v_plain >= p_min AND v_plain <= p_max THEN
+        RETURN v_plain;
     END IF;
     BEGIN
         RETURN pgtrickle._setting_number(p_name, p_default, p_min, p_max, p_allowed);
@@ -248,14 +248,18 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE AS %L', 'prune_' || v_stable, v_prune);
 END
 $$;
 
--- Stores the arrays of fixed-width types (integers, floats, timestamps, uuid ...) of a buffer's
--- store uncompressed (STORAGE EXTERNAL): pglz, the only method every build has, took half of what
--- capture added to a bulk statement, and reading compressed arrays cost the refresh its
--- decompression. Measured on PostgreSQL 18, 10,000-row statements on a table whose bigint and int
--- columns are captured: capture's extra time 25 -> 12 ms for an UPDATE, 12.5 -> 7 ms for an INSERT,
--- 14 -> 7.6 ms for a DELETE; extra WAL 1-6 % -> 9-18 %. Arrays of variable-width types (text,
--- numeric, jsonb) compress better and keep the default. Returns how many columns it changed;
--- idempotent (creating a store, widening it, and every install call it).
+-- Stores the arrays of fixed-width types of up to 16 bytes (integers, floats, dates and times, uuid
+-- ...) of a buffer's store uncompressed (STORAGE EXTERNAL): pglz, the only method every build has,
+-- took half of what capture added to a bulk statement, and reading compressed arrays cost the
+-- refresh its decompression. Measured on PostgreSQL 18, 10,000-row statements on a table whose
+-- bigint and int columns are captured: capture's extra time 25 -> 12 ms for an UPDATE, 12.5 -> 7 ms
+-- for an INSERT, 14 -> 7.6 ms for a DELETE; extra WAL 1-6 % -> 9-18 %. Arrays of variable-width
+-- types (text, numeric, jsonb) and of wide ones (name) compress better and keep the default.
+-- SET STORAGE locks the store exclusively until the caller commits: a store that another
+-- transaction holds (a writer of the source, a refresh) is skipped, not waited for, so that an
+-- install neither stalls every captured write nor deadlocks with a writer of two sources; the next
+-- install takes it. A store being created or widened is the caller's already. Returns how many
+-- columns it changed; idempotent (creating a store, widening it, and every install call it).
 CREATE OR REPLACE FUNCTION pgtrickle._buffer_storage(p_store text)
 RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -266,10 +270,16 @@ BEGIN
       INTO v_columns, v_count
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_type e ON e.oid = t.typelem
      WHERE a.attrelid = to_regclass(p_store) AND a.attnum > 0 AND NOT a.attisdropped
-       AND t.typcategory = 'A' AND e.typlen > 0 AND a.attstorage <> 'e';
-    IF v_count > 0 THEN
-        EXECUTE format('ALTER TABLE %s %s', p_store, v_columns);
+       AND t.typcategory = 'A' AND e.typlen BETWEEN 1 AND 16 AND a.attstorage <> 'e';
+    IF v_count = 0 THEN
+        RETURN 0;
     END IF;
+    BEGIN
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', p_store);
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN 0;
+    END;
+    EXECUTE format('ALTER TABLE %s %s', p_store, v_columns);
     RETURN v_count;
 END
 $$;
@@ -539,9 +549,10 @@ $$;
 -- with change rows in the refresh's window, the only ones whose buffers it can make prunable.
 -- prune_from: where in those buffers (_prune_changes). A row becomes prunable when its last
 -- reader consumes it, and then lies in that reader's window, at or above the xmin of its previous
--- frontier; rows a prune missed (it failed, or the refresh ran inside a caller's transaction and
--- did not prune) lie lower, so one refresh in 16 (by its history id), a FULL one and the first
--- one prune the whole buffer.
+-- frontier. Rows a prune missed lie lower: it failed, the refresh ran inside a caller's
+-- transaction (which does not prune), or a reader given a new query held them back (its
+-- _sync_capture runs before the new frontier exists). So one refresh in 16 (by its history id),
+-- a FULL or REINITIALIZE one, and one without a previous frontier prune the whole buffer.
 CREATE OR REPLACE FUNCTION pgtrickle._refresh(
     p_pgt_id bigint, p_initiated_by text, p_force_full boolean,
     OUT action text, OUT rows_inserted bigint, OUT rows_deleted bigint, OUT reason text, OUT history_id bigint,
@@ -1200,7 +1211,8 @@ BEGIN
     -- after a NO_DATA refresh) the frontier moved, but every row it now counts as consumed was so
     -- before, so it makes nothing prunable. A join's unchanged sources are not pruned for nothing
     -- (about 0.3 ms each). A reader that stops reading a source prunes it (_sync_capture); rows a
-    -- prune missed otherwise (a failed one) go with the next refresh that consumes its changes.
+    -- prune missed otherwise go with the next refresh of a reader that prunes from 0 (_refresh,
+    -- prune_from: one in 16, and FULL ones).
     FOREACH v_source IN ARRAY coalesce(v_changed, '{}') LOOP
         PERFORM pgtrickle._prune_changes(v_source, v_prune_from);
     END LOOP;

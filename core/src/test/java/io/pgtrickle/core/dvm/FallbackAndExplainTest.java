@@ -366,9 +366,22 @@ class FallbackAndExplainTest {
             assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = " + ample)).isNull();
             assertThat(db.api.history("ratio_forms", 1).get(0).action()).as(ample).isEqualTo("DIFFERENTIAL");
         }
-        db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id);
-        assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = '1.5'"))
-                .isEqualTo("invalid value for pg_trickle.differential_max_change_ratio: '1.5'; the default 0.5 is used");
+        // read as a double, as before and as the Java side does: just above 1 is 1
+        db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id++);
+        assertThat(refreshIn("ratio_forms", "pg_trickle.differential_max_change_ratio = '1.00000000000000001'")).isNull();
+        assertThat(db.api.history("ratio_forms", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
+        // out of range, too small for a double, too long, or not plain under either string syntax:
+        // a warning and the default, never a failed refresh
+        for (String bad : List.of("'1.5'", "'1e-400'", "'0." + "0".repeat(400) + "1'", "'" + "9".repeat(200) + "'", "'1x'", "'NaN'")) {
+            for (String conforming : List.of("on", "off")) {
+                db.exec("UPDATE o SET amount = amount + 1 WHERE id = " + id);
+                assertThat(refreshIn("ratio_forms", "standard_conforming_strings = " + conforming,
+                        "pg_trickle.differential_max_change_ratio = " + bad))
+                        .as(bad + ", standard_conforming_strings " + conforming)
+                        .isEqualTo("invalid value for pg_trickle.differential_max_change_ratio: " + bad + "; the default 0.5 is used");
+                assertThat(db.api.history("ratio_forms", 1).get(0).action()).isEqualTo("DIFFERENTIAL");
+            }
+        }
         db.assertOracle("ratio_forms");
     }
 
