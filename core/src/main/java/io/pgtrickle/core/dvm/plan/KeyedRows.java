@@ -2,7 +2,6 @@ package io.pgtrickle.core.dvm.plan;
 
 import io.pgtrickle.core.dvm.op.LinearOperator;
 import io.pgtrickle.core.dvm.op.Project;
-import io.pgtrickle.core.dvm.op.Template;
 
 /**
  * Whether every row of a query is unique by construction ({@link Project#uniqueRows}: a filter and
@@ -17,14 +16,15 @@ final class KeyedRows {
     private KeyedRows() {
     }
 
-    /** The output columns that identify a row ({@link Project#uniqueKey}); empty when rows can repeat. */
+    /**
+     * The output columns that identify a row ({@link Project#uniqueKey}); empty when rows can repeat.
+     * Subqueries in the WHERE clause or the list do not change that: a condition only keeps or drops
+     * a row, and a scalar subquery gives a row one value (or fails), so the rows are still those of
+     * the keyed table, at most once each. Their delta takes the general path (re-evaluating the
+     * rows whose subquery's sources changed), whose net change per content is exact, and the keyed
+     * step keeps per key the new content over the old, as for any other delta.
+     */
     static java.util.List<String> key(LinearOperator root) {
-        return root instanceof Project p && p.uniqueRows() && plain(p.list()) && (p.where() == null || plain(p.where()))
-                ? p.uniqueKey() : java.util.List.of();
-    }
-
-    /** Without subqueries, whose deltas take the general path (kept to the simple case on purpose). */
-    private static boolean plain(Template t) {
-        return t.sublinks().isEmpty();
+        return root instanceof Project p && p.uniqueRows() ? p.uniqueKey() : java.util.List.of();
     }
 }
