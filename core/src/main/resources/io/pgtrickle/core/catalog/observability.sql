@@ -37,7 +37,9 @@ $$;
 -- underflow; NULL otherwise. Lets the readers below skip the subtransaction of a block with an
 -- EXCEPTION clause for the values people write: a refresh read one or two such settings, through
 -- two such blocks each, whenever they were set. POSIX classes, not backslashes: the body is parsed
--- at each call, under the caller's standard_conforming_strings.
+-- at each call, under the caller's standard_conforming_strings; matched under the C collation,
+-- where [[:space:]] is ASCII white space only, the only one the cast skips (a no-break or
+-- ideographic space matched under a UTF-8 or ICU collation, and the cast then failed).
 DO $$
 BEGIN
     IF (SELECT prorettype FROM pg_proc WHERE oid = to_regprocedure('pgtrickle._plain_number(text)')) = 'numeric'::regtype THEN
@@ -47,7 +49,7 @@ END
 $$;
 CREATE OR REPLACE FUNCTION pgtrickle._plain_number(p_text text)
 RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p_text OPERATOR(pg_catalog.~)
+    SELECT CASE WHEN (p_text COLLATE "C") OPERATOR(pg_catalog.~)
                      '^[[:space:]]*[-+]?([0-9]{1,100}([.][0-9]{0,100})?|[.][0-9]{1,100})([eE][-+]?[0-9]{1,2})?[[:space:]]*$'
                 THEN p_text::pg_catalog.float8 END
 $$;

@@ -266,19 +266,22 @@ DECLARE
     v_columns text;
     v_count integer;
 BEGIN
-    SELECT string_agg(format('ALTER COLUMN %I SET STORAGE EXTERNAL', a.attname), ', ' ORDER BY a.attnum), count(*)
-      INTO v_columns, v_count
-      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_type e ON e.oid = t.typelem
-     WHERE a.attrelid = to_regclass(p_store) AND a.attnum > 0 AND NOT a.attisdropped
-       AND t.typcategory = 'A' AND e.typlen BETWEEN 1 AND 16 AND a.attstorage <> 'e';
-    IF v_count = 0 THEN
-        RETURN 0;
-    END IF;
-    BEGIN
-        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', p_store);
-    EXCEPTION WHEN lock_not_available THEN
-        RETURN 0;
-    END;
+    FOR i IN 1..2 LOOP  -- the columns to change, then again once the store is locked
+        SELECT string_agg(format('ALTER COLUMN %I SET STORAGE EXTERNAL', a.attname), ', ' ORDER BY a.attnum), count(*)
+          INTO v_columns, v_count
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_type e ON e.oid = t.typelem
+         WHERE a.attrelid = to_regclass(p_store) AND a.attnum > 0 AND NOT a.attisdropped
+           AND t.typcategory = 'A' AND e.typlen BETWEEN 1 AND 16 AND a.attstorage <> 'e';
+        IF v_count = 0 THEN
+            RETURN 0;
+        END IF;
+        EXIT WHEN i = 2;
+        BEGIN
+            EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', p_store);
+        EXCEPTION WHEN lock_not_available OR undefined_table THEN  -- busy, or dropped meanwhile
+            RETURN 0;
+        END;
+    END LOOP;
     EXECUTE format('ALTER TABLE %s %s', p_store, v_columns);
     RETURN v_count;
 END

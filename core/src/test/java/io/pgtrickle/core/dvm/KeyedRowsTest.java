@@ -66,12 +66,20 @@ class KeyedRowsTest {
     @Test
     void subqueriesKeepTheRowsUniqueByTheKey() {
         db.exec("CREATE TABLE tag (k int, label text)", "INSERT INTO tag VALUES (0, 'x'), (0, 'y'), (1, 'x'), (2, 'z')",
-                "CREATE TABLE lbl (k int PRIMARY KEY, label text)", "INSERT INTO lbl VALUES (0, 'zero'), (1, 'one'), (3, 'three')");
+                "CREATE TABLE lbl (k int PRIMARY KEY, label text)", "INSERT INTO lbl VALUES (0, 'zero'), (1, 'one'), (3, 'three')",
+                "CREATE TABLE dim (k int PRIMARY KEY, name text)", "INSERT INTO dim SELECT g, 'd' || g FROM generate_series(0, 3) g");
+        String[] all = {"semi", "anti", "in_list", "scalar", "self", "joined"};
         twins.define("semi", "SELECT id, v FROM t WHERE EXISTS (SELECT 1 FROM tag g WHERE g.k = t.k)");
         twins.define("anti", "SELECT id, k FROM t WHERE NOT EXISTS (SELECT 1 FROM tag g WHERE g.k = t.k AND g.label = 'x') AND v > 3");
         twins.define("in_list", "SELECT t.id, t.pad FROM t WHERE t.k IN (SELECT k FROM tag WHERE label <> 'y')");
         twins.define("scalar", "SELECT id, (SELECT l.label FROM lbl l WHERE l.k = t.k) AS label, v FROM t WHERE id % 2 = 0");
-        for (String st : new String[] {"semi", "anti", "in_list", "scalar"}) {  // (tag, without a key, is still counted inside)
+        // over the keyed table itself, an aggregate inside, two subqueries
+        twins.define("self", "SELECT id, (SELECT count(*) FROM t t2 WHERE t2.k = t.k) AS peers FROM t"
+                + " WHERE NOT EXISTS (SELECT 1 FROM tag g WHERE g.k = t.k AND g.label = 'z')");
+        // a join by the whole key plus subqueries in the list and WHERE, NOT IN
+        twins.define("joined", "SELECT t.id, d.name, EXISTS (SELECT 1 FROM tag g WHERE g.k = t.k) AS tagged FROM t"
+                + " JOIN dim d ON d.k = t.k WHERE t.id NOT IN (SELECT l.k * 10 FROM lbl l)");
+        for (String st : all) {  // (tag, without a key, is still counted inside)
             assertThat(db.diffApplySql(st)).as(st).doesNotContain("count(*) AS __pgt_old");
             assertThat(db.fullApplySql(st)).as(st).doesNotContain("row_number()");
             assertThat(db.api.explain(st, io.pgtrickle.core.api.StreamTables.ExplainFormat.TEXT)).as(st)
@@ -84,10 +92,24 @@ class KeyedRowsTest {
                 {"UPDATE t SET k = 2, v = v * 2 WHERE id BETWEEN 5 AND 9", "DELETE FROM tag WHERE k = 2"}, // both sides at once
                 {"UPDATE t SET id = 1000 WHERE id = 1", "UPDATE t SET id = 1 WHERE id = 2", "UPDATE t SET id = 2 WHERE id = 1000"},
                 {"DELETE FROM t WHERE id = 4", "INSERT INTO t VALUES (4, 3, 7.5, 'back')", "UPDATE tag SET label = 'x' WHERE k = 1"},
+                {"UPDATE lbl SET label = label || '!' WHERE k = 0", "UPDATE t SET k = 0, v = 0 WHERE id = 3",
+                        "UPDATE dim SET name = 'dim 0' WHERE k = 0", "INSERT INTO lbl VALUES (4, 'four')"}, // every side
                 {"DELETE FROM tag", "DELETE FROM lbl WHERE k = 3"}};
         for (String[] step : steps) {
-            twins.step("semi", step);  // the statements once; the others are refreshed and checked after them
-            for (String st : new String[] {"anti", "in_list", "scalar"}) {
+            for (String statement : step) {  // each statement once; every stream table refreshed and checked after it
+                twins.step("semi", statement);
+                for (String st : all) {
+                    if (!st.equals("semi")) {
+                        twins.step(st);
+                    }
+                }
+            }
+        }
+        // and all of a step in one refresh window
+        twins.step("semi", "UPDATE t SET k = (k + 1) % 4 WHERE id % 5 = 0", "INSERT INTO tag VALUES (3, 'z'), (1, 'y')",
+                "UPDATE lbl SET k = 5 WHERE k = 4", "DELETE FROM t WHERE id = 12");
+        for (String st : all) {
+            if (!st.equals("semi")) {
                 twins.step(st);
             }
         }
