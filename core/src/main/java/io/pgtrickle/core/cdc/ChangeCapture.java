@@ -559,13 +559,12 @@ public final class ChangeCapture {
      * returns how many stores changed. Idempotent; every install runs it.
      */
     public int storeBuffersUncompressed(Connection conn) throws SQLException {
-        int changed = 0;
-        for (String store : Jdbc.queryStrings(conn, """
-                SELECT buffer_store FROM pgtrickle.pgt_change_tracking
-                 WHERE buffer_store IS NOT NULL AND to_regclass(buffer_store) IS NOT NULL ORDER BY source_relid""")) {
-            changed += storeUncompressed(conn, store) > 0 ? 1 : 0;
-        }
-        return changed;
+        // one statement over every store, as the install brings their routines up to date
+        return Jdbc.queryOne(conn, Integer.class, """
+                SELECT count(*) FILTER (WHERE pgtrickle._buffer_storage(buffer_store) > 0)::int
+                  FROM (SELECT buffer_store FROM pgtrickle.pgt_change_tracking
+                         WHERE buffer_store IS NOT NULL AND to_regclass(buffer_store) IS NOT NULL
+                         ORDER BY source_relid) s""").orElse(0);
     }
 
     /** {@code captured} ordered as the store's columns (added columns last). */

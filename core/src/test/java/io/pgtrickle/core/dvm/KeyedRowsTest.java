@@ -97,21 +97,19 @@ class KeyedRowsTest {
                 {"DELETE FROM tag", "DELETE FROM lbl WHERE k = 3"}};
         for (String[] step : steps) {
             for (String statement : step) {  // each statement once; every stream table refreshed and checked after it
-                twins.step("semi", statement);
-                for (String st : all) {
-                    if (!st.equals("semi")) {
-                        twins.step(st);
-                    }
-                }
+                stepAll(all, statement);
             }
         }
-        // and all of a step in one refresh window
-        twins.step("semi", "UPDATE t SET k = (k + 1) % 4 WHERE id % 5 = 0", "INSERT INTO tag VALUES (3, 'z'), (1, 'y')",
+        // and several statements in one refresh window
+        stepAll(all, "UPDATE t SET k = (k + 1) % 4 WHERE id % 5 = 0", "INSERT INTO tag VALUES (3, 'z'), (1, 'y')",
                 "UPDATE lbl SET k = 5 WHERE k = 4", "DELETE FROM t WHERE id = 12");
-        for (String st : all) {
-            if (!st.equals("semi")) {
-                twins.step(st);
-            }
+    }
+
+    /** Runs the statements once (through the first stream table's step), then refreshes and checks every stream table. */
+    private void stepAll(String[] streamTables, String... dml) {
+        twins.step(streamTables[0], dml);
+        for (int i = 1; i < streamTables.length; i++) {
+            twins.step(streamTables[i]);
         }
     }
 
