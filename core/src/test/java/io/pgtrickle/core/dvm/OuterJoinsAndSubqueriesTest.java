@@ -118,6 +118,37 @@ class OuterJoinsAndSubqueriesTest {
     }
 
     /**
+     * A subquery is evaluated for a row only against the state that row is in. A row that left
+     * k = 5 while a second tag of 5 arrived is not looked up among the new tags (21000, more than
+     * one row), nor the row it became (k = 6) among the old tags, of which 6 had two; a count is not
+     * taken where it is zero, and divided by, for a row that was never there. The telescoping delta
+     * failed every refresh here.
+     */
+    @Test
+    void aSubqueryIsEvaluatedOnlyAgainstTheStateOfItsRow() {
+        db.exec("CREATE TABLE tt (id int PRIMARY KEY, k int)", "INSERT INTO tt VALUES (1, 5), (2, 7)",
+                "CREATE TABLE tag2 (k int, label text)", "INSERT INTO tag2 VALUES (5, 'a'), (6, 'b'), (6, 'b2'), (8, 'c')",
+                "CREATE TABLE tq (id int PRIMARY KEY, k int)", "INSERT INTO tq VALUES (1, 5)",
+                "CREATE TABLE tag3 (k int)", "INSERT INTO tag3 VALUES (5), (6)");
+        Twins all = twins.withImmediate();
+        all.define("in_list", "SELECT id, (SELECT label FROM tag2 g WHERE g.k = tt.k) AS label FROM tt");
+        all.define("in_where", "SELECT id, k FROM tt WHERE (SELECT label FROM tag2 g WHERE g.k = tt.k) IS DISTINCT FROM 'zz'");
+        all.define("division", "SELECT id, 10 / (SELECT count(*) FROM tag3 g WHERE g.k = tq.k) AS r FROM tq");
+        // each statement leaves a state the queries hold in (IMMEDIATE checks them one by one)
+        all.step("in_list", "DELETE FROM tag2 WHERE label = 'b2'", "UPDATE tt SET k = 6 WHERE id = 1",
+                "INSERT INTO tag2 VALUES (5, 'a2')");
+        all.step("in_where");
+        assertThat(db.queryStrings("SELECT label FROM in_list ORDER BY id")).containsExactly("b", null);
+        // the row moves back; its old and new partners change in the same window
+        all.step("in_list", "DELETE FROM tag2 WHERE label = 'a2'", "UPDATE tt SET k = 5 WHERE id = 1",
+                "INSERT INTO tag2 VALUES (6, 'b3')", "UPDATE tt SET id = 3 WHERE id = 2");
+        all.step("in_where");
+        all.step("division", "UPDATE tq SET k = 6", "DELETE FROM tag3 WHERE k = 5");
+        all.step("division", "INSERT INTO tag3 VALUES (7)", "UPDATE tq SET k = 7", "DELETE FROM tag3 WHERE k = 6");
+        assertThat(db.queryStrings("SELECT r::text FROM division")).containsExactly("10");
+    }
+
+    /**
      * An EXISTS (or NOT EXISTS) that is a conjunct of WHERE and equates an indexed column with the
      * outer row is evaluated, for the rows a change can matter to, as an index probe per row against
      * the table's previous state (keyed orders, keyless notes): beside another subquery, under

@@ -78,7 +78,9 @@ public record FromClause(FromNode root) {
                 t.sublinks().forEach(s -> units.add(new Unit(null, null, s)));
             }
         }
-        List<String> terms = linearTerms(list, where, linear, changes, old, now);
+        SingleFrom keyed = soleKeyedTable(linear, units);
+        List<String> terms = keyed != null ? bySign(list, where, keyed, changes, old, now)
+                : linearTerms(list, where, linear, changes, old, now);
         for (int j = 0; j < units.size(); j++) {
             Unit unit = units.get(j);
             if (outerSide(unit) != null) {
@@ -96,15 +98,67 @@ public record FromClause(FromNode root) {
                 Set<Sublink> earlierSublinks = new HashSet<>();
                 // the units before this one, and this one in its second (previous-state) evaluation
                 addUnits(units.subList(0, before ? j + 1 : j), earlier, earlierSublinks);
-                terms.add(term(list, where, item -> sql(item,
-                        linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
-                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes));
+                terms.add(term(list, where, item -> sql(item, item == keyed ? State.NOW
+                        : linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
+                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes,
+                        keyed == null ? null : unchanged(keyed, changes)));
             }
         }
         if (terms.isEmpty()) { // only functions of constants: nothing ever changes
             return term(list, where, item -> sql(item, State.NOW, changes, old, now), Set.of(), s -> false, old, "false", "");
         }
         return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
+    }
+
+    /**
+     * The one table of a SELECT whose other inputs are all subqueries in expressions, when the
+     * query uses its whole primary key; null otherwise. Its rows are then told apart by the key, and
+     * {@link #bySign} evaluates each subquery only for rows of the state it reads.
+     */
+    private static SingleFrom soleKeyedTable(List<SingleFrom> linear, List<Unit> units) {
+        boolean subqueriesOnly = !units.isEmpty() && units.stream().allMatch(u -> u.node() == null);
+        return subqueriesOnly && linear.size() == 1 && linear.get(0).item() instanceof Scan s && !s.key().isEmpty()
+                ? linear.get(0) : null;
+    }
+
+    /**
+     * The delta of {@code SELECT … FROM L} with subqueries U in its expressions, L one table whose
+     * key the query uses. The telescoping of {@link #delta} evaluates a removed row of L against U¹
+     * and, in the units' terms, an inserted one against U⁰: states in which such a row never was.
+     * A subquery there can fail although the query never does: {@code (SELECT label FROM tag g
+     * WHERE g.k = t.k)} for a row that left k = 5 after a second tag of 5 arrived raises 21000
+     * ("more than one row"), and a division by a count that is zero there fails too. With ΔL netted, its rows of positive
+     * weight are rows of L¹, those of negative weight rows of L⁰, and the rows Lᶜ in both states
+     * are L¹ without the keys ΔL names, so
+     *
+     * <pre>
+     *   ΔQ = Q(ΔL⁺, U¹) + Q(ΔL⁻, U⁰) + Σⱼ [ Q(Lᶜ, U₍&lt;ⱼ₎⁰, Uⱼ¹, U₍&gt;ⱼ₎¹) − Q(Lᶜ, U₍&lt;ⱼ₎⁰, Uⱼ⁰, U₍&gt;ⱼ₎¹) ]
+     * </pre>
+     *
+     * evaluates every row only against a state it is in. This method gives the first two terms;
+     * {@link #delta} reads Lᶜ ({@link #unchanged}) in the units' terms.
+     */
+    private List<String> bySign(Template list, Template where, SingleFrom keyed, RowSource.Changes changes,
+                                RowSource.Old old, RowSource now) {
+        List<String> terms = new ArrayList<>();
+        for (boolean inserted : new boolean[] {true, false}) {
+            terms.add(term(list, where, item -> sql(item, item == keyed ? State.DELTA : State.NOW, changes, old, now),
+                    Set.of(), s -> !inserted, old, null, "", null, !inserted,
+                    Sql.quoteIdent(keyed.alias()) + ".__pgt_w " + (inserted ? "> 0" : "< 0")));
+        }
+        return terms;
+    }
+
+    /**
+     * Lᶜ of {@link #bySign} as a condition on the table's rows now: none of its changes has the
+     * row's key. (A hashed subplan: the changes are read once.)
+     */
+    private static String unchanged(SingleFrom keyed, RowSource.Changes changes) {
+        Scan scan = (Scan) keyed.item();
+        List<String> key = scan.key().stream().map(Sql::quoteIdent).toList();
+        String alias = Sql.quoteIdent(keyed.alias());
+        return "(" + key.stream().map(k -> alias + "." + k).collect(Collectors.joining(", ")) + ") NOT IN (SELECT "
+                + String.join(", ", key) + " FROM (" + scan.sql(changes) + ") __pgt_x)";
     }
 
     /**
@@ -442,17 +496,25 @@ public record FromClause(FromNode root) {
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
-        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null, false);
+        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null, false, null);
+    }
+
+    private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
+                        Predicate<Sublink> oldSublinks,
+                        RowSource.Old old, String restriction, String sign, Join asInner, boolean probes) {
+        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, asInner, probes, null);
     }
 
     /**
      * As above, with the outer join {@code asInner} (if not null) rendered as an inner join, and with
      * {@code probes} the probe subqueries of WHERE over the previous state computed per row in a
-     * LATERAL subquery ({@link Template#probed}).
+     * LATERAL subquery ({@link Template#probed}), and with WHERE and the list evaluated only for the
+     * rows that satisfy {@code guard} (if not null). PostgreSQL orders the conditions of a WHERE by
+     * their cost, and pushes them down to the scans: only a CASE keeps the guard first.
      */
     private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
                         Predicate<Sublink> oldSublinks,
-                        RowSource.Old old, String restriction, String sign, Join asInner, boolean probes) {
+                        RowSource.Old old, String restriction, String sign, Join asInner, boolean probes, String guard) {
         String weight = weight();
         String l = list == null ? "" : list.render(oldSublinks, old);
         List<String> conditions = new ArrayList<>();
@@ -464,6 +526,12 @@ public record FromClause(FromNode root) {
                 conditions.add(p.text());
             } else {
                 conditions.add(where.render(oldSublinks, old, weight));
+            }
+        }
+        if (guard != null) {  // the list is computed for the rows that pass WHERE
+            conditions.replaceAll(c -> "CASE WHEN " + guard + " THEN (" + c + ") ELSE false END");
+            if (conditions.isEmpty()) {
+                conditions.add(guard);
             }
         }
         if (restriction != null) {
