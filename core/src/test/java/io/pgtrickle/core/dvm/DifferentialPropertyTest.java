@@ -208,7 +208,28 @@ class DifferentialPropertyTest {
                 "SELECT u.w, string_agg(t.s, ',' ORDER BY t.s) AS ss FROM {T} t JOIN {U} u ON u.k = t.k GROUP BY u.w",
                 "SELECT count(*) AS n, max(t.v + u.w) AS top FROM {T} t JOIN {U} u ON u.k IS NOT DISTINCT FROM t.k",
                 "SELECT DISTINCT t.k, u.w FROM {T} t JOIN {U} u ON u.k = t.k");
-        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub, join, joinAgg, orderAndSets());
+        return Arbitraries.oneOf(linear, distinct, grouped, scalar, union, sub, join, joinAgg, orderAndSets(), subqueries());
+    }
+
+    /**
+     * Subqueries in the select list and WHERE of a query over one table: with the table's key kept,
+     * each row is evaluated against its own state (FromClause#bySign); without it, by the telescoping
+     * sum. The outer WHERE gets one more random condition.
+     */
+    private static Arbitrary<String> subqueries() {
+        Arbitrary<String> open = Arbitraries.of(
+                "SELECT t.id, t.v, (SELECT min(u.w) FROM {U} u WHERE u.k = t.k) AS mw FROM {T} t",
+                "SELECT t.id, (SELECT count(*) FROM {T} t2 WHERE t2.k = t.k) AS peers FROM {T} t",
+                "SELECT t.id, t.k IN (SELECT u.k FROM {U} u) AS known, NOT EXISTS (SELECT 1 FROM {U} u WHERE u.id = t.id) AS lonely"
+                        + " FROM {T} t",
+                "SELECT t.k, t.s, (SELECT max(u.w) FROM {U} u WHERE u.k = t.k) AS top FROM {T} t");  // no key: telescoping
+        Arbitrary<String> filtered = Arbitraries.of(
+                "SELECT t.id, t.k FROM {T} t WHERE EXISTS (SELECT 1 FROM {U} u WHERE u.k = t.k AND u.w > t.v)",
+                "SELECT t.id, t.s FROM {T} t WHERE t.k NOT IN (SELECT u.k FROM {U} u WHERE u.w > 2)",
+                "SELECT t.id, (SELECT count(*) FROM {U} u WHERE u.k = t.k) AS n FROM {T} t WHERE t.v > (SELECT min(u.w) FROM {U} u)",
+                "SELECT t.id, t.v FROM {T} t WHERE coalesce(t.v, 0) >= (SELECT max(u.w) FROM {U} u WHERE u.k = t.k)");
+        return Arbitraries.oneOf(Combinators.combine(open, where()).as((q, w) -> q + w),
+                Combinators.combine(filtered, where()).as((q, w) -> q + w.replace(" WHERE ", " AND ")));
     }
 
     /**
