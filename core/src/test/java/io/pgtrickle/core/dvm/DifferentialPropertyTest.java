@@ -212,9 +212,9 @@ class DifferentialPropertyTest {
     }
 
     /**
-     * Subqueries in the select list and WHERE of a query over one table: with the table's key kept,
-     * each row is evaluated against its own state (FromClause#bySign); without it, by the telescoping
-     * sum. The outer WHERE gets one more random condition.
+     * Subqueries in the select list and WHERE of a query over one table: over a keyed table each row
+     * is evaluated against its own state (FromClause#ownStates), over a keyless one by the
+     * telescoping sum. The outer WHERE gets one more random condition.
      */
     private static Arbitrary<String> subqueries() {
         Arbitrary<String> open = Arbitraries.of(
@@ -222,12 +222,15 @@ class DifferentialPropertyTest {
                 "SELECT t.id, (SELECT count(*) FROM {T} t2 WHERE t2.k = t.k) AS peers FROM {T} t",
                 "SELECT t.id, t.k IN (SELECT u.k FROM {U} u) AS known, NOT EXISTS (SELECT 1 FROM {U} u WHERE u.id = t.id) AS lonely"
                         + " FROM {T} t",
-                "SELECT t.k, t.s, (SELECT max(u.w) FROM {U} u WHERE u.k = t.k) AS top FROM {T} t");  // no key: telescoping
+                "SELECT t.k, t.s, (SELECT max(u.w) FROM {U} u WHERE u.k = t.k) AS top FROM {T} t");
         Arbitrary<String> filtered = Arbitraries.of(
                 "SELECT t.id, t.k FROM {T} t WHERE EXISTS (SELECT 1 FROM {U} u WHERE u.k = t.k AND u.w > t.v)",
                 "SELECT t.id, t.s FROM {T} t WHERE t.k NOT IN (SELECT u.k FROM {U} u WHERE u.w > 2)",
                 "SELECT t.id, (SELECT count(*) FROM {U} u WHERE u.k = t.k) AS n FROM {T} t WHERE t.v > (SELECT min(u.w) FROM {U} u)",
-                "SELECT t.id, t.v FROM {T} t WHERE coalesce(t.v, 0) >= (SELECT max(u.w) FROM {U} u WHERE u.k = t.k)");
+                "SELECT t.id, t.v FROM {T} t WHERE coalesce(t.v, 0) >= (SELECT max(u.w) FROM {U} u WHERE u.k = t.k)",
+                // three subqueries: a row counts in the term of the first one whose changes can matter to it
+                "SELECT t.id, (SELECT min(u.w) FROM {U} u WHERE u.k = t.k) AS mw FROM {T} t"
+                        + " WHERE EXISTS (SELECT 1 FROM {U} u WHERE u.w = t.v) AND t.k NOT IN (SELECT u.id FROM {U} u WHERE u.w > 3)");
         return Arbitraries.oneOf(Combinators.combine(open, where()).as((q, w) -> q + w),
                 Combinators.combine(filtered, where()).as((q, w) -> q + w.replace(" WHERE ", " AND ")));
     }

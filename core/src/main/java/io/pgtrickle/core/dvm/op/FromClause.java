@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The FROM clause of one SELECT, rendered together with that SELECT's list and WHERE so that the
@@ -79,8 +80,10 @@ public record FromClause(FromNode root) {
             }
         }
         SingleFrom keyed = soleKeyedTable(linear, units);
-        List<String> terms = keyed != null ? bySign(list, where, keyed, changes, old, now)
-                : linearTerms(list, where, linear, changes, old, now);
+        if (keyed != null) {
+            return union(ownStates(list, where, keyed, units, changes, old, now));
+        }
+        List<String> terms = linearTerms(list, where, linear, changes, old, now);
         for (int j = 0; j < units.size(); j++) {
             Unit unit = units.get(j);
             if (outerSide(unit) != null) {
@@ -98,22 +101,26 @@ public record FromClause(FromNode root) {
                 Set<Sublink> earlierSublinks = new HashSet<>();
                 // the units before this one, and this one in its second (previous-state) evaluation
                 addUnits(units.subList(0, before ? j + 1 : j), earlier, earlierSublinks);
-                terms.add(term(list, where, item -> sql(item, item == keyed ? State.NOW
-                        : linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
-                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes,
-                        keyed == null ? null : unchanged(keyed, changes)));
+                terms.add(term(list, where, item -> sql(item,
+                        linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
+                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes));
             }
         }
         if (terms.isEmpty()) { // only functions of constants: nothing ever changes
             return term(list, where, item -> sql(item, State.NOW, changes, old, now), Set.of(), s -> false, old, "false", "");
         }
+        return union(terms);
+    }
+
+    private static String union(List<String> terms) {
         return terms.stream().map(t -> "(" + t + ")").collect(Collectors.joining(" UNION ALL "));
     }
 
     /**
-     * The one table of a SELECT whose other inputs are all subqueries in expressions, when the
-     * query uses its whole primary key; null otherwise. Its rows are then told apart by the key, and
-     * {@link #bySign} evaluates each subquery only for rows of the state it reads.
+     * The one table of a SELECT whose other inputs are all subqueries in expressions, when it has a
+     * primary key (the query then reads it: see {@link Scan#key}); null otherwise. Its rows are then
+     * told apart by the key, and {@link #ownStates} evaluates each subquery only for rows of the
+     * state it reads.
      */
     private static SingleFrom soleKeyedTable(List<SingleFrom> linear, List<Unit> units) {
         boolean subqueriesOnly = !units.isEmpty() && units.stream().allMatch(u -> u.node() == null);
@@ -122,35 +129,51 @@ public record FromClause(FromNode root) {
     }
 
     /**
-     * The delta of {@code SELECT … FROM L} with subqueries U in its expressions, L one table whose
-     * key the query uses. The telescoping of {@link #delta} evaluates a removed row of L against U¹
-     * and, in the units' terms, an inserted one against U⁰: states in which such a row never was.
-     * A subquery there can fail although the query never does: {@code (SELECT label FROM tag g
-     * WHERE g.k = t.k)} for a row that left k = 5 after a second tag of 5 arrived raises 21000
-     * ("more than one row"), and a division by a count that is zero there fails too. With ΔL netted, its rows of positive
-     * weight are rows of L¹, those of negative weight rows of L⁰, and the rows Lᶜ in both states
-     * are L¹ without the keys ΔL names, so
+     * The delta of {@code SELECT … FROM L} with subqueries U₁…Uₘ in its expressions, L one table
+     * with a primary key. The telescoping of {@link #delta} evaluates a removed row of L against U¹,
+     * and in the units' terms an inserted one against U⁰ and any row against a mix of the units'
+     * states (U₁⁰ with U₂¹): states in which such a row never was. A subquery there can fail
+     * although the query never does: {@code (SELECT label FROM tag g WHERE g.k = t.k)} for a row
+     * that left k = 5 after a second tag of 5 arrived raises 21000 ("more than one row"), and a
+     * division by a count that is zero there fails too; with an EXISTS in WHERE that only the new
+     * state passes, the list's subquery is even evaluated in the old state for a row the query then
+     * never kept. With ΔL netted per content of the used columns, which include the key, its rows of
+     * positive weight are rows of L¹, those of negative weight rows of L⁰, and the rows Lᶜ in both
+     * states are L¹ without the keys ΔL names. Q is linear in L, so
      *
      * <pre>
-     *   ΔQ = Q(ΔL⁺, U¹) + Q(ΔL⁻, U⁰) + Σⱼ [ Q(Lᶜ, U₍&lt;ⱼ₎⁰, Uⱼ¹, U₍&gt;ⱼ₎¹) − Q(Lᶜ, U₍&lt;ⱼ₎⁰, Uⱼ⁰, U₍&gt;ⱼ₎¹) ]
+     *   ΔQ = Q(ΔL⁺, U¹) + Q(ΔL⁻, U⁰) + Σⱼ [ Q(Lᶜ, U¹) − Q(Lᶜ, U⁰) ] restricted to Rⱼ ∧ ¬R₁ ∧ … ∧ ¬Rⱼ₋₁
      * </pre>
      *
-     * evaluates every row only against a state it is in. This method gives the first two terms;
-     * {@link #delta} reads Lᶜ ({@link #unchanged}) in the units' terms.
+     * where a row of Lᶜ that no Rⱼ holds for reads no changed row of any unit, so its two
+     * evaluations cancel, and the others are counted once, in the term of the first Rⱼ they satisfy.
+     * Every row is evaluated against the units' old state or their new one, and only a row of that
+     * state. Each term's first condition is the guard: the weight's sign, or {@link #unchanged}.
      */
-    private List<String> bySign(Template list, Template where, SingleFrom keyed, RowSource.Changes changes,
-                                RowSource.Old old, RowSource now) {
+    private List<String> ownStates(Template list, Template where, SingleFrom keyed, List<Unit> units,
+                                   RowSource.Changes changes, RowSource.Old old, RowSource now) {
         List<String> terms = new ArrayList<>();
         for (boolean inserted : new boolean[] {true, false}) {
             terms.add(term(list, where, item -> sql(item, item == keyed ? State.DELTA : State.NOW, changes, old, now),
                     Set.of(), s -> !inserted, old, null, "", null, !inserted,
                     Sql.quoteIdent(keyed.alias()) + ".__pgt_w " + (inserted ? "> 0" : "< 0")));
         }
+        String guard = unchanged(keyed, changes);
+        List<String> restrictions = units.stream().map(u -> "(" + restriction(u, changes) + ")").toList();
+        for (int j = 0; j < units.size(); j++) {
+            // NOT of each earlier one as a conjunct of its own: PostgreSQL makes it an anti join
+            String restriction = Stream.concat(Stream.of(restrictions.get(j)),
+                    restrictions.subList(0, j).stream().map(r -> "NOT " + r)).collect(Collectors.joining(" AND "));
+            for (boolean before : new boolean[] {false, true}) {
+                terms.add(term(list, where, item -> sql(item, State.NOW, changes, old, now), Set.of(), s -> before, old,
+                        restriction, before ? "-" : "", null, before, guard));
+            }
+        }
         return terms;
     }
 
     /**
-     * Lᶜ of {@link #bySign} as a condition on the table's rows now: none of its changes has the
+     * Lᶜ of {@link #ownStates} as a condition on the table's rows now: none of its changes has the
      * row's key. (A hashed subplan: the changes are read once.)
      */
     private static String unchanged(SingleFrom keyed, RowSource.Changes changes) {

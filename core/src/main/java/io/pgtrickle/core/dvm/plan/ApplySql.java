@@ -69,14 +69,18 @@ public final class ApplySql {
      * MATCHED BY SOURCE); before, {@link #fullChanges} lists the query's rows and, by an anti-join of
      * the stored rows with them, the deletions, for {@link #render}. The one MERGE reads the query
      * once, without materializing it: 415 against 315 ms for a 100,000-row filter of 1,000,000 rows
-     * (bench's filter scenario, the statement alone).
+     * (bench's filter scenario, the statement alone). The query is fenced ({@code OFFSET 0}): as the
+     * outer side of the MERGE's full join, flattened, PostgreSQL computed its select list where the
+     * table is scanned, before its WHERE, and a subquery there failed on rows the query filters out
+     * ({@code SELECT id, (SELECT label FROM tag g WHERE g.k = t.k) FROM t WHERE EXISTS (…)}: 21000).
      */
     public static String full(QualifiedName table, List<StorageColumn> columns, String fullSql, int serverVersionNum) {
         if (serverVersionNum < MERGE_RETURNING_OLD_VERSION) {
             return render(table, columns, fullChanges(table, columns, fullSql), serverVersionNum);
         }
         List<String> names = names(columns);
-        return "WITH m AS (MERGE INTO " + table.quoted() + " t USING (" + fullSql + ") c ON t.__pgt_row_id = c.__pgt_row_id"
+        return "WITH m AS (MERGE INTO " + table.quoted() + " t USING (SELECT * FROM (" + fullSql + ") __pgt_q OFFSET 0) c"
+                + " ON t.__pgt_row_id = c.__pgt_row_id"
                 + " WHEN MATCHED AND (" + differs(columns, "t", "c") + ") THEN UPDATE SET " + assignments(names)
                 + " WHEN NOT MATCHED THEN " + insert(names)
                 + " WHEN NOT MATCHED BY SOURCE THEN DELETE" + countedReturning(visible(columns));
