@@ -111,7 +111,10 @@ class OuterJoinsAndSubqueriesTest {
             "SELECT c.id, (SELECT count(*) FROM orders o WHERE o.customer = c.id) * 2 AS n2, (SELECT max(amount) FROM orders)::text AS top FROM customers c",
             "SELECT c.id FROM customers c WHERE (SELECT count(*) FROM notes n WHERE n.customer = c.id) - 1 >= 0 AND (SELECT min(o.amount) FROM orders o WHERE o.customer = c.id) IS NOT NULL",
             // found by RandomQueryTest: PostgreSQL prints the bigint sum cast, ((SELECT sum(o.id) ...))::numeric + (...)
-            "SELECT c.id, ((SELECT sum(o.id) FROM orders o) + (SELECT avg(o2.amount) FROM orders o2 WHERE o2.customer = c.id)) AS x FROM customers c"})
+            "SELECT c.id, ((SELECT sum(o.id) FROM orders o) + (SELECT avg(o2.amount) FROM orders o2 WHERE o2.customer = c.id)) AS x FROM customers c",
+            // found in review: a subquery that reads no table made the refresh SQL fail to plan (refused)
+            "SELECT c.id, (SELECT 1) AS one, (SELECT count(*) FROM orders o WHERE o.customer = c.id) AS n FROM customers c",
+            "SELECT c.id, c.name FROM customers c WHERE (SELECT 2) > 1 AND c.id > (SELECT 1)"})
     void semiAntiAndScalarSubqueries(String query) {
         twins.define("sq", query);
         churn("sq");

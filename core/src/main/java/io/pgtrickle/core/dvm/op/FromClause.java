@@ -75,8 +75,8 @@ public record FromClause(FromNode root) {
         List<Unit> units = new ArrayList<>();
         classify(root, linear, units);
         for (Template t : java.util.Arrays.asList(list, where)) {
-            if (t != null) {
-                t.sublinks().forEach(s -> units.add(new Unit(null, null, s)));
+            if (t != null) {  // a subquery that reads no table, (SELECT 1), never changes
+                t.sublinks().stream().filter(s -> !s.tables().isEmpty()).forEach(s -> units.add(new Unit(null, null, s)));
             }
         }
         SingleFrom keyed = soleKeyedTable(linear, units);
