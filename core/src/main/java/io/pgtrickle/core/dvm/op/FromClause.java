@@ -103,7 +103,8 @@ public record FromClause(FromNode root) {
                 addUnits(units.subList(0, before ? j + 1 : j), earlier, earlierSublinks);
                 terms.add(term(list, where, item -> sql(item,
                         linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
-                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes));
+                        changes, old, now), earlier, earlierSublinks::contains, old, restriction, before ? "-" : "", null, probes,
+                        null));
             }
         }
         if (terms.isEmpty()) { // only functions of constants: nothing ever changes
@@ -400,7 +401,7 @@ public record FromClause(FromNode root) {
                 : sql(item, linear.contains(item) ? State.BEFORE_Z : earlier.contains(item) ? State.BEFORE : State.NOW,
                         changes, old, now);
         String matched = term(list, where, states.apply(State.DELTA), earlier, earlierSublinks::contains, old, null, "",
-                unit.join(), false);
+                unit.join(), false, null);
         // OFFSET 0 keeps each probe a per-row subplan (PostgreSQL would otherwise hash B's whole state
         // once), and the CASE makes only the rows with a changed partner probe at all.
         String hasNow = "EXISTS (SELECT 1 FROM (" + side.item().sql(now) + ") AS " + alias + " WHERE " + theta + " OFFSET 0)";
@@ -408,7 +409,7 @@ public record FromClause(FromNode root) {
         String restriction = "CASE WHEN " + partnerChanged(side, theta, changes) + " THEN (" + hasNow + ") <> (" + hadBefore
                 + ") ELSE false END";
         String padded = term(list, where, states.apply(null), earlier, earlierSublinks::contains, old, restriction,
-                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", null, false);
+                "(CASE WHEN " + hasNow + " THEN -1 ELSE 1 END) * ", null, false, null);
         return List.of(matched, padded);
     }
 
@@ -520,12 +521,6 @@ public record FromClause(FromNode root) {
                         Predicate<Sublink> oldSublinks,
                         RowSource.Old old, String restriction, String sign) {
         return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, null, false, null);
-    }
-
-    private String term(Template list, Template where, Function<SingleFrom, String> itemSql, Set<SingleFrom> lookedUp,
-                        Predicate<Sublink> oldSublinks,
-                        RowSource.Old old, String restriction, String sign, Join asInner, boolean probes) {
-        return term(list, where, itemSql, lookedUp, oldSublinks, old, restriction, sign, asInner, probes, null);
     }
 
     /**
