@@ -388,7 +388,8 @@ $$;
 -- then simply skip each other's deletions.
 DROP FUNCTION IF EXISTS pgtrickle._prune_changes(oid);  -- up to catalog 11
 CREATE OR REPLACE FUNCTION pgtrickle._prune_changes(p_source_relid oid, p_from xid8 DEFAULT NULL)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_stable text;
     v_deleted bigint;
@@ -424,7 +425,7 @@ $$;
 -- the caller and the owner in one statement, without the calls of _invoker and _owner (each a
 -- function with its own SET clause).
 CREATE OR REPLACE FUNCTION pgtrickle._require_owner(p_pgt_id bigint, p_action text, p_role name DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_role  name;
     v_owner name;
@@ -723,7 +724,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._refresh_plan(
     OUT action text, OUT reason text, OUT frontier pg_snapshot, OUT old_frontier pg_snapshot,
     OUT change_rows bigint, OUT fallback boolean, OUT owner name, OUT st text, OUT started timestamptz,
     OUT changed_sources oid[], OUT history_id bigint)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
 -- Paid by every refresh, a no-op one too, so it runs few statements: one reads the catalog row
 -- (without its large columns: the compiled SQL, the explain texts), its owner and the caller, and
 -- its sources (gone, unreadable by the owner, uncaptured, their size) in one pass; a NO_DATA
@@ -970,7 +971,8 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._refresh_record(
     p_pgt_id bigint, p_initiated_by text, p_start timestamptz, p_frontier pg_snapshot, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_change_rows bigint, p_reason text, p_fallback boolean)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM pgtrickle._require_owner(p_pgt_id, 'refresh');
     RETURN pgtrickle._store_outcome(p_pgt_id, p_initiated_by, p_start, p_frontier, p_action,
@@ -1115,6 +1117,25 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
         ELSE true END
 $$;
 
+-- The parts of a stream table's name as the user wrote it ('name', 'schema.name', quoted parts
+-- allowed), as parse_ident gives them. A name without quotes or capitals is split directly: the
+-- exception block that turns parse_ident's error into ours is a subtransaction, paid by every
+-- refresh_stream_table.
+CREATE OR REPLACE FUNCTION pgtrickle._name_parts(p_name text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$' THEN
+        RETURN pg_catalog.string_to_array(p_name, '.');
+    END IF;
+    BEGIN
+        RETURN pg_catalog.parse_ident(p_name);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'invalid stream table name "%"', p_name USING ERRCODE = '42602',
+            HINT = 'Use ''table'' or ''schema.table''.';
+    END;
+END
+$$;
+
 -- Resolves 'name' or 'schema.name' (quoted parts allowed) to a stream table id.
 CREATE OR REPLACE FUNCTION pgtrickle._resolve(p_name text)
 RETURNS bigint LANGUAGE plpgsql STABLE AS $$
@@ -1125,12 +1146,7 @@ BEGIN
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'stream table name must not be NULL' USING ERRCODE = '22023';
     END IF;
-    BEGIN
-        v_parts := parse_ident(p_name);
-    EXCEPTION WHEN OTHERS THEN
-        RAISE EXCEPTION 'invalid stream table name "%"', p_name USING ERRCODE = '42602',
-            HINT = 'Use ''table'' or ''schema.table''.';
-    END;
+    v_parts := pgtrickle._name_parts(p_name);
     IF array_length(v_parts, 1) = 1 THEN
         SELECT s.pgt_id INTO v_id FROM pgtrickle.pgt_stream_tables s
           JOIN unnest(current_schemas(false)) WITH ORDINALITY AS p(nsp, ord) ON p.nsp = s.pgt_schema
@@ -1800,12 +1816,7 @@ BEGIN
             HINT = 'Use ''calculated'' to refresh as often as the stream tables that read it need.';
     END IF;
     PERFORM pgtrickle._parse_schedule(p_schedule);
-    BEGIN
-        v_parts := parse_ident(p_name);
-    EXCEPTION WHEN OTHERS THEN
-        RAISE EXCEPTION 'invalid stream table name "%"', p_name USING ERRCODE = '42602',
-            HINT = 'Use ''table'' or ''schema.table''.';
-    END;
+    v_parts := pgtrickle._name_parts(p_name);
     -- An unqualified name goes to the caller's current schema, not the daemon's.
     IF cardinality(v_parts) = 1 THEN
         IF current_schema() IS NULL THEN

@@ -68,17 +68,38 @@ public record FromClause(FromNode root) {
         return term(list, where, i -> i.item().sql(rows), Set.of(), s -> old, old ? (RowSource.Old) rows : null, null, "");
     }
 
-    private String delta(Template list, Template where, RowSource.Changes changes) {
-        RowSource.Old old = new RowSource.Old(changes);
-        RowSource now = new RowSource.Current();
+    /**
+     * Whether the delta of {@code SELECT list FROM … WHERE where} holds each row of its one table at
+     * most once removed (weight -1) and once added (+1): a table with a primary key, alone (its
+     * changes are netted per row content, which includes the key) or with subqueries, whose terms
+     * ({@link #ownStates}) give a row of the table its old and its new evaluation once each.
+     * Equal contents then need no netting: a removed and an added row of one key are its old and new
+     * values. The telescoping delta of anything else can hold a row several times.
+     */
+    public boolean deltaByRow(Template list, Template where) {
         List<SingleFrom> linear = new ArrayList<>();
         List<Unit> units = new ArrayList<>();
+        inputs(list, where, linear, units);
+        return linear.size() == 1 && linear.get(0).item() instanceof Scan s && !s.key().isEmpty()
+                && (units.isEmpty() || soleKeyedTable(linear, units) != null);
+    }
+
+    /** The linear items and the units of the SELECT ({@link #classify}, then its subqueries). */
+    private void inputs(Template list, Template where, List<SingleFrom> linear, List<Unit> units) {
         classify(root, linear, units);
         for (Template t : java.util.Arrays.asList(list, where)) {
             if (t != null) {  // a subquery that reads no table, (SELECT 1), never changes
                 t.sublinks().stream().filter(s -> !s.tables().isEmpty()).forEach(s -> units.add(new Unit(null, null, s)));
             }
         }
+    }
+
+    private String delta(Template list, Template where, RowSource.Changes changes) {
+        RowSource.Old old = new RowSource.Old(changes);
+        RowSource now = new RowSource.Current();
+        List<SingleFrom> linear = new ArrayList<>();
+        List<Unit> units = new ArrayList<>();
+        inputs(list, where, linear, units);
         SingleFrom keyed = soleKeyedTable(linear, units);
         if (keyed != null) {
             return union(ownStates(list, where, keyed, units, changes, old, now));

@@ -33,6 +33,11 @@ public record Project(FromClause from, Template where, Template list, List<Item>
         return !uniqueKey.isEmpty();
     }
 
+    /** Whether its delta holds each row at most once removed and once added ({@link FromClause#deltaByRow}). */
+    public boolean deltaByRow() {
+        return from.deltaByRow(list, where);
+    }
+
     @Override
     public String sql(RowSource rows) {
         return from.select(list, where, rows);

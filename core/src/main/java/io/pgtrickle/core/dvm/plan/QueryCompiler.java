@@ -163,15 +163,22 @@ public final class QueryCompiler {
             return new CompiledQuery(Shape.MULTISET, columns, full, null, reason, root, null);
         }
         RowSource.Changes window = changes();
-        String netted = "WITH d AS (SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window)
-                + ") q), c AS (" + netPerHash(q) + ")";
+        String rows = "SELECT " + hash + " AS __pgt_h, q.* FROM (" + root.sql(window) + ") q";
+        String netted = "WITH d AS (" + rows + "), c AS (" + netPerHash(q) + ")";
         if (!key.isEmpty()) {
             // A content's net change is -1 (it was stored) or +1 (it was not), and a key has at most
             // one of each: its old and its new values. With a +1 the row is written (updated in
-            // place when its key was stored), with a -1 alone it is deleted.
-            String changes = netted + " SELECT k.__pgt_row_id, CASE WHEN k.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, "
-                    + columnList("k", q) + ", k.__pgt_h AS __pgt_hash FROM (SELECT DISTINCT ON (i.__pgt_row_id) i.* FROM (SELECT "
-                    + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c) i ORDER BY i.__pgt_row_id, i.__pgt_net DESC) k";
+            // place when its key was stored; not at all when its values are the old ones), with a
+            // -1 alone it is deleted. A delta that already holds each row at most once per sign
+            // skips the netting per content: a sort and a window over every changed row, a tenth
+            // of the filter scenario's data statement.
+            boolean byRow = root instanceof Project p && p.deltaByRow();
+            String from = byRow ? "(SELECT " + keyHash("d", q, key) + " AS __pgt_row_id, d.*, d.__pgt_w AS __pgt_net FROM ("
+                    + rows + ") d)" : "(SELECT " + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c)";
+            String changes = (byRow ? "" : netted + " ")
+                    + "SELECT k.__pgt_row_id, CASE WHEN k.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, "
+                    + columnList("k", q) + ", k.__pgt_h AS __pgt_hash FROM (SELECT DISTINCT ON (i.__pgt_row_id) i.* FROM "
+                    + from + " i ORDER BY i.__pgt_row_id, i.__pgt_net DESC) k";
             return new CompiledQuery(Shape.MULTISET, columns, full, window.with(changes), null, root, null);
         }
         String changes = netted + ","
