@@ -87,6 +87,11 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--pg-setting", paramLabel = "NAME=VALUE", description = "A setting for the embedded server (repeatable).")
     Map<String, String> pgSettings = new LinkedHashMap<>();
 
+    @Option(names = "--floor", description = "Also measure each refresh scenario's write floor: PostgreSQL's own time to write"
+            + " a refresh's net change by key, the least any refresh that keeps rows in place pays (a copy of the stored rows per"
+            + " repetition: slower).")
+    boolean floor;
+
     @Option(names = "--render", description = "Measure nothing: render docs/BENCHMARK.md and docs/bench/*.svg again from "
             + "bench/results.json (after changing the report or the prose between keep markers).")
     boolean render;
@@ -139,7 +144,7 @@ public final class BenchMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rates: each rate is a fraction of the rows, above 0 and at most 1");
         }
         return new Config(quick, sizes, reps != null ? reps : quick ? 3 : 5, Math.max(warmup, 0), rates, chosen, only,
-                tpchScale != null ? tpchScale : quick ? 0.01 : 0.1, tpchTimeout, String.join(" ", args));
+                tpchScale != null ? tpchScale : quick ? 0.01 : 0.1, tpchTimeout, String.join(" ", args), floor);
     }
 
     @Override

@@ -19,9 +19,10 @@ import java.util.Set;
  * @param tpchScale    TPC-H scale factor
  * @param tpchTimeoutSeconds a TPC-H refresh or create that takes longer is cancelled and reported as too slow
  * @param commandLine  the arguments as given, for the report's "reproduce with"
+ * @param floor        also measure each refresh scenario's write floor ({@link WriteFloor})
  */
 record Config(boolean quick, List<Integer> rows, int reps, int refreshWarmup, List<Double> rates, Set<Family> families, String only,
-              double tpchScale, int tpchTimeoutSeconds, String commandLine) {
+              double tpchScale, int tpchTimeoutSeconds, String commandLine, boolean floor) {
 
     /** The benchmark families, in the order a full run measures them. */
     enum Family {

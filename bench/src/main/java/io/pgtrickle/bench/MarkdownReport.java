@@ -290,6 +290,31 @@ final class MarkdownReport {
             line("");
             line("");
         }
+        writeFloor();
+    }
+
+    /** The points measured with {@code --floor} ({@link WriteFloor}), if any. */
+    private void writeFloor() {
+        List<RefreshScenarios.Point> measured = r.refresh().stream().filter(p -> p.writeFloor() != null).toList();
+        if (measured.isEmpty()) {
+            return;
+        }
+        line("### The write floor");
+        line("");
+        line("What PostgreSQL itself needs to write a refresh's net change to the stored rows by key, in one statement that"
+                + " computes nothing: the same number of rows deleted, inserted and updated as the DIFFERENTIAL refresh wrote, on"
+                + " the stream table itself (the change written back, in a transaction rolled back; `--floor`). No refresh that"
+                + " keeps the stored rows in place can cost less, so FULL / floor is the most FULL / DIFF can reach on this machine.");
+        line("");
+        line("| Scenario | Rows | Change | Stored rows written | DIFF ms (spread) | FULL ms (spread) | write floor ms (spread) |"
+                + " FULL / DIFF | FULL / floor | DIFF / floor |");
+        line("|---|---|---|---|---|---|---|---|---|---|");
+        for (RefreshScenarios.Point p : measured) {
+            line("| %s | %,d | %s | %,d | %s | %s | %s | %s | %s | %s |", p.scenario(), p.rows(), RefreshScenarios.percent(p.changeRate()),
+                    p.rowsWritten(), cell(p.differential()), cell(p.full()), cell(p.writeFloor()), ratio(p.fullOverDifferential()),
+                    ratio(p.fullOverFloor()), ratio(p.differential().median() / p.writeFloor().median()));
+        }
+        line("");
     }
 
     private static String chart(String scenario, int rows, List<RefreshScenarios.Point> points) {

@@ -35,13 +35,23 @@ final class RefreshScenarios {
     record Scenario(String name, String query, String uniqueKey, String noKey) {
     }
 
-    /** Medians and spreads (ms) of one scenario at one change rate; concurrently is null when not measured. */
+    /**
+     * Medians and spreads (ms) of one scenario at one change rate; concurrently is null when not
+     * measured, writeFloor and rowsWritten (the median count of stored rows a refresh deleted,
+     * inserted or updated) when the run had no {@code --floor}.
+     */
     record Point(String scenario, int rows, double changeRate, long changedRows, Stats.Sample differential,
                  Stats.Sample full, Stats.Sample matview, Stats.Sample concurrently, String concurrentlyNote,
-                 List<String> differentialActions) {
+                 List<String> differentialActions, Stats.Sample writeFloor, Long rowsWritten) {
         @JsonProperty("fullOverDifferential")
         double fullOverDifferential() {
             return full.median() / differential.median();
+        }
+
+        /** The most FULL / DIFF could be on this machine: FULL against the write floor; null when not measured. */
+        @JsonProperty("fullOverFloor")
+        Double fullOverFloor() {
+            return writeFloor == null ? null : full.median() / writeFloor.median();
         }
     }
 
@@ -129,6 +139,9 @@ final class RefreshScenarios {
         double[] full = new double[reps];
         double[] matview = new double[reps];
         double[] concurrently = new double[reps];
+        double[] floor = new double[reps];
+        double[] written = new double[reps];
+        WriteFloor writeFloor = ctx.config().floor() ? new WriteFloor(c) : null;
         TreeSet<String> actions = new TreeSet<>();
         List<String> others = new ArrayList<>(List.of("FULL", "MV", "MVC"));
         if (mvc == null) {
@@ -136,11 +149,19 @@ final class RefreshScenarios {
         }
         for (int rep = -ctx.config().refreshWarmup(); rep < reps; rep++) {  // negative reps warm up
             change(c, changed, rep);
+            if (writeFloor != null && rep >= 0) {
+                writeFloor.before(st);
+            }
             double d = Sql.timed(c, "CALL pgtrickle.refresh_stream_table(" + Sql.literal(st) + ")");
             String action = Sql.lastAction(c, st);
             if (rep >= 0) {
                 diff[rep] = d;
                 actions.add(action);
+                if (writeFloor != null) {
+                    long[] rowsWritten = new long[1];
+                    floor[rep] = writeFloor.measure(st, rowsWritten);
+                    written[rep] = rowsWritten[0];
+                }
             }
             // FULL and the matviews recompute everything whatever the change: their order rotates.
             for (int i = 0; i < others.size(); i++) {
@@ -161,11 +182,14 @@ final class RefreshScenarios {
         }
         Point p = new Point(s.name(), rows, rate, changed, Stats.Sample.of(diff), Stats.Sample.of(full),
                 Stats.Sample.of(matview), mvc == null ? null : Stats.Sample.of(concurrently), mvc == null ? s.noKey() : null,
-                List.copyOf(actions));
+                List.copyOf(actions), writeFloor == null ? null : Stats.Sample.of(floor),
+                writeFloor == null ? null : Math.round(Stats.median(written)));
         ctx.progress().result(String.format(Locale.ROOT, "DIFF %s  FULL %s  matview %s  CONCURRENTLY %s  FULL/DIFF %.1fx%s",
                 Progress.ms(p.differential().median()), Progress.ms(p.full().median()), Progress.ms(p.matview().median()),
                 p.concurrently() == null ? "n/a" : Progress.ms(p.concurrently().median()), p.fullOverDifferential(),
-                actions.equals(new TreeSet<>(List.of("DIFFERENTIAL"))) ? "" : " (DIFF actions: " + actions + ")"));
+                actions.equals(new TreeSet<>(List.of("DIFFERENTIAL"))) ? "" : " (DIFF actions: " + actions + ")")
+                + (p.writeFloor() == null ? "" : String.format(Locale.ROOT, "  write floor %s (%,d rows)  FULL/floor %.1fx",
+                        Progress.ms(p.writeFloor().median()), p.rowsWritten(), p.fullOverFloor())));
         return p;
     }
 

@@ -13,7 +13,7 @@ class ReportMergeTest {
     private static RefreshScenarios.Point point(String scenario, int rows, double rate, double diffMs) {
         Stats.Sample s = new Stats.Sample(diffMs, diffMs, diffMs, 3);
         Stats.Sample full = new Stats.Sample(100, 100, 100, 3);
-        return new RefreshScenarios.Point(scenario, rows, rate, 10, s, full, full, null, null, List.of("DIFFERENTIAL"));
+        return new RefreshScenarios.Point(scenario, rows, rate, 10, s, full, full, null, null, List.of("DIFFERENTIAL"), null, null);
     }
 
     private static Map<String, Object> run(String commit) {
@@ -67,5 +67,27 @@ class ReportMergeTest {
         Report partial = new Report(run("bbb"), Map.of("cores", 2), List.of(point("filter", 100_000, 0.01, 6)),
                 null, null, null, null, null);
         assertThat(ReportMerge.describe(ReportMerge.merge(base, partial).run())).hasSize(2);
+    }
+
+    @Test
+    void aPointWithAWriteFloorSurvivesTheJsonAndIsShownInATableOfItsOwn(@TempDir Path dir) throws Exception {
+        Stats.Sample diff = new Stats.Sample(4, 3.5, 5, 3);
+        Stats.Sample full = new Stats.Sample(200, 190, 210, 3);
+        Stats.Sample floor = new Stats.Sample(2.5, 2, 3, 3);
+        RefreshScenarios.Point measured = new RefreshScenarios.Point("filter/projection", 1_000_000, 0.001, 1000, diff, full, full,
+                null, null, List.of("DIFFERENTIAL"), floor, 151L);
+        Report report = new Report(run("eee"), Map.of("cores", 2), List.of(measured, point("DISTINCT", 1_000_000, 0.001, 9)),
+                null, null, null, null, null);
+        Path file = dir.resolve("results.json");
+        report.writeJson(file);
+        assertThat(Files.readString(file)).contains("\"fullOverFloor\" : 80.0");
+
+        Report read = Report.readJson(file);
+        assertThat(read.refresh()).extracting(RefreshScenarios.Point::writeFloor).containsExactly(floor, null);
+        MarkdownReport.write(read, dir);
+        String page = Files.readString(dir.resolve("BENCHMARK.md"));
+        assertThat(page).contains("### The write floor",
+                "| filter/projection | 1,000,000 | 0.1 % | 151 | 4.0 (1.5) | 200 (20) | 2.5 (1.0) | 50× | 80× | 1.6× |");
+        assertThat(page.substring(page.indexOf("### The write floor"))).doesNotContain("| DISTINCT |");
     }
 }
