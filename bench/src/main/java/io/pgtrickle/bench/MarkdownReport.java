@@ -199,6 +199,7 @@ final class MarkdownReport {
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--merge bench/target/partial-results.json\"  # fold it in, render again");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--family freshness\"   # one family: refresh|capture|noop|freshness|immediate|tpch");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--only join\"          # the refresh scenarios whose name contains 'join'");
+        line("mvn -B -q -pl bench exec:java -Dexec.args=\"--only many --rows 1000000 --rates 0.001 --floor\"  # with the write floor (section 1)");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--url jdbc:postgresql://127.0.0.1:5432/test?user=postgres\"");
         line("mvn -B -q -pl bench exec:java -Dexec.args=\"--help\"");
         line("```");
@@ -303,7 +304,8 @@ final class MarkdownReport {
         line("");
         line("What PostgreSQL itself needs to write a refresh's net change to the stored rows by key, in one statement that"
                 + " computes nothing: the same number of rows deleted, inserted and updated as the DIFFERENTIAL refresh wrote, on"
-                + " the stream table itself (the change written back, in a transaction rolled back; `--floor`). No refresh that"
+                + " the stream table itself (the change written back, in a transaction rolled back; `--floor`, in repetitions of"
+                + " their own after the timed ones, whose cells it leaves alone). No refresh that"
                 + " keeps the stored rows in place can cost less, so FULL / floor is the most FULL / DIFF can reach on this machine.");
         line("");
         line("| Scenario | Rows | Change | Stored rows written | DIFF ms (spread) | FULL ms (spread) | write floor ms (spread) |"
