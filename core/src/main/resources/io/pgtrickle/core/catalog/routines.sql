@@ -1120,11 +1120,11 @@ $$;
 -- The parts of a stream table's name as the user wrote it ('name', 'schema.name', quoted parts
 -- allowed), as parse_ident gives them. A name without quotes or capitals is split directly: the
 -- exception block that turns parse_ident's error into ours is a subtransaction, paid by every
--- refresh_stream_table.
+-- refresh_stream_table. [.], not \., which standard_conforming_strings = off reads as any character.
 CREATE OR REPLACE FUNCTION pgtrickle._name_parts(p_name text)
 RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    IF p_name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$' THEN
+    IF p_name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_$]*([.][a-z_][a-z0-9_$]*)?$' THEN
         RETURN pg_catalog.string_to_array(p_name, '.');
     END IF;
     BEGIN

@@ -170,11 +170,18 @@ public final class QueryCompiler {
             // one of each: its old and its new values. With a +1 the row is written (updated in
             // place when its key was stored; not at all when its values are the old ones), with a
             // -1 alone it is deleted. A delta that already holds each row at most once per sign
-            // skips the netting per content: a sort and a window over every changed row, a tenth
-            // of the filter scenario's data statement.
+            // skips the netting per content (a sort by content hash and a window, then a sort by
+            // key): a key whose two rows have one content hash is dropped by a window over the
+            // key's partition, in the order DISTINCT ON sorts by anyway.
             boolean byRow = root instanceof Project p && p.deltaByRow();
-            String from = byRow ? "(SELECT " + keyHash("d", q, key) + " AS __pgt_row_id, d.*, d.__pgt_w AS __pgt_net FROM ("
-                    + rows + ") d)" : "(SELECT " + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c)";
+            String from = byRow
+                    ? "(SELECT * FROM (SELECT r.*, count(*) OVER __pgt_k AS __pgt_n, min(r.__pgt_h) OVER __pgt_k AS __pgt_lo,"
+                            + " max(r.__pgt_h) OVER __pgt_k AS __pgt_hi FROM (SELECT " + keyHash("d", q, key)
+                            + " AS __pgt_row_id, d.*, d.__pgt_w AS __pgt_net FROM (" + rows + ") d) r"
+                            + " WINDOW __pgt_k AS (PARTITION BY r.__pgt_row_id ORDER BY r.__pgt_net DESC"
+                            + " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) w"
+                            + " WHERE w.__pgt_n = 1 OR w.__pgt_lo <> w.__pgt_hi)"
+                    : "(SELECT " + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c)";
             String changes = (byRow ? "" : netted + " ")
                     + "SELECT k.__pgt_row_id, CASE WHEN k.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, "
                     + columnList("k", q) + ", k.__pgt_h AS __pgt_hash FROM (SELECT DISTINCT ON (i.__pgt_row_id) i.* FROM "

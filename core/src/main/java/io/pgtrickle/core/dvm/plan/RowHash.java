@@ -71,8 +71,23 @@ final class RowHash {
          * and 'RED' are equal there but different rows to store (its collation's hash would make
          * them one identity, and a change of case would net out).
          */
-        BYTES
+        BYTES,
+        /**
+         * A float as a row of a multiset: by its bits, since 0 and -0 are equal (and hash alike) but
+         * print differently; its text would depend on extra_float_digits.
+         */
+        FLOAT_BITS
     }
+
+    /**
+     * Types with a hash opclass whose equal values print differently, as rows of a multiset: their
+     * equality ('A' = 'a' in citext, [1.0,2) = [1.00,2) in numrange, {1.0} = {1.00} in numeric[])
+     * would let a change of a row to an equal-but-different value net out, leaving the old text
+     * stored. Hashed through their text, which depends on no session setting (a float array's only
+     * on extra_float_digits at 0 or below).
+     */
+    private static final java.util.Set<String> COARSE_EQUALITY = java.util.Set.of("citext", "numrange", "nummultirange",
+            "citext[]", "numeric[]", "double precision[]", "real[]", "numrange[]");
 
     /** Types whose text is one per value (no two equal values print differently, whatever the session). */
     private static final java.util.Set<String> CANONICAL_TEXT = java.util.Set.of("bigint",
@@ -130,6 +145,12 @@ final class RowHash {
         if (scaleSensitive && type.equals("jsonb")) {
             return Form.TEXT; // its numbers keep their scale too: '{"n": 1}' = '{"n": 1.00}', printed as written
         }
+        if (scaleSensitive && (base.equals("double precision") || base.equals("real"))) {
+            return Form.FLOAT_BITS;
+        }
+        if (scaleSensitive && COARSE_EQUALITY.contains(type.replaceAll("\\([^)]*\\)", ""))) {
+            return Form.TEXT;
+        }
         return hashable ? Form.VALUE : Form.TEXT;
     }
 
@@ -179,6 +200,7 @@ final class RowHash {
                 case INTERVAL_FIELDS -> "ROW(" + field("year", e) + ", " + field("month", e) + ", " + field("day", e) + ", "
                         + field("epoch", e) + ")::text";
                 case BYTES -> "(" + e + ")::text COLLATE \"C\"";
+                case FLOAT_BITS -> "float8send((" + e + ")::double precision)";
             });
         }
         return "hash_record_extended(ROW(" + String.join(", ", parts) + "), 0)";
