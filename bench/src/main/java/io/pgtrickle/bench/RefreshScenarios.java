@@ -173,13 +173,15 @@ final class RefreshScenarios {
             }
         }
         // After the timed repetitions: its copies and its rolled-back writes would slow the refreshes after them.
-        for (int rep = 0; writeFloor != null && rep < reps; rep++) {
-            change(c, changed, reps + rep);
-            writeFloor.before(st);
-            Sql.exec(c, "CALL pgtrickle.refresh_stream_table(" + Sql.literal(st) + ")");
-            long[] rowsWritten = new long[1];
-            floor[rep] = writeFloor.measure(st, rowsWritten);
-            written[rep] = rowsWritten[0];
+        if (writeFloor != null) {
+            for (int rep = 0; rep < reps; rep++) {
+                change(c, changed, reps + rep);
+                writeFloor.before(st);
+                Sql.exec(c, "CALL pgtrickle.refresh_stream_table(" + Sql.literal(st) + ")");
+                WriteFloor.Measured m = writeFloor.measure(st);
+                floor[rep] = m.millis();
+                written[rep] = m.rows();
+            }
         }
         Point p = new Point(s.name(), rows, rate, changed, Stats.Sample.of(diff), Stats.Sample.of(full),
                 Stats.Sample.of(matview), mvc == null ? null : Stats.Sample.of(concurrently), mvc == null ? s.noKey() : null,

@@ -24,6 +24,10 @@ final class WriteFloor {
 
     private final Connection c;
 
+    /** One measurement: the write-back's execution time, and how many stored rows it wrote. */
+    record Measured(double millis, long rows) {
+    }
+
     WriteFloor(Connection c) {
         this.c = c;
     }
@@ -39,9 +43,9 @@ final class WriteFloor {
     /**
      * Milliseconds PostgreSQL spent executing the statement that writes back, by key, the change the
      * refresh made to {@code st} since {@link #before} (its planning and the round trip left out, which
-     * makes the floor lower still); the count of rows it wrote goes to {@code written}.
+     * makes the floor lower still), and how many rows it wrote.
      */
-    double measure(String st, long[] written) throws SQLException {
+    Measured measure(String st) throws SQLException {
         List<String> columns = Sql.strings(c, "SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = "
                 + Sql.literal(st) + "::regclass AND attnum > 0 AND NOT attisdropped AND attname <> '__pgt_row_id' ORDER BY attnum");
         String list = String.join(", ", columns);
@@ -56,7 +60,7 @@ final class WriteFloor {
         for (String t : List.of("pgt_floor_deleted", "pgt_floor_inserted", "pgt_floor_updated")) {
             Sql.exec(c, "ANALYZE " + t);
         }
-        written[0] = Sql.number(c, "SELECT (SELECT count(*) FROM pgt_floor_deleted) + (SELECT count(*) FROM pgt_floor_inserted)"
+        long written = Sql.number(c, "SELECT (SELECT count(*) FROM pgt_floor_deleted) + (SELECT count(*) FROM pgt_floor_inserted)"
                 + " + (SELECT count(*) FROM pgt_floor_updated)");
         String writeBack = "WITH d AS (DELETE FROM " + st + " t USING pgt_floor_inserted i WHERE t.__pgt_row_id = i.__pgt_row_id),"
                 + " u AS (UPDATE " + st + " t SET (" + list + ") = ROW(" + prefixed("o", columns) + ") FROM pgt_floor_updated o"
@@ -70,7 +74,7 @@ final class WriteFloor {
             // the execution alone, as PostgreSQL times it: no planning, no round trip
             for (String line : Sql.strings(c, "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) " + writeBack)) {
                 if (line.startsWith("Execution Time: ")) {
-                    return Double.parseDouble(line.substring("Execution Time: ".length()).replace(" ms", ""));
+                    return new Measured(Double.parseDouble(line.substring("Execution Time: ".length()).replace(" ms", "")), written);
                 }
             }
             throw new SQLException("EXPLAIN ANALYZE printed no execution time");

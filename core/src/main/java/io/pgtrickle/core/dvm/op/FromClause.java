@@ -80,8 +80,7 @@ public record FromClause(FromNode root) {
         List<SingleFrom> linear = new ArrayList<>();
         List<Unit> units = new ArrayList<>();
         inputs(list, where, linear, units);
-        return linear.size() == 1 && linear.get(0).item() instanceof Scan s && !s.key().isEmpty()
-                && (units.isEmpty() || soleKeyedTable(linear, units) != null);
+        return soleKeyedTable(linear, units) != null;
     }
 
     /** The linear items and the units of the SELECT ({@link #classify}, then its subqueries). */
@@ -100,7 +99,7 @@ public record FromClause(FromNode root) {
         List<SingleFrom> linear = new ArrayList<>();
         List<Unit> units = new ArrayList<>();
         inputs(list, where, linear, units);
-        SingleFrom keyed = soleKeyedTable(linear, units);
+        SingleFrom keyed = units.isEmpty() ? null : soleKeyedTable(linear, units);
         if (keyed != null) {
             return union(ownStates(list, where, keyed, units, changes, old, now));
         }
@@ -139,13 +138,13 @@ public record FromClause(FromNode root) {
     }
 
     /**
-     * The one table of a SELECT whose other inputs are all subqueries in expressions, when it has a
-     * primary key (the query then reads it: see {@link Scan#key}); null otherwise. Its rows are then
-     * told apart by the key, and {@link #ownStates} evaluates each subquery only for rows of the
-     * state it reads.
+     * The one table of a SELECT whose other inputs, if any, are all subqueries in expressions, when it
+     * has a primary key (the query then reads it: see {@link Scan#key}); null otherwise. Its rows are
+     * then told apart by the key, and with subqueries {@link #ownStates} evaluates each only for rows
+     * of the state it reads.
      */
     private static SingleFrom soleKeyedTable(List<SingleFrom> linear, List<Unit> units) {
-        boolean subqueriesOnly = !units.isEmpty() && units.stream().allMatch(u -> u.node() == null);
+        boolean subqueriesOnly = units.stream().allMatch(u -> u.node() == null);
         return subqueriesOnly && linear.size() == 1 && linear.get(0).item() instanceof Scan s && !s.key().isEmpty()
                 ? linear.get(0) : null;
     }

@@ -174,14 +174,7 @@ public final class QueryCompiler {
             // key): a key whose two rows have one content hash is dropped by a window over the
             // key's partition, in the order DISTINCT ON sorts by anyway.
             boolean byRow = root instanceof Project p && p.deltaByRow();
-            String from = byRow
-                    ? "(SELECT * FROM (SELECT r.*, count(*) OVER __pgt_k AS __pgt_n, min(r.__pgt_h) OVER __pgt_k AS __pgt_lo,"
-                            + " max(r.__pgt_h) OVER __pgt_k AS __pgt_hi FROM (SELECT " + keyHash("d", q, key)
-                            + " AS __pgt_row_id, d.*, d.__pgt_w AS __pgt_net FROM (" + rows + ") d) r"
-                            + " WINDOW __pgt_k AS (PARTITION BY r.__pgt_row_id ORDER BY r.__pgt_net DESC"
-                            + " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) w"
-                            + " WHERE w.__pgt_n = 1 OR w.__pgt_lo <> w.__pgt_hi)"
-                    : "(SELECT " + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c)";
+            String from = byRow ? changedKeys(rows, q, key) : "(SELECT " + keyHash("c", q, key) + " AS __pgt_row_id, c.* FROM c)";
             String changes = (byRow ? "" : netted + " ")
                     + "SELECT k.__pgt_row_id, CASE WHEN k.__pgt_net > 0 THEN 'I' ELSE 'D' END AS __pgt_action, "
                     + columnList("k", q) + ", k.__pgt_h AS __pgt_hash FROM (SELECT DISTINCT ON (i.__pgt_row_id) i.* FROM "
@@ -503,6 +496,20 @@ public final class QueryCompiler {
 
     private static String columnList(String alias, ResolvedQuery q) {
         return String.join(", ", qualified(alias, q));
+    }
+
+    /**
+     * The rows of a delta that holds each key at most once per sign ({@code rows}: content hash,
+     * columns, weight), with their key's hash, less the keys whose two rows have one content: the
+     * window sorts by key and weight, as the DISTINCT ON of the caller does, so one sort serves both.
+     */
+    private static String changedKeys(String rows, ResolvedQuery q, List<Integer> key) {
+        return "(SELECT * FROM (SELECT r.*, count(*) OVER __pgt_k AS __pgt_n, min(r.__pgt_h) OVER __pgt_k AS __pgt_lo,"
+                + " max(r.__pgt_h) OVER __pgt_k AS __pgt_hi FROM (SELECT " + keyHash("d", q, key)
+                + " AS __pgt_row_id, d.*, d.__pgt_w AS __pgt_net FROM (" + rows + ") d) r"
+                + " WINDOW __pgt_k AS (PARTITION BY r.__pgt_row_id ORDER BY r.__pgt_net DESC"
+                + " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) w"
+                + " WHERE w.__pgt_n = 1 OR w.__pgt_lo <> w.__pgt_hi)";
     }
 
     /**

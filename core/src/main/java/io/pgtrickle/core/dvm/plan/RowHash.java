@@ -148,7 +148,7 @@ final class RowHash {
         if (scaleSensitive && (base.equals("double precision") || base.equals("real"))) {
             return Form.FLOAT_BITS;
         }
-        if (scaleSensitive && COARSE_EQUALITY.contains(type.replaceAll("\\([^)]*\\)", ""))) {
+        if (scaleSensitive && COARSE_EQUALITY.contains(base)) {
             return Form.TEXT;
         }
         return hashable ? Form.VALUE : Form.TEXT;
